@@ -1,0 +1,40 @@
+import 'reflect-metadata';
+import { AuditModule } from '@custos/audit/api';
+import { EntitlementModule } from '@custos/entitlement/api';
+import { IdentityModule } from '@custos/identity/api';
+import { startCustos } from '@custos/platform/http';
+import { readConfig } from '@custos/platform/runtime';
+import { RequestModule } from '@custos/request/api';
+
+/**
+ * The all-in-one launcher: the four contexts in one process on one port. With no DATABASE_URL and
+ * NATS_URL it runs on the embedded store (PGlite under CUSTOS_DATA_DIR) and the in-process bus.
+ */
+async function main(): Promise<void> {
+  const config = readConfig();
+  const custos = await startCustos({
+    title: 'Custos',
+    processName: 'custos',
+    config,
+    contexts: ['identity', 'entitlement', 'request', 'audit'],
+    modules: ([identity, entitlement, request, audit]) => [
+      IdentityModule.forRuntime(identity),
+      EntitlementModule.forRuntime(entitlement),
+      RequestModule.forRuntime(request),
+      AuditModule.forRuntime(audit),
+    ],
+  });
+  const shutdown = () => {
+    custos.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

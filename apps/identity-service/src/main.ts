@@ -1,0 +1,25 @@
+import 'reflect-metadata';
+import { IdentityModule } from '@custos/identity/api';
+import { startCustos } from '@custos/platform/http';
+import { readConfig } from '@custos/platform/runtime';
+
+/** The identity service on its own: PostgreSQL (DATABASE_URL) and NATS (NATS_URL), any number of replicas. */
+async function main(): Promise<void> {
+  const config = readConfig();
+  if (!config.databaseUrl || !config.natsUrl) throw new Error('the identity service needs DATABASE_URL and NATS_URL (use `npm start` for the embedded all-in-one)');
+  const service = await startCustos({
+    title: 'Custos identity service',
+    processName: 'identity-service',
+    config,
+    contexts: ['identity'],
+    modules: ([runtime]) => [IdentityModule.forRuntime(runtime)],
+  });
+  const shutdown = () => void service.stop().then(() => process.exit(0), () => process.exit(1));
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,63 @@
+import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsISO8601, IsOptional, IsString, Max, Min } from 'class-validator';
+import type { Response } from 'express';
+import { AuditLog } from '@custos/audit/application';
+import { Roles } from '@custos/platform/http';
+
+class AuditEventsQuery {
+  @ApiPropertyOptional() @IsOptional() @IsString() identityId?: string;
+  @ApiPropertyOptional({ description: 'event name (IdentityHired) or full CloudEvents type' }) @IsOptional() @IsString() type?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() correlationId?: string;
+  @ApiPropertyOptional({ description: 'RFC 3339, inclusive' }) @IsOptional() @IsISO8601({ strict: true }) from?: string;
+  @ApiPropertyOptional({ description: 'RFC 3339, exclusive' }) @IsOptional() @IsISO8601({ strict: true }) to?: string;
+  @ApiPropertyOptional({ description: 'cursor from the previous page' }) @IsOptional() @Type(() => Number) @IsInt() @Min(0) after?: number;
+  @ApiPropertyOptional({ default: 100, maximum: 1000 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
+}
+
+const CSV_COLUMNS = ['seq', 'time', 'type', 'subject', 'actor', 'correlationid', 'causationid', 'id', 'hash', 'data'] as const;
+
+function csvCell(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value ?? '');
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+@ApiTags('audit')
+@ApiBearerAuth()
+@Controller('audit')
+@Roles('custos:auditor')
+export class AuditController {
+  constructor(@Inject(AuditLog) private readonly log: AuditLog) {}
+
+  @Get('events')
+  @ApiOperation({ summary: 'Audit events, oldest first; Accept: text/csv for CSV' })
+  async events(@Query() q: AuditEventsQuery, @Headers('accept') accept: string | undefined, @Res() response: Response): Promise<void> {
+    const page = await this.log.query({
+      identityId: q.identityId,
+      type: q.type,
+      correlationId: q.correlationId,
+      from: q.from ? new Date(q.from) : undefined,
+      to: q.to ? new Date(q.to) : undefined,
+      after: q.after,
+      limit: q.limit ?? 100,
+    });
+    if (accept?.includes('text/csv')) {
+      const lines = [CSV_COLUMNS.join(',')];
+      for (const { seq, hash, event } of page.items) {
+        const row: Record<(typeof CSV_COLUMNS)[number], unknown> = { seq, hash, ...event };
+        lines.push(CSV_COLUMNS.map((c) => csvCell(row[c])).join(','));
+      }
+      if (page.next) response.setHeader('Link', `<?after=${page.next}>; rel="next"`);
+      response.type('text/csv').send(lines.join('\r\n') + '\r\n');
+      return;
+    }
+    response.json({ items: page.items.map(({ seq, hash, event }) => ({ ...event, seq, hash })), next: page.next });
+  }
+
+  @Get('verify')
+  @ApiOperation({ summary: 'Recompute the hash chain over the whole log' })
+  verify() {
+    return this.log.verify();
+  }
+}

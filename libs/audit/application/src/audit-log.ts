@@ -1,0 +1,141 @@
+import type { CustosEvent, SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
+import { chainHash, ChainEntry, ChainVerdict, GENESIS_HASH, verifyChain } from './hash-chain';
+
+/** Which identity an event concerns, for "everything about identity X" queries. */
+export function identityOf(event: CustosEvent): string | null {
+  const data = event.data as { identityId?: unknown; beneficiaryId?: unknown } | null;
+  if (data && typeof data.identityId === 'string') return data.identityId;
+  if (data && typeof data.beneficiaryId === 'string') return data.beneficiaryId;
+  const match = /^(identity|access)-(.+)$/.exec(event.subject);
+  return match ? match[2] : null;
+}
+
+export interface AuditQuery {
+  identityId?: string;
+  /** An event name (`IdentityHired`) or a full CloudEvents type. */
+  type?: string;
+  correlationId?: string;
+  from?: Date;
+  to?: Date;
+  /** Cursor: the `seq` of the last entry of the previous page. */
+  after?: number;
+  limit: number;
+}
+
+export interface AuditEntry {
+  seq: number;
+  hash: string;
+  event: CustosEvent;
+}
+
+const CHAIN_LOCK = 0x637573746f73; // "custos": serialises chain appends across consumers and replicas
+
+/**
+ * The audit log: every event of every context, once, in a sha256 hash chain. The table refuses
+ * UPDATE and DELETE, so the chain can only grow.
+ */
+export class AuditLog {
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly schema = 'audit',
+  ) {}
+
+  async migrate(): Promise<void> {
+    const s = this.schema;
+    await this.db.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK + 1})`);
+      await tx.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+      await tx.query(`CREATE TABLE IF NOT EXISTS ${s}.log (
+        seq bigint PRIMARY KEY,
+        event_id text NOT NULL UNIQUE,
+        name text NOT NULL,
+        type text NOT NULL,
+        source text NOT NULL,
+        subject text NOT NULL,
+        identity_id text,
+        correlation_id text,
+        time timestamptz NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        event jsonb NOT NULL,
+        prev_hash text NOT NULL,
+        hash text NOT NULL
+      )`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS log_identity ON ${s}.log (identity_id, seq)`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS log_name ON ${s}.log (name, seq)`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS log_time ON ${s}.log (time)`);
+      await tx.query(`CREATE OR REPLACE FUNCTION ${s}.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'the audit log is append-only: % refused', TG_OP; END $$`);
+      await tx.query(`DROP TRIGGER IF EXISTS log_append_only ON ${s}.log`);
+      await tx.query(`CREATE TRIGGER log_append_only BEFORE UPDATE OR DELETE ON ${s}.log FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_change()`);
+      await tx.query(`DROP TRIGGER IF EXISTS log_no_truncate ON ${s}.log`);
+      await tx.query(`CREATE TRIGGER log_no_truncate BEFORE TRUNCATE ON ${s}.log FOR EACH STATEMENT EXECUTE FUNCTION ${s}.refuse_change()`);
+    });
+  }
+
+  /** Records an event once: a redelivered event (same id) changes nothing. */
+  async record(event: CustosEvent): Promise<'recorded' | 'duplicate'> {
+    return this.db.transaction((tx) => this.recordIn(tx, event));
+  }
+
+  private async recordIn(tx: SqlExecutor, event: CustosEvent): Promise<'recorded' | 'duplicate'> {
+    await tx.query(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`);
+    const seen = await tx.query(`SELECT 1 FROM ${this.schema}.log WHERE event_id = $1`, [event.id]);
+    if (seen.rowCount > 0) return 'duplicate';
+    const head = await tx.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM ${this.schema}.log ORDER BY seq DESC LIMIT 1`);
+    const prevHash = head.rows[0]?.hash ?? GENESIS_HASH;
+    const seq = Number(head.rows[0]?.seq ?? 0) + 1;
+    // Hash the JSON form that is stored, so that verification recomputes exactly what was hashed.
+    const stored = JSON.parse(JSON.stringify(event)) as CustosEvent;
+    const hash = chainHash(prevHash, stored);
+    await tx.query(
+      `INSERT INTO ${this.schema}.log (seq, event_id, name, type, source, subject, identity_id, correlation_id, time, event, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [seq, event.id, event.name ?? event.type, event.type, event.source, event.subject, identityOf(event), event.correlationid, event.time, JSON.stringify(stored), prevHash, hash],
+    );
+    return 'recorded';
+  }
+
+  /** Entries matching the query, oldest first, with a cursor for the next page. */
+  async query(query: AuditQuery): Promise<{ items: AuditEntry[]; next: string | null }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (clause: string, value: unknown) => {
+      params.push(value);
+      where.push(clause.replace('?', `$${params.length}`));
+    };
+    if (query.identityId) add('identity_id = ?', query.identityId);
+    if (query.type) add(query.type.includes('.') ? 'type = ?' : 'name = ?', query.type);
+    if (query.correlationId) add('correlation_id = ?', query.correlationId);
+    if (query.from) add('time >= ?', query.from.toISOString());
+    if (query.to) add('time < ?', query.to.toISOString());
+    if (query.after !== undefined) add('seq > ?', query.after);
+    params.push(query.limit + 1);
+    const { rows } = await this.db.query<{ seq: string; hash: string; event: CustosEvent | string }>(
+      `SELECT seq, hash, event FROM ${this.schema}.log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT $${params.length}`,
+      params,
+    );
+    const page = rows.slice(0, query.limit).map((row) => ({ seq: Number(row.seq), hash: row.hash, event: parseJson(row.event) }));
+    const next = rows.length > query.limit ? String(page[page.length - 1].seq) : null;
+    return { items: page, next };
+  }
+
+  /** Recomputes the whole chain from the first entry, page by page. */
+  async verify(pageSize = 1000): Promise<ChainVerdict> {
+    let state = { events: 0, head: GENESIS_HASH };
+    for (;;) {
+      const { rows } = await this.db.query<{ seq: string; event: CustosEvent | string; prev_hash: string; hash: string }>(
+        `SELECT seq, event, prev_hash, hash FROM ${this.schema}.log WHERE seq > $1 ORDER BY seq LIMIT $2`,
+        [state.events, pageSize],
+      );
+      if (rows.length === 0) return { ok: true, ...state };
+      const entries: ChainEntry[] = rows.map((r) => ({ seq: Number(r.seq), event: parseJson(r.event), prevHash: r.prev_hash, hash: r.hash }));
+      const verdict = verifyChain(entries, state);
+      if (!verdict.ok) return verdict;
+      state = { events: verdict.events, head: verdict.head };
+    }
+  }
+}
+
+function parseJson<T>(value: T | string): T {
+  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
+}

@@ -1,0 +1,3 @@
+export * from './hash-chain';
+export * from './audit-log';
+export * from './audit-recorder';

@@ -1,0 +1,129 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CatalogService, CatalogView } from '@custos/entitlement/application';
+import type { BirthrightWhen } from '@custos/entitlement/contracts';
+import { CurrentPrincipal, notFound, Principal, Roles } from '@custos/platform/http';
+import { BirthrightRuleBodyDto, BirthrightRuleDto, EntitlementDto, PageQueryDto, RoleBodyDto, RoleDto, SodPolicyDto } from './dto';
+
+/** A page of a sorted list, with the cursor of the next page. */
+function page<T>(items: T[], key: (item: T) => string, q: PageQueryDto): { items: T[]; next: string | null } {
+  const limit = q.limit ?? 100;
+  const sorted = items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)).filter((i) => !q.after || key(i) > q.after);
+  const slice = sorted.slice(0, limit);
+  return { items: slice, next: sorted.length > limit ? key(slice[slice.length - 1]) : null };
+}
+
+const meta = (principal: Principal) => ({ actor: principal.sub });
+
+@ApiTags('catalog')
+@ApiBearerAuth()
+@Controller()
+export class CatalogController {
+  constructor(
+    @Inject(CatalogService) private readonly service: CatalogService,
+    @Inject(CatalogView) private readonly view: CatalogView,
+  ) {}
+
+  @Post('catalog/entitlements')
+  @HttpCode(201)
+  @Roles('custos:admin')
+  @ApiOperation({ summary: 'Define an entitlement' })
+  async defineEntitlement(@Body() body: EntitlementDto, @CurrentPrincipal() principal: Principal) {
+    await this.service.defineEntitlement(body, meta(principal));
+    return this.view.entitlement(body.key);
+  }
+
+  @Get('catalog/entitlements')
+  @ApiOperation({ summary: 'The entitlement catalog' })
+  async listEntitlements(@Query() q: PageQueryDto) {
+    await this.view.catchUp();
+    const items = [...this.view.entitlements.keys()].map((k) => this.view.entitlement(k)).filter((e) => e !== undefined);
+    return page(items, (e) => e.key, q);
+  }
+
+  @Get('catalog/entitlements/:key')
+  async getEntitlement(@Param('key') key: string) {
+    await this.view.catchUp();
+    const entitlement = this.view.entitlement(key);
+    if (!entitlement) throw notFound(`entitlement ${key} is not defined`);
+    return entitlement;
+  }
+
+  @Post('roles')
+  @HttpCode(201)
+  @Roles('custos:admin')
+  @ApiOperation({ summary: 'Define a role: a bundle of entitlements and roles' })
+  async defineRole(@Body() body: RoleDto, @CurrentPrincipal() principal: Principal) {
+    await this.service.defineRole({ ...body, roles: body.roles ?? [] }, meta(principal));
+    return this.view.role(body.key);
+  }
+
+  @Put('roles/:key')
+  @Roles('custos:admin')
+  @ApiOperation({ summary: 'Change a role; every affected identity is re-evaluated' })
+  async changeRole(@Param('key') key: string, @Body() body: RoleBodyDto, @CurrentPrincipal() principal: Principal) {
+    await this.service.changeRole({ ...body, key, roles: body.roles ?? [] }, meta(principal));
+    return this.view.role(key);
+  }
+
+  @Get('roles')
+  async listRoles(@Query() q: PageQueryDto) {
+    await this.view.catchUp();
+    const items = [...this.view.roles.keys()].map((k) => this.view.role(k)).filter((r) => r !== undefined);
+    return page(items, (r) => r.key, q);
+  }
+
+  @Get('roles/:key')
+  async getRole(@Param('key') key: string) {
+    await this.view.catchUp();
+    const role = this.view.role(key);
+    if (!role) throw notFound(`role ${key} is not defined`);
+    return role;
+  }
+
+  @Post('birthright-rules')
+  @HttpCode(201)
+  @Roles('custos:admin')
+  @ApiOperation({ summary: 'Define a birthright rule: identities matching `when` hold its roles' })
+  async defineRule(@Body() body: BirthrightRuleDto, @CurrentPrincipal() principal: Principal) {
+    await this.service.defineBirthrightRule({ ...body, when: body.when as BirthrightWhen }, meta(principal));
+    return this.view.rule(body.key);
+  }
+
+  @Put('birthright-rules/:key')
+  @Roles('custos:admin')
+  @ApiOperation({ summary: 'Change a birthright rule; every identity is re-evaluated' })
+  async changeRule(@Param('key') key: string, @Body() body: BirthrightRuleBodyDto, @CurrentPrincipal() principal: Principal) {
+    await this.service.changeBirthrightRule({ ...body, key, when: body.when as BirthrightWhen }, meta(principal));
+    return this.view.rule(key);
+  }
+
+  @Get('birthright-rules')
+  async listRules(@Query() q: PageQueryDto) {
+    await this.view.catchUp();
+    return page(this.view.ruleViews().map((r) => this.view.rule(r.key)!), (r) => r.key, q);
+  }
+
+  @Get('birthright-rules/:key')
+  async getRule(@Param('key') key: string) {
+    await this.view.catchUp();
+    const rule = this.view.rule(key);
+    if (!rule) throw notFound(`birthright rule ${key} is not defined`);
+    return rule;
+  }
+
+  @Post('sod-policies')
+  @HttpCode(201)
+  @Roles('custos:admin')
+  @ApiOperation({ summary: 'Define a separation-of-duties policy' })
+  async defineSodPolicy(@Body() body: SodPolicyDto, @CurrentPrincipal() principal: Principal) {
+    await this.service.defineSodPolicy(body, meta(principal));
+    return this.view.sodPolicy(body.key);
+  }
+
+  @Get('sod-policies')
+  async listSodPolicies(@Query() q: PageQueryDto) {
+    await this.view.catchUp();
+    return page(this.view.sodPolicyViews().map((p) => this.view.sodPolicy(p.key)!), (p) => p.key, q);
+  }
+}

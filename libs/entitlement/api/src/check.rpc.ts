@@ -1,0 +1,26 @@
+import type { AccessView } from '@custos/entitlement/application';
+import type { ContextRuntime } from '@custos/platform/runtime';
+
+/** `rpc.entitlement.check`: the check API for other services, answered from the same in-memory view. */
+export class CheckRpc {
+  private served?: { stop(): Promise<void> };
+
+  constructor(
+    private readonly runtime: ContextRuntime,
+    private readonly view: AccessView,
+  ) {}
+
+  async start(): Promise<void> {
+    this.served = await this.runtime.bus.serve('rpc.entitlement.check', async (payload) => {
+      const { identityId, entitlement } = (payload ?? {}) as { identityId?: unknown; entitlement?: unknown };
+      if (typeof identityId !== 'string' || typeof entitlement !== 'string' || !identityId || !entitlement) {
+        throw Object.assign(new Error('identityId and entitlement are required strings'), { status: 400 });
+      }
+      return this.view.check(identityId, entitlement, this.runtime.clock());
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.served?.stop();
+  }
+}

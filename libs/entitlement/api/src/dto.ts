@@ -1,0 +1,90 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+
+const KEY = /^[A-Za-z0-9][A-Za-z0-9:._\-/]{0,199}$/;
+const KEY_MESSAGE = 'a key is 1-200 letters, digits and : . _ - /, starting with a letter or digit';
+const DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
+const DURATION_MESSAGE = 'must be an ISO 8601 duration such as PT8H or P1D';
+
+export class ApprovalStepDto {
+  @ApiProperty({ enum: ['manager', 'owner', 'security', 'group'] }) @IsIn(['manager', 'owner', 'security', 'group']) kind!: 'manager' | 'owner' | 'security' | 'group';
+  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @IsString({ each: true }) approverIds?: string[];
+  @ApiProperty({ minimum: 1 }) @IsInt() @Min(1) @Max(20) required!: number;
+}
+
+export class ApprovalPolicyDto {
+  @ApiProperty({ type: [ApprovalStepDto] }) @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => ApprovalStepDto) steps!: ApprovalStepDto[];
+}
+
+export class EntitlementDto {
+  @ApiProperty({ example: 'github:org-admin' }) @Matches(KEY, { message: KEY_MESSAGE }) key!: string;
+  @ApiProperty({ example: 'github' }) @IsString() @IsNotEmpty() @MaxLength(100) application!: string;
+  @ApiProperty({ example: 'GitHub organisation admin' }) @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000) description?: string;
+  @ApiProperty() @IsBoolean() privileged!: boolean;
+  @ApiProperty({ enum: ['low', 'medium', 'high', 'critical'] }) @IsIn(['low', 'medium', 'high', 'critical']) risk!: 'low' | 'medium' | 'high' | 'critical';
+  @ApiPropertyOptional({ description: 'identity id of the owner' }) @IsOptional() @IsString() @IsNotEmpty() ownerId?: string;
+  @ApiPropertyOptional({ example: 'PT8H', description: 'caps just-in-time grants' }) @IsOptional() @Matches(DURATION, { message: `maxDuration ${DURATION_MESSAGE}` }) maxDuration?: string;
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() breakGlass?: boolean;
+  @ApiPropertyOptional({ type: ApprovalPolicyDto }) @IsOptional() @ValidateNested() @Type(() => ApprovalPolicyDto) approvalPolicy?: ApprovalPolicyDto;
+}
+
+export class RoleBodyDto {
+  @ApiProperty({ example: 'Engineering base' }) @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
+  @ApiProperty({ type: [String] }) @IsArray() @ArrayMaxSize(1000) @Matches(KEY, { each: true, message: KEY_MESSAGE }) entitlements!: string[];
+  @ApiPropertyOptional({ type: [String], description: 'roles this role includes' }) @IsOptional() @IsArray() @ArrayMaxSize(1000) @Matches(KEY, { each: true, message: KEY_MESSAGE }) roles?: string[];
+}
+
+export class RoleDto extends RoleBodyDto {
+  @ApiProperty({ example: 'eng-base' }) @Matches(KEY, { message: KEY_MESSAGE }) key!: string;
+}
+
+export class BirthrightRuleBodyDto {
+  @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
+  @ApiProperty({
+    description: 'conditions on department, title, location, employmentType, costCenter, groups: a value (eq) or {in: [...]}; or exactly {all: true}',
+    example: { department: 'Engineering' },
+  })
+  @IsObject()
+  when!: Record<string, unknown>;
+  @ApiProperty({ type: [String] }) @IsArray() @ArrayMinSize(1) @Matches(KEY, { each: true, message: KEY_MESSAGE }) roles!: string[];
+}
+
+export class BirthrightRuleDto extends BirthrightRuleBodyDto {
+  @ApiProperty({ example: 'engineering' }) @Matches(KEY, { message: KEY_MESSAGE }) key!: string;
+}
+
+export class SodPolicyDto {
+  @ApiProperty() @Matches(KEY, { message: KEY_MESSAGE }) key!: string;
+  @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
+  @ApiProperty({ example: [['payments:initiate'], ['payments:approve']] })
+  @IsArray()
+  @ArrayMinSize(2)
+  @ArrayMaxSize(2)
+  @IsArray({ each: true })
+  conflicting!: [string[], string[]];
+  @ApiPropertyOptional({ enum: ['prevent', 'approve'] }) @IsOptional() @IsIn(['prevent', 'approve']) mode?: 'prevent' | 'approve';
+  @ApiPropertyOptional({ enum: ['low', 'medium', 'high', 'critical'] }) @IsOptional() @IsIn(['low', 'medium', 'high', 'critical']) severity?: 'low' | 'medium' | 'high' | 'critical';
+}
+
+export class GrantDto {
+  @ApiProperty() @Matches(KEY, { message: KEY_MESSAGE }) entitlement!: string;
+  @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(2000) reason!: string;
+  @ApiPropertyOptional({ example: 'PT4H', description: 'makes the grant end by itself' }) @IsOptional() @Matches(DURATION, { message: `duration ${DURATION_MESSAGE}` }) duration?: string;
+}
+
+export class RevokeDto {
+  @ApiProperty() @Matches(KEY, { message: KEY_MESSAGE }) entitlement!: string;
+  @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(2000) reason!: string;
+}
+
+export class CheckQueryDto {
+  @ApiProperty() @IsString() @IsNotEmpty() identityId!: string;
+  @ApiProperty() @IsString() @IsNotEmpty() entitlement!: string;
+}
+
+export class PageQueryDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() after?: string;
+  @ApiPropertyOptional({ default: 100, maximum: 1000 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
+}

@@ -1,0 +1,81 @@
+import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import {
+  AccessService,
+  AccessView,
+  BirthrightRecompute,
+  CatalogService,
+  CatalogView,
+  EntitlementWorkers,
+  IdentityLifecycle,
+  IdentityProfiles,
+} from '@custos/entitlement/application';
+import { CONTEXT_RUNTIME, ContextRuntime, DurableScheduler, Inbox, migrateContext } from '@custos/platform/runtime';
+import { AccessController } from './access.controller';
+import { CatalogController } from './catalog.controller';
+import { CheckRpc } from './check.rpc';
+
+class EntitlementLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(CONTEXT_RUNTIME) private readonly runtime: ContextRuntime,
+    @Inject(Inbox) private readonly inbox: Inbox,
+    @Inject(IdentityProfiles) private readonly profiles: IdentityProfiles,
+    @Inject(DurableScheduler) private readonly scheduler: DurableScheduler,
+    @Inject(EntitlementWorkers) private readonly workers: EntitlementWorkers,
+    @Inject(CheckRpc) private readonly rpc: CheckRpc,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await migrateContext(this.runtime.db, this.runtime.context, [(x) => this.inbox.migrate(x), (x) => this.profiles.migrate(x), (x) => this.scheduler.migrate(x)]);
+    await this.workers.start();
+    await this.rpc.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.rpc.stop();
+    await this.workers.stop();
+  }
+}
+
+/** The entitlement context: catalog, birthright, access, and the check API. */
+@Module({})
+export class EntitlementModule {
+  static forRuntime(runtime: ContextRuntime): DynamicModule {
+    const schema = runtime.store.context;
+    const log = (what: string) => (err: unknown) => runtime.logger.error({ err }, `${what} failed; retrying`);
+    return {
+      module: EntitlementModule,
+      controllers: [CatalogController, AccessController],
+      providers: [
+        { provide: CONTEXT_RUNTIME, useValue: runtime },
+        { provide: Inbox, useFactory: () => new Inbox(runtime.db, schema) },
+        { provide: IdentityProfiles, useFactory: () => new IdentityProfiles(runtime.db, schema) },
+        { provide: DurableScheduler, useFactory: () => new DurableScheduler(runtime.db, schema, runtime.clock, { onError: (err, job) => runtime.logger.error({ err, job }, 'scheduled job failed') }) },
+        { provide: CatalogView, useFactory: () => new CatalogView(runtime.store, log('catalog view')) },
+        { provide: AccessView, useFactory: () => new AccessView(runtime.store, log('access view')) },
+        { provide: CatalogService, useFactory: (c: CatalogView) => new CatalogService(runtime, c), inject: [CatalogView] },
+        {
+          provide: AccessService,
+          useFactory: (c: CatalogView, p: IdentityProfiles, s: DurableScheduler) => new AccessService(runtime, c, p, s),
+          inject: [CatalogView, IdentityProfiles, DurableScheduler],
+        },
+        {
+          provide: IdentityLifecycle,
+          useFactory: (i: Inbox, p: IdentityProfiles, a: AccessService, c: CatalogView) => new IdentityLifecycle(runtime, i, p, a, c),
+          inject: [Inbox, IdentityProfiles, AccessService, CatalogView],
+        },
+        {
+          provide: BirthrightRecompute,
+          useFactory: (i: Inbox, p: IdentityProfiles, a: AccessService) => new BirthrightRecompute(runtime.db, i, p, a, runtime.logger),
+          inject: [Inbox, IdentityProfiles, AccessService],
+        },
+        {
+          provide: EntitlementWorkers,
+          useFactory: (c: CatalogView, v: AccessView, l: IdentityLifecycle, r: BirthrightRecompute, a: AccessService, s: DurableScheduler) => new EntitlementWorkers(c, v, l, r, a, s),
+          inject: [CatalogView, AccessView, IdentityLifecycle, BirthrightRecompute, AccessService, DurableScheduler],
+        },
+        { provide: CheckRpc, useFactory: (v: AccessView) => new CheckRpc(runtime, v), inject: [AccessView] },
+        EntitlementLifecycle,
+      ],
+    };
+  }
+}

@@ -1,0 +1,50 @@
+import type { EventStore, SqlExecutor } from '@custos/platform/event-store';
+
+/** A decider over `{ type, data }` commands and events. */
+export interface Decider<C, E extends { type: string; data: unknown }, S> {
+  initialState: () => S;
+  decide: (command: C, state: S) => E[];
+  evolve: (state: S, event: E) => S;
+}
+
+export interface CommandMeta {
+  actor: string;
+  correlationId?: string;
+  causationId?: string;
+}
+
+/** Folds a stream's stored events into a decider's state. */
+export async function loadAggregate<C, E extends { type: string; data: unknown }, S>(
+  store: EventStore,
+  streamId: string,
+  decider: Decider<C, E, S>,
+  tx?: SqlExecutor,
+): Promise<{ state: S; version: number }> {
+  const stored = await store.readStream(streamId, 1, { tx });
+  return { state: stored.map((e) => ({ type: e.name, data: e.data }) as E).reduce(decider.evolve, decider.initialState()), version: stored.length };
+}
+
+/**
+ * handleCommand is every command handler of the context: read the stream, fold, decide, append
+ * with the version read (a concurrent writer turns into a version conflict, never a lost update).
+ */
+export async function handleCommand<C, E extends { type: string; data: unknown }, S>(
+  store: EventStore,
+  streamId: string,
+  decider: Decider<C, E, S>,
+  command: C,
+  meta: CommandMeta,
+  tx?: SqlExecutor,
+): Promise<{ events: E[]; state: S }> {
+  const { state, version } = await loadAggregate(store, streamId, decider, tx);
+  const events = decider.decide(command, state);
+  if (events.length > 0) {
+    await store.append(
+      streamId,
+      events.map((e) => ({ name: e.type, data: e.data, actor: meta.actor, correlationId: meta.correlationId, causationId: meta.causationId })),
+      version === 0 ? 'no-stream' : version,
+      { tx },
+    );
+  }
+  return { events, state: events.reduce(decider.evolve, state) };
+}

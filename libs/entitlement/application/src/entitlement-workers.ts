@@ -1,0 +1,40 @@
+import type { BackgroundWorker, DurableScheduler } from '@custos/platform/runtime';
+import { AccessService, EXPIRE_GRANT } from './access-service';
+import type { AccessView } from './access-view';
+import type { BirthrightRecompute } from './birthright-recompute';
+import type { CatalogView } from './catalog-view';
+import type { IdentityLifecycle } from './identity-lifecycle';
+
+/** The entitlement context's background work: its views, the identity lifecycle, recomputes and expiries. */
+export class EntitlementWorkers implements BackgroundWorker {
+  constructor(
+    private readonly catalog: CatalogView,
+    private readonly accessView: AccessView,
+    private readonly lifecycle: IdentityLifecycle,
+    private readonly recompute: BirthrightRecompute,
+    private readonly access: AccessService,
+    private readonly scheduler: DurableScheduler,
+  ) {}
+
+  async start(): Promise<void> {
+    this.catalog.onApplied((event) => this.recompute.offer(event));
+    // Views first: the check API and every handler read them.
+    await this.catalog.start();
+    await this.accessView.start();
+    await this.lifecycle.start();
+    this.scheduler.start({
+      [EXPIRE_GRANT]: async (payload, tx) => {
+        const { identityId, grantId, correlationId } = payload as { identityId: string; grantId: string; correlationId?: string };
+        await this.access.expire(tx, identityId, grantId, { actor: 'system:expiry', correlationId });
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.scheduler.stop();
+    await this.lifecycle.stop();
+    await this.recompute.stop();
+    await this.accessView.stop();
+    await this.catalog.stop();
+  }
+}

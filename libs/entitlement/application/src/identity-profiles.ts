@@ -1,0 +1,78 @@
+import type { IdentitySnapshot } from '@custos/identity/contracts';
+import type { SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
+
+/** What the entitlement context knows of an identity: the attributes birthright rules match, and its status. */
+export interface IdentityProfile {
+  identityId: string;
+  status: IdentitySnapshot['status'];
+  department?: string;
+  title?: string;
+  location?: string;
+  employmentType?: string;
+  costCenter?: string;
+  groups: string[];
+  managerId?: string;
+}
+
+/** profileOf keeps only what this context needs from an identity snapshot. */
+export function profileOf(s: IdentitySnapshot): IdentityProfile {
+  return {
+    identityId: s.identityId,
+    status: s.status,
+    department: s.department,
+    title: s.title,
+    location: s.location,
+    employmentType: s.employmentType,
+    costCenter: s.costCenter,
+    groups: s.groups ?? [],
+    managerId: s.managerId,
+  };
+}
+
+/**
+ * Identity profiles as learnt from identity events (never from the identity context's tables),
+ * written in the same transaction as the access changes they cause. Role and rule changes
+ * recompute every profile's birthright from here.
+ */
+export class IdentityProfiles {
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly schema: string,
+  ) {}
+
+  async migrate(x: SqlExecutor = this.db): Promise<void> {
+    await x.query(`CREATE TABLE IF NOT EXISTS ${this.schema}.identity_profiles (
+      identity_id text PRIMARY KEY, status text NOT NULL, profile jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
+  }
+
+  async record(tx: SqlExecutor, profile: IdentityProfile): Promise<void> {
+    await tx.query(
+      `INSERT INTO ${this.schema}.identity_profiles (identity_id, status, profile) VALUES ($1, $2, $3)
+       ON CONFLICT (identity_id) DO UPDATE SET status = EXCLUDED.status, profile = EXCLUDED.profile, updated_at = now()`,
+      [profile.identityId, profile.status, JSON.stringify(profile)],
+    );
+  }
+
+  async get(identityId: string, tx: SqlExecutor = this.db): Promise<IdentityProfile | null> {
+    const { rows } = await tx.query<{ profile: IdentityProfile | string }>(`SELECT profile FROM ${this.schema}.identity_profiles WHERE identity_id = $1`, [identityId]);
+    return rows[0] ? parse(rows[0].profile) : null;
+  }
+
+  /** Every active identity, page by page (for recomputation and previews). */
+  async *active(x: SqlExecutor = this.db, pageSize = 1000): AsyncGenerator<IdentityProfile[]> {
+    let after = '';
+    for (;;) {
+      const { rows } = await x.query<{ identity_id: string; profile: IdentityProfile | string }>(
+        `SELECT identity_id, profile FROM ${this.schema}.identity_profiles WHERE status = 'active' AND identity_id > $1 ORDER BY identity_id LIMIT $2`,
+        [after, pageSize],
+      );
+      if (rows.length === 0) return;
+      yield rows.map((r) => parse(r.profile));
+      after = rows[rows.length - 1].identity_id;
+    }
+  }
+}
+
+function parse(value: IdentityProfile | string): IdentityProfile {
+  return typeof value === 'string' ? (JSON.parse(value) as IdentityProfile) : value;
+}

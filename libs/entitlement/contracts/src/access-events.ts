@@ -1,0 +1,58 @@
+import type { DomainEvent } from './domain-event';
+
+export type GrantSource = 'birthright' | 'request' | 'break-glass' | 'admin';
+
+export type RevokeReason =
+  | 'leaver'
+  | 'mover'
+  | 'expired'
+  | 'request-revoked'
+  | 'review'
+  | 'admin'
+  | 'role-changed'
+  | 'rule-changed';
+
+/** One grant an identity holds. An entitlement may be held through several grants (sources). */
+export interface Grant {
+  grantId: string;
+  entitlement: string;
+  source: GrantSource;
+  /** The role the entitlement came with (birthright, or a role request). */
+  role?: string;
+  /** The birthright rule that granted it. */
+  ruleKey?: string;
+  requestId?: string;
+  grantedAt: string;
+  expiresAt?: string;
+  /** Why it was granted: the lifecycle step (`joiner`, `mover`...) or the requester's justification. */
+  reason: string;
+}
+
+export type AccessGranted = DomainEvent<'AccessGranted', Grant & { identityId: string }>;
+
+export type AccessRevoked = DomainEvent<
+  'AccessRevoked',
+  {
+    grantId: string;
+    identityId: string;
+    entitlement: string;
+    source: GrantSource;
+    reason: RevokeReason;
+    revokedAt: string;
+    detail?: string;
+  }
+>;
+
+/** The identity left: emitted before its revocations, so a check denies from this event on. */
+export type AccessTerminated = DomainEvent<'AccessTerminated', { identityId: string; at: string }>;
+
+/** The identity was rehired: grants may be given again. */
+export type AccessReinstated = DomainEvent<'AccessReinstated', { identityId: string; at: string }>;
+
+/** Requested (non-birthright) access kept across a move, listed for review. `moveId` is the move's command id. */
+export type MoverReviewFlagged = DomainEvent<
+  'MoverReviewFlagged',
+  { identityId: string; grantIds: string[]; moveId: string; flaggedAt: string }
+>;
+
+export type AccessEvent = AccessGranted | AccessRevoked | AccessTerminated | AccessReinstated | MoverReviewFlagged;

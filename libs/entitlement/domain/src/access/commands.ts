@@ -1,0 +1,72 @@
+import type { GrantSource } from '@custos/entitlement/contracts';
+import type { DesiredGrant } from '../policies/birthright-policy';
+import type { SodPolicyView } from '../policies/sod';
+
+export type BirthrightReason = 'joiner' | 'mover' | 'rehire' | 'role-changed' | 'rule-changed';
+
+/** Makes the identity's birthright grants equal `desired` (computed with `birthrightAccess`). */
+export interface ApplyBirthright {
+  type: 'ApplyBirthright';
+  data: {
+    identityId: string;
+    desired: DesiredGrant[];
+    reason: BirthrightReason;
+    now: string;
+    /** Unique per command; grant ids derive from it, so a retry yields the same events. */
+    commandId: string;
+  };
+}
+
+export interface GrantAccess {
+  type: 'GrantAccess';
+  data: {
+    identityId: string;
+    entitlement: string;
+    source: Exclude<GrantSource, 'birthright'>;
+    /** The role a role request asked for. */
+    role?: string;
+    /** Required for source `request`. */
+    requestId?: string;
+    /** The justification. */
+    reason: string;
+    now: string;
+    /** Required for `break-glass`; makes any grant just-in-time. */
+    expiresAt?: string;
+    /** The entitlement's `maxDuration`, when it has one: caps `expiresAt`. */
+    maxDuration?: string;
+    /** The SoD policies in force; `prevent` policies refuse the grant (break-glass excepted). */
+    sodPolicies: readonly SodPolicyView[];
+    commandId: string;
+  };
+}
+
+/** Give exactly one of `grantId`, `entitlement`, `requestId`. */
+export interface RevokeAccess {
+  type: 'RevokeAccess';
+  data: {
+    identityId: string;
+    grantId?: string;
+    entitlement?: string;
+    requestId?: string;
+    reason: 'admin' | 'review' | 'request-revoked';
+    detail?: string;
+    now: string;
+  };
+}
+
+export interface RevokeAllAccess {
+  type: 'RevokeAllAccess';
+  data: { identityId: string; reason: 'leaver'; now: string };
+}
+
+export interface ExpireGrant {
+  type: 'ExpireGrant';
+  data: { identityId: string; grantId: string; now: string };
+}
+
+export interface ReinstateAccess {
+  type: 'ReinstateAccess';
+  data: { identityId: string; now: string };
+}
+
+export type AccessCommand = ApplyBirthright | GrantAccess | RevokeAccess | RevokeAllAccess | ExpireGrant | ReinstateAccess;

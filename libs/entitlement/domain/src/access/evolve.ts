@@ -1,0 +1,38 @@
+import type { AccessEvent } from '@custos/entitlement/contracts';
+import { fulfilledRequestKey, type AccessState } from './state';
+
+/**
+ * evolveAccess: grants are added and removed by id; the ledger of issued grants, fulfilled
+ * requests and flagged moves only grows; termination and reinstatement switch the stage.
+ */
+export function evolveAccess(state: AccessState, event: AccessEvent): AccessState {
+  switch (event.type) {
+    case 'AccessGranted': {
+      const { identityId: _identityId, ...grant } = event.data;
+      return {
+        ...state,
+        grants: [...state.grants, grant],
+        issuedGrantIds: new Set(state.issuedGrantIds).add(grant.grantId),
+        fulfilledRequests:
+          grant.requestId === undefined
+            ? state.fulfilledRequests
+            : new Set(state.fulfilledRequests).add(fulfilledRequestKey(grant.requestId, grant.entitlement)),
+      };
+    }
+    case 'AccessRevoked':
+      return { ...state, grants: state.grants.filter((grant) => grant.grantId !== event.data.grantId) };
+    case 'AccessTerminated':
+      return { ...state, status: 'terminated', terminatedAt: event.data.at };
+    case 'AccessReinstated': {
+      if (state.status !== 'terminated') return state;
+      const { terminatedAt: _terminatedAt, ...ledger } = state;
+      return { ...ledger, status: 'active' };
+    }
+    case 'MoverReviewFlagged':
+      return { ...state, flaggedMoves: new Set(state.flaggedMoves).add(event.data.moveId) };
+    default: {
+      const unexpected: never = event;
+      return unexpected;
+    }
+  }
+}

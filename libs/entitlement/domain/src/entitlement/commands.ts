@@ -1,0 +1,46 @@
+import type { ApprovalPolicy, Risk } from '@custos/entitlement/contracts';
+
+export interface DefineEntitlement {
+  type: 'DefineEntitlement';
+  data: {
+    key: string;
+    application: string;
+    name: string;
+    description?: string;
+    privileged: boolean;
+    risk: Risk;
+    ownerId?: string;
+    /** ISO 8601 duration capping just-in-time grants. */
+    maxDuration?: string;
+    breakGlass?: boolean;
+    /** Omitted: manager then owner, plus security when privileged (one approval each). */
+    approvalPolicy?: ApprovalPolicy;
+    now: string;
+    actor: string;
+  };
+}
+
+/** Omitted fields stay as they are; `null` clears an optional field (`approvalPolicy: null` restores the default). */
+export interface ChangeEntitlement {
+  type: 'ChangeEntitlement';
+  data: {
+    key: string;
+    name?: string;
+    description?: string | null;
+    privileged?: boolean;
+    risk?: Risk;
+    ownerId?: string | null;
+    maxDuration?: string | null;
+    breakGlass?: boolean;
+    approvalPolicy?: ApprovalPolicy | null;
+    now: string;
+    actor: string;
+  };
+}
+
+export interface RetireEntitlement {
+  type: 'RetireEntitlement';
+  data: { key: string; reason?: string; now: string; actor: string };
+}
+
+export type EntitlementCommand = DefineEntitlement | ChangeEntitlement | RetireEntitlement;

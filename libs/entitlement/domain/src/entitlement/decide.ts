@@ -1,0 +1,143 @@
+import type {
+  EntitlementChanges,
+  EntitlementDefinition,
+  EntitlementEvent,
+  Risk,
+} from '@custos/entitlement/contracts';
+import { AlreadyDefined, NotDefined, Retired, ValidationFailed, type FieldError } from '../shared/errors';
+import { sameValue } from '../shared/same-value';
+import { parseIsoDuration } from '../policies/duration';
+import { approvalPolicyErrors, defaultApprovalPolicy } from './approval-policy';
+import type { ChangeEntitlement, DefineEntitlement, EntitlementCommand, RetireEntitlement } from './commands';
+import type { ActiveEntitlement, EntitlementState } from './state';
+
+const RISKS: readonly Risk[] = ['low', 'medium', 'high', 'critical'];
+
+/** decideEntitlement: a key is defined once, changes only while active, and retires once. */
+export function decideEntitlement(command: EntitlementCommand, state: EntitlementState): EntitlementEvent[] {
+  switch (command.type) {
+    case 'DefineEntitlement':
+      return define(command, state);
+    case 'ChangeEntitlement':
+      return change(command, state);
+    case 'RetireEntitlement':
+      return retire(command, state);
+    default: {
+      const unexpected: never = command;
+      throw new Error(`unknown command ${(unexpected as { type: string }).type}`);
+    }
+  }
+}
+
+function define({ data }: DefineEntitlement, state: EntitlementState): EntitlementEvent[] {
+  if (state.status !== 'empty') throw new AlreadyDefined('entitlement', data.key);
+  const definition: EntitlementDefinition = {
+    key: data.key,
+    application: data.application,
+    name: data.name,
+    ...(data.description !== undefined && { description: data.description }),
+    privileged: data.privileged,
+    risk: data.risk,
+    ...(data.ownerId !== undefined && { ownerId: data.ownerId }),
+    ...(data.maxDuration !== undefined && { maxDuration: data.maxDuration }),
+    breakGlass: data.breakGlass ?? false,
+    approvalPolicy: data.approvalPolicy ?? defaultApprovalPolicy(data.privileged),
+  };
+  const errors = [
+    ...blank('key', definition.key),
+    ...blank('application', definition.application),
+    ...definitionErrors(definition),
+  ];
+  if (errors.length > 0) throw new ValidationFailed(errors);
+  return [{ type: 'EntitlementDefined', data: { ...definition, definedAt: data.now, definedBy: data.actor } }];
+}
+
+function change({ data }: ChangeEntitlement, state: EntitlementState): EntitlementEvent[] {
+  const current = activeOrThrow(state, data.key);
+  const privileged = data.privileged ?? current.privileged;
+  const next: EntitlementDefinition = {
+    ...current,
+    name: data.name ?? current.name,
+    privileged,
+    risk: data.risk ?? current.risk,
+    breakGlass: data.breakGlass ?? current.breakGlass,
+    approvalPolicy: nextApprovalPolicy(current, data.approvalPolicy, privileged),
+  };
+  applyOptional(next, 'description', data.description);
+  applyOptional(next, 'ownerId', data.ownerId);
+  applyOptional(next, 'maxDuration', data.maxDuration);
+  const errors = definitionErrors(next);
+  if (errors.length > 0) throw new ValidationFailed(errors);
+
+  const changes = diff(current, next);
+  if (Object.keys(changes).length === 0) return [];
+  return [{ type: 'EntitlementChanged', data: { key: data.key, changes, changedAt: data.now, changedBy: data.actor } }];
+}
+
+function retire({ data }: RetireEntitlement, state: EntitlementState): EntitlementEvent[] {
+  if (state.status === 'empty') throw new NotDefined('entitlement', data.key);
+  if (state.status === 'retired') return [];
+  return [
+    {
+      type: 'EntitlementRetired',
+      data: { key: data.key, retiredAt: data.now, retiredBy: data.actor, ...(data.reason !== undefined && { reason: data.reason }) },
+    },
+  ];
+}
+
+function activeOrThrow(state: EntitlementState, key: string): ActiveEntitlement['definition'] {
+  switch (state.status) {
+    case 'empty':
+      throw new NotDefined('entitlement', key);
+    case 'retired':
+      throw new Retired('entitlement', key);
+    case 'active':
+      return state.definition;
+  }
+}
+
+/** An entitlement on the default policy follows the default when `privileged` changes; a custom policy stays. */
+function nextApprovalPolicy(
+  current: EntitlementDefinition,
+  requested: ChangeEntitlement['data']['approvalPolicy'],
+  privileged: boolean,
+): EntitlementDefinition['approvalPolicy'] {
+  if (requested === null) return defaultApprovalPolicy(privileged);
+  if (requested !== undefined) return requested;
+  return sameValue(current.approvalPolicy, defaultApprovalPolicy(current.privileged))
+    ? defaultApprovalPolicy(privileged)
+    : current.approvalPolicy;
+}
+
+type OptionalField = 'description' | 'ownerId' | 'maxDuration';
+
+function applyOptional(next: EntitlementDefinition, field: OptionalField, value: string | null | undefined): void {
+  if (value === null) delete next[field];
+  else if (value !== undefined) next[field] = value;
+}
+
+function diff(current: EntitlementDefinition, next: EntitlementDefinition): EntitlementChanges {
+  const changes: EntitlementChanges = {};
+  if (next.name !== current.name) changes.name = next.name;
+  if (next.privileged !== current.privileged) changes.privileged = next.privileged;
+  if (next.risk !== current.risk) changes.risk = next.risk;
+  if (next.breakGlass !== current.breakGlass) changes.breakGlass = next.breakGlass;
+  if (!sameValue(next.approvalPolicy, current.approvalPolicy)) changes.approvalPolicy = next.approvalPolicy;
+  for (const field of ['description', 'ownerId', 'maxDuration'] as const) {
+    if (next[field] !== current[field]) changes[field] = next[field] ?? null;
+  }
+  return changes;
+}
+
+function definitionErrors(definition: EntitlementDefinition): FieldError[] {
+  const errors = blank('name', definition.name);
+  if (!RISKS.includes(definition.risk)) errors.push({ field: 'risk', message: `must be one of ${RISKS.join(', ')}` });
+  if (definition.maxDuration !== undefined && parseIsoDuration(definition.maxDuration) === null) {
+    errors.push({ field: 'maxDuration', message: `not a positive ISO 8601 duration: ${definition.maxDuration}` });
+  }
+  return [...errors, ...approvalPolicyErrors(definition.approvalPolicy, definition.privileged)];
+}
+
+function blank(field: string, value: string | undefined): FieldError[] {
+  return typeof value === 'string' && value.trim() !== '' ? [] : [{ field, message: 'must not be blank' }];
+}

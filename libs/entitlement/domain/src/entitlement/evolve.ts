@@ -1,0 +1,27 @@
+import type { EntitlementDefinition, EntitlementEvent } from '@custos/entitlement/contracts';
+import type { EntitlementState } from './state';
+
+/** evolveEntitlement: a definition becomes active, takes each change as a patch, and ends retired. */
+export function evolveEntitlement(state: EntitlementState, event: EntitlementEvent): EntitlementState {
+  switch (event.type) {
+    case 'EntitlementDefined': {
+      const { definedAt: _definedAt, definedBy: _definedBy, ...definition } = event.data;
+      return { status: 'active', definition };
+    }
+    case 'EntitlementChanged': {
+      if (state.status === 'empty') return state;
+      const definition: EntitlementDefinition = { ...state.definition };
+      for (const [field, value] of Object.entries(event.data.changes)) {
+        if (value === null) delete (definition as unknown as Record<string, unknown>)[field];
+        else (definition as unknown as Record<string, unknown>)[field] = value;
+      }
+      return { ...state, definition };
+    }
+    case 'EntitlementRetired':
+      return state.status === 'empty' ? state : { status: 'retired', definition: state.definition, retiredAt: event.data.retiredAt };
+    default: {
+      const unexpected: never = event;
+      return unexpected;
+    }
+  }
+}

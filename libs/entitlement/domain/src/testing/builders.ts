@@ -1,0 +1,125 @@
+import type {
+  AccessGranted,
+  AccessReinstated,
+  AccessRevoked,
+  AccessTerminated,
+  BirthrightRuleDefined,
+  EntitlementDefined,
+  MoverReviewFlagged,
+  RoleDefined,
+  SodPolicyDefined,
+} from '@custos/entitlement/contracts';
+
+/** The fixed `now` of every spec. */
+export const NOW = '2026-03-02T09:00:00.000Z';
+export const LATER = '2026-03-09T09:00:00.000Z';
+export const ADMIN = 'admin-1';
+export const IDENTITY = 'id-ada';
+
+export function entitlementDefined(data: Partial<EntitlementDefined['data']> = {}): EntitlementDefined {
+  return {
+    type: 'EntitlementDefined',
+    data: {
+      key: 'github:org-admin',
+      application: 'github',
+      name: 'GitHub organisation admin',
+      privileged: false,
+      risk: 'medium',
+      breakGlass: false,
+      approvalPolicy: {
+        steps: [
+          { kind: 'manager', required: 1 },
+          { kind: 'owner', required: 1 },
+        ],
+      },
+      definedAt: NOW,
+      definedBy: ADMIN,
+      ...data,
+    },
+  };
+}
+
+export function roleDefined(data: Partial<RoleDefined['data']> = {}): RoleDefined {
+  return {
+    type: 'RoleDefined',
+    data: { key: 'engineer', name: 'Engineer', entitlements: ['github:member'], roles: [], definedAt: NOW, definedBy: ADMIN, ...data },
+  };
+}
+
+export function birthrightRuleDefined(data: Partial<BirthrightRuleDefined['data']> = {}): BirthrightRuleDefined {
+  return {
+    type: 'BirthrightRuleDefined',
+    data: {
+      key: 'engineering-staff',
+      name: 'Engineering staff',
+      when: { department: 'Engineering' },
+      roles: ['engineer'],
+      definedAt: NOW,
+      definedBy: ADMIN,
+      ...data,
+    },
+  };
+}
+
+export function sodPolicyDefined(data: Partial<SodPolicyDefined['data']> = {}): SodPolicyDefined {
+  return {
+    type: 'SodPolicyDefined',
+    data: {
+      key: 'pay-vs-approve',
+      name: 'Create vendors vs approve payments',
+      conflicting: [['erp:vendor-create'], ['erp:payment-approve']],
+      mode: 'prevent',
+      severity: 'high',
+      definedAt: NOW,
+      definedBy: ADMIN,
+      ...data,
+    },
+  };
+}
+
+/** A birthright grant of `github:member` through role `engineer` and rule `engineering-staff`, unless told otherwise. */
+export function accessGranted(data: Partial<AccessGranted['data']> = {}): AccessGranted {
+  const source = data.source ?? 'birthright';
+  const entitlement = data.entitlement ?? 'github:member';
+  const birthright = source === 'birthright' ? { role: 'engineer', ruleKey: 'engineering-staff' } : {};
+  return {
+    type: 'AccessGranted',
+    data: {
+      grantId: `cmd-0:${entitlement}`,
+      identityId: IDENTITY,
+      entitlement,
+      source,
+      ...birthright,
+      grantedAt: NOW,
+      reason: source === 'birthright' ? 'joiner' : 'needed for work',
+      ...data,
+    },
+  };
+}
+
+export function accessRevoked(data: Partial<AccessRevoked['data']> = {}): AccessRevoked {
+  return {
+    type: 'AccessRevoked',
+    data: {
+      grantId: 'cmd-0:github:member',
+      identityId: IDENTITY,
+      entitlement: 'github:member',
+      source: 'birthright',
+      reason: 'mover',
+      revokedAt: NOW,
+      ...data,
+    },
+  };
+}
+
+export function accessTerminated(data: Partial<AccessTerminated['data']> = {}): AccessTerminated {
+  return { type: 'AccessTerminated', data: { identityId: IDENTITY, at: NOW, ...data } };
+}
+
+export function accessReinstated(data: Partial<AccessReinstated['data']> = {}): AccessReinstated {
+  return { type: 'AccessReinstated', data: { identityId: IDENTITY, at: NOW, ...data } };
+}
+
+export function moverReviewFlagged(data: Partial<MoverReviewFlagged['data']> = {}): MoverReviewFlagged {
+  return { type: 'MoverReviewFlagged', data: { identityId: IDENTITY, grantIds: [], moveId: 'cmd-move', flaggedAt: NOW, ...data } };
+}

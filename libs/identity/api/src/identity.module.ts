@@ -1,0 +1,65 @@
+import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { EmployeeDirectory, HrIntake, IdentitiesView, IdentityWorkers } from '@custos/identity/application';
+import { registerDomainErrorStatuses } from '@custos/platform/http';
+import { CONTEXT_RUNTIME, ContextRuntime, DurableScheduler, migrateContext } from '@custos/platform/runtime';
+import { HrController } from './hr.controller';
+import { IdentitiesController } from './identities.controller';
+
+registerDomainErrorStatuses({
+  'identity-not-found': 404,
+  'identity-already-exists': 409,
+  'invalid-lifecycle-transition': 409,
+  'activation-before-start-date': 409,
+  'employee-id-mismatch': 422,
+  'invalid-timestamp': 400,
+});
+
+class IdentityLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(CONTEXT_RUNTIME) private readonly runtime: ContextRuntime,
+    @Inject(EmployeeDirectory) private readonly directory: EmployeeDirectory,
+    @Inject(HrIntake) private readonly intake: HrIntake,
+    @Inject(IdentitiesView) private readonly view: IdentitiesView,
+    @Inject(DurableScheduler) private readonly scheduler: DurableScheduler,
+    @Inject(IdentityWorkers) private readonly workers: IdentityWorkers,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await migrateContext(this.runtime.db, this.runtime.context, [
+      (x) => this.directory.migrate(x),
+      (x) => this.intake.migrate(x),
+      (x) => this.view.migrate(x),
+      (x) => this.scheduler.migrate(x),
+    ]);
+    await this.workers.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.workers.stop();
+  }
+}
+
+/** The identity context: HR lifecycle intake and the identity directory. */
+@Module({})
+export class IdentityModule {
+  static forRuntime(runtime: ContextRuntime): DynamicModule {
+    const schema = runtime.store.context;
+    return {
+      module: IdentityModule,
+      controllers: [HrController, IdentitiesController],
+      providers: [
+        { provide: CONTEXT_RUNTIME, useValue: runtime },
+        { provide: EmployeeDirectory, useFactory: () => new EmployeeDirectory(runtime.db, schema) },
+        { provide: DurableScheduler, useFactory: () => new DurableScheduler(runtime.db, schema, runtime.clock, { onError: (err, job) => runtime.logger.error({ err, job }, 'scheduled job failed') }) },
+        { provide: HrIntake, useFactory: (d: EmployeeDirectory, s: DurableScheduler) => new HrIntake(runtime, d, s), inject: [EmployeeDirectory, DurableScheduler] },
+        { provide: IdentitiesView, useFactory: () => new IdentitiesView(runtime.db, runtime.store, schema) },
+        {
+          provide: IdentityWorkers,
+          useFactory: (i: HrIntake, v: IdentitiesView, s: DurableScheduler) => new IdentityWorkers(runtime, i, v, s),
+          inject: [HrIntake, IdentitiesView, DurableScheduler],
+        },
+        IdentityLifecycle,
+      ],
+    };
+  }
+}

@@ -1,0 +1,76 @@
+import type { SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
+
+export interface DirectoryEntry {
+  employeeId: string;
+  identityId: string;
+  managerEmployeeId?: string;
+  managerId?: string;
+}
+
+/**
+ * The write side's index from HR employee ids to identity ids (and of reports awaiting their
+ * manager). It is written in the same transaction as the identity's events, so it never
+ * disagrees with them; the primary key makes two joiners for one employee impossible.
+ */
+export class EmployeeDirectory {
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly schema: string,
+  ) {}
+
+  async migrate(x: SqlExecutor = this.db): Promise<void> {
+    await x.query(`CREATE TABLE IF NOT EXISTS ${this.schema}.employee_directory (
+      employee_id text PRIMARY KEY, identity_id text NOT NULL UNIQUE, manager_employee_id text, manager_id text)`);
+    await x.query(`CREATE INDEX IF NOT EXISTS employee_directory_awaiting ON ${this.schema}.employee_directory (manager_employee_id) WHERE manager_id IS NULL`);
+  }
+
+  async byEmployeeId(tx: SqlExecutor, employeeId: string): Promise<DirectoryEntry | null> {
+    const { rows } = await tx.query<Row>(`SELECT * FROM ${this.schema}.employee_directory WHERE employee_id = $1`, [employeeId]);
+    return rows[0] ? toEntry(rows[0]) : null;
+  }
+
+  async byIdentityId(tx: SqlExecutor, identityId: string): Promise<DirectoryEntry | null> {
+    const { rows } = await tx.query<Row>(`SELECT * FROM ${this.schema}.employee_directory WHERE identity_id = $1`, [identityId]);
+    return rows[0] ? toEntry(rows[0]) : null;
+  }
+
+  /** Records where an identity stands; a rehire under a new employee id moves its entry. */
+  async record(tx: SqlExecutor, entry: DirectoryEntry): Promise<void> {
+    await tx.query(`DELETE FROM ${this.schema}.employee_directory WHERE identity_id = $1 AND employee_id <> $2`, [entry.identityId, entry.employeeId]);
+    const { rowCount } = await tx.query(
+      `INSERT INTO ${this.schema}.employee_directory (employee_id, identity_id, manager_employee_id, manager_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (employee_id) DO UPDATE SET manager_employee_id = EXCLUDED.manager_employee_id, manager_id = EXCLUDED.manager_id
+       WHERE employee_directory.identity_id = EXCLUDED.identity_id`,
+      [entry.employeeId, entry.identityId, entry.managerEmployeeId ?? null, entry.managerId ?? null],
+    );
+    // Another identity already holds this employee id (two joiners racing): refuse, roll back.
+    if (rowCount === 0) throw new EmployeeIdTaken(entry.employeeId);
+  }
+
+  /** Reports whose manager (by employee id) had no identity when they were recorded. */
+  async reportsAwaiting(tx: SqlExecutor, managerEmployeeId: string): Promise<DirectoryEntry[]> {
+    const { rows } = await tx.query<Row>(`SELECT * FROM ${this.schema}.employee_directory WHERE manager_employee_id = $1 AND manager_id IS NULL`, [managerEmployeeId]);
+    return rows.map(toEntry);
+  }
+}
+
+interface Row {
+  employee_id: string;
+  identity_id: string;
+  manager_employee_id: string | null;
+  manager_id: string | null;
+}
+
+function toEntry(row: Row): DirectoryEntry {
+  return { employeeId: row.employee_id, identityId: row.identity_id, managerEmployeeId: row.manager_employee_id ?? undefined, managerId: row.manager_id ?? undefined };
+}
+
+/** Two identities cannot share an HR employee id. */
+export class EmployeeIdTaken extends Error {
+  readonly code = 'employee-id-taken';
+  readonly httpStatus = 409;
+
+  constructor(readonly employeeId: string) {
+    super(`employee ${employeeId} already has an identity`);
+  }
+}

@@ -1,0 +1,15 @@
+import type { ChangeSource, EmployeeRecord } from '@custos/identity/contracts';
+
+/** One joiner / mover / leaver / rehire as any HR door (webhook, SCIM, NATS, CSV) delivers it. */
+export interface HrChange {
+  /** Unique per system: a repeat is a duplicate. */
+  eventId: string;
+  system: string;
+  type: 'joiner' | 'mover' | 'leaver' | 'rehire';
+  effectiveAt: string;
+  employee: EmployeeRecord;
+  groups?: string[];
+  channel: ChangeSource['channel'];
+}
+
+export type HrOutcome = { identityId: string; status: 'applied' | 'scheduled' | 'duplicate' };

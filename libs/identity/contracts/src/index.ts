@@ -1,0 +1,3 @@
+export * from './identity-snapshot';
+export * from './events';
+export * from './stream-id';

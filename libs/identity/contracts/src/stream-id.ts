@@ -1,0 +1,7 @@
+/** The prefix of every identity stream id; catch-up readers filter on it. */
+export const IDENTITY_STREAM_PREFIX = 'identity-';
+
+/** identityStreamId names the one stream that holds an identity's events: `identity-{identityId}`. */
+export function identityStreamId(identityId: string): string {
+  return `${IDENTITY_STREAM_PREFIX}${identityId}`;
+}

@@ -1,0 +1,57 @@
+import type { AppendResult, Checkpoint, CustosEvent, ExpectedVersion, NewEvent } from './event';
+import type { SqlExecutor } from './sql';
+
+export interface AppendOptions {
+  /** Append inside a caller's transaction (to write an inbox row or a projection with it). */
+  tx?: SqlExecutor;
+}
+
+export interface ReadAllResult {
+  events: CustosEvent[];
+  /** The checkpoint after the last event returned (the input one when none were returned). */
+  checkpoint: Checkpoint;
+}
+
+/**
+ * Called with each batch of events, in commit order, inside a transaction that also
+ * stores the subscriber's checkpoint: an effect written through `tx` and the checkpoint
+ * commit together or not at all.
+ */
+export type SubscriptionHandler = (events: CustosEvent[], tx: SqlExecutor) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Where to start when the subscriber has no stored checkpoint. Default: START. */
+  from?: Checkpoint;
+  batchSize?: number;
+  /** Poll interval when idle, for events written by other processes. Default 100 ms. */
+  pollIntervalMs?: number;
+  /** Only events whose stream id starts with one of these prefixes (`identity-`). */
+  streamPrefixes?: string[];
+  onError?: (error: unknown) => void;
+}
+
+export interface Subscription {
+  readonly name: string;
+  /** The checkpoint of the last committed batch. */
+  position(): Checkpoint;
+  /** Resolves once the subscriber has processed everything visible in the store now. */
+  caughtUp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The event store port. Streams are append-only; there is no update or delete. */
+export interface EventStore {
+  /** The context whose streams this store holds (`identity`): it names the CloudEvents source and type. */
+  readonly context: string;
+  readonly db: import('./sql').SqlDatabase;
+  append(streamId: string, events: NewEvent[], expectedVersion: ExpectedVersion, options?: AppendOptions): Promise<AppendResult>;
+  /** Events of one stream, from `fromVersion` (inclusive, default 1). */
+  readStream(streamId: string, fromVersion?: number, options?: { tx?: SqlExecutor }): Promise<CustosEvent[]>;
+  /** Committed events after `from`, in commit order; never skips one committed late. */
+  readAll(from: Checkpoint, batchSize: number): Promise<ReadAllResult>;
+  /** Catch up from the stored checkpoint (or `from`), then follow live. */
+  subscribe(name: string, handler: SubscriptionHandler, options?: SubscribeOptions): Subscription;
+  /** The stored checkpoint of a subscriber, or null. */
+  checkpointOf(name: string): Promise<Checkpoint | null>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '@custos/platform/testing';
+import { eventStoreContract } from './contract/event-store-contract';
+import { createPgDatabase } from './pg-database';
+import { SqlEventStore } from './sql-event-store';
+
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase('custos_event_store');
+}, 120_000);
+
+afterAll(async () => {
+  await database?.drop();
+}, 60_000);
+
+function newSchema(): string {
+  return `es_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+}
+
+// Each test gets its own schema in this file's database, so tests never see each other's events.
+eventStoreContract('postgres', async () => {
+  const schema = newSchema();
+  const open = async () => {
+    const db = createPgDatabase(database.url, { max: 20, applicationName: 'custos-contract' });
+    return { db, store: await SqlEventStore.open(db, { context: 'contract', schema }) };
+  };
+  let current = await open();
+  return {
+    store: current.store,
+    eventsTable: `${schema}.events`,
+    async reopen() {
+      await current.store.close();
+      await current.db.close();
+      current = await open();
+      return current.store;
+    },
+    async cleanup() {
+      await current.store.close();
+      await current.db.close();
+    },
+  };
+});
+
+describe('postgres event store migration', () => {
+  it('lets several processes open the same new schema at once', async () => {
+    const schema = newSchema();
+    const dbs = Array.from({ length: 4 }, () => createPgDatabase(database.url, { max: 2 }));
+    try {
+      const stores = await Promise.all(dbs.map((db) => SqlEventStore.open(db, { context: 'contract', schema })));
+      const appended = await stores[0].append('identity-1', [{ name: 'IdentityHired', data: {}, actor: 'system:test' }], 'no-stream');
+      expect(await stores[3].readStream('identity-1')).toEqual(appended.events);
+      // Opening again on a populated schema changes nothing.
+      const again = await SqlEventStore.open(dbs[1], { context: 'contract', schema });
+      expect(await again.readStream('identity-1')).toEqual(appended.events);
+    } finally {
+      await Promise.all(dbs.map((db) => db.close()));
+    }
+  });
+});

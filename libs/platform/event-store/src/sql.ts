@@ -1,0 +1,16 @@
+/**
+ * The small SQL surface that the event store, projections and inboxes share. One
+ * implementation wraps a `pg` pool (production), one wraps PGlite (embedded); the SQL
+ * sent through both is the same.
+ */
+export interface SqlExecutor {
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number }>;
+}
+
+export interface SqlDatabase extends SqlExecutor {
+  /** Runs `work` inside one transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** `pg` or `pglite`. */
+  readonly dialect: 'pg' | 'pglite';
+  close(): Promise<void>;
+}

@@ -1,0 +1,16 @@
+/** Roles of API.md. */
+export type CustosRole = 'custos:admin' | 'custos:auditor' | 'custos:hr';
+
+/** The authenticated caller of a request. */
+export interface Principal {
+  /** The caller's identity id (the token's `sub`), or `email:<address>` when only an email was given. */
+  sub: string;
+  email?: string;
+  roles: string[];
+  amr: string[];
+}
+
+/** The `actor` recorded on events caused by this caller. */
+export function actorOf(principal: Principal): string {
+  return principal.sub;
+}

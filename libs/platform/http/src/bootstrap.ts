@@ -1,0 +1,54 @@
+import { DynamicModule, INestApplication, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { collectDefaultMetrics, register } from 'prom-client';
+import { AuthGuard } from './auth/auth.guard';
+import { DevTokenIssuer, TokenVerifier } from './auth/token-verifier';
+import { DEV_ISSUER, HEALTH_CHECKS, HealthCheck, PlatformController } from './platform.controller';
+import { ProblemDetailsFilter } from './problem.filter';
+import { createValidationPipe } from './validation';
+
+export interface CustosAppOptions {
+  title: string;
+  /** The context modules this process serves (one in a service, four in the all-in-one). */
+  modules: DynamicModule[];
+  verifier: TokenVerifier;
+  devIssuer?: DevTokenIssuer;
+  healthChecks: HealthCheck[];
+}
+
+let metricsStarted = false;
+
+/** Builds a Nest application with the platform's guard, validation, problem details, health, metrics and OpenAPI. */
+export async function createCustosApp(options: CustosAppOptions): Promise<INestApplication> {
+  @Module({
+    imports: options.modules,
+    controllers: [PlatformController],
+    providers: [
+      { provide: HEALTH_CHECKS, useValue: options.healthChecks },
+      { provide: DEV_ISSUER, useValue: options.devIssuer ?? null },
+      { provide: APP_GUARD, useFactory: (reflector: Reflector) => new AuthGuard(reflector, options.verifier), inject: [Reflector] },
+      { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+    ],
+  })
+  class CustosAppModule {}
+
+  if (!metricsStarted) {
+    metricsStarted = true;
+    if (!register.getSingleMetric('process_cpu_user_seconds_total')) collectDefaultMetrics();
+  }
+  const app = await NestFactory.create(CustosAppModule, { logger: ['error', 'warn'], bodyParser: true });
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(options.title)
+      .setDescription('Custos access governance: identity lifecycle, entitlements, requests and audit. Errors are RFC 9457 problem details.')
+      .setVersion('0.1.0')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}

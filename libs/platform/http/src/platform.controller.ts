@@ -1,0 +1,78 @@
+import { Body, Controller, Get, Header, HttpCode, Inject, NotFoundException, Post, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsArray, IsOptional, IsString, MinLength } from 'class-validator';
+import type { Response } from 'express';
+import { register } from 'prom-client';
+import { Public } from './auth/auth.guard';
+import { DevTokenIssuer } from './auth/token-verifier';
+
+export interface HealthCheck {
+  name: string;
+  check(): Promise<{ ok: boolean; detail: string }>;
+}
+
+export const HEALTH_CHECKS = Symbol('HEALTH_CHECKS');
+export const DEV_ISSUER = Symbol('DEV_ISSUER');
+
+class DevTokenRequest {
+  @ApiProperty({ example: 'admin-1' })
+  @IsString()
+  @MinLength(1)
+  sub!: string;
+
+  @ApiPropertyOptional({ example: ['custos:admin'] })
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  roles?: string[];
+
+  @ApiPropertyOptional({ example: ['pwd', 'mfa'] })
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  amr?: string[];
+}
+
+@ApiTags('operations')
+@Controller()
+export class PlatformController {
+  constructor(
+    @Inject(HEALTH_CHECKS) private readonly checks: HealthCheck[],
+    @Inject(DEV_ISSUER) private readonly devIssuer: DevTokenIssuer | null,
+  ) {}
+
+  @Public()
+  @Get('health')
+  @ApiOperation({ summary: 'State of the store and the bus' })
+  async health(@Res() response: Response): Promise<void> {
+    const results = await Promise.all(
+      this.checks.map(async (c) => {
+        try {
+          return { name: c.name, ...(await c.check()) };
+        } catch (error) {
+          return { name: c.name, ok: false, detail: (error as Error).message };
+        }
+      }),
+    );
+    const ok = results.every((r) => r.ok);
+    response.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', checks: Object.fromEntries(results.map(({ name, ...rest }) => [name, rest])) });
+  }
+
+  @Public()
+  @Get('metrics')
+  @Header('Content-Type', register.contentType)
+  @ApiOperation({ summary: 'Prometheus metrics' })
+  metrics(): Promise<string> {
+    return register.metrics();
+  }
+
+  @Public()
+  @Post('dev/token')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Development token issuer (only when CUSTOS_DEV_AUTH=true)' })
+  @ApiOkResponse({ schema: { properties: { access_token: { type: 'string' }, token_type: { type: 'string' } } } })
+  async devToken(@Body() body: DevTokenRequest): Promise<{ access_token: string; token_type: 'Bearer' }> {
+    if (!this.devIssuer) throw new NotFoundException('the development issuer is off (CUSTOS_DEV_AUTH is not true)');
+    return { access_token: await this.devIssuer.issue(body), token_type: 'Bearer' };
+  }
+}

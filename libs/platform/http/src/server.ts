@@ -1,0 +1,80 @@
+import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { ContextName, ContextRuntime, CustosConfig, openTopology, Topology } from '@custos/platform/runtime';
+import { DevTokenIssuer, OidcTokenVerifier, TokenVerifier } from './auth/token-verifier';
+import { createCustosApp } from './bootstrap';
+
+export interface RunningCustos {
+  app: INestApplication;
+  topology: Topology;
+  url: string;
+  devIssuer?: DevTokenIssuer;
+  stop(): Promise<void>;
+}
+
+/** Picks the token verifier: the configured OIDC issuer, else the development issuer when allowed. */
+export async function createVerifier(config: CustosConfig): Promise<{ verifier: TokenVerifier; devIssuer?: DevTokenIssuer }> {
+  if (config.devAuth) {
+    const devIssuer = await DevTokenIssuer.create();
+    if (!config.oidcIssuer) return { verifier: devIssuer, devIssuer };
+    const oidc = new OidcTokenVerifier(config.oidcIssuer, config.oidcAudience);
+    // Both issuers are accepted: real users through OIDC, scripted demos through the dev issuer.
+    return {
+      devIssuer,
+      verifier: { verify: (token) => oidc.verify(token).catch(() => devIssuer.verify(token)) },
+    };
+  }
+  if (!config.oidcIssuer) throw new Error('no token issuer: set CUSTOS_OIDC_ISSUER (production) or CUSTOS_DEV_AUTH=true (development only)');
+  return { verifier: new OidcTokenVerifier(config.oidcIssuer, config.oidcAudience) };
+}
+
+/** Starts one process serving the given contexts: the topology, the HTTP app and its workers. */
+export async function startCustos(options: {
+  title: string;
+  processName: string;
+  config: CustosConfig;
+  contexts: ContextName[];
+  modules: (runtimes: ContextRuntime[]) => DynamicModule[];
+}): Promise<RunningCustos> {
+  const { config } = options;
+  const topology = await openTopology(config, options.contexts, options.processName);
+  try {
+    const { verifier, devIssuer } = await createVerifier(config);
+    if (devIssuer) topology.logger.warn('CUSTOS_DEV_AUTH=true: POST /dev/token issues tokens to anyone. Never enable it in production.');
+    const app = await createCustosApp({
+      title: options.title,
+      modules: options.modules(topology.runtimes),
+      verifier,
+      devIssuer,
+      healthChecks: [
+        {
+          name: 'store',
+          check: async () => {
+            await topology.db.query('SELECT 1');
+            return { ok: true, detail: topology.db.dialect === 'pg' ? 'postgresql' : 'embedded (pglite)' };
+          },
+        },
+        { name: 'bus', check: () => topology.bus.health() },
+      ],
+    });
+    await app.listen(config.port, '0.0.0.0');
+    const address = app.getHttpServer().address() as { port: number };
+    const url = `http://127.0.0.1:${address.port}`;
+    topology.logger.info({ url, contexts: options.contexts }, 'custos listening');
+    let stopped = false;
+    return {
+      app,
+      topology,
+      url,
+      devIssuer,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await app.close();
+        await topology.close();
+      },
+    };
+  } catch (error) {
+    await topology.close();
+    throw error;
+  }
+}

@@ -1,0 +1,58 @@
+import { Checkpoint, CustosEvent, EventStore, START } from '@custos/platform/event-store';
+
+/**
+ * A read model kept in memory and rebuilt from the store at every start: it replays from
+ * position 0, then follows new events. `catchUp()` gives read-your-writes to code in the same
+ * process (a handler that must see the catalog it just changed).
+ */
+export class InMemoryView {
+  private checkpoint: Checkpoint = START;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly apply: (event: CustosEvent) => void,
+    private readonly options: { batchSize?: number; pollIntervalMs?: number; onError?: (error: unknown) => void } = {},
+  ) {}
+
+  /** Replays everything stored, then polls for more. */
+  async start(): Promise<void> {
+    await this.catchUp();
+    const poll = () => {
+      if (this.stopped) return;
+      this.catchUp()
+        .catch((error) => this.options.onError?.(error))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(poll, this.options.pollIntervalMs ?? 50);
+        });
+    };
+    this.timer = setTimeout(poll, this.options.pollIntervalMs ?? 50);
+  }
+
+  /** Applies every event visible in the store now (a pass that started earlier may have missed some, so each call makes its own). */
+  catchUp(): Promise<void> {
+    const pass = (this.running ?? Promise.resolve()).catch(() => undefined).then(() => this.pass());
+    this.running = pass;
+    void pass.finally(() => {
+      if (this.running === pass) this.running = undefined;
+    }).catch(() => undefined);
+    return pass;
+  }
+
+  private async pass(): Promise<void> {
+    for (;;) {
+      const batch = await this.store.readAll(this.checkpoint, this.options.batchSize ?? 2000);
+      for (const event of batch.events) this.apply(event);
+      this.checkpoint = batch.checkpoint;
+      if (batch.events.length === 0) return;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,23 @@
+import type { EventStore, SqlDatabase } from '@custos/platform/event-store';
+import type { MessageBus } from '@custos/platform/messaging';
+import type { Logger } from 'pino';
+
+/** What one bounded context runs on: its own schema and store, the shared bus, and a clock. */
+export interface ContextRuntime {
+  context: 'identity' | 'entitlement' | 'request' | 'audit';
+  db: SqlDatabase;
+  store: EventStore;
+  bus: MessageBus;
+  /** The only source of "now" for the context; tests and replays pass their own. */
+  clock: () => Date;
+  logger: Logger;
+}
+
+/** DI token of a context's runtime inside its NestJS module. */
+export const CONTEXT_RUNTIME = Symbol('CONTEXT_RUNTIME');
+
+/** Something a context starts after the HTTP server is up (projections, consumers) and stops on shutdown. */
+export interface BackgroundWorker {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
