@@ -32,7 +32,7 @@ export async function openTopology(config: CustosConfig, contexts: ContextName[]
     ? createPgDatabase(config.databaseUrl, { max: 20, applicationName: processName })
     : await createPgliteDatabase(config.dataDir);
   const bus: MessageBus = config.natsUrl
-    ? await NatsBus.connect({ servers: config.natsUrl, namespace: config.namespace, name: processName })
+    ? await NatsBus.connect({ servers: config.natsUrl, namespace: config.namespace, name: processName, replicas: config.streamReplicas })
     : new InProcessBus();
   logger.info({ store: db.dialect, bus: bus.kind, dataDir: config.databaseUrl ? undefined : config.dataDir }, 'custos topology');
   const runtimes: ContextRuntime[] = [];

@@ -12,6 +12,8 @@ export interface CustosConfig {
   /** Prefix of subjects and JetStream streams; empty in production, random per test run. */
   namespace: string;
   logLevel: string;
+  /** JetStream stream replicas (3 on a three-node cluster). */
+  streamReplicas: number;
 }
 
 /** Reads the configuration, refusing values that cannot work rather than guessing. */
@@ -30,5 +32,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CustosConfig {
     oidcAudience: env.CUSTOS_OIDC_AUDIENCE || undefined,
     namespace,
     logLevel: env.LOG_LEVEL ?? 'info',
+    streamReplicas: Number(env.CUSTOS_STREAM_REPLICAS ?? 1),
   };
 }
