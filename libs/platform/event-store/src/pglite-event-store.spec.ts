@@ -1,9 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventStoreContract } from './contract/event-store-contract';
 import { createPgliteDatabase } from './pglite-database';
 import { SqlEventStore } from './sql-event-store';
+
+let template: string;
+
+// initdb takes most of PGlite's start-up: run it once and give each test a copy of the result.
+beforeAll(async () => {
+  template = await mkdtemp(join(tmpdir(), 'custos-pglite-template-'));
+  await (await createPgliteDatabase(join(template, 'data'))).close();
+}, 60_000);
+
+afterAll(async () => {
+  await rm(template, { recursive: true, force: true });
+});
 
 // Each test gets its own data directory; reopen closes PGlite and starts a new one on the
 // same directory, as a restart of `npm start` would.
@@ -11,6 +23,7 @@ eventStoreContract(
   'pglite',
   async () => {
     const dir = await mkdtemp(join(tmpdir(), 'custos-pglite-'));
+    await cp(template, dir, { recursive: true });
     const open = async () => {
       const db = await createPgliteDatabase(join(dir, 'data'));
       return { db, store: await SqlEventStore.open(db, { context: 'contract', schema: 'custos_events' }) };

@@ -50,6 +50,8 @@ interface AppendedRow {
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const CONTEXT = /^[a-z][a-z0-9-]*$/;
 const STREAM_CONFLICT = 'events_stream_version_key';
+/** The store's statements have fixed text and run constantly: worth preparing once per connection. */
+const PREPARED = { prepare: true } as const;
 /** How often an `any` append re-reads the stream head after losing a race for the next version. */
 const ANY_VERSION_ATTEMPTS = 10;
 
@@ -177,6 +179,16 @@ export class SqlEventStore implements EventStore {
           WITH ORDINALITY AS e(id, name, type, data, time, corr, caus, actor, ord)
         WHERE $2::integer IS NULL OR head.version = $2::integer
         RETURNING event_id::text AS event_id, stream_version, global_position::text AS global_position, ${TIME_TEXT} AS time`,
+      // The common case, one event, without the unnest: cheaper to execute and to plan.
+      appendOne: `WITH head AS (
+          SELECT coalesce(max(stream_version), 0) AS version FROM ${this.events} WHERE stream_id = $1
+        )
+        INSERT INTO ${this.events}
+          (stream_id, stream_version, event_id, name, type, data, time, correlation_id, causation_id, actor)
+        SELECT $1, head.version + 1, $3::uuid, $4::text, $5::text, $6::jsonb, coalesce($7::timestamptz, now()), $8::text, $9::text, $10::text
+        FROM head
+        WHERE $2::integer IS NULL OR head.version = $2::integer
+        RETURNING event_id::text AS event_id, stream_version, global_position::text AS global_position, ${TIME_TEXT} AS time`,
       version: `SELECT coalesce(max(stream_version), 0) AS version FROM ${this.events} WHERE stream_id = $1`,
       streamHead: `SELECT stream_version, global_position::text AS global_position FROM ${this.events}
         WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1`,
@@ -234,24 +246,30 @@ export class SqlEventStore implements EventStore {
         actor: event.actor,
       };
     });
-    const params = [
-      streamId,
-      expected,
-      drafts.map((d) => d.id),
-      drafts.map((d) => d.name),
-      drafts.map((d) => d.type),
-      drafts.map((d) => JSON.stringify(d.data ?? null)),
-      drafts.map((d) => d.time),
-      drafts.map((d) => d.correlationId),
-      drafts.map((d) => d.causationId),
-      drafts.map((d) => d.actor),
-    ];
+    const one = drafts.length === 1 ? drafts[0] : null;
+    const text = one ? this.sql.appendOne : this.sql.append;
+    const params = one
+      ? [streamId, expected, one.id, one.name, one.type, JSON.stringify(one.data ?? null), one.time, one.correlationId, one.causationId, one.actor]
+      : [
+          streamId,
+          expected,
+          drafts.map((d) => d.id),
+          drafts.map((d) => d.name),
+          drafts.map((d) => d.type),
+          drafts.map((d) => JSON.stringify(d.data ?? null)),
+          drafts.map((d) => d.time),
+          drafts.map((d) => d.correlationId),
+          drafts.map((d) => d.causationId),
+          drafts.map((d) => d.actor),
+        ];
 
     const attempts = expectedVersion === 'any' ? ANY_VERSION_ATTEMPTS : 1;
     for (let attempt = 1; ; attempt++) {
       let rows: AppendedRow[];
       try {
-        rows = options.tx ? await this.insertInTransaction(options.tx, params) : (await this.db.query<AppendedRow>(this.sql.append, params)).rows;
+        rows = options.tx
+          ? await this.insertInTransaction(options.tx, text, params)
+          : (await this.db.query<AppendedRow>(text, params, PREPARED)).rows;
       } catch (error) {
         if (!isUniqueViolation(error, STREAM_CONFLICT)) throw error;
         if (attempt < attempts) continue;
@@ -293,10 +311,10 @@ export class SqlEventStore implements EventStore {
    * A failed statement aborts the whole caller's transaction; the savepoint keeps it
    * usable, so the conflict can be reported with the actual version (and 'any' retried).
    */
-  private async insertInTransaction(tx: SqlExecutor, params: unknown[]): Promise<AppendedRow[]> {
+  private async insertInTransaction(tx: SqlExecutor, text: string, params: unknown[]): Promise<AppendedRow[]> {
     await tx.query('SAVEPOINT custos_append');
     try {
-      const { rows } = await tx.query<AppendedRow>(this.sql.append, params);
+      const { rows } = await tx.query<AppendedRow>(text, params, PREPARED);
       await tx.query('RELEASE SAVEPOINT custos_append');
       return rows;
     } catch (error) {
@@ -312,20 +330,20 @@ export class SqlEventStore implements EventStore {
     expectedVersion: ExpectedVersion,
     expected: number | null,
   ): Promise<AppendResult> {
-    const { rows } = await executor.query<{ stream_version: number; global_position: string }>(this.sql.streamHead, [streamId]);
+    const { rows } = await executor.query<{ stream_version: number; global_position: string }>(this.sql.streamHead, [streamId], PREPARED);
     const version = rows[0]?.stream_version ?? 0;
     if (expected !== null && version !== expected) throw new WrongExpectedVersionError(streamId, expectedVersion, version);
     return { nextVersion: version, globalPosition: rows[0]?.global_position ?? '0', events: [] };
   }
 
   private async versionOf(executor: SqlExecutor, streamId: string): Promise<number> {
-    const { rows } = await executor.query<{ version: number }>(this.sql.version, [streamId]);
+    const { rows } = await executor.query<{ version: number }>(this.sql.version, [streamId], PREPARED);
     return Number(rows[0]?.version ?? 0);
   }
 
   /** readStream returns the events of `streamId` from `fromVersion` (inclusive) in version order. */
   async readStream(streamId: string, fromVersion = 1, options: { tx?: SqlExecutor } = {}): Promise<CustosEvent[]> {
-    const { rows } = await (options.tx ?? this.db).query<EventRow>(this.sql.readStream, [streamId, fromVersion]);
+    const { rows } = await (options.tx ?? this.db).query<EventRow>(this.sql.readStream, [streamId, fromVersion], PREPARED);
     return rows.map((row) => this.toEvent(row));
   }
 
@@ -340,7 +358,7 @@ export class SqlEventStore implements EventStore {
 
   private async readAllWith(executor: SqlExecutor, from: Checkpoint, batchSize: number): Promise<ReadAllResult> {
     if (!Number.isSafeInteger(batchSize) || batchSize <= 0) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
-    const { rows } = await executor.query<EventRow>(this.sql.readAll, [from.tx, from.pos, batchSize]);
+    const { rows } = await executor.query<EventRow>(this.sql.readAll, [from.tx, from.pos, batchSize], PREPARED);
     if (rows.length === 0) return { events: [], checkpoint: from };
     const last = rows[rows.length - 1];
     return { events: rows.map((row) => this.toEvent(row)), checkpoint: { tx: last.tx_id, pos: last.global_position } };
@@ -348,7 +366,7 @@ export class SqlEventStore implements EventStore {
 
   /** The highest (tx, pos) committed now, or null when the store is empty. */
   async head(): Promise<Checkpoint | null> {
-    const { rows } = await this.db.query<Checkpoint>(this.sql.head);
+    const { rows } = await this.db.query<Checkpoint>(this.sql.head, [], PREPARED);
     return rows[0] ?? null;
   }
 
@@ -366,7 +384,7 @@ export class SqlEventStore implements EventStore {
         head: () => this.head(),
         checkpointOf: (n) => this.checkpointOf(n),
         saveCheckpoint: async (tx, n, next, previous) =>
-          (await tx.query(this.sql.saveCheckpoint, [n, next.tx, next.pos, previous.tx, previous.pos])).rows.length > 0,
+          (await tx.query(this.sql.saveCheckpoint, [n, next.tx, next.pos, previous.tx, previous.pos], PREPARED)).rows.length > 0,
         onStop: (s) => this.subscriptions.delete(s),
       },
       name,
@@ -379,7 +397,7 @@ export class SqlEventStore implements EventStore {
 
   /** checkpointOf returns the stored checkpoint of subscriber `name`, or null if it never committed a batch. */
   async checkpointOf(name: string): Promise<Checkpoint | null> {
-    const { rows } = await this.db.query<Checkpoint>(this.sql.checkpointOf, [name]);
+    const { rows } = await this.db.query<Checkpoint>(this.sql.checkpointOf, [name], PREPARED);
     return rows[0] ?? null;
   }
 

@@ -4,7 +4,20 @@
  * sent through both is the same.
  */
 export interface SqlExecutor {
-  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number }>;
+  query<R = Record<string, unknown>>(
+    text: string,
+    params?: unknown[],
+    options?: QueryOptions,
+  ): Promise<{ rows: R[]; rowCount: number }>;
+}
+
+export interface QueryOptions {
+  /**
+   * A hot statement of fixed text: an adapter may keep it prepared on each connection and skip
+   * parsing and planning on every call. Only for statements whose tables' columns don't change
+   * (a prepared SELECT * fails after an ALTER TABLE).
+   */
+  prepare?: boolean;
 }
 
 export interface SqlDatabase extends SqlExecutor {

@@ -1,10 +1,12 @@
 import { DynamicModule, INestApplication, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, NestFactory, Reflector } from '@nestjs/core';
+import type { SqlDatabase } from '@custos/platform/event-store';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { AuthGuard } from './auth/auth.guard';
 import { DevTokenIssuer, TokenVerifier } from './auth/token-verifier';
 import { DEV_ISSUER, HEALTH_CHECKS, HealthCheck, PlatformController } from './platform.controller';
+import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { ProblemDetailsFilter } from './problem.filter';
 import { createValidationPipe } from './validation';
 
@@ -15,6 +17,8 @@ export interface CustosAppOptions {
   verifier: TokenVerifier;
   devIssuer?: DevTokenIssuer;
   healthChecks: HealthCheck[];
+  /** Where answers to writes with an Idempotency-Key are kept. */
+  db: SqlDatabase;
 }
 
 let metricsStarted = false;
@@ -29,6 +33,7 @@ export async function createCustosApp(options: CustosAppOptions): Promise<INestA
       { provide: DEV_ISSUER, useValue: options.devIssuer ?? null },
       { provide: APP_GUARD, useFactory: (reflector: Reflector) => new AuthGuard(reflector, options.verifier), inject: [Reflector] },
       { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      { provide: APP_INTERCEPTOR, useFactory: () => new IdempotencyInterceptor(options.db) },
     ],
   })
   class CustosAppModule {}

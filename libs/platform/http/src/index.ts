@@ -7,3 +7,4 @@ export * from './auth/auth.guard';
 export * from './platform.controller';
 export * from './bootstrap';
 export * from './server';
+export * from './idempotency.interceptor';

@@ -45,6 +45,7 @@ export async function startCustos(options: {
       modules: options.modules(topology.runtimes),
       verifier,
       devIssuer,
+      db: topology.db,
       healthChecks: [
         {
           name: 'store',

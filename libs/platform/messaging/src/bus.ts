@@ -15,6 +15,8 @@ export interface ConsumeOptions {
   eventNames?: string[];
   /** Deliveries before an event is dead-lettered. Default 5. */
   maxDeliver?: number;
+  /** Delay before the first redelivery of a failed event; doubles per attempt, capped at 30 s. Default 200 ms. */
+  retryDelayMs?: number;
   /** Handle one event. Throwing means "not handled": it is redelivered, up to maxDeliver. Must be idempotent. */
   handler: (event: CustosEvent) => Promise<void>;
 }
@@ -40,12 +42,31 @@ export interface MessageBus {
   startRelay(store: EventStore): Promise<Relay>;
   /** A durable, at-least-once consumer of one context's events. */
   consume(options: ConsumeOptions): Promise<Consumer>;
-  /** Answer requests on `rpc.<context>.<name>`; replicas share the work (queue group). */
+  /**
+   * Answer requests on `rpc.<context>.<name>`; replicas share the work (queue group). Subjects
+   * given to `serve` and `request` carry no namespace: the bus adds its own.
+   */
   serve(subject: string, handler: RpcHandler): Promise<{ stop(): Promise<void> }>;
   request<T = unknown>(subject: string, payload: unknown, options?: RpcOptions): Promise<T>;
   /** Liveness for /health. */
   health(): Promise<{ ok: boolean; detail: string }>;
+  /** The events a durable consumer gave up on, oldest first (optional: for operators and tests). */
+  deadLetters?(durable: string): Promise<DeadLetter[]>;
   close(): Promise<void>;
+}
+
+/** An event that a durable consumer failed to handle `deliveries` times, kept for an operator to inspect and replay. */
+export interface DeadLetter {
+  durable: string;
+  eventId: string;
+  /** The event as delivered; null when the message was not a parseable event. */
+  event: CustosEvent | null;
+  /** The raw message text, kept only when it was not a parseable event. */
+  payload?: string;
+  error: string;
+  deliveries: number;
+  /** RFC 3339 UTC. */
+  deadAt: string;
 }
 
 export interface Relay {
@@ -54,7 +75,10 @@ export interface Relay {
   stop(): Promise<void>;
 }
 
-/** A request answered with an error by the remote handler. */
+/**
+ * A request answered with an error by the remote handler (its `status`, default 500), or not
+ * answered: 503 when nobody serves the subject, 504 when no answer came within the timeout.
+ */
 export class RpcError extends Error {
   constructor(
     readonly subject: string,

@@ -59,9 +59,14 @@ export class DurableScheduler {
     return rows.map((r) => ({ key: r.key, kind: r.kind, dueAt: new Date(r.due_at), payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload }));
   }
 
+  /** Sets the handlers, by job kind, that runDue calls. */
+  use(handlers: Record<string, JobHandler>): void {
+    this.handlers = handlers;
+  }
+
   /** Starts polling for due jobs with these handlers, by kind. */
   start(handlers: Record<string, JobHandler>): void {
-    this.handlers = handlers;
+    this.use(handlers);
     this.stopped = false;
     const tick = () => {
       if (this.stopped) return;

@@ -61,9 +61,9 @@ async function start(): Promise<StartedPostgres> {
   if (binDir) return startCluster(binDir);
 
   const container = await startContainer();
-  if (container) return container;
+  if ('adminUrl' in container) return container;
 
-  throw new Error(INSTALL_HINT);
+  throw new Error(`${INSTALL_HINT} (testcontainers: ${container.unavailable})`);
 }
 
 /**
@@ -272,12 +272,13 @@ async function stopCluster(state: ClusterState): Promise<void> {
   started = null;
 }
 
-async function startContainer(): Promise<StartedPostgres | null> {
+async function startContainer(): Promise<StartedPostgres | { unavailable: string }> {
   try {
     const { getContainerRuntimeClient } = await import('testcontainers');
     await getContainerRuntimeClient();
-  } catch {
-    return null;
+  } catch (error) {
+    // No engine, or a testcontainers release that does not load on this Node version.
+    return { unavailable: error instanceof Error ? error.message : String(error) };
   }
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
   const container = await new PostgreSqlContainer('postgres:16-alpine')

@@ -1,0 +1,131 @@
+import { createPgDatabase, SqlDatabase, SqlEventStore } from '@custos/platform/event-store';
+import { InProcessBus } from '@custos/platform/messaging';
+import { ContextRuntime, createLogger, DurableScheduler, migrateContext, readConfig } from '@custos/platform/runtime';
+import { createTestDatabase } from '@custos/platform/testing';
+import { identityStreamId } from '@custos/identity/contracts';
+import { IdentityNotFound } from '@custos/identity/domain';
+import { EmployeeDirectory } from './employee-directory';
+import { HrChange } from './hr-change';
+import { HrIntake, SCHEDULED_ACTIVATION, SCHEDULED_HR_CHANGE } from './hr-intake';
+
+/** HR intake against a real PostgreSQL: once per (system, eventId), all or nothing, on its date. */
+describe('HR intake', () => {
+  let db: SqlDatabase;
+  let drop: () => Promise<void>;
+  let runtime: ContextRuntime;
+  let intake: HrIntake;
+  let scheduler: DurableScheduler;
+  let now = new Date('2026-11-22T10:00:00Z');
+  let seq = 0;
+
+  const change = (over: Partial<HrChange> & { employee?: Partial<HrChange['employee']> } = {}): HrChange => {
+    seq += 1;
+    return {
+      eventId: `evt-${seq}`,
+      system: 'workday',
+      type: 'joiner',
+      effectiveAt: '2026-11-01T09:00:00Z',
+      channel: 'webhook',
+      ...over,
+      employee: { employeeId: 'E1', givenName: 'Ada', familyName: 'Lovelace', email: 'ada@example.com', department: 'Engineering', employmentType: 'employee', ...over.employee },
+    };
+  };
+  const streamOf = async (identityId: string) => (await runtime.store.readStream(identityStreamId(identityId))).map((e) => e.name);
+  const runScheduler = () => scheduler.runDue();
+
+  beforeEach(async () => {
+    const database = await createTestDatabase('custos_hr');
+    drop = database.drop;
+    db = createPgDatabase(database.url);
+    const store = await SqlEventStore.open(db, { context: 'identity', schema: 'identity' });
+    runtime = { context: 'identity', db, store, bus: new InProcessBus(), clock: () => now, logger: createLogger(readConfig({}), 'test') };
+    const directory = new EmployeeDirectory(db, 'identity');
+    scheduler = new DurableScheduler(db, 'identity', () => now);
+    intake = new HrIntake(runtime, directory, scheduler);
+    await migrateContext(db, 'identity', [(x) => directory.migrate(x), (x) => intake.migrate(x), (x) => scheduler.migrate(x)]);
+    scheduler.use({
+      [SCHEDULED_HR_CHANGE]: async (payload, tx) => {
+        const p = payload as { change: HrChange; identityId: string };
+        await intake.apply(tx, p.change, p.identityId, { actor: 'hr:test' });
+      },
+      [SCHEDULED_ACTIVATION]: async (payload, tx) => intake.activate(tx, (payload as { identityId: string }).identityId, { actor: 'system:scheduler' }),
+    });
+    now = new Date('2026-11-22T10:00:00Z');
+  });
+
+  afterEach(async () => {
+    await runtime.store.close();
+    await runtime.bus.close();
+    await db.close();
+    await drop();
+  });
+
+  it('applies a joiner once; the same (system, eventId) again is a duplicate with the first answer', async () => {
+    const joiner = change();
+    const first = await intake.receive(joiner);
+    expect(first.status).toBe('applied');
+    expect(await intake.receive(joiner)).toEqual({ identityId: first.identityId, status: 'duplicate' });
+    expect(await streamOf(first.identityId)).toEqual(['IdentityHired']);
+  });
+
+  it('applies one of ten identical requests arriving at once', async () => {
+    const joiner = change();
+    const outcomes = await Promise.all(Array.from({ length: 10 }, () => intake.receive({ ...joiner })));
+    expect(outcomes.filter((o) => o.status === 'applied')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.status === 'duplicate')).toHaveLength(9);
+    expect(new Set(outcomes.map((o) => o.identityId)).size).toBe(1);
+    expect(await streamOf(outcomes[0].identityId)).toEqual(['IdentityHired']);
+  });
+
+  it('refuses a mover for an unknown employee and writes nothing, not even the dedupe record', async () => {
+    const mover = change({ type: 'mover', employee: { employeeId: 'E404' } });
+    await expect(intake.receive(mover)).rejects.toBeInstanceOf(IdentityNotFound);
+    const { rows } = await db.query('SELECT * FROM identity.hr_inbox');
+    expect(rows).toHaveLength(0);
+    const all = await runtime.store.readAll({ tx: '0', pos: '0' }, 100);
+    expect(all.events).toHaveLength(0);
+  });
+
+  it('keeps newer data when an older mover arrives late, and records it as superseded', async () => {
+    const { identityId } = await intake.receive(change({ effectiveAt: '2026-10-01T00:00:00Z' }));
+    await intake.receive(change({ type: 'mover', effectiveAt: '2026-11-10T00:00:00Z', employee: { department: 'Sales' } }));
+    await intake.receive(change({ type: 'mover', effectiveAt: '2026-11-05T00:00:00Z', employee: { department: 'Finance' } }));
+    expect(await streamOf(identityId)).toEqual(['IdentityHired', 'IdentityMoved', 'IdentityChangeSuperseded']);
+    const moved = (await runtime.store.readStream(identityStreamId(identityId)))[1];
+    expect((moved.data as { identity: { department: string } }).identity.department).toBe('Sales');
+  });
+
+  it('terminates on a backdated leaver', async () => {
+    const { identityId } = await intake.receive(change({ effectiveAt: '2026-10-01T00:00:00Z' }));
+    const leaver = await intake.receive(change({ type: 'leaver', effectiveAt: '2026-11-21T17:00:00Z' }));
+    expect(leaver).toEqual({ identityId, status: 'applied' });
+    expect(await streamOf(identityId)).toEqual(['IdentityHired', 'IdentityTerminated']);
+  });
+
+  it('schedules a future joiner as pending and activates it on its start date, exactly once', async () => {
+    const { identityId, status } = await intake.receive(change({ effectiveAt: '2026-12-01T09:00:00Z' }));
+    expect(status).toBe('scheduled');
+    expect(await runScheduler()).toBe(0);
+    now = new Date('2026-12-01T09:00:01Z');
+    expect(await runScheduler()).toBe(1);
+    expect(await runScheduler()).toBe(0);
+    expect(await streamOf(identityId)).toEqual(['IdentityHired', 'IdentityActivated']);
+  });
+
+  it('lets a later HR change supersede a scheduled one', async () => {
+    const { identityId } = await intake.receive(change({ effectiveAt: '2026-10-01T00:00:00Z' }));
+    expect((await intake.receive(change({ type: 'mover', effectiveAt: '2026-12-15T00:00:00Z', employee: { department: 'Sales' } }))).status).toBe('scheduled');
+    expect((await intake.receive(change({ type: 'leaver', effectiveAt: '2026-12-20T00:00:00Z' }))).status).toBe('scheduled');
+    now = new Date('2027-01-01T00:00:00Z');
+    expect(await runScheduler()).toBe(1);
+    expect(await streamOf(identityId)).toEqual(['IdentityHired', 'IdentityTerminated']);
+  });
+
+  it('links a report to a manager who joins after them', async () => {
+    const report = await intake.receive(change({ employee: { employeeId: 'E2', email: 'r@example.com', managerEmployeeId: 'E9' } }));
+    const manager = await intake.receive(change({ employee: { employeeId: 'E9', email: 'm@example.com' } }));
+    expect(await streamOf(report.identityId)).toEqual(['IdentityHired', 'ManagerLinked']);
+    const linked = (await runtime.store.readStream(identityStreamId(report.identityId)))[1];
+    expect((linked.data as { managerId: string }).managerId).toBe(manager.identityId);
+  });
+});

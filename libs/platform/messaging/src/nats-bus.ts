@@ -1,0 +1,452 @@
+import type { CustosEvent, EventStore } from '@custos/platform/event-store';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  jetstreamManager,
+  StorageType,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { headers, nanos, RequestError, TimeoutError, type Msg, type NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { RpcError, type ConsumeOptions, type Consumer, type DeadLetter, type MessageBus, type Relay, type RpcHandler, type RpcOptions } from './bus';
+import {
+  busNamespace,
+  contextEventsFilter,
+  contextStreamName,
+  deadLetterStreamName,
+  deadLetterSubject,
+  eventNameOf,
+  eventSubject,
+  subjectPrefix,
+} from './naming';
+import { DEFAULT_MAX_DELIVER, DEFAULT_RETRY_DELAY_MS, errorText, retryDelay } from './retry-delay';
+import { rpcErrorBody, rpcErrorFromBody, type RpcErrorBody } from './rpc-envelope';
+
+export interface NatsBusOptions {
+  /** One URL or several, comma-separated (`nats://a:4222,nats://b:4222`). */
+  servers: string;
+  /** Prefix of every subject and stream; default `CUSTOS_NAMESPACE`, empty in production. */
+  namespace?: string;
+  /** Connection name shown by the server (`entitlement-service`). */
+  name?: string;
+  /** JetStream replicas for streams this bus creates. Default 1. */
+  replicas?: number;
+  /** Told about failures the bus recovers from by itself (relay retries, consumer restarts), for logging. */
+  onError?: (error: unknown, where: string) => void;
+}
+
+/** The header that marks an RPC answer as an error, so a result that happens to hold an `error` key stays a result. */
+export const RPC_ERROR_HEADER = 'Custos-Rpc-Error';
+
+const DUPLICATE_WINDOW_MS = 120_000;
+const ACK_WAIT_MS = 30_000;
+const RELAY_BATCH_SIZE = 256;
+// Small pulls keep work spread across replicas and bound what a stopping consumer must finish.
+const PULL_BATCH = 32;
+const RESTART_DELAY_MS = 1_000;
+
+type Stoppable = { stop(): Promise<void> };
+
+interface Delivery {
+  durable: string;
+  names: ReadonlySet<string> | undefined;
+  maxDeliver: number;
+  retryDelayMs: number;
+  handler: ConsumeOptions['handler'];
+}
+
+function isApiError(error: unknown, code: number): boolean {
+  return error instanceof JetStreamApiError && error.code === code;
+}
+
+const STREAM_NOT_FOUND = 10059;
+const STREAM_NAME_IN_USE = 10058;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * NatsBus is the distributed MessageBus: a relay from the event store into one JetStream stream
+ * per context, durable pull consumers with explicit acks and a dead-letter stream, and core
+ * NATS request-reply in queue groups.
+ */
+export class NatsBus implements MessageBus {
+  readonly kind = 'nats' as const;
+  private readonly stoppables = new Set<Stoppable>();
+  private readonly streams = new Map<string, Promise<void>>();
+  private readonly js: JetStreamClient;
+  private connected = true;
+  private lastError: { where: string; message: string; at: string } | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    readonly namespace: string,
+    private readonly replicas: number,
+    private readonly onError: NatsBusOptions['onError'],
+  ) {
+    this.js = jsm.jetstream();
+    void this.watchConnection();
+  }
+
+  /** connect opens a connection with unlimited reconnects and fails unless the server has JetStream. */
+  static async connect(options: NatsBusOptions): Promise<NatsBus> {
+    const namespace = options.namespace ?? busNamespace();
+    subjectPrefix(namespace);
+    const nc = await connect({
+      servers: options.servers.split(',').map((s) => s.trim()).filter(Boolean),
+      name: options.name,
+      maxReconnectAttempts: -1,
+    });
+    try {
+      const jsm = await jetstreamManager(nc);
+      return new NatsBus(nc, jsm, namespace, options.replicas ?? 1, options.onError);
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
+  }
+
+  /**
+   * startRelay publishes every event of `store`, in commit order, with the event id as the
+   * JetStream dedupe id; a batch's checkpoint commits only after JetStream acknowledged all of it,
+   * so a crash republishes at most that batch and the duplicate window drops the copies.
+   */
+  async startRelay(store: EventStore): Promise<Relay> {
+    const context = store.context;
+    await this.ensureContextStream(context);
+    const name = this.namespace === '' ? 'relay:nats' : `relay:nats:${this.namespace}`;
+    const subscription = store.subscribe(name, (events) => this.publishBatch(context, events), {
+      batchSize: RELAY_BATCH_SIZE,
+      onError: (error) => this.noteError(error, `relay ${context}`),
+    });
+    const relay: Relay = {
+      caughtUp: () => subscription.caughtUp(),
+      stop: async () => {
+        this.stoppables.delete(relay);
+        await subscription.stop();
+      },
+    };
+    this.stoppables.add(relay);
+    return relay;
+  }
+
+  private async publishBatch(context: string, events: CustosEvent[]): Promise<void> {
+    // Pipelined: all publishes go out before the first ack is awaited.
+    await Promise.all(
+      events.map((event) => {
+        const h = headers();
+        h.set('Ce-Id', event.id);
+        h.set('Ce-Type', event.type);
+        h.set('Ce-Source', event.source);
+        h.set('Ce-Subject', event.subject);
+        return this.js.publish(eventSubject(this.namespace, context, eventNameOf(event)), JSON.stringify(event), {
+          msgID: event.id,
+          headers: h,
+        });
+      }),
+    );
+  }
+
+  /**
+   * consume runs a durable pull consumer: each event is acked after `handler` resolves, redelivered
+   * with a growing delay after it throws, and after `maxDeliver` failed deliveries written to the
+   * dead-letter stream and terminated. Replicas using the same durable share the events.
+   */
+  async consume(options: ConsumeOptions): Promise<Consumer> {
+    const { durable, context } = options;
+    const maxDeliver = options.maxDeliver ?? DEFAULT_MAX_DELIVER;
+    if (!Number.isInteger(maxDeliver) || maxDeliver < 1) throw new Error(`maxDeliver must be a positive integer, got ${maxDeliver}`);
+    deadLetterSubject(this.namespace, durable);
+    const names = options.eventNames && options.eventNames.length > 0 ? new Set(options.eventNames) : undefined;
+    const stream = contextStreamName(this.namespace, context);
+    // nats-server 2.9 has one filter subject per consumer: several names are filtered here instead.
+    const filter = names?.size === 1 ? eventSubject(this.namespace, context, [...names][0]) : contextEventsFilter(this.namespace, context);
+    const config: Partial<ConsumerConfig> & { durable_name: string } = {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(ACK_WAIT_MS),
+      max_deliver: maxDeliver,
+      filter_subject: filter,
+      // No server-side `backoff`: on 2.9 it overrides the delay given with a nak.
+    };
+    const ensure = async () => {
+      await this.ensureContextStream(context);
+      await this.ensureConsumer(stream, config);
+    };
+    await ensure();
+
+    const delivery: Delivery = {
+      durable,
+      names,
+      maxDeliver,
+      retryDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
+      handler: options.handler,
+    };
+    let stopping = false;
+    let messages: ConsumerMessages | undefined;
+    const run = async () => {
+      while (!stopping && !this.nc.isClosed()) {
+        try {
+          const jsConsumer = await this.js.consumers.get(stream, durable);
+          messages = await jsConsumer.consume({ max_messages: PULL_BATCH });
+          if (stopping) await messages.close();
+          // After close() the iterator still yields what was already pulled: those are handled, not abandoned.
+          for await (const msg of messages) await this.deliver(msg, delivery);
+        } catch (error) {
+          if (stopping || this.nc.isClosed()) break;
+          this.noteError(error, `consumer ${durable}`);
+        }
+        if (stopping || this.nc.isClosed()) break;
+        await sleep(RESTART_DELAY_MS);
+        // The stream or consumer may have been deleted underneath us.
+        this.streams.delete(stream);
+        await ensure().catch((error) => this.noteError(error, `consumer ${durable}`));
+      }
+    };
+    const done = run();
+    const consumer: Consumer = {
+      stop: async () => {
+        stopping = true;
+        await messages?.close();
+        await done;
+        this.stoppables.delete(consumer);
+        // Acks are fire-and-forget: flush so the next consumer on any connection sees them.
+        if (!this.nc.isClosed()) await this.nc.flush().catch(() => undefined);
+      },
+    };
+    this.stoppables.add(consumer);
+    return consumer;
+  }
+
+  private async deliver(msg: JsMsg, d: Delivery): Promise<void> {
+    const eventName = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
+    if (d.names && !d.names.has(eventName)) {
+      msg.ack();
+      return;
+    }
+    let event: CustosEvent;
+    try {
+      event = msg.json<CustosEvent>();
+    } catch (error) {
+      await this.deadLetter(msg, d, null, error);
+      return;
+    }
+    // A slow handler must not see its message redelivered to a replica while it still works on it.
+    const keepAlive = setInterval(() => msg.working(), ACK_WAIT_MS / 3);
+    let failure: { error: unknown } | undefined;
+    try {
+      await d.handler(event);
+    } catch (error) {
+      failure = { error };
+    } finally {
+      clearInterval(keepAlive);
+    }
+    if (!failure) msg.ack();
+    else if (msg.info.deliveryCount >= d.maxDeliver) await this.deadLetter(msg, d, event, failure.error);
+    else msg.nak(retryDelay(d.retryDelayMs, msg.info.deliveryCount));
+  }
+
+  private async deadLetter(msg: JsMsg, d: Delivery, event: CustosEvent | null, error: unknown): Promise<void> {
+    const letter: DeadLetter = {
+      durable: d.durable,
+      eventId: event?.id ?? msg.headers?.get('Ce-Id') ?? `seq-${msg.seq}`,
+      event,
+      error: errorText(error),
+      deliveries: msg.info.deliveryCount,
+      deadAt: new Date().toISOString(),
+    };
+    if (event === null) letter.payload = msg.string();
+    try {
+      const stream = deadLetterStreamName(this.namespace);
+      await this.ensureStream(stream, [`${subjectPrefix(this.namespace)}dlq.>`]);
+      await this.js.publish(deadLetterSubject(this.namespace, d.durable), JSON.stringify(letter), {
+        msgID: `${d.durable}:${letter.eventId}`,
+      });
+      msg.term(letter.error.split('\n')[0].slice(0, 200));
+    } catch (publishError) {
+      // Without a stored dead letter the message must stay in JetStream, never be dropped.
+      this.noteError(publishError, `dead letter ${d.durable}`);
+      msg.nak(retryDelay(d.retryDelayMs, msg.info.deliveryCount));
+    }
+  }
+
+  /** deadLetters lists what a durable consumer gave up on, oldest first, from the dead-letter stream. */
+  async deadLetters(durable: string): Promise<DeadLetter[]> {
+    const stream = deadLetterStreamName(this.namespace);
+    const subject = deadLetterSubject(this.namespace, durable);
+    let count: number;
+    try {
+      const info = await this.jsm.streams.info(stream, { subjects_filter: subject });
+      count = info.state.subjects?.[subject] ?? 0;
+    } catch (error) {
+      if (isApiError(error, STREAM_NOT_FOUND)) return [];
+      throw error;
+    }
+    if (count === 0) return [];
+    const reader = await this.js.consumers.get(stream, { filter_subjects: subject });
+    const letters: DeadLetter[] = [];
+    try {
+      while (letters.length < count) {
+        const msg = await reader.next({ expires: 2_000 });
+        if (!msg) break;
+        letters.push(msg.json<DeadLetter>());
+        if (msg.info.pending === 0) break;
+      }
+    } finally {
+      await reader.delete().catch(() => undefined);
+    }
+    return letters;
+  }
+
+  /** serve answers requests in a queue group named after the subject, so replicas share them. */
+  async serve(subject: string, handler: RpcHandler): Promise<{ stop(): Promise<void> }> {
+    const full = subjectPrefix(this.namespace) + subject;
+    const inflight = new Set<Promise<void>>();
+    const sub = this.nc.subscribe(full, {
+      queue: full,
+      callback: (error, msg) => {
+        if (error) {
+          this.noteError(error, `serve ${subject}`);
+          return;
+        }
+        const answering = this.answer(msg, handler).finally(() => inflight.delete(answering));
+        inflight.add(answering);
+      },
+    });
+    const server: Stoppable = {
+      stop: async () => {
+        this.stoppables.delete(server);
+        if (!sub.isClosed() && !this.nc.isClosed()) await sub.drain();
+        await Promise.all(inflight);
+      },
+    };
+    this.stoppables.add(server);
+    // The subscription must reach the server before a caller can rely on it.
+    await this.nc.flush();
+    return server;
+  }
+
+  private async answer(msg: Msg, handler: RpcHandler): Promise<void> {
+    let body: string;
+    let errorStatus: number | undefined;
+    try {
+      let payload: unknown;
+      try {
+        payload = msg.data.length === 0 ? null : msg.json();
+      } catch {
+        throw Object.assign(new Error('request body is not JSON'), { status: 400 });
+      }
+      body = JSON.stringify((await handler(payload)) ?? null);
+    } catch (error) {
+      const answer = rpcErrorBody(error);
+      errorStatus = answer.error.status;
+      body = JSON.stringify(answer);
+    }
+    if (!msg.reply) return;
+    const h = errorStatus === undefined ? undefined : headers();
+    h?.set(RPC_ERROR_HEADER, String(errorStatus));
+    msg.respond(body, h ? { headers: h } : undefined);
+  }
+
+  /** request sends a JSON request and returns the JSON answer; a remote error, no responder (503) or timeout (504) is an RpcError. */
+  async request<T = unknown>(subject: string, payload: unknown, options?: RpcOptions): Promise<T> {
+    const full = subjectPrefix(this.namespace) + subject;
+    const timeoutMs = options?.timeoutMs ?? 5_000;
+    let msg: Msg;
+    try {
+      msg = await this.nc.request(full, JSON.stringify(payload ?? null), { timeout: timeoutMs });
+    } catch (error) {
+      if (error instanceof RequestError && error.isNoResponders()) throw new RpcError(subject, 503, `no service answers ${subject}`);
+      if (error instanceof TimeoutError || (error instanceof Error && error.cause instanceof TimeoutError)) {
+        throw new RpcError(subject, 504, `no answer on ${subject} within ${timeoutMs} ms`);
+      }
+      throw error;
+    }
+    const body: unknown = msg.data.length === 0 ? null : msg.json();
+    if (msg.headers?.get(RPC_ERROR_HEADER)) throw rpcErrorFromBody(subject, body as RpcErrorBody);
+    return body as T;
+  }
+
+  /** health is ok while the connection is up and answers a ping within 2 s. */
+  async health(): Promise<{ ok: boolean; detail: string }> {
+    if (this.nc.isClosed()) return { ok: false, detail: 'nats: connection closed' };
+    if (!this.connected) return { ok: false, detail: 'nats: disconnected, reconnecting' };
+    const rtt = await Promise.race([this.nc.rtt(), sleep(2_000).then(() => undefined)]).catch(() => undefined);
+    if (rtt === undefined) return { ok: false, detail: `nats: ${this.nc.getServer()} does not answer pings` };
+    const last = this.lastError ? `; last recovered error (${this.lastError.where}, ${this.lastError.at}): ${this.lastError.message}` : '';
+    return { ok: true, detail: `nats: connected to ${this.nc.getServer()}, rtt ${rtt} ms${last}` };
+  }
+
+  /** close stops relays, consumers and servers of this bus, then drains the connection so no ack or answer is lost. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.stoppables].map((s) => s.stop()));
+      if (!this.nc.isClosed()) await this.nc.drain();
+    })();
+    return this.closing;
+  }
+
+  private ensureContextStream(context: string): Promise<void> {
+    return this.ensureStream(contextStreamName(this.namespace, context), [contextEventsFilter(this.namespace, context)]);
+  }
+
+  private ensureStream(name: string, subjects: string[]): Promise<void> {
+    let ensured = this.streams.get(name);
+    if (!ensured) {
+      ensured = this.createStream(name, subjects).catch((error: unknown) => {
+        this.streams.delete(name);
+        throw error;
+      });
+      this.streams.set(name, ensured);
+    }
+    return ensured;
+  }
+
+  private async createStream(name: string, subjects: string[]): Promise<void> {
+    try {
+      await this.jsm.streams.add({
+        name,
+        subjects,
+        storage: StorageType.File,
+        duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+        num_replicas: this.replicas,
+      });
+    } catch (error) {
+      // An operator may have tuned the stream (replicas, limits): keep theirs.
+      if (!isApiError(error, STREAM_NAME_IN_USE)) throw error;
+    }
+  }
+
+  private async ensureConsumer(stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+    try {
+      await this.jsm.consumers.add(stream, config);
+    } catch (error) {
+      // Servers from 2.10 refuse to re-create a durable with a changed config: update it instead.
+      if (!(error instanceof JetStreamApiError)) throw error;
+      await this.jsm.consumers.update(stream, config.durable_name, {
+        ack_wait: config.ack_wait,
+        max_deliver: config.max_deliver,
+        filter_subject: config.filter_subject,
+      });
+    }
+  }
+
+  private noteError(error: unknown, where: string): void {
+    this.lastError = { where, message: error instanceof Error ? error.message : String(error), at: new Date().toISOString() };
+    this.onError?.(error, where);
+  }
+
+  private async watchConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect') this.connected = false;
+      else if (status.type === 'reconnect') this.connected = true;
+    }
+  }
+}

@@ -1,0 +1,188 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+export interface StartedNats {
+  /** `nats://host:port` of a server with JetStream enabled. */
+  url: string;
+  /** Stops a server this process started; a no-op for NATS_URL. */
+  stop(): Promise<void>;
+}
+
+const INSTALL_HINT =
+  'No NATS server for tests: set NATS_URL=nats://host:4222, or install one (`apt-get install -y nats-server`, ' +
+  'or put the nats-server binary on PATH), or run a Docker engine for testcontainers.';
+const READY_TIMEOUT_MS = 15_000;
+
+let started: Promise<StartedNats> | undefined;
+
+/**
+ * startNats returns a JetStream-enabled NATS server for tests, once per process: `NATS_URL`
+ * when set, else a `nats-server` from PATH on a free port with storage in a temp dir, else a
+ * `nats:2.10` container when a Docker engine answers; otherwise it throws saying what to install.
+ */
+export function startNats(): Promise<StartedNats> {
+  started ??= resolveNats().catch((error: unknown) => {
+    started = undefined;
+    throw error;
+  });
+  return started;
+}
+
+/** randomNamespace returns a fresh bus namespace (`t` + 8 hex digits) so test runs never share subjects or streams. */
+export function randomNamespace(): string {
+  return `t${randomBytes(4).toString('hex')}`;
+}
+
+async function resolveNats(): Promise<StartedNats> {
+  const fromEnv = process.env['NATS_URL']?.trim();
+  if (fromEnv) return { url: fromEnv, stop: async () => undefined };
+  const binary = findOnPath('nats-server');
+  if (binary) return spawnNatsServer(binary);
+  const container = await startContainer();
+  if (container) return container;
+  throw new Error(INSTALL_HINT);
+}
+
+function findOnPath(command: string): string | undefined {
+  // sbin directories are often missing from a user's PATH, and Debian's package installs there.
+  const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/usr/local/bin'];
+  for (const dir of dirs.filter(Boolean)) {
+    const candidate = join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function spawnNatsServer(binary: string): Promise<StartedNats> {
+  let lastError: unknown;
+  // Another process can take the free port between probing and binding: try a few.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'custos-nats-'));
+    const logFile = join(dir, 'nats-server.log');
+    const args = ['-js', '-sd', join(dir, 'jetstream'), '-a', '127.0.0.1', '-p', String(port), '-l', logFile];
+    const child = spawnWatched(binary, args);
+    const killOnExit = () => child.kill('SIGTERM');
+    process.once('exit', killOnExit);
+    const stop = async () => {
+      process.removeListener('exit', killOnExit);
+      await terminate(child);
+      rmSync(dir, { recursive: true, force: true });
+      started = undefined;
+    };
+    try {
+      await waitForJetStream(port, child);
+      return { url: `nats://127.0.0.1:${port}`, stop };
+    } catch (error) {
+      let log = '';
+      try {
+        log = readFileSync(logFile, 'utf8').slice(-2_000);
+      } catch {
+        // the server never wrote a log
+      }
+      lastError = new Error(`nats-server (${binary}) did not start on port ${port}: ${(error as Error).message}\n${log}`);
+      await stop();
+    }
+  }
+  throw lastError;
+}
+
+/**
+ * The server runs under a small shell that kills it when this process goes away, even when a
+ * test runner kills this process with SIGKILL, so no nats-server outlives its test run.
+ */
+function spawnWatched(binary: string, args: string[]): ChildProcess {
+  if (process.platform === 'win32') return spawn(binary, args, { stdio: 'ignore' });
+  const script = [
+    '"$0" "$@" & server=$!',
+    `trap 'kill $server 2>/dev/null; wait $server; exit 0' TERM INT`,
+    `while kill -0 $server 2>/dev/null && kill -0 ${process.pid} 2>/dev/null; do sleep 1 & wait $!; done`,
+    'kill $server 2>/dev/null; wait $server',
+  ].join('\n');
+  const child = spawn('sh', ['-c', script, binary, ...args], { stdio: 'ignore' });
+  child.unref();
+  return child;
+}
+
+function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+async function waitForJetStream(port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
+    // The INFO line a server sends on connect says whether JetStream is up yet.
+    const info = await readInfo(port).catch(() => undefined);
+    if (info?.includes('"jetstream":true')) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no JetStream-enabled INFO within ${READY_TIMEOUT_MS} ms`);
+}
+
+function readInfo(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port });
+    let text = '';
+    const finish = (error?: Error) => {
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(text);
+    };
+    socket.setTimeout(1_000, () => finish(new Error('timeout')));
+    socket.on('error', finish);
+    socket.on('data', (chunk) => {
+      text += chunk.toString('utf8');
+      if (text.includes('\n')) finish();
+    });
+  });
+}
+
+async function startContainer(): Promise<StartedNats | undefined> {
+  const { GenericContainer, Wait, getContainerRuntimeClient } = await import('testcontainers');
+  try {
+    await getContainerRuntimeClient();
+  } catch {
+    return undefined;
+  }
+  const container = await new GenericContainer('nats:2.10')
+    .withCommand(['-js'])
+    .withExposedPorts(4222)
+    .withWaitStrategy(Wait.forLogMessage(/Server is ready/))
+    .start();
+  return {
+    url: `nats://${container.getHost()}:${container.getMappedPort(4222)}`,
+    stop: async () => {
+      await container.stop();
+      started = undefined;
+    },
+  };
+}
