@@ -18,7 +18,7 @@ describe('HR intake', () => {
   let now = new Date('2026-11-22T10:00:00Z');
   let seq = 0;
 
-  const change = (over: Partial<HrChange> & { employee?: Partial<HrChange['employee']> } = {}): HrChange => {
+  const change = (over: Partial<Omit<HrChange, 'employee'>> & { employee?: Partial<HrChange['employee']> } = {}): HrChange => {
     seq += 1;
     return {
       eventId: `evt-${seq}`,

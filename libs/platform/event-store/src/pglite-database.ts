@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
 import { PGLITE_WORKER_SOURCE } from './pglite-worker-source';
 import type { SqlDatabase, SqlExecutor } from './sql';
@@ -79,10 +80,9 @@ class PgliteWorker {
 
 /**
  * createPgliteDatabase opens an embedded PostgreSQL (PGlite) in `dataDir`, or in memory
- * when `dataDir` is undefined. PGlite has one connection: a `query` issued while another
- * caller's `transaction` is open waits for that transaction to end instead of running
- * inside it. Inside `transaction`, use only the `tx` handed to the work: calling the
- * database itself there would wait for the very transaction it runs in.
+ * when `dataDir` is undefined. PGlite has one connection: a `query` issued by another
+ * caller while a `transaction` is open waits for that transaction to end; a query or a
+ * transaction issued from inside the transaction's own async flow joins it (as a savepoint).
  */
 export async function createPgliteDatabase(dataDir?: string): Promise<SqlDatabase> {
   const directory = dataDir === undefined ? undefined : resolve(dataDir);
@@ -96,26 +96,53 @@ export async function createPgliteDatabase(dataDir?: string): Promise<SqlDatabas
   }
   let closed: Promise<void> | null = null;
 
+  // PGlite has one connection. Work that runs inside a transaction and reaches for the
+  // database itself (a handler calling a service that opens its own transaction) would wait
+  // for the very transaction it runs in. So, within one async flow, a query joins the open
+  // transaction and a nested transaction becomes a savepoint of it.
+  const flows = new AsyncLocalStorage<{ tx: SqlExecutor; open: boolean }>();
+  let savepoints = 0;
+
   return {
     dialect: 'pglite',
     query<R = Record<string, unknown>>(text: string, params?: unknown[]) {
+      const flow = flows.getStore();
+      if (flow?.open) return flow.tx.query<R>(text, params);
       // PGlite.query takes the same mutex as PGlite.transaction, which is what keeps a
       // query from another caller out of an open transaction.
       return worker.call<QueryResult<R>>({ op: 'query', text, params });
     },
     async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      const outer = flows.getStore();
+      if (outer?.open) {
+        const savepoint = `custos_sp_${++savepoints}`;
+        await outer.tx.query(`SAVEPOINT ${savepoint}`);
+        try {
+          const nested = await work(outer.tx);
+          await outer.tx.query(`RELEASE SAVEPOINT ${savepoint}`);
+          return nested;
+        } catch (error) {
+          await outer.tx.query(`ROLLBACK TO SAVEPOINT ${savepoint}`).catch(() => undefined);
+          throw error;
+        }
+      }
       const txId = await worker.call<number>({ op: 'begin' });
       const tx: SqlExecutor = {
         query: <R = Record<string, unknown>>(text: string, params?: unknown[]) =>
           worker.call<QueryResult<R>>({ op: 'txquery', txId, text, params }),
       };
+      const flow = { tx, open: true };
       let result: T;
       try {
-        result = await work(tx);
+        result = await flows.run(flow, () => work(tx));
       } catch (error) {
+        flow.open = false;
         await worker.call({ op: 'end', txId, commit: false }).catch(() => undefined);
         throw error;
       }
+      // Timers and promises started inside the work keep this context: from now on they must
+      // use the database normally, not a transaction that has ended.
+      flow.open = false;
       await worker.call({ op: 'end', txId, commit: true });
       return result;
     },
