@@ -1,9 +1,10 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CatalogService, CatalogView } from '@custos/entitlement/application';
+import { CatalogPreview, CatalogService, CatalogView } from '@custos/entitlement/application';
+import type { AccessPreview } from '@custos/entitlement/domain';
 import type { BirthrightWhen } from '@custos/entitlement/contracts';
 import { CurrentPrincipal, notFound, Principal, Roles } from '@custos/platform/http';
-import { BirthrightRuleBodyDto, BirthrightRuleDto, EntitlementDto, PageQueryDto, RoleBodyDto, RoleDto, SodPolicyDto } from './dto';
+import { BirthrightRuleBodyDto, BirthrightRuleDto, EntitlementChangeDto, EntitlementDto, PageQueryDto, RetireQueryDto, RoleBodyDto, RoleDto, SodPolicyDto } from './dto';
 
 /** A page of a sorted list, with the cursor of the next page. */
 function page<T>(items: T[], key: (item: T) => string, q: PageQueryDto): { items: T[]; next: string | null } {
@@ -15,6 +16,11 @@ function page<T>(items: T[], key: (item: T) => string, q: PageQueryDto): { items
 
 const meta = (principal: Principal) => ({ actor: principal.sub });
 
+/** A preview answer: every active identity whose birthright access would change, and how. */
+function previewPage(items: AccessPreview[]): { items: AccessPreview[]; next: null } {
+  return { items, next: null };
+}
+
 @ApiTags('catalog')
 @ApiBearerAuth()
 @Controller()
@@ -22,6 +28,7 @@ export class CatalogController {
   constructor(
     @Inject(CatalogService) private readonly service: CatalogService,
     @Inject(CatalogView) private readonly view: CatalogView,
+    @Inject(CatalogPreview) private readonly preview: CatalogPreview,
   ) {}
 
   @Post('catalog/entitlements')
@@ -49,6 +56,23 @@ export class CatalogController {
     return entitlement;
   }
 
+  @Put('catalog/entitlements/:key')
+  @Roles('custos:admin')
+  @ApiOperation({ summary: 'Change an entitlement: the fields given change, null clears an optional one' })
+  async changeEntitlement(@Param('key') key: string, @Body() body: EntitlementChangeDto, @CurrentPrincipal() principal: Principal) {
+    await this.service.changeEntitlement({ ...body, key }, meta(principal));
+    return this.view.entitlement(key);
+  }
+
+  @Delete('catalog/entitlements/:key')
+  @Roles('custos:admin')
+  @ApiOperation({ summary: 'Retire an entitlement: it can no longer be granted or referenced; its key is never reused' })
+  async retireEntitlement(@Param('key') key: string, @Query() q: RetireQueryDto, @CurrentPrincipal() principal: Principal) {
+    await this.service.retireEntitlement({ key, ...(q.reason !== undefined && { reason: q.reason }) }, meta(principal));
+    const state = this.view.entitlements.get(key);
+    return { key, status: 'retired', retiredAt: state?.status === 'retired' ? state.retiredAt : undefined };
+  }
+
   @Post('roles')
   @HttpCode(201)
   @Roles('custos:admin')
@@ -64,6 +88,14 @@ export class CatalogController {
   async changeRole(@Param('key') key: string, @Body() body: RoleBodyDto, @CurrentPrincipal() principal: Principal) {
     await this.service.changeRole({ ...body, key, roles: body.roles ?? [] }, meta(principal));
     return this.view.role(key);
+  }
+
+  @Post('roles/:key/preview')
+  @HttpCode(200)
+  @Roles('custos:admin')
+  @ApiOperation({ summary: 'Who would gain and lose which entitlements if the role read like this body (PUT body); changes nothing' })
+  async previewRole(@Param('key') key: string, @Body() body: RoleBodyDto, @CurrentPrincipal() principal: Principal) {
+    return previewPage(await this.preview.role({ ...body, key, roles: body.roles ?? [] }, meta(principal)));
   }
 
   @Get('roles')
@@ -98,6 +130,14 @@ export class CatalogController {
     return this.view.rule(key);
   }
 
+  @Post('birthright-rules/:key/preview')
+  @HttpCode(200)
+  @Roles('custos:admin')
+  @ApiOperation({ summary: 'Who would gain and lose which entitlements if the rule read like this body (PUT body); changes nothing' })
+  async previewRule(@Param('key') key: string, @Body() body: BirthrightRuleBodyDto, @CurrentPrincipal() principal: Principal) {
+    return previewPage(await this.preview.birthrightRule({ ...body, key, when: body.when as BirthrightWhen }, meta(principal)));
+  }
+
   @Get('birthright-rules')
   async listRules(@Query() q: PageQueryDto) {
     await this.view.catchUp();
@@ -125,5 +165,13 @@ export class CatalogController {
   async listSodPolicies(@Query() q: PageQueryDto) {
     await this.view.catchUp();
     return page(this.view.sodPolicyViews().map((p) => this.view.sodPolicy(p.key)!), (p) => p.key, q);
+  }
+
+  @Get('sod-policies/:key')
+  async getSodPolicy(@Param('key') key: string) {
+    await this.view.catchUp();
+    const policy = this.view.sodPolicy(key);
+    if (!policy) throw notFound(`SoD policy ${key} is not defined`);
+    return policy;
   }
 }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9:._\-/]{0,199}$/;
 const KEY_MESSAGE = 'a key is 1-200 letters, digits and : . _ - /, starting with a letter or digit';
@@ -28,6 +28,28 @@ export class EntitlementDto {
   @ApiPropertyOptional({ example: 'PT8H', description: 'caps just-in-time grants' }) @IsOptional() @Matches(DURATION, { message: `maxDuration ${DURATION_MESSAGE}` }) maxDuration?: string;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() breakGlass?: boolean;
   @ApiPropertyOptional({ type: ApprovalPolicyDto }) @IsOptional() @ValidateNested() @Type(() => ApprovalPolicyDto) approvalPolicy?: ApprovalPolicyDto;
+}
+
+/** Validates the field when it is present, refusing `null` (which @IsOptional would let through). */
+const IfPresent = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
+
+/**
+ * A change to an entitlement: only the fields given change; `null` clears `description`,
+ * `ownerId`, `maxDuration`, and restores the default `approvalPolicy`. The key and application stay.
+ */
+export class EntitlementChangeDto {
+  @ApiPropertyOptional() @IfPresent() @IsString() @IsNotEmpty() @MaxLength(200) name?: string;
+  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsString() @MaxLength(2000) description?: string | null;
+  @ApiPropertyOptional() @IfPresent() @IsBoolean() privileged?: boolean;
+  @ApiPropertyOptional({ enum: ['low', 'medium', 'high', 'critical'] }) @IfPresent() @IsIn(['low', 'medium', 'high', 'critical']) risk?: 'low' | 'medium' | 'high' | 'critical';
+  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsString() @IsNotEmpty() ownerId?: string | null;
+  @ApiPropertyOptional({ nullable: true, example: 'PT8H' }) @IsOptional() @Matches(DURATION, { message: `maxDuration ${DURATION_MESSAGE}` }) maxDuration?: string | null;
+  @ApiPropertyOptional() @IfPresent() @IsBoolean() breakGlass?: boolean;
+  @ApiPropertyOptional({ type: ApprovalPolicyDto, nullable: true }) @IsOptional() @ValidateNested() @Type(() => ApprovalPolicyDto) approvalPolicy?: ApprovalPolicyDto | null;
+}
+
+export class RetireQueryDto {
+  @ApiPropertyOptional({ description: 'why the entitlement is retired' }) @IsOptional() @IsString() @MaxLength(2000) reason?: string;
 }
 
 export class RoleBodyDto {
@@ -72,6 +94,12 @@ export class GrantDto {
   @ApiProperty() @Matches(KEY, { message: KEY_MESSAGE }) entitlement!: string;
   @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(2000) reason!: string;
   @ApiPropertyOptional({ example: 'PT4H', description: 'makes the grant end by itself' }) @IsOptional() @Matches(DURATION, { message: `duration ${DURATION_MESSAGE}` }) duration?: string;
+  @ApiPropertyOptional({ description: 'grants it despite conflicts with `approve` SoD policies, recorded as an SoD exception approved by the caller' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  exceptionReason?: string;
 }
 
 export class RevokeDto {

@@ -3,16 +3,19 @@ import {
   AccessService,
   AccessView,
   BirthrightRecompute,
+  CatalogPreview,
   CatalogService,
   CatalogView,
   EntitlementWorkers,
   IdentityLifecycle,
   IdentityProfiles,
+  SodQueries,
 } from '@custos/entitlement/application';
 import { CONTEXT_RUNTIME, ContextRuntime, DurableScheduler, Inbox, migrateContext } from '@custos/platform/runtime';
 import { AccessController } from './access.controller';
 import { CatalogController } from './catalog.controller';
 import { CheckRpc } from './check.rpc';
+import { SodRpc } from './sod.rpc';
 
 class EntitlementLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
@@ -22,21 +25,24 @@ class EntitlementLifecycle implements OnModuleInit, OnApplicationShutdown {
     @Inject(DurableScheduler) private readonly scheduler: DurableScheduler,
     @Inject(EntitlementWorkers) private readonly workers: EntitlementWorkers,
     @Inject(CheckRpc) private readonly rpc: CheckRpc,
+    @Inject(SodRpc) private readonly sodRpc: SodRpc,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await migrateContext(this.runtime.db, this.runtime.context, [(x) => this.inbox.migrate(x), (x) => this.profiles.migrate(x), (x) => this.scheduler.migrate(x)]);
     await this.workers.start();
     await this.rpc.start();
+    await this.sodRpc.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.sodRpc.stop();
     await this.rpc.stop();
     await this.workers.stop();
   }
 }
 
-/** The entitlement context: catalog, birthright, access, and the check API. */
+/** The entitlement context: catalog, birthright, access, SoD, and the check API. */
 @Module({})
 export class EntitlementModule {
   static forRuntime(runtime: ContextRuntime): DynamicModule {
@@ -74,6 +80,9 @@ export class EntitlementModule {
           inject: [CatalogView, AccessView, IdentityLifecycle, BirthrightRecompute, AccessService, DurableScheduler],
         },
         { provide: CheckRpc, useFactory: (v: AccessView) => new CheckRpc(runtime, v), inject: [AccessView] },
+        { provide: CatalogPreview, useFactory: (c: CatalogView, p: IdentityProfiles) => new CatalogPreview(c, p, runtime.clock), inject: [CatalogView, IdentityProfiles] },
+        { provide: SodQueries, useFactory: (c: CatalogView, v: AccessView) => new SodQueries(runtime.store, c, v, runtime.clock), inject: [CatalogView, AccessView] },
+        { provide: SodRpc, useFactory: (q: SodQueries) => new SodRpc(runtime, q), inject: [SodQueries] },
         EntitlementLifecycle,
       ],
     };

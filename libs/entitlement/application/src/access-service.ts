@@ -60,8 +60,14 @@ export class AccessService {
     return this.execute(tx, { type: 'ApplyBirthright', data: { identityId: profile.identityId, desired, reason, now: this.now(), commandId } }, meta);
   }
 
-  /** An administrator's direct grant (source `admin`); the same idempotency key grants once. */
-  async adminGrant(input: { identityId: string; entitlement: string; reason: string; duration?: string; idempotencyKey?: string }, meta: CommandMeta) {
+  /**
+   * An administrator's direct grant (source `admin`); the same idempotency key grants once. An
+   * `exceptionReason` grants it despite `approve` SoD conflicts, recording the admin as approver.
+   */
+  async adminGrant(
+    input: { identityId: string; entitlement: string; reason: string; duration?: string; exceptionReason?: string; idempotencyKey?: string },
+    meta: CommandMeta,
+  ) {
     await this.catalog.catchUp();
     const entitlement = this.catalog.entitlement(input.entitlement);
     if (!entitlement) throw new UnknownReference([{ kind: 'entitlement', keys: [input.entitlement] }]);
@@ -81,6 +87,7 @@ export class AccessService {
             expiresAt: input.duration ? addIsoDuration(now, input.duration) : undefined,
             maxDuration: entitlement.maxDuration,
             sodPolicies: this.catalog.sodPolicyViews(),
+            sodException: input.exceptionReason !== undefined ? { reason: input.exceptionReason, approvedBy: meta.actor } : undefined,
             commandId: input.idempotencyKey ? `admin:${input.identityId}:${input.idempotencyKey}` : randomUUID(),
           },
         },

@@ -27,6 +27,7 @@ export async function loadAggregate<C, E extends { type: string; data: unknown }
 /**
  * handleCommand is every command handler of the context: read the stream, fold, decide, append
  * with the version read (a concurrent writer turns into a version conflict, never a lost update).
+ * `version` is the stream's version after the command.
  */
 export async function handleCommand<C, E extends { type: string; data: unknown }, S>(
   store: EventStore,
@@ -35,7 +36,7 @@ export async function handleCommand<C, E extends { type: string; data: unknown }
   command: C,
   meta: CommandMeta,
   tx?: SqlExecutor,
-): Promise<{ events: E[]; state: S }> {
+): Promise<{ events: E[]; state: S; version: number }> {
   const { state, version } = await loadAggregate(store, streamId, decider, tx);
   const events = decider.decide(command, state);
   if (events.length > 0) {
@@ -46,5 +47,5 @@ export async function handleCommand<C, E extends { type: string; data: unknown }
       { tx },
     );
   }
-  return { events, state: events.reduce(decider.evolve, state) };
+  return { events, state: events.reduce(decider.evolve, state), version: version + events.length };
 }

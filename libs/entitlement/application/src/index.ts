@@ -8,3 +8,5 @@ export * from './catalog-service';
 export * from './identity-lifecycle';
 export * from './birthright-recompute';
 export * from './entitlement-workers';
+export * from './catalog-preview';
+export * from './sod-queries';

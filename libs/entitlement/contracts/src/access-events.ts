@@ -1,4 +1,5 @@
 import type { DomainEvent } from './domain-event';
+import type { SodConflict } from './sod-policy-events';
 
 export type GrantSource = 'birthright' | 'request' | 'break-glass' | 'admin';
 
@@ -55,4 +56,21 @@ export type MoverReviewFlagged = DomainEvent<
   { identityId: string; grantIds: string[]; moveId: string; flaggedAt: string }
 >;
 
-export type AccessEvent = AccessGranted | AccessRevoked | AccessTerminated | AccessReinstated | MoverReviewFlagged;
+/**
+ * A grant that creates violations of `approve` SoD policies was given as an approved exception:
+ * recorded next to its AccessGranted, naming the conflicts it created, why, and who approved it.
+ */
+export type SodExceptionRecorded = DomainEvent<
+  'SodExceptionRecorded',
+  {
+    identityId: string;
+    grantId: string;
+    entitlement: string;
+    conflicts: SodConflict[];
+    reason: string;
+    approvedBy: string;
+    recordedAt: string;
+  }
+>;
+
+export type AccessEvent = AccessGranted | AccessRevoked | AccessTerminated | AccessReinstated | MoverReviewFlagged | SodExceptionRecorded;

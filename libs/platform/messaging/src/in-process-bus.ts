@@ -1,4 +1,4 @@
-import type { Checkpoint, CustosEvent, EventStore, SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
+import { START, type Checkpoint, type CustosEvent, type EventStore, type SqlDatabase, type SqlExecutor } from '@custos/platform/event-store';
 import { RpcError, type ConsumeOptions, type Consumer, type DeadLetter, type MessageBus, type Relay, type RpcHandler, type RpcOptions } from './bus';
 import { eventNameOf } from './naming';
 import { DEFAULT_MAX_DELIVER, DEFAULT_RETRY_DELAY_MS, errorText, retryDelay } from './retry-delay';
@@ -305,7 +305,8 @@ class ConsumerGroup {
       while (!this.stopping) {
         try {
           await this.tables.ensure(this.store.db);
-          let checkpoint = (await this.tables.checkpoint(this.store.db, this.settings.context, this.consumerKey)) ?? { tx: '0', pos: '0' };
+          let stored = await this.tables.checkpoint(this.store.db, this.settings.context, this.consumerKey);
+          let checkpoint = stored ?? START;
           while (!this.stopping) {
             const batch = await this.store.readAll(checkpoint, this.runtime.batchSize);
             if (batch.events.length === 0) {
@@ -319,10 +320,11 @@ class ConsumerGroup {
               if (letter) deadLetters.push(letter);
             }
             // A batch is finished even when stop was asked midway: its checkpoint can only cover it whole.
-            await this.tables.commit(this.store.db, this.settings.context, this.consumerKey, batch.checkpoint, deadLetters);
-            checkpoint = batch.checkpoint;
+            await this.tables.commit(this.store.db, this.settings.context, this.consumerKey, stored, batch.checkpoint, deadLetters);
+            checkpoint = stored = batch.checkpoint;
           }
         } catch (error) {
+          if (error instanceof CheckpointMoved) continue;
           // Resume from the last committed checkpoint: the uncommitted batch is handled again (at least once).
           this.runtime.onError(error);
           if (!this.stopping) await this.idle();
@@ -371,6 +373,12 @@ class ConsumerGroup {
     });
   }
 }
+
+/**
+ * Another reader of the same durable (another process, or a bus on another hub) committed first:
+ * this batch is rolled back and reading resumes from the stored checkpoint.
+ */
+class CheckpointMoved extends Error {}
 
 /** The in-process bus's own tables, kept in each store's database beside its events. */
 class BusTables {
@@ -424,7 +432,8 @@ class BusTables {
     return rows[0] ? { tx: rows[0].tx, pos: rows[0].pos } : null;
   }
 
-  commit(db: SqlDatabase, context: string, consumer: string, checkpoint: Checkpoint, deadLetters: DeadLetter[]): Promise<void> {
+  /** commit stores the dead letters and moves the checkpoint from `previous` to `next`; it throws CheckpointMoved, writing nothing, if another reader moved it first. */
+  commit(db: SqlDatabase, context: string, consumer: string, previous: Checkpoint | null, next: Checkpoint, deadLetters: DeadLetter[]): Promise<void> {
     return db.transaction(async (tx) => {
       for (const letter of deadLetters) {
         await tx.query(
@@ -435,11 +444,18 @@ class BusTables {
           [context, letter.durable, letter.eventId, JSON.stringify(letter.event), letter.error, letter.deliveries, letter.deadAt],
         );
       }
-      await tx.query(
-        `insert into ${this.schema}.consumer_checkpoints (context, consumer, tx, pos) values ($1, $2, $3, $4)
-         on conflict (context, consumer) do update set tx = excluded.tx, pos = excluded.pos, updated_at = now()`,
-        [context, consumer, checkpoint.tx, checkpoint.pos],
-      );
+      const moved = previous
+        ? await tx.query(
+            `update ${this.schema}.consumer_checkpoints set tx = $3, pos = $4, updated_at = now()
+              where context = $1 and consumer = $2 and tx = $5 and pos = $6 returning 1`,
+            [context, consumer, next.tx, next.pos, previous.tx, previous.pos],
+          )
+        : await tx.query(
+            `insert into ${this.schema}.consumer_checkpoints (context, consumer, tx, pos) values ($1, $2, $3, $4)
+             on conflict (context, consumer) do nothing returning 1`,
+            [context, consumer, next.tx, next.pos],
+          );
+      if (moved.rows.length === 0) throw new CheckpointMoved();
     });
   }
 

@@ -196,7 +196,8 @@ export class NatsBus implements MessageBus {
         try {
           const jsConsumer = await this.js.consumers.get(stream, durable);
           messages = await jsConsumer.consume({ max_messages: PULL_BATCH });
-          if (stopping) await messages.close();
+          // close() settles only once the iterator below reaches its end: never await it before iterating.
+          if (stopping) void messages.close();
           // After close() the iterator still yields what was already pulled: those are handled, not abandoned.
           for await (const msg of messages) await this.deliver(msg, delivery);
         } catch (error) {
@@ -214,7 +215,7 @@ export class NatsBus implements MessageBus {
     const consumer: Consumer = {
       stop: async () => {
         stopping = true;
-        await messages?.close();
+        void messages?.close();
         await done;
         this.stoppables.delete(consumer);
         // Acks are fire-and-forget: flush so the next consumer on any connection sees them.
@@ -269,7 +270,8 @@ export class NatsBus implements MessageBus {
       await this.js.publish(deadLetterSubject(this.namespace, d.durable), JSON.stringify(letter), {
         msgID: `${d.durable}:${letter.eventId}`,
       });
-      msg.term(letter.error.split('\n')[0].slice(0, 200));
+      // No reason text: servers before 2.10 ignore a `+TERM` that carries one.
+      msg.term();
     } catch (publishError) {
       // Without a stored dead letter the message must stay in JetStream, never be dropped.
       this.noteError(publishError, `dead letter ${d.durable}`);
@@ -378,7 +380,11 @@ export class NatsBus implements MessageBus {
   async health(): Promise<{ ok: boolean; detail: string }> {
     if (this.nc.isClosed()) return { ok: false, detail: 'nats: connection closed' };
     if (!this.connected) return { ok: false, detail: 'nats: disconnected, reconnecting' };
-    const rtt = await Promise.race([this.nc.rtt(), sleep(2_000).then(() => undefined)]).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 2_000)));
+    const rtt = await Promise.race([this.nc.rtt(), timeout])
+      .catch(() => undefined)
+      .finally(() => clearTimeout(timer));
     if (rtt === undefined) return { ok: false, detail: `nats: ${this.nc.getServer()} does not answer pings` };
     const last = this.lastError ? `; last recovered error (${this.lastError.where}, ${this.lastError.at}): ${this.lastError.message}` : '';
     return { ok: true, detail: `nats: connected to ${this.nc.getServer()}, rtt ${rtt} ms${last}` };

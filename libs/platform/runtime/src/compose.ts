@@ -49,8 +49,9 @@ export async function openTopology(config: CustosConfig, contexts: ContextName[]
     logger,
     async close() {
       await Promise.all(relays.map((r) => r.stop()));
-      await Promise.all(runtimes.map((r) => r.store.close()));
+      // The bus first: in-process consumers commit their last batch while the stores are still open.
       await bus.close();
+      await Promise.all(runtimes.map((r) => r.store.close()));
       await db.close();
     },
   };

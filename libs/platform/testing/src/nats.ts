@@ -43,8 +43,8 @@ async function resolveNats(): Promise<StartedNats> {
   const binary = findOnPath('nats-server');
   if (binary) return spawnNatsServer(binary);
   const container = await startContainer();
-  if (container) return container;
-  throw new Error(INSTALL_HINT);
+  if ('url' in container) return container;
+  throw new Error(`${INSTALL_HINT} (testcontainers: ${container.unavailable})`);
 }
 
 function findOnPath(command: string): string | undefined {
@@ -81,7 +81,7 @@ async function spawnNatsServer(binary: string): Promise<StartedNats> {
     const dir = mkdtempSync(join(tmpdir(), 'custos-nats-'));
     const logFile = join(dir, 'nats-server.log');
     const args = ['-js', '-sd', join(dir, 'jetstream'), '-a', '127.0.0.1', '-p', String(port), '-l', logFile];
-    const child = spawnWatched(binary, args);
+    const child = spawnWatched(binary, args, dir);
     const killOnExit = () => child.kill('SIGTERM');
     process.once('exit', killOnExit);
     const stop = async () => {
@@ -108,18 +108,20 @@ async function spawnNatsServer(binary: string): Promise<StartedNats> {
 }
 
 /**
- * The server runs under a small shell that kills it when this process goes away, even when a
- * test runner kills this process with SIGKILL, so no nats-server outlives its test run.
+ * The server runs under a small shell that kills it (and removes its temp dir) when this process
+ * goes away, even when a test runner kills this process with SIGKILL, so no nats-server outlives
+ * its test run.
  */
-function spawnWatched(binary: string, args: string[]): ChildProcess {
+function spawnWatched(binary: string, args: string[], dir: string): ChildProcess {
   if (process.platform === 'win32') return spawn(binary, args, { stdio: 'ignore' });
   const script = [
     '"$0" "$@" & server=$!',
-    `trap 'kill $server 2>/dev/null; wait $server; exit 0' TERM INT`,
+    `cleanup() { kill $server 2>/dev/null; wait $server; rm -rf "$CUSTOS_NATS_DIR"; }`,
+    `trap 'cleanup; exit 0' TERM INT`,
     `while kill -0 $server 2>/dev/null && kill -0 ${process.pid} 2>/dev/null; do sleep 1 & wait $!; done`,
-    'kill $server 2>/dev/null; wait $server',
+    'cleanup',
   ].join('\n');
-  const child = spawn('sh', ['-c', script, binary, ...args], { stdio: 'ignore' });
+  const child = spawn('sh', ['-c', script, binary, ...args], { stdio: 'ignore', env: { ...process.env, CUSTOS_NATS_DIR: dir } });
   child.unref();
   return child;
 }
@@ -166,13 +168,16 @@ function readInfo(port: number): Promise<string> {
   });
 }
 
-async function startContainer(): Promise<StartedNats | undefined> {
-  const { GenericContainer, Wait, getContainerRuntimeClient } = await import('testcontainers');
+async function startContainer(): Promise<StartedNats | { unavailable: string }> {
+  let testcontainers: typeof import('testcontainers');
   try {
-    await getContainerRuntimeClient();
-  } catch {
-    return undefined;
+    // Loading can itself fail (its HTTP client needs a newer Node than 20 for zstd), not only finding Docker.
+    testcontainers = await import('testcontainers');
+    await testcontainers.getContainerRuntimeClient();
+  } catch (error) {
+    return { unavailable: error instanceof Error ? error.message.split('\n')[0] : String(error) };
   }
+  const { GenericContainer, Wait } = testcontainers;
   const container = await new GenericContainer('nats:2.10')
     .withCommand(['-js'])
     .withExposedPorts(4222)

@@ -2,6 +2,12 @@ import type { GrantSource } from '@custos/entitlement/contracts';
 import type { DesiredGrant } from '../policies/birthright-policy';
 import type { SodPolicyView } from '../policies/sod';
 
+/** Why a conflicting grant is accepted, and who accepted it (an identity id). */
+export interface SodException {
+  reason: string;
+  approvedBy: string;
+}
+
 export type BirthrightReason = 'joiner' | 'mover' | 'rehire' | 'role-changed' | 'rule-changed';
 
 /** Makes the identity's birthright grants equal `desired` (computed with `birthrightAccess`). */
@@ -36,6 +42,11 @@ export interface GrantAccess {
     maxDuration?: string;
     /** The SoD policies in force; `prevent` policies refuse the grant (break-glass excepted). */
     sodPolicies: readonly SodPolicyView[];
+    /**
+     * An approved exception to `approve` SoD policies: an admin grant that creates such a
+     * conflict needs one; given, it is recorded (SodExceptionRecorded) beside the grant.
+     */
+    sodException?: SodException;
     commandId: string;
   };
 }

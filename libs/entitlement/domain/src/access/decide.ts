@@ -1,12 +1,14 @@
 import type { AccessEvent, AccessRevoked, Grant, RevokeReason } from '@custos/entitlement/contracts';
 import { desiredGrantKey, type DesiredGrant } from '../policies/birthright-policy';
 import { addIsoDuration } from '../policies/duration';
+import { grantInForce, heldEntitlements } from '../policies/access-check';
 import { evaluateSod } from '../policies/sod';
 import {
   DurationExceedsMaximum,
   HeldByBirthright,
   IdentityTerminated,
   NotHeld,
+  SodExceptionRequired,
   SodViolation,
   ValidationFailed,
   type FieldError,
@@ -112,10 +114,11 @@ function applyBirthright({ data }: ApplyBirthright, state: AccessState): AccessE
 /**
  * grantAccess: admin, request and break-glass grants go only to an identity that is not
  * terminated; a request needs its id, break-glass an end, an end lies after `now` and within the
- * entitlement's `maxDuration`; a grant that would create a `prevent` SoD conflict is refused
- * (break-glass excepted: it is reviewed afterwards; admins pass `approve` conflicts, being the
- * approver of last resort). The same command, the same request, or an admin grant already
- * covered by a held one gives nothing.
+ * entitlement's `maxDuration`. A grant that would create a `prevent` SoD conflict is refused; one
+ * that would create an `approve` conflict needs an approved exception when an admin gives it (a
+ * request was approved by its security step). Break-glass passes both: it is reviewed afterwards.
+ * A given exception that covers created conflicts is recorded beside the grant. The same
+ * command, the same request, or an admin grant already covered by a held one gives nothing.
  */
 function grantAccess({ data }: GrantAccess, state: AccessState): AccessEvent[] {
   if (state.status === 'terminated') throw new IdentityTerminated(data.identityId);
@@ -128,6 +131,12 @@ function grantAccess({ data }: GrantAccess, state: AccessState): AccessEvent[] {
   if (data.source === 'break-glass' && data.expiresAt === undefined) errors.push({ field: 'expiresAt', message: 'break-glass access is time-bound' });
   if (data.expiresAt !== undefined && instantOf(data.expiresAt, 'expiresAt') <= instantOf(data.now, 'now')) {
     errors.push({ field: 'expiresAt', message: 'must lie after now' });
+  }
+  if (data.sodException !== undefined) {
+    for (const field of ['reason', 'approvedBy'] as const) {
+      const value = data.sodException[field];
+      if (typeof value !== 'string' || value.trim() === '') errors.push({ field: `sodException.${field}`, message: 'must not be blank' });
+    }
   }
   if (errors.length > 0) throw new ValidationFailed(errors);
 
@@ -144,13 +153,15 @@ function grantAccess({ data }: GrantAccess, state: AccessState): AccessEvent[] {
       throw new DurationExceedsMaximum(data.entitlement, data.maxDuration, data.expiresAt, latestExpiry);
     }
   }
+  const created = evaluateSod(heldEntitlements(state.grants, data.now), [data.entitlement], data.sodPolicies).violations;
+  const excepted = data.source === 'break-glass' ? created : created.filter((violation) => violation.mode === 'approve');
   if (data.source !== 'break-glass') {
-    const held = state.grants.filter((grant) => !hasEnded(grant, data.now)).map((grant) => grant.entitlement);
-    const prevented = evaluateSod(held, [data.entitlement], data.sodPolicies).violations.filter((v) => v.mode === 'prevent');
+    const prevented = created.filter((violation) => violation.mode === 'prevent');
     if (prevented.length > 0) throw new SodViolation(prevented);
+    if (data.source === 'admin' && excepted.length > 0 && data.sodException === undefined) throw new SodExceptionRequired(excepted);
   }
 
-  return [
+  const granted: AccessEvent[] = [
     {
       type: 'AccessGranted',
       data: {
@@ -166,6 +177,21 @@ function grantAccess({ data }: GrantAccess, state: AccessState): AccessEvent[] {
       },
     },
   ];
+  if (data.sodException !== undefined && excepted.length > 0) {
+    granted.push({
+      type: 'SodExceptionRecorded',
+      data: {
+        identityId: data.identityId,
+        grantId,
+        entitlement: data.entitlement,
+        conflicts: excepted,
+        reason: data.sodException.reason,
+        approvedBy: data.sodException.approvedBy,
+        recordedAt: data.now,
+      },
+    });
+  }
+  return granted;
 }
 
 /**
@@ -247,7 +273,7 @@ function tripleOf(grant: Grant): DesiredGrant {
 
 /** A grant has ended once `now` reaches its `expiresAt`. */
 function hasEnded(grant: Grant, now: string): boolean {
-  return grant.expiresAt !== undefined && instantOf(now, 'now') >= instantOf(grant.expiresAt, 'expiresAt');
+  return !grantInForce(grant, now);
 }
 
 /** A held grant covers a new one when it is in force and ends no earlier. */

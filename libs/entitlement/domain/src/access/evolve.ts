@@ -2,8 +2,9 @@ import type { AccessEvent } from '@custos/entitlement/contracts';
 import { fulfilledRequestKey, type AccessState } from './state';
 
 /**
- * evolveAccess: grants are added and removed by id; the ledger of issued grants, fulfilled
- * requests and flagged moves only grows; termination and reinstatement switch the stage.
+ * evolveAccess: grants are added and removed by id (an SoD exception goes with its grant); the
+ * ledger of issued grants, fulfilled requests and flagged moves only grows; termination and
+ * reinstatement switch the stage.
  */
 export function evolveAccess(state: AccessState, event: AccessEvent): AccessState {
   switch (event.type) {
@@ -20,7 +21,11 @@ export function evolveAccess(state: AccessState, event: AccessEvent): AccessStat
       };
     }
     case 'AccessRevoked':
-      return { ...state, grants: state.grants.filter((grant) => grant.grantId !== event.data.grantId) };
+      return {
+        ...state,
+        grants: state.grants.filter((grant) => grant.grantId !== event.data.grantId),
+        sodExceptions: dropException(state.sodExceptions, event.data.grantId),
+      };
     case 'AccessTerminated':
       return { ...state, status: 'terminated', terminatedAt: event.data.at };
     case 'AccessReinstated': {
@@ -30,9 +35,17 @@ export function evolveAccess(state: AccessState, event: AccessEvent): AccessStat
     }
     case 'MoverReviewFlagged':
       return { ...state, flaggedMoves: new Set(state.flaggedMoves).add(event.data.moveId) };
+    case 'SodExceptionRecorded': {
+      const { identityId: _identityId, ...exception } = event.data;
+      return { ...state, sodExceptions: [...state.sodExceptions, exception] };
+    }
     default: {
       const unexpected: never = event;
       return unexpected;
     }
   }
+}
+
+function dropException(exceptions: AccessState['sodExceptions'], grantId: string): AccessState['sodExceptions'] {
+  return exceptions.some((exception) => exception.grantId === grantId) ? exceptions.filter((exception) => exception.grantId !== grantId) : exceptions;
 }

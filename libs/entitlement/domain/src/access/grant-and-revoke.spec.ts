@@ -186,11 +186,11 @@ describe('access: grants and revocations', () => {
         );
     });
 
-    it('an approve policy lets the grant through (the request went through security)', () => {
+    it('an approve policy lets a request grant through (the request went through security)', () => {
       spec
         .given([vendorCreate])
-        .when(grant({ entitlement: 'erp:payment-approve', sodPolicies: [approveOnly] }))
-        .then([accessGranted({ grantId: 'cmd-2:erp:payment-approve', entitlement: 'erp:payment-approve', source: 'admin' })]);
+        .when(grant({ entitlement: 'erp:payment-approve', source: 'request', requestId: 'req-1', sodPolicies: [approveOnly] }))
+        .then([accessGranted({ grantId: 'cmd-2:erp:payment-approve', entitlement: 'erp:payment-approve', source: 'request', requestId: 'req-1' })]);
     });
 
     it('a conflicting grant that has ended does not count', () => {

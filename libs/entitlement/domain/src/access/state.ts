@@ -1,4 +1,7 @@
-import type { Grant } from '@custos/entitlement/contracts';
+import type { Grant, SodExceptionRecorded } from '@custos/entitlement/contracts';
+
+/** An approved SoD exception, as long as the grant it approved is held. */
+export type SodExceptionRecord = Omit<SodExceptionRecorded['data'], 'identityId'>;
 
 /** What the access stream remembers besides the grants held now, to make retries harmless. */
 interface AccessLedger {
@@ -10,6 +13,8 @@ interface AccessLedger {
   fulfilledRequests: ReadonlySet<string>;
   /** Moves whose kept access was already flagged for review. */
   flaggedMoves: ReadonlySet<string>;
+  /** The SoD exceptions of the grants held now. */
+  sodExceptions: readonly SodExceptionRecord[];
 }
 
 export interface ActiveAccess extends AccessLedger {
@@ -25,7 +30,7 @@ export type AccessState = ActiveAccess | TerminatedAccess;
 
 /** initialAccessState: an identity nobody has granted anything yet; not terminated. */
 export function initialAccessState(): AccessState {
-  return { status: 'active', grants: [], issuedGrantIds: new Set(), fulfilledRequests: new Set(), flaggedMoves: new Set() };
+  return { status: 'active', grants: [], issuedGrantIds: new Set(), fulfilledRequests: new Set(), flaggedMoves: new Set(), sodExceptions: [] };
 }
 
 /** fulfilledRequestKey: a request is fulfilled per entitlement (a role request grants several). */

@@ -30,3 +30,13 @@ export function checkAccess(
   const expiresAt = (ends as string[]).reduce((latest, end) => (instantOf(end, 'expiresAt') > instantOf(latest, 'expiresAt') ? end : latest));
   return { allowed: true, reason: 'granted', grantIds, expiresAt };
 }
+
+/** grantInForce: a grant is in force until `now` reaches its `expiresAt` (an end is exclusive). */
+export function grantInForce(grant: Pick<Grant, 'expiresAt'>, now: string): boolean {
+  return grant.expiresAt === undefined || instantOf(grant.expiresAt, 'expiresAt') > instantOf(now, 'now');
+}
+
+/** heldEntitlements: the entitlements with at least one grant in force at `now`, each once. */
+export function heldEntitlements(grants: readonly Grant[], now: string): string[] {
+  return [...new Set(grants.filter((grant) => grantInForce(grant, now)).map((grant) => grant.entitlement))];
+}

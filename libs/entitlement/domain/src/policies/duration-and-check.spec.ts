@@ -1,5 +1,5 @@
 import type { Grant } from '@custos/entitlement/contracts';
-import { checkAccess, type AccessCheck } from './access-check';
+import { checkAccess, heldEntitlements, type AccessCheck } from './access-check';
 import { addIsoDuration, parseIsoDuration } from './duration';
 
 describe('addIsoDuration', () => {
@@ -48,5 +48,20 @@ describe('checkAccess', () => {
     ['a terminated identity is denied even with grants left', { terminated: true, grants: [grant({})] }, { allowed: false, reason: 'terminated', grantIds: [] }],
   ])('%s', (_description, access, expected) => {
     expect(checkAccess(access, 'aws:admin', NOW)).toEqual(expected);
+  });
+});
+
+describe('heldEntitlements', () => {
+  const NOW_ = '2026-03-02T09:00:00.000Z';
+  const grant = (grantId: string, entitlement: string, expiresAt?: string): Grant => ({ grantId, entitlement, source: 'admin', grantedAt: '2026-03-01T09:00:00.000Z', reason: 'r', ...(expiresAt && { expiresAt }) });
+
+  it.each<[string, Grant[], string[]]>([
+    ['nothing held', [], []],
+    ['a permanent grant is held', [grant('g-1', 'a')], ['a']],
+    ['an entitlement held twice is listed once', [grant('g-1', 'a'), grant('g-2', 'a', '2026-03-03T09:00:00.000Z')], ['a']],
+    ['a grant ending now is no longer held', [grant('g-1', 'a', NOW_)], []],
+    ['a grant ending later is held', [grant('g-1', 'a', '2026-03-02T09:00:00.001Z')], ['a']],
+  ])('%s', (_description, grants, expected) => {
+    expect(heldEntitlements(grants, NOW_)).toEqual(expected);
   });
 });

@@ -110,6 +110,22 @@ export class SodViolation extends DomainError {
   }
 }
 
+/**
+ * 422: the grant would create conflicts with `approve` SoD policies and no approved exception
+ * (reason and approver) came with it.
+ */
+export class SodExceptionRequired extends DomainError {
+  readonly code = 'sod-exception-required';
+  readonly httpStatus = 422;
+
+  constructor(readonly conflicts: SodConflict[]) {
+    super(
+      `separation of duties: ${conflicts.map((c) => `${c.policyKey} (${[...c.left, ...c.right].join(', ')})`).join('; ')} ` +
+        'must be approved: grant it as an exception with a reason',
+    );
+  }
+}
+
 /** 404: the identity holds no revocable grant matching the revocation. */
 export class NotHeld extends DomainError {
   readonly code = 'not-held';

@@ -7,6 +7,7 @@ import type {
   EntitlementDefined,
   MoverReviewFlagged,
   RoleDefined,
+  SodExceptionRecorded,
   SodPolicyDefined,
 } from '@custos/entitlement/contracts';
 
@@ -122,4 +123,21 @@ export function accessReinstated(data: Partial<AccessReinstated['data']> = {}): 
 
 export function moverReviewFlagged(data: Partial<MoverReviewFlagged['data']> = {}): MoverReviewFlagged {
   return { type: 'MoverReviewFlagged', data: { identityId: IDENTITY, grantIds: [], moveId: 'cmd-move', flaggedAt: NOW, ...data } };
+}
+
+/** An approved exception for an admin grant of `erp:payment-approve` against the approve policy `pay-vs-approve`. */
+export function sodExceptionRecorded(data: Partial<SodExceptionRecorded['data']> = {}): SodExceptionRecorded {
+  return {
+    type: 'SodExceptionRecorded',
+    data: {
+      identityId: IDENTITY,
+      grantId: 'cmd-2:erp:payment-approve',
+      entitlement: 'erp:payment-approve',
+      conflicts: [{ policyKey: 'pay-vs-approve', mode: 'approve', severity: 'high', left: ['erp:vendor-create'], right: ['erp:payment-approve'] }],
+      reason: 'month-end close, ticket FIN-7',
+      approvedBy: ADMIN,
+      recordedAt: NOW,
+      ...data,
+    },
+  };
 }
