@@ -103,11 +103,12 @@ describe('NatsBus on JetStream', () => {
       ack_policy: AckPolicy.Explicit,
       deliver_policy: 'all',
       ack_wait: nanos(30_000),
-      max_deliver: 7,
+      // maxDeliver attempts for the handler, plus one spare delivery that dead-letters after a crash.
+      max_deliver: 8,
       filter_subject: `${namespace}.evt.consumer-config.IdentityHired`,
     });
     // Several names: the server filters the context, the bus acks what the handler did not ask for.
-    expect((await jsm.consumers.info(stream, 'two-names')).config).toMatchObject({ filter_subject: `${namespace}.evt.consumer-config.>`, max_deliver: 5 });
+    expect((await jsm.consumers.info(stream, 'two-names')).config).toMatchObject({ filter_subject: `${namespace}.evt.consumer-config.>`, max_deliver: 6 });
   });
 
   it('dead-letters a message that is not an event at once, keeping its payload in the dead-letter stream', async () => {

@@ -172,7 +172,9 @@ export class NatsBus implements MessageBus {
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(ACK_WAIT_MS),
-      max_deliver: maxDeliver,
+      // One delivery more than the handler gets: if a process dies during the last attempt, the
+      // server still hands the message over once more, and it is dead-lettered instead of dropped.
+      max_deliver: maxDeliver + 1,
       filter_subject: filter,
       // No server-side `backoff`: on 2.9 it overrides the delay given with a nak.
     };
@@ -237,6 +239,10 @@ export class NatsBus implements MessageBus {
       event = msg.json<CustosEvent>();
     } catch (error) {
       await this.deadLetter(msg, d, null, error);
+      return;
+    }
+    if (msg.info.deliveryCount > d.maxDeliver) {
+      await this.deadLetter(msg, d, event, new Error(`no attempt completed within ${d.maxDeliver} deliveries (the handling process stopped)`));
       return;
     }
     // A slow handler must not see its message redelivered to a replica while it still works on it.
