@@ -49,6 +49,8 @@ export interface EventStore {
   readStream(streamId: string, fromVersion?: number, options?: { tx?: SqlExecutor }): Promise<CustosEvent[]>;
   /** Committed events after `from`, in commit order; never skips one committed late. */
   readAll(from: Checkpoint, batchSize: number): Promise<ReadAllResult>;
+  /** The checkpoint of the newest committed event (null when the store is empty). */
+  head(): Promise<Checkpoint | null>;
   /** Catch up from the stored checkpoint (or `from`), then follow live. */
   subscribe(name: string, handler: SubscriptionHandler, options?: SubscribeOptions): Subscription;
   /** The stored checkpoint of a subscriber, or null. */

@@ -59,6 +59,15 @@ export class PlatformController {
   }
 
   @Public()
+  @Get('health/live')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Liveness: 200 while the process serves HTTP (no store or bus I/O; use /health for readiness)' })
+  @ApiOkResponse({ schema: { properties: { status: { type: 'string', example: 'ok' } } } })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Public()
   @Get('metrics')
   @Header('Content-Type', register.contentType)
   @ApiOperation({ summary: 'Prometheus metrics' })

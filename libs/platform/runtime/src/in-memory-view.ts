@@ -1,4 +1,4 @@
-import { Checkpoint, CustosEvent, EventStore, START } from '@custos/platform/event-store';
+import { Checkpoint, compareCheckpoints, CustosEvent, EventStore, START } from '@custos/platform/event-store';
 
 /**
  * A read model kept in memory and rebuilt from the store at every start: it replays from
@@ -22,7 +22,7 @@ export class InMemoryView {
     await this.catchUp();
     const poll = () => {
       if (this.stopped) return;
-      this.catchUp()
+      this.passOnce()
         .catch((error) => this.options.onError?.(error))
         .finally(() => {
           if (!this.stopped) this.timer = setTimeout(poll, this.options.pollIntervalMs ?? 50);
@@ -31,8 +31,23 @@ export class InMemoryView {
     this.timer = setTimeout(poll, this.options.pollIntervalMs ?? 50);
   }
 
-  /** Applies every event visible in the store now (a pass that started earlier may have missed some, so each call makes its own). */
-  catchUp(): Promise<void> {
+  /**
+   * Resolves once every event committed before the call is applied. The store shows an event only
+   * when all older transactions have ended, so this may wait for a transaction open elsewhere;
+   * after `timeoutMs` it gives up waiting and returns what it has (the poll applies the rest).
+   */
+  async catchUp(timeoutMs = 10_000): Promise<void> {
+    const target = await this.store.head();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.passOnce();
+      if (target === null || compareCheckpoints(this.checkpoint, target) >= 0 || Date.now() >= deadline || this.stopped) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** One pass over what is visible now; concurrent callers queue their passes. */
+  private passOnce(): Promise<void> {
     const pass = (this.running ?? Promise.resolve()).catch(() => undefined).then(() => this.pass());
     this.running = pass;
     void pass.finally(() => {
