@@ -105,9 +105,14 @@ export class CatalogView {
     return state && state.status === 'active' ? state.definition : undefined;
   }
 
+  /** Each active role's entitlements and child roles; a retired entitlement is no longer given by any role. */
   roleCatalog(): RoleCatalog {
+    const active = this.activeEntitlementKeys();
     const catalog: Record<string, { entitlements: readonly string[]; roles: readonly string[] }> = {};
-    for (const [key, state] of this.roles) if (state.status === 'active') catalog[key] = { entitlements: state.definition.entitlements, roles: state.definition.roles };
+    for (const [key, state] of this.roles) {
+      if (state.status !== 'active') continue;
+      catalog[key] = { entitlements: state.definition.entitlements.filter((entitlement) => active.has(entitlement)), roles: state.definition.roles };
+    }
     return catalog;
   }
 
