@@ -4,8 +4,17 @@ import { IdentityNotFound } from '@custos/identity/domain';
 import type { SqlExecutor } from '@custos/platform/event-store';
 import type { ContextRuntime, DurableScheduler } from '@custos/platform/runtime';
 import { HrChange, HrOutcome } from './hr-change';
-import { EmployeeDirectory } from './employee-directory';
+import { EmployeeDirectory, EmployeeIdTaken } from './employee-directory';
 import { CommandMeta, handleIdentityCommand } from './identity-store';
+
+/** What a door that addresses identities by id adds to a change (see HrIntake.receiveForIdentity). */
+export interface IntakeForIdentity {
+  correlationId?: string;
+  /** Runs first in the transaction: a precondition that throws leaves nothing written. */
+  before?: (tx: SqlExecutor) => Promise<void>;
+  /** Runs last in the same transaction: the door's own records commit with the changes or not at all. */
+  after?: (tx: SqlExecutor, outcomes: HrOutcome[]) => Promise<void>;
+}
 
 export const SCHEDULED_HR_CHANGE = 'hr-change';
 export const SCHEDULED_ACTIVATION = 'identity-activation';
@@ -31,32 +40,52 @@ export class HrIntake {
 
   /** Receives one change: records it, then applies it now or schedules it for its effective time. */
   async receive(change: HrChange, meta: { correlationId?: string } = {}): Promise<HrOutcome> {
-    const schema = this.runtime.store.context;
+    return this.runtime.db.transaction((tx) => this.claimAndAccept(tx, change, meta.correlationId ?? randomUUID()));
+  }
+
+  /**
+   * receiveForIdentity applies changes to an identity that the door addresses by id (a SCIM
+   * User is an identity): in order, in one transaction with their dedupe records and the
+   * door's own writes, so that all of them commit or none. A joiner creates the identity under
+   * that id; the other changes apply to it whatever employee id it has.
+   */
+  async receiveForIdentity(identityId: string, changes: HrChange[], options: IntakeForIdentity = {}): Promise<HrOutcome[]> {
+    const correlationId = options.correlationId ?? randomUUID();
     return this.runtime.db.transaction(async (tx) => {
-      // The primary key serialises identical concurrent requests: the second waits, then sees the first.
-      const claimed = await tx.query(`INSERT INTO ${schema}.hr_inbox (system, event_id, status) VALUES ($1, $2, 'received') ON CONFLICT DO NOTHING`, [
-        change.system,
-        change.eventId,
-      ]);
-      if (claimed.rowCount === 0) {
-        const { rows } = await tx.query<{ identity_id: string }>(`SELECT identity_id FROM ${schema}.hr_inbox WHERE system = $1 AND event_id = $2`, [change.system, change.eventId]);
-        return { identityId: rows[0].identity_id, status: 'duplicate' as const };
-      }
-      const correlationId = meta.correlationId ?? randomUUID();
-      const outcome = await this.accept(tx, change, { actor: `hr:${change.system}`, correlationId });
-      await tx.query(`UPDATE ${schema}.hr_inbox SET identity_id = $3, status = $4 WHERE system = $1 AND event_id = $2`, [
-        change.system,
-        change.eventId,
-        outcome.identityId,
-        outcome.status,
-      ]);
-      return outcome;
+      await options.before?.(tx);
+      const outcomes: HrOutcome[] = [];
+      for (const change of changes) outcomes.push(await this.claimAndAccept(tx, change, correlationId, identityId));
+      await options.after?.(tx, outcomes);
+      return outcomes;
     });
   }
 
-  private async accept(tx: SqlExecutor, change: HrChange, meta: CommandMeta): Promise<HrOutcome> {
+  private async claimAndAccept(tx: SqlExecutor, change: HrChange, correlationId: string, identityId?: string): Promise<HrOutcome> {
+    const schema = this.runtime.store.context;
+    // The primary key serialises identical concurrent requests: the second waits, then sees the first.
+    const claimed = await tx.query(`INSERT INTO ${schema}.hr_inbox (system, event_id, status) VALUES ($1, $2, 'received') ON CONFLICT DO NOTHING`, [
+      change.system,
+      change.eventId,
+    ]);
+    if (claimed.rowCount === 0) {
+      const { rows } = await tx.query<{ identity_id: string }>(`SELECT identity_id FROM ${schema}.hr_inbox WHERE system = $1 AND event_id = $2`, [change.system, change.eventId]);
+      return { identityId: rows[0].identity_id, status: 'duplicate' as const };
+    }
+    const outcome = await this.accept(tx, change, { actor: `hr:${change.system}`, correlationId }, identityId);
+    await tx.query(`UPDATE ${schema}.hr_inbox SET identity_id = $3, status = $4 WHERE system = $1 AND event_id = $2`, [
+      change.system,
+      change.eventId,
+      outcome.identityId,
+      outcome.status,
+    ]);
+    return outcome;
+  }
+
+  private async accept(tx: SqlExecutor, change: HrChange, meta: CommandMeta, resolvedId?: string): Promise<HrOutcome> {
     const now = this.runtime.clock();
-    const known = await this.directory.byEmployeeId(tx, change.employee.employeeId);
+    const byEmployee = await this.directory.byEmployeeId(tx, change.employee.employeeId);
+    if (resolvedId !== undefined && change.type === 'joiner' && byEmployee && byEmployee.identityId !== resolvedId) throw new EmployeeIdTaken(change.employee.employeeId);
+    const known = resolvedId !== undefined ? { identityId: resolvedId } : byEmployee;
     if (change.type === 'joiner') {
       // A joiner always creates its identity at once (pending until its start), so that the
       // employee exists for lookups, SCIM and managers; activation waits for the start date.

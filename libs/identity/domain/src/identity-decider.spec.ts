@@ -1,5 +1,4 @@
-// The alias `@custos/platform/testing` also loads the postgres/nats starters; not all exist yet, so the helper is imported by file.
-import { deciderSpec } from '../../../platform/testing/src/given-when-then';
+import { deciderSpec } from '@custos/platform/testing';
 import type { IdentityCommand } from './commands';
 import {
   ActivationBeforeStartDate,

@@ -1,5 +1,5 @@
 import { startOidcIssuer, TestIssuer } from '@custos/platform/testing';
-import { SignJWT, generateKeyPair } from 'jose';
+import { KeyLike, SignJWT, generateKeyPair } from 'jose';
 import { DevTokenIssuer, OidcTokenVerifier } from './token-verifier';
 
 describe('token verifiers', () => {
@@ -33,7 +33,7 @@ describe('token verifiers', () => {
 
   it('maps an email-only token to an email principal', async () => {
     const dev = await DevTokenIssuer.create();
-    const token = await new SignJWT({ email: 'ada@example.com', roles: 'custos:hr custos:auditor' }).setProtectedHeader({ alg: 'ES256', kid: 'custos-dev' }).setIssuer(DevTokenIssuer.ISSUER).setExpirationTime('1h').sign((dev as unknown as { privateKey: CryptoKey }).privateKey);
+    const token = await new SignJWT({ email: 'ada@example.com', roles: 'custos:hr custos:auditor' }).setProtectedHeader({ alg: 'ES256', kid: 'custos-dev' }).setIssuer(DevTokenIssuer.ISSUER).setExpirationTime('1h').sign((dev as unknown as { privateKey: KeyLike }).privateKey);
     expect(await dev.verify(token)).toEqual({ sub: 'email:ada@example.com', email: 'ada@example.com', roles: ['custos:hr', 'custos:auditor'], amr: [] });
   });
 

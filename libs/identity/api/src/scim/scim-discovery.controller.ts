@@ -1,0 +1,61 @@
+import { Controller, Get, Header, Param, Req, UseFilters } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, resourceTypes, SCIM, schemaResource, ScimError, serviceProviderConfig, USER_SCHEMA } from '@custos/identity/application';
+import { Roles } from '@custos/platform/http';
+import { ScimExceptionFilter, SCIM_CONTENT_TYPE } from './scim-exception.filter';
+import { scimContext } from './scim-request';
+
+const SCHEMAS = [USER_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA];
+
+function listOf(resources: Record<string, unknown>[]) {
+  return { schemas: [SCIM.listResponse], totalResults: resources.length, startIndex: 1, itemsPerPage: resources.length, Resources: resources };
+}
+
+/** SCIM 2.0 discovery (RFC 7644 section 4): what this service provider supports and the schemas it speaks. */
+@ApiTags('scim')
+@ApiBearerAuth()
+@Roles('custos:hr', 'custos:admin')
+@UseFilters(ScimExceptionFilter)
+@Controller('scim/v2')
+export class ScimDiscoveryController {
+  @Get('ServiceProviderConfig')
+  @Header('Content-Type', SCIM_CONTENT_TYPE)
+  @ApiOperation({ summary: 'What this SCIM service provider supports (PATCH, filter, ETag; no bulk, sort or password change)' })
+  config(@Req() request: Request) {
+    return serviceProviderConfig(scimContext(request).baseUrl);
+  }
+
+  @Get('Schemas')
+  @Header('Content-Type', SCIM_CONTENT_TYPE)
+  @ApiOperation({ summary: 'The User, EnterpriseUser and Group schemas' })
+  schemas(@Req() request: Request) {
+    const base = scimContext(request).baseUrl;
+    return listOf(SCHEMAS.map((s) => schemaResource(s, base)));
+  }
+
+  @Get('Schemas/:id')
+  @Header('Content-Type', SCIM_CONTENT_TYPE)
+  @ApiOperation({ summary: 'One schema by its URN' })
+  schema(@Param('id') id: string, @Req() request: Request) {
+    const schema = SCHEMAS.find((s) => s.id.toLowerCase() === id.toLowerCase());
+    if (!schema) throw ScimError.notFound(`schema ${id} not found`);
+    return schemaResource(schema, scimContext(request).baseUrl);
+  }
+
+  @Get('ResourceTypes')
+  @Header('Content-Type', SCIM_CONTENT_TYPE)
+  @ApiOperation({ summary: 'The User and Group resource types' })
+  resourceTypes(@Req() request: Request) {
+    return listOf(resourceTypes(scimContext(request).baseUrl));
+  }
+
+  @Get('ResourceTypes/:id')
+  @Header('Content-Type', SCIM_CONTENT_TYPE)
+  @ApiOperation({ summary: 'One resource type (User or Group)' })
+  resourceType(@Param('id') id: string, @Req() request: Request) {
+    const type = resourceTypes(scimContext(request).baseUrl).find((t) => String(t.id).toLowerCase() === id.toLowerCase());
+    if (!type) throw ScimError.notFound(`resource type ${id} not found`);
+    return type;
+  }
+}

@@ -1,0 +1,71 @@
+import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Patch, Post, Put, Req, Res, UseFilters } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { ScimGroups } from '@custos/identity/application';
+import { Roles } from '@custos/platform/http';
+import { ScimExceptionFilter, SCIM_CONTENT_TYPE } from './scim-exception.filter';
+import { listQuery, scimContext, send } from './scim-request';
+
+const RESOURCE = { schema: { type: 'object', description: 'a SCIM Group (urn:ietf:params:scim:schemas:core:2.0:Group); members are User ids' } };
+const PATCH_OP = { schema: { type: 'object', description: 'a SCIM PatchOp, e.g. {op: "add", path: "members", value: [{value: "<User id>"}]}' } };
+
+/** SCIM 2.0 Groups: each Group's displayName is a `groups` attribute of its member identities. */
+@ApiTags('scim')
+@ApiBearerAuth()
+@Roles('custos:hr', 'custos:admin')
+@UseFilters(ScimExceptionFilter)
+@Controller('scim/v2/Groups')
+export class ScimGroupsController {
+  constructor(@Inject(ScimGroups) private readonly groups: ScimGroups) {}
+
+  @Get()
+  @Header('Content-Type', SCIM_CONTENT_TYPE)
+  @ApiOperation({ summary: 'List Groups (filter, startIndex, count, attributes, excludedAttributes)' })
+  @ApiQuery({ name: 'filter', required: false, example: 'displayName eq "eng"' })
+  @ApiQuery({ name: 'startIndex', required: false })
+  @ApiQuery({ name: 'count', required: false })
+  @ApiQuery({ name: 'attributes', required: false })
+  @ApiQuery({ name: 'excludedAttributes', required: false })
+  list(@Req() request: Request) {
+    return this.groups.list(listQuery(request), scimContext(request));
+  }
+
+  @Get(':id')
+  @Header('Content-Type', SCIM_CONTENT_TYPE)
+  @ApiOperation({ summary: 'One Group' })
+  async get(@Param('id') id: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return send(response, await this.groups.get(id, scimContext(request)));
+  }
+
+  @Post()
+  @HttpCode(201)
+  @Header('Content-Type', SCIM_CONTENT_TYPE)
+  @ApiOperation({ summary: 'Create a Group; its members get the group as an identity attribute' })
+  @ApiBody(RESOURCE)
+  async create(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return send(response, await this.groups.create(body, scimContext(request)), { created: true });
+  }
+
+  @Put(':id')
+  @Header('Content-Type', SCIM_CONTENT_TYPE)
+  @ApiOperation({ summary: 'Replace a Group (name and members)' })
+  @ApiBody(RESOURCE)
+  async replace(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return send(response, await this.groups.replace(id, body, scimContext(request)));
+  }
+
+  @Patch(':id')
+  @Header('Content-Type', SCIM_CONTENT_TYPE)
+  @ApiOperation({ summary: 'Patch a Group: add / remove / replace members, rename' })
+  @ApiBody(PATCH_OP)
+  async patch(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return send(response, await this.groups.patch(id, body, scimContext(request)));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a Group; its members lose it' })
+  async delete(@Param('id') id: string, @Req() request: Request): Promise<void> {
+    await this.groups.delete(id, scimContext(request));
+  }
+}

@@ -1,0 +1,37 @@
+import type { Request, Response } from 'express';
+import type { ScimAnswer, ScimListQuery, ScimRequestContext } from '@custos/identity/application';
+import type { Principal } from '@custos/platform/http';
+
+/** The SCIM request context of an HTTP request: base URL, Idempotency-Key (per caller), correlation id, If-Match, projection. */
+export function scimContext(request: Request & { principal?: Principal }): ScimRequestContext {
+  const header = (name: string) => {
+    const value = request.headers[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const query = (name: string) => {
+    const value = request.query[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const key = header('idempotency-key');
+  return {
+    baseUrl: `${request.protocol}://${request.get('host')}/scim/v2`,
+    idempotencyKey: key ? `${request.principal?.sub ?? 'anonymous'}:${key}` : undefined,
+    correlationId: header('x-correlation-id'),
+    ifMatch: header('if-match'),
+    attributes: query('attributes'),
+    excludedAttributes: query('excludedAttributes'),
+  };
+}
+
+/** Sets the ETag (and Location on a create) of an answer and gives its body. */
+export function send(response: Response, answer: ScimAnswer, options: { created?: boolean } = {}): Record<string, unknown> {
+  response.setHeader('ETag', answer.etag);
+  if (options.created) response.setHeader('Location', answer.location);
+  return answer.resource;
+}
+
+/** Reads the list parameters of RFC 7644 section 3.4.2 from the URL. */
+export function listQuery(request: Request): ScimListQuery {
+  const text = (name: string) => (typeof request.query[name] === 'string' ? (request.query[name] as string) : undefined);
+  return { filter: text('filter'), startIndex: text('startIndex'), count: text('count'), attributes: text('attributes'), excludedAttributes: text('excludedAttributes') };
+}

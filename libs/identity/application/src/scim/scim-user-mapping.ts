@@ -1,0 +1,285 @@
+import type { EmployeeRecord } from '@custos/identity/contracts';
+import type { IdentityView } from '../identities-view';
+import { ScimError } from './scim-error';
+import { etagOf } from './scim-etag';
+import { SCIM, USER_SCHEMA } from './scim-schemas';
+
+type Resource = Record<string, unknown>;
+
+/** What the SCIM door keeps of a User beside the identity (the `scim_users` row). */
+export interface ScimUserRecord {
+  identityId: string;
+  userName: string;
+  externalId?: string;
+  /** The client's other attributes, kept as sent so that they read back (never the password). */
+  attributes: Resource;
+  created: string;
+  lastModified: string;
+}
+
+/** A Group the user belongs to, for the User's read-only `groups`. */
+export interface ScimGroupRef {
+  groupId: string;
+  displayName: string;
+}
+
+/** A User as a client sent it (POST, PUT, or the result of a PATCH), read into Custos terms. */
+export interface ScimUserInput {
+  userName: string;
+  externalId?: string;
+  /** Absent when the client did not say. */
+  active?: boolean;
+  /** The HR record without the manager, whom SCIM names by identity id. */
+  employee: Omit<EmployeeRecord, 'managerEmployeeId'>;
+  /** The manager's identity id (`manager.value`); null when the client removed the manager. */
+  managerId: string | null;
+  /** The attributes to keep beside the identity. */
+  attributes: Resource;
+}
+
+/** Attributes that Custos assigns or never keeps: not stored among the client's attributes. */
+const NOT_STORED = new Set(['id', 'meta', 'groups', 'password', 'schemas', 'username', 'externalid']);
+const EMAIL = /^[^@\s]+@[^@\s]+$/;
+
+/** generatedEmployeeId is the employee id of a SCIM user sent without an employeeNumber: derived from the SCIM id. */
+export function generatedEmployeeId(identityId: string): string {
+  return `scim-${identityId}`;
+}
+
+/**
+ * readUserResource maps a SCIM User onto an HR record. The mapping:
+ *
+ * | identity (EmployeeRecord) | SCIM User |
+ * | --- | --- |
+ * | identityId | `id` (assigned by Custos) |
+ * | employeeId | enterprise `employeeNumber`; else the identity's current one; else `scim-<id>` (not shown as employeeNumber) |
+ * | givenName, familyName | `name.givenName`, `name.familyName` (else split from `displayName`); required |
+ * | email | `emails` value of type work, else the primary one, else the first; else `userName` when it is an address; required |
+ * | department, costCenter | enterprise `department`, `costCenter` |
+ * | managerEmployeeId | enterprise `manager.value` = the manager's identity id (Azure AD's bare string too), resolved to their employee id |
+ * | title | `title` |
+ * | location | `locality` of the work (else primary, else first) address |
+ * | employmentType | `userType` "Contractor" (any case) is a contractor; anything else, or none, an employee |
+ * | status | `active` (boolean, or Azure AD's "True"/"False"): false is a leaver, true on a terminated identity a rehire; a pending joiner reads as active |
+ *
+ * `userName` (unique, case-insensitive) and `externalId` are kept by the SCIM door, as are the
+ * client's other attributes (phone numbers, display name, ...) so that they read back;
+ * `password` is dropped and never stored.
+ */
+export function readUserResource(body: unknown, context: { identityId: string; currentEmployeeId?: string }): ScimUserInput {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ScimError.invalidSyntax('a User is a JSON object');
+  const user = canonicalKeys(body as Resource);
+  const schemas = user.schemas;
+  if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SCIM.user.toLowerCase())) {
+    throw ScimError.invalidSyntax(`schemas must contain ${SCIM.user}`);
+  }
+  const userName = requiredString(user.userName, 'userName').trim();
+  const externalId = optionalString(user.externalId, 'externalId');
+  const name = objectOr(user.name, 'name');
+  const displayName = optionalString(user.displayName, 'displayName');
+  const [fromDisplayGiven, fromDisplayFamily] = splitName(displayName);
+  const givenName = nonBlank(optionalString(name.givenName, 'name.givenName')) ?? fromDisplayGiven;
+  const familyName = nonBlank(optionalString(name.familyName, 'name.familyName')) ?? fromDisplayFamily;
+  if (!givenName || !familyName) throw ScimError.invalidValue('name.givenName and name.familyName are required');
+  const email = emailOf(user.emails, userName);
+  const enterprise = objectOr(user[SCIM.enterprise], SCIM.enterprise);
+  const employeeNumber = nonBlank(optionalString(enterprise.employeeNumber, 'employeeNumber'));
+  const employee: Omit<EmployeeRecord, 'managerEmployeeId'> = withoutAbsent({
+    employeeId: employeeNumber ?? context.currentEmployeeId ?? generatedEmployeeId(context.identityId),
+    givenName,
+    familyName,
+    email,
+    department: nonBlank(optionalString(enterprise.department, 'department')),
+    title: nonBlank(optionalString(user.title, 'title')),
+    location: locationOf(user.addresses),
+    costCenter: nonBlank(optionalString(enterprise.costCenter, 'costCenter')),
+    employmentType: employmentTypeOf(optionalString(user.userType, 'userType')),
+  });
+  const attributes = Object.fromEntries(Object.entries(user).filter(([key]) => !NOT_STORED.has(key.toLowerCase())));
+  return withoutAbsent({
+    userName,
+    externalId: nonBlank(externalId),
+    active: activeOf(user.active),
+    employee,
+    managerId: managerIdOf(enterprise.manager),
+    attributes,
+  }) as ScimUserInput;
+}
+
+/** activeOf reads `active` as a boolean, also Azure AD's "True" / "False" strings. */
+export function activeOf(value: unknown): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase() === 'true';
+  throw ScimError.invalidValue(`active must be a boolean, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * userResource builds the SCIM User of an identity: the client's kept attributes, overlaid
+ * with what the identity says now (HR may have changed it through another door since).
+ */
+export function userResource(identity: IdentityView, record: ScimUserRecord | undefined, groups: ScimGroupRef[], baseUrl: string): Resource {
+  const stored = structuredClone(record?.attributes ?? {}) as Resource;
+  const storedName = objectOrEmpty(stored.name);
+  const sameName = storedName.givenName === identity.givenName && storedName.familyName === identity.familyName;
+  const name = withoutAbsent({
+    ...storedName,
+    formatted: sameName && typeof storedName.formatted === 'string' ? storedName.formatted : `${identity.givenName} ${identity.familyName}`,
+    givenName: identity.givenName,
+    familyName: identity.familyName,
+  });
+  const enterprise = withoutAbsent({
+    ...objectOrEmpty(stored[SCIM.enterprise]),
+    employeeNumber: identity.employeeId === generatedEmployeeId(identity.identityId) ? undefined : identity.employeeId,
+    department: identity.department,
+    costCenter: identity.costCenter,
+    manager: identity.managerId ? { value: identity.managerId, $ref: `${baseUrl}/Users/${identity.managerId}` } : undefined,
+  });
+  const storedType = typeof stored.userType === 'string' ? stored.userType : undefined;
+  const userType = storedType && employmentTypeOf(storedType) === identity.employmentType ? storedType : identity.employmentType === 'contractor' ? 'Contractor' : 'Employee';
+  const resource: Resource = {
+    schemas: Object.keys(enterprise).length > 0 ? [SCIM.user, SCIM.enterprise] : [SCIM.user],
+    id: identity.identityId,
+    externalId: record?.externalId,
+    userName: record?.userName ?? identity.email,
+    name,
+    displayName: typeof stored.displayName === 'string' ? stored.displayName : `${identity.givenName} ${identity.familyName}`,
+  };
+  for (const [key, value] of Object.entries(stored)) if (!(key in resource) && key !== SCIM.enterprise) resource[key] = value;
+  Object.assign(resource, {
+    title: identity.title,
+    userType,
+    // A pending joiner is hired (their start date is ahead): active, so that echoing it back never ends them.
+    active: identity.status !== 'terminated',
+    emails: emailsWith(stored.emails, identity.email),
+    addresses: addressesWith(stored.addresses, identity.location),
+    groups: groups.length > 0 ? groups.map((g) => ({ value: g.groupId, display: g.displayName, $ref: `${baseUrl}/Groups/${g.groupId}`, type: 'direct' })) : undefined,
+    [SCIM.enterprise]: Object.keys(enterprise).length > 0 ? enterprise : undefined,
+    meta: withoutAbsent({
+      resourceType: 'User',
+      created: record?.created,
+      lastModified: record?.lastModified,
+      location: `${baseUrl}/Users/${identity.identityId}`,
+      version: etagOf(identity.version),
+    }),
+  });
+  return withoutAbsent(resource);
+}
+
+/** The email slot of a list of emails: the work one, else the primary, else the first. */
+function emailSlot(emails: Resource[]): number {
+  const work = emails.findIndex((e) => typeof e.type === 'string' && e.type.toLowerCase() === 'work');
+  if (work >= 0) return work;
+  const primary = emails.findIndex((e) => activeOfLenient(e.primary));
+  return primary >= 0 ? primary : emails.length > 0 ? 0 : -1;
+}
+
+function emailOf(value: unknown, userName: string): string {
+  const emails = arrayOfObjects(value, 'emails');
+  const slot = emailSlot(emails);
+  const email = slot >= 0 ? optionalString(emails[slot].value, 'emails.value')?.trim() : EMAIL.test(userName) ? userName : undefined;
+  if (!email) throw ScimError.invalidValue('an email is required: emails[type eq "work"], a primary email, or a userName that is an address');
+  if (!EMAIL.test(email)) throw ScimError.invalidValue(`${JSON.stringify(email)} is not an email address`);
+  return email;
+}
+
+function emailsWith(value: unknown, email: string): Resource[] {
+  const emails = Array.isArray(value) ? (value.filter((e) => typeof e === 'object' && e !== null) as Resource[]) : [];
+  const slot = emailSlot(emails);
+  if (slot < 0) return [{ value: email, type: 'work', primary: true }];
+  emails[slot] = { ...emails[slot], value: email };
+  return emails;
+}
+
+function addressSlot(addresses: Resource[]): number {
+  const work = addresses.findIndex((a) => typeof a.type === 'string' && a.type.toLowerCase() === 'work');
+  if (work >= 0) return work;
+  const primary = addresses.findIndex((a) => activeOfLenient(a.primary));
+  return primary >= 0 ? primary : addresses.length > 0 ? 0 : -1;
+}
+
+function locationOf(value: unknown): string | undefined {
+  const addresses = arrayOfObjects(value, 'addresses');
+  const slot = addressSlot(addresses);
+  return slot >= 0 ? nonBlank(optionalString(addresses[slot].locality, 'addresses.locality')) : undefined;
+}
+
+function addressesWith(value: unknown, location: string | undefined): Resource[] | undefined {
+  const addresses = Array.isArray(value) ? (value.filter((a) => typeof a === 'object' && a !== null) as Resource[]) : [];
+  const slot = addressSlot(addresses);
+  if (slot < 0) return location ? [{ type: 'work', locality: location }] : undefined;
+  addresses[slot] = withoutAbsent({ ...addresses[slot], locality: location });
+  return addresses;
+}
+
+function managerIdOf(value: unknown): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value === 'string') return value.trim() || null;
+  if (typeof value === 'object' && !Array.isArray(value)) {
+    const id = (value as Resource).value;
+    if (id === undefined || id === null || id === '') return null;
+    if (typeof id === 'string') return id.trim() || null;
+  }
+  throw ScimError.invalidValue('manager must be {"value": "<manager User id>"}');
+}
+
+function employmentTypeOf(userType: string | undefined): EmployeeRecord['employmentType'] {
+  return userType?.trim().toLowerCase() === 'contractor' ? 'contractor' : 'employee';
+}
+
+function splitName(displayName: string | undefined): [string | undefined, string | undefined] {
+  const parts = displayName?.trim().split(/\s+/) ?? [];
+  if (parts.length < 2) return [undefined, undefined];
+  return [parts.slice(0, -1).join(' '), parts[parts.length - 1]];
+}
+
+/** Top-level attribute names (and `name`'s) in their schema case, so that `Active` is `active`. */
+function canonicalKeys(user: Resource): Resource {
+  const byLower = new Map(USER_SCHEMA.attributes.map((a) => [a.name.toLowerCase(), a.name]));
+  for (const name of ['id', 'externalId', 'meta', 'schemas']) byLower.set(name.toLowerCase(), name);
+  byLower.set(SCIM.enterprise.toLowerCase(), SCIM.enterprise);
+  const out: Resource = {};
+  for (const [key, value] of Object.entries(user)) out[byLower.get(key.toLowerCase()) ?? key] = value;
+  return out;
+}
+
+function activeOfLenient(value: unknown): boolean {
+  return value === true || (typeof value === 'string' && value.toLowerCase() === 'true');
+}
+
+function requiredString(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw ScimError.invalidValue(`${what} is required`);
+  if (value.length > 256) throw ScimError.invalidValue(`${what} is longer than 256 characters`);
+  return value;
+}
+
+function optionalString(value: unknown, what: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw ScimError.invalidValue(`${what} must be a string`);
+  if (value.length > 256) throw ScimError.invalidValue(`${what} is longer than 256 characters`);
+  return value;
+}
+
+function nonBlank(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function objectOr(value: unknown, what: string): Resource {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw ScimError.invalidValue(`${what} must be an object`);
+  return value as Resource;
+}
+
+function objectOrEmpty(value: unknown): Resource {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Resource) : {};
+}
+
+function arrayOfObjects(value: unknown, what: string): Resource[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'object' || v === null)) throw ScimError.invalidValue(`${what} must be an array of objects`);
+  return value as Resource[];
+}
+
+function withoutAbsent<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
