@@ -88,19 +88,24 @@ export class DurableScheduler {
       let failed: { key: string; error: unknown; attempts: number } | undefined;
       const outcome = await this.db
         .transaction(async (tx) => {
-          const { rows } = await tx.query<{ key: string; kind: string; due_at: Date | string; payload: unknown; attempts: number }>(
-            `SELECT key, kind, due_at, payload, attempts FROM ${this.schema}.scheduled_jobs WHERE due_at <= $1 ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+          const { rows } = await tx.query<{ key: string; kind: string; due_at: Date | string; payload: unknown; attempts: number; version: string }>(
+            `SELECT key, kind, due_at, payload, attempts, xmin::text AS version FROM ${this.schema}.scheduled_jobs WHERE due_at <= $1 ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
             [now.toISOString()],
           );
           const job = rows[0];
           if (!job) return 'idle' as const;
-          const handler = this.handlers[job.kind];
-          if (!handler) throw new Error(`no handler for scheduled job kind ${job.kind}`);
-          const payload = typeof job.payload === 'string' ? JSON.parse(job.payload) : job.payload;
           try {
             await tx.query('SAVEPOINT job');
+            // A kind without a handler (retired, or from a newer release) fails like a throwing
+            // handler: thrown outside this try it rolled back the pass, and the job, oldest due
+            // first, was picked again by every pass, so no other job ever ran.
+            const handler = this.handlers[job.kind];
+            if (!handler) throw new Error(`no handler for scheduled job kind ${job.kind}`);
+            const payload = typeof job.payload === 'string' ? JSON.parse(job.payload) : job.payload;
             await handler(payload, tx, { key: job.key, dueAt: new Date(job.due_at) });
-            await tx.query(`DELETE FROM ${this.schema}.scheduled_jobs WHERE key = $1`, [job.key]);
+            // Only the row version that ran: a handler that schedules its own key again (a
+            // recurring job) wrote a new version, which a delete by key alone would drop.
+            await tx.query(`DELETE FROM ${this.schema}.scheduled_jobs WHERE key = $1 AND xmin::text = $2`, [job.key, job.version]);
             return 'ran' as const;
           } catch (error) {
             await tx.query('ROLLBACK TO SAVEPOINT job');

@@ -1,0 +1,93 @@
+import * as path from 'node:path';
+import { readConfig } from './config';
+
+describe('readConfig', () => {
+  it('uses the documented defaults when nothing is set', () => {
+    expect(readConfig({})).toEqual({
+      port: 3000,
+      dataDir: path.resolve('./data'),
+      devAuth: false,
+      natsUrl: undefined,
+      databaseUrl: undefined,
+      oidcIssuer: undefined,
+      oidcAudience: undefined,
+      namespace: '',
+      logLevel: 'info',
+      streamReplicas: 1,
+    });
+  });
+
+  it('reads every variable it documents', () => {
+    expect(
+      readConfig({
+        PORT: '8080',
+        CUSTOS_DATA_DIR: '/var/lib/custos',
+        CUSTOS_DEV_AUTH: 'true',
+        NATS_URL: 'nats://nats:4222',
+        DATABASE_URL: 'postgres://custos@db/custos',
+        CUSTOS_OIDC_ISSUER: 'https://idp.example.com',
+        CUSTOS_OIDC_AUDIENCE: 'custos',
+        CUSTOS_NAMESPACE: 't0a1-B_2',
+        LOG_LEVEL: 'debug',
+        CUSTOS_STREAM_REPLICAS: '3',
+      }),
+    ).toEqual({
+      port: 8080,
+      dataDir: '/var/lib/custos',
+      devAuth: true,
+      natsUrl: 'nats://nats:4222',
+      databaseUrl: 'postgres://custos@db/custos',
+      oidcIssuer: 'https://idp.example.com',
+      oidcAudience: 'custos',
+      namespace: 't0a1-B_2',
+      logLevel: 'debug',
+      streamReplicas: 3,
+    });
+  });
+
+  it('resolves a relative data dir against the working directory', () => {
+    expect(readConfig({ CUSTOS_DATA_DIR: 'tmp/custos' }).dataDir).toBe(path.resolve('tmp/custos'));
+  });
+
+  it('enables the development issuer only for CUSTOS_DEV_AUTH=true', () => {
+    for (const value of ['false', '1', 'yes', 'TRUE', '']) expect(readConfig({ CUSTOS_DEV_AUTH: value }).devAuth).toBe(false);
+  });
+
+  it('treats an empty variable as unset (an empty DATABASE_URL does not switch to PostgreSQL, an empty PORT is not port 0)', () => {
+    const config = readConfig({ PORT: '', CUSTOS_DATA_DIR: '', NATS_URL: '', DATABASE_URL: '', CUSTOS_OIDC_ISSUER: '', LOG_LEVEL: '', CUSTOS_STREAM_REPLICAS: '' });
+    expect(config).toMatchObject({ port: 3000, dataDir: path.resolve('./data'), logLevel: 'info', streamReplicas: 1 });
+    expect(config.natsUrl).toBeUndefined();
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.oidcIssuer).toBeUndefined();
+    expect(readConfig({ PORT: '  ' }).port).toBe(3000);
+  });
+
+  it('accepts every port from 0 (any free port) to 65535', () => {
+    expect(readConfig({ PORT: '0' }).port).toBe(0);
+    expect(readConfig({ PORT: '65535' }).port).toBe(65535);
+  });
+
+  it.each(['abc', '70000', '65536', '-1', '3.5', '0x50', '1e3', '80 80'])('refuses PORT=%j with a message naming PORT', (value) => {
+    expect(() => readConfig({ PORT: value })).toThrow(/^PORT must be a port number/);
+    expect(() => readConfig({ PORT: value })).toThrow(value);
+  });
+
+  it.each(['a.b', 'a b', 'ns*', 'ns>', 'ns/x', 'é'])('refuses CUSTOS_NAMESPACE=%j (it would change which subjects match) with a message naming it', (value) => {
+    expect(() => readConfig({ CUSTOS_NAMESPACE: value })).toThrow(/CUSTOS_NAMESPACE/);
+  });
+
+  it.each(['0', '6', 'three', '1.5', '-1'])('refuses CUSTOS_STREAM_REPLICAS=%j with a message naming it', (value) => {
+    expect(() => readConfig({ CUSTOS_STREAM_REPLICAS: value })).toThrow(/CUSTOS_STREAM_REPLICAS/);
+  });
+
+  it('reads process.env when given no environment', () => {
+    const saved = process.env.PORT;
+    process.env.PORT = '4321';
+    try {
+      expect(readConfig().port).toBe(4321);
+    } finally {
+      if (saved === undefined) delete process.env.PORT;
+      else process.env.PORT = saved;
+    }
+  });
+});
