@@ -5,6 +5,7 @@ import { IdentityModule } from '@custos/identity/api';
 import { startCustos } from '@custos/platform/http';
 import { readConfig } from '@custos/platform/runtime';
 import { RequestModule } from '@custos/request/api';
+import { isCliCommand, runCli } from './cli/cli';
 
 /**
  * The all-in-one launcher: the four contexts in one process on one port. With no DATABASE_URL and
@@ -34,7 +35,19 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+const args = process.argv.slice(2);
+if (isCliCommand(args)) {
+  // `custos hr import <file.csv> ...`: an admin command against a running Custos, not a server.
+  runCli(args).then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+} else {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

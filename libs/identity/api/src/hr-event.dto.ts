@@ -3,6 +3,8 @@ import { Type } from 'class-transformer';
 import { IsArray, IsEmail, IsIn, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+/** What an HR `system` may be: it is also the last token of the NATS subject `hr.jml.<system>`. */
+export const HR_SYSTEM_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
 
 export class EmployeeDto {
   @ApiProperty({ example: 'E1001' }) @IsString() @IsNotEmpty() @MaxLength(200) employeeId!: string;
@@ -26,7 +28,7 @@ export class HrEventDto {
 
   @ApiProperty({ example: 'workday' })
   @IsString()
-  @Matches(/^[a-z0-9][a-z0-9_-]{0,62}$/i, { message: 'system must be 1-63 letters, digits, - or _' })
+  @Matches(HR_SYSTEM_PATTERN, { message: 'system must be 1-63 letters, digits, - or _' })
   system!: string;
 
   @ApiProperty({ enum: ['joiner', 'mover', 'leaver', 'rehire'] })

@@ -1,9 +1,11 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { EmployeeDirectory, HrIntake, IdentitiesView, IdentityWorkers } from '@custos/identity/application';
+import { EmployeeDirectory, HrIntake, HrNatsDoor, IdentitiesView, IdentityWorkers } from '@custos/identity/application';
 import { registerDomainErrorStatuses } from '@custos/platform/http';
 import { CONTEXT_RUNTIME, ContextRuntime, DurableScheduler, migrateContext } from '@custos/platform/runtime';
+import { checkHrEvent } from './hr-event.validation';
 import { HrController } from './hr.controller';
 import { IdentitiesController } from './identities.controller';
+import { SCIM_CONTROLLERS, scimProviders, ScimJsonBodyModule } from './scim';
 
 registerDomainErrorStatuses({
   'identity-not-found': 404,
@@ -22,6 +24,7 @@ class IdentityLifecycle implements OnModuleInit, OnApplicationShutdown {
     @Inject(IdentitiesView) private readonly view: IdentitiesView,
     @Inject(DurableScheduler) private readonly scheduler: DurableScheduler,
     @Inject(IdentityWorkers) private readonly workers: IdentityWorkers,
+    @Inject(HrNatsDoor) private readonly hrNatsDoor: HrNatsDoor,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -32,9 +35,11 @@ class IdentityLifecycle implements OnModuleInit, OnApplicationShutdown {
       (x) => this.scheduler.migrate(x),
     ]);
     await this.workers.start();
+    await this.hrNatsDoor.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.hrNatsDoor.stop();
     await this.workers.stop();
   }
 }
@@ -46,7 +51,8 @@ export class IdentityModule {
     const schema = runtime.store.context;
     return {
       module: IdentityModule,
-      controllers: [HrController, IdentitiesController],
+      imports: [ScimJsonBodyModule],
+      controllers: [HrController, IdentitiesController, ...SCIM_CONTROLLERS],
       providers: [
         { provide: CONTEXT_RUNTIME, useValue: runtime },
         { provide: EmployeeDirectory, useFactory: () => new EmployeeDirectory(runtime.db, schema) },
@@ -58,7 +64,9 @@ export class IdentityModule {
           useFactory: (i: HrIntake, v: IdentitiesView, s: DurableScheduler) => new IdentityWorkers(runtime, i, v, s),
           inject: [HrIntake, IdentitiesView, DurableScheduler],
         },
+        { provide: HrNatsDoor, useFactory: (i: HrIntake) => new HrNatsDoor(runtime, i, checkHrEvent), inject: [HrIntake] },
         IdentityLifecycle,
+        ...scimProviders(runtime),
       ],
     };
   }

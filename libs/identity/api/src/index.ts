@@ -1,1 +1,3 @@
 export * from './identity.module';
+export * from './scim';
+export { runHrImport, HR_IMPORT_USAGE, type CliIo } from './cli/hr-import.cli';

@@ -47,6 +47,39 @@ export class EmployeeDirectory {
     if (rowCount === 0) throw new EmployeeIdTaken(entry.employeeId);
   }
 
+  /** The entries of up to a few employees in one query (an employee and their manager), keyed by employee id. */
+  async byEmployeeIds(tx: SqlExecutor, employeeIds: string[]): Promise<Map<string, DirectoryEntry>> {
+    const { rows } = await tx.query<Row>(`SELECT * FROM ${this.schema}.employee_directory WHERE employee_id = ANY($1::text[])`, [employeeIds]);
+    return new Map(rows.map((row) => [row.employee_id, toEntry(row)]));
+  }
+
+  /**
+   * recordAndTakeAwaiting is `record` followed by `reportsAwaiting` for the same employee, in one
+   * statement (one round trip instead of three on the HR hot path). The reports are read as they
+   * stood before this statement, which never matters: the entry recorded here is not a report of itself.
+   */
+  async recordAndTakeAwaiting(tx: SqlExecutor, entry: DirectoryEntry): Promise<DirectoryEntry[]> {
+    const d = `${this.schema}.employee_directory`;
+    const { rows } = await tx.query<{ upserted: number; awaiting: Row[] | string }>(
+      `WITH moved AS (
+         DELETE FROM ${d} WHERE identity_id = $2 AND employee_id <> $1 RETURNING 1
+       ), upserted AS (
+         -- Reading from "moved" makes the delete run first, so a moved entry frees its identity id.
+         INSERT INTO ${d} (employee_id, identity_id, manager_employee_id, manager_id)
+         SELECT $1, $2, $3, $4 FROM (SELECT count(*) FROM moved) AS m
+         ON CONFLICT (employee_id) DO UPDATE SET manager_employee_id = EXCLUDED.manager_employee_id, manager_id = EXCLUDED.manager_id
+         WHERE employee_directory.identity_id = EXCLUDED.identity_id
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM upserted)::int AS upserted,
+         coalesce((SELECT json_agg(a ORDER BY a.employee_id) FROM ${d} a WHERE a.manager_employee_id = $1 AND a.manager_id IS NULL AND a.employee_id <> $1), '[]'::json) AS awaiting`,
+      [entry.employeeId, entry.identityId, entry.managerEmployeeId ?? null, entry.managerId ?? null],
+    );
+    if (Number(rows[0].upserted) === 0) throw new EmployeeIdTaken(entry.employeeId);
+    const awaiting = typeof rows[0].awaiting === 'string' ? (JSON.parse(rows[0].awaiting) as Row[]) : rows[0].awaiting;
+    return awaiting.map(toEntry);
+  }
+
   /** Reports whose manager (by employee id) had no identity when they were recorded. */
   async reportsAwaiting(tx: SqlExecutor, managerEmployeeId: string): Promise<DirectoryEntry[]> {
     const { rows } = await tx.query<Row>(`SELECT * FROM ${this.schema}.employee_directory WHERE manager_employee_id = $1 AND manager_id IS NULL`, [managerEmployeeId]);

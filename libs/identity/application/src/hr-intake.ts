@@ -4,7 +4,7 @@ import { IdentityNotFound } from '@custos/identity/domain';
 import type { SqlExecutor } from '@custos/platform/event-store';
 import type { ContextRuntime, DurableScheduler } from '@custos/platform/runtime';
 import { HrChange, HrOutcome } from './hr-change';
-import { EmployeeDirectory, EmployeeIdTaken } from './employee-directory';
+import { DirectoryEntry, EmployeeDirectory, EmployeeIdTaken } from './employee-directory';
 import { CommandMeta, handleIdentityCommand } from './identity-store';
 
 /** What a door that addresses identities by id adds to a change (see HrIntake.receiveForIdentity). */
@@ -83,14 +83,18 @@ export class HrIntake {
 
   private async accept(tx: SqlExecutor, change: HrChange, meta: CommandMeta, resolvedId?: string): Promise<HrOutcome> {
     const now = this.runtime.clock();
-    const byEmployee = await this.directory.byEmployeeId(tx, change.employee.employeeId);
+    // The employee and their manager in one query: the manager is needed when the change applies now.
+    const { employeeId, managerEmployeeId } = change.employee;
+    const entries = await this.directory.byEmployeeIds(tx, managerEmployeeId ? [employeeId, managerEmployeeId] : [employeeId]);
+    const byEmployee = entries.get(employeeId) ?? null;
+    const prefetched = { manager: managerEmployeeId ? (entries.get(managerEmployeeId) ?? null) : null };
     if (resolvedId !== undefined && change.type === 'joiner' && byEmployee && byEmployee.identityId !== resolvedId) throw new EmployeeIdTaken(change.employee.employeeId);
     const known = resolvedId !== undefined ? { identityId: resolvedId } : byEmployee;
     if (change.type === 'joiner') {
       // A joiner always creates its identity at once (pending until its start), so that the
       // employee exists for lookups, SCIM and managers; activation waits for the start date.
       const identityId = known?.identityId ?? randomUUID();
-      await this.apply(tx, change, identityId, meta);
+      await this.apply(tx, change, identityId, meta, { ...prefetched, newIdentity: !known });
       if (Date.parse(change.effectiveAt) > now.getTime()) {
         await this.scheduler.schedule(tx, { key: `activate:${identityId}`, kind: SCHEDULED_ACTIVATION, dueAt: new Date(change.effectiveAt), payload: { identityId, correlationId: meta.correlationId } });
         return { identityId, status: 'scheduled' };
@@ -104,15 +108,20 @@ export class HrIntake {
       await this.scheduler.schedule(tx, { key: `hr:${known.identityId}`, kind: SCHEDULED_HR_CHANGE, dueAt: new Date(change.effectiveAt), payload: { change, identityId: known.identityId, correlationId: meta.correlationId } });
       return { identityId: known.identityId, status: 'scheduled' };
     }
-    await this.apply(tx, change, known.identityId, meta);
+    await this.apply(tx, change, known.identityId, meta, prefetched);
     return { identityId: known.identityId, status: 'applied' };
   }
 
-  /** Applies a change now (also called by the scheduler when a future-dated change falls due). */
-  async apply(tx: SqlExecutor, change: HrChange, identityId: string, meta: CommandMeta): Promise<void> {
+  /**
+   * Applies a change now (also called by the scheduler when a future-dated change falls due).
+   * `prefetched` is what the caller already read in this transaction: the manager's directory
+   * entry, and whether the identity id was minted just now (so its stream is known to be empty).
+   */
+  async apply(tx: SqlExecutor, change: HrChange, identityId: string, meta: CommandMeta, prefetched?: { manager: DirectoryEntry | null; newIdentity?: boolean }): Promise<void> {
     const now = this.runtime.clock().toISOString();
     const source = { system: change.system, eventId: change.eventId, channel: change.channel };
-    const managerId = change.employee.managerEmployeeId ? (await this.directory.byEmployeeId(tx, change.employee.managerEmployeeId))?.identityId : undefined;
+    const managerEntry = prefetched ? prefetched.manager : change.employee.managerEmployeeId ? await this.directory.byEmployeeId(tx, change.employee.managerEmployeeId) : null;
+    const managerId = change.employee.managerEmployeeId ? managerEntry?.identityId : undefined;
     const base = { identityId, effectiveAt: change.effectiveAt, now, source };
     const command: IdentityCommand =
       change.type === 'joiner'
@@ -122,11 +131,16 @@ export class HrIntake {
           : change.type === 'rehire'
             ? { type: 'RehireIdentity', data: { ...base, employee: change.employee, managerId, groups: change.groups } }
             : { type: 'TerminateIdentity', data: base };
-    const { state } = await handleIdentityCommand(this.runtime.store, tx, command, meta);
+    const { state } = await handleIdentityCommand(this.runtime.store, tx, command, meta, { newStream: prefetched?.newIdentity === true });
     if (state.kind === 'NoIdentity') return;
-    await this.directory.record(tx, { employeeId: state.identity.employeeId, identityId, managerEmployeeId: state.identity.managerEmployeeId, managerId: state.identity.managerId });
+    const awaiting = await this.directory.recordAndTakeAwaiting(tx, {
+      employeeId: state.identity.employeeId,
+      identityId,
+      managerEmployeeId: state.identity.managerEmployeeId,
+      managerId: state.identity.managerId,
+    });
     // Reports who arrived before this manager are linked now that the manager exists.
-    for (const report of await this.directory.reportsAwaiting(tx, state.identity.employeeId)) {
+    for (const report of awaiting) {
       const linked = await handleIdentityCommand(
         this.runtime.store,
         tx,

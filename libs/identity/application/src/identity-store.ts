@@ -18,9 +18,12 @@ export async function handleIdentityCommand(
   tx: SqlExecutor,
   command: IdentityCommand,
   meta: CommandMeta,
+  options: { newStream?: boolean } = {},
 ): Promise<{ events: IdentityEvent[]; state: IdentityState }> {
   const streamId = identityStreamId(command.data.identityId);
-  const stored = await store.readStream(streamId, 1, { tx });
+  // A caller that has just minted the identity id knows its stream is empty: no read. Should the
+  // stream exist after all, the append's expected version 0 refuses to write.
+  const stored = options.newStream ? [] : await store.readStream(streamId, 1, { tx });
   const state = stored.map((e) => ({ type: e.name, data: e.data }) as IdentityEvent).reduce(evolve, initialState());
   const events = decide(command, state);
   if (events.length > 0) {

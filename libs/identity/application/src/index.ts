@@ -4,3 +4,6 @@ export * from './employee-directory';
 export * from './hr-intake';
 export * from './identities-view';
 export * from './identity-workers';
+export * from './hr-nats-door';
+export * from './scim';
+export * from './csv-import';

@@ -189,6 +189,18 @@ export class SqlEventStore implements EventStore {
         FROM head
         WHERE $2::integer IS NULL OR head.version = $2::integer
         RETURNING event_id::text AS event_id, stream_version, global_position::text AS global_position, ${TIME_TEXT} AS time`,
+      // One event inside a caller's transaction: a conflict returns no row instead of raising, so
+      // the transaction stays usable without a savepoint (two round trips fewer per command).
+      appendOneInTx: `WITH head AS (
+          SELECT coalesce(max(stream_version), 0) AS version FROM ${this.events} WHERE stream_id = $1
+        )
+        INSERT INTO ${this.events}
+          (stream_id, stream_version, event_id, name, type, data, time, correlation_id, causation_id, actor)
+        SELECT $1, head.version + 1, $3::uuid, $4::text, $5::text, $6::jsonb, coalesce($7::timestamptz, now()), $8::text, $9::text, $10::text
+        FROM head
+        WHERE $2::integer IS NULL OR head.version = $2::integer
+        ON CONFLICT ON CONSTRAINT ${STREAM_CONFLICT} DO NOTHING
+        RETURNING event_id::text AS event_id, stream_version, global_position::text AS global_position, ${TIME_TEXT} AS time`,
       version: `SELECT coalesce(max(stream_version), 0) AS version FROM ${this.events} WHERE stream_id = $1`,
       streamHead: `SELECT stream_version, global_position::text AS global_position FROM ${this.events}
         WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1`,
@@ -267,15 +279,20 @@ export class SqlEventStore implements EventStore {
     for (let attempt = 1; ; attempt++) {
       let rows: AppendedRow[];
       try {
-        rows = options.tx
-          ? await this.insertInTransaction(options.tx, text, params)
-          : (await this.db.query<AppendedRow>(text, params, PREPARED)).rows;
+        rows =
+          options.tx && one
+            ? (await options.tx.query<AppendedRow>(this.sql.appendOneInTx, params, PREPARED)).rows
+            : options.tx
+              ? await this.insertInTransaction(options.tx, text, params)
+              : (await this.db.query<AppendedRow>(text, params, PREPARED)).rows;
       } catch (error) {
         if (!isUniqueViolation(error, STREAM_CONFLICT)) throw error;
         if (attempt < attempts) continue;
         throw new WrongExpectedVersionError(streamId, expectedVersion, await this.versionOf(executor, streamId));
       }
       if (rows.length === 0) {
+        // appendOneInTx reports a conflict (a concurrent writer took the version) with no row.
+        if (expected === null && attempt < attempts) continue;
         throw new WrongExpectedVersionError(streamId, expectedVersion, await this.versionOf(executor, streamId));
       }
       // RETURNING order follows the insert in practice, but nothing promises it.

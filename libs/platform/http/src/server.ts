@@ -1,6 +1,6 @@
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { ContextName, ContextRuntime, CustosConfig, openTopology, Topology } from '@custos/platform/runtime';
-import { DevTokenIssuer, OidcTokenVerifier, TokenVerifier } from './auth/token-verifier';
+import { CachingTokenVerifier, DevTokenIssuer, OidcTokenVerifier, TokenVerifier } from './auth/token-verifier';
 import { createCustosApp } from './bootstrap';
 
 export interface RunningCustos {
@@ -43,7 +43,8 @@ export async function startCustos(options: {
     const app = await createCustosApp({
       title: options.title,
       modules: options.modules(topology.runtimes),
-      verifier,
+      // Clients send the same bearer token request after request: its signature is checked once a minute.
+      verifier: new CachingTokenVerifier(verifier),
       devIssuer,
       db: topology.db,
       healthChecks: [

@@ -25,6 +25,42 @@ export interface Consumer {
   stop(): Promise<void>;
 }
 
+/**
+ * What an inbound handler decided about one message: `'ack'` when it was handled (or was a
+ * duplicate), a dead letter when it can never be handled as it is (invalid input, a domain
+ * refusal). Throwing means "not now" (the database is down): the message is redelivered.
+ */
+export type InboundVerdict = 'ack' | { deadLetter: string; details?: unknown };
+
+/** One message from outside Custos (an HR system publishing to `hr.jml.<system>`), as delivered. */
+export interface InboundMessage {
+  /** The full subject, namespace included. */
+  subject: string;
+  data: Uint8Array;
+  /** The body as UTF-8 text. */
+  text(): string;
+  /** A header value (`Nats-Msg-Id`, a correlation id), if the publisher set it. */
+  header(name: string): string | undefined;
+  /** 1 on first delivery. */
+  deliveries: number;
+  /** The message's sequence in its stream. */
+  streamSequence: number;
+}
+
+export interface InboundConsumeOptions {
+  /** The JetStream stream, namespaced (`hrStreamName(bus.namespace)`); created over `subjects` when missing. */
+  stream: string;
+  /** The subjects the stream holds and the consumer reads, namespaced (`hrSubjectFilter(bus.namespace)`). */
+  subjects: string[];
+  /** Durable consumer name, shared by every replica; its dead letters go to `dlq.<durable>`. */
+  durable: string;
+  /** Deliveries of a message whose handler keeps throwing before it is dead-lettered. Default: unlimited (a database outage must not cost input). */
+  maxDeliver?: number;
+  /** Delay before the first redelivery after a throw; doubles per attempt, capped at 30 s. Default 200 ms. */
+  retryDelayMs?: number;
+  handler: (message: InboundMessage) => Promise<InboundVerdict>;
+}
+
 export type RpcHandler = (payload: unknown) => Promise<unknown>;
 
 export interface RpcOptions {
@@ -55,7 +91,7 @@ export interface MessageBus {
   close(): Promise<void>;
 }
 
-/** An event that a durable consumer failed to handle `deliveries` times, kept for an operator to inspect and replay. */
+/** An event that a durable consumer failed to handle `deliveries` times (or an inbound message it refused), kept for an operator to inspect and replay. */
 export interface DeadLetter {
   durable: string;
   eventId: string;
@@ -63,7 +99,11 @@ export interface DeadLetter {
   event: CustosEvent | null;
   /** The raw message text, kept only when it was not a parseable event. */
   payload?: string;
+  /** Where an inbound message was published (inbound consumers only). */
+  subject?: string;
   error: string;
+  /** Structured reasons (inbound consumers: the validation errors, one per bad field). */
+  details?: unknown;
   deliveries: number;
   /** RFC 3339 UTC. */
   deadAt: string;

@@ -52,6 +52,11 @@ export function hrSubject(ns: string, system: string): string {
   return `${subjectPrefix(ns)}hr.jml.${token('HR system', system)}`;
 }
 
+/** hrSubjectFilter matches the inbound HR subjects of every system: `[<ns>.]hr.jml.*`. */
+export function hrSubjectFilter(ns: string): string {
+  return `${subjectPrefix(ns)}hr.jml.*`;
+}
+
 /** hrStreamName names the JetStream stream of inbound HR events: `[<NS>_]CUSTOS_HR`. */
 export function hrStreamName(ns: string): string {
   return `${streamPrefix(ns)}CUSTOS_HR`;

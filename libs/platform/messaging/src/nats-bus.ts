@@ -13,7 +13,18 @@ import {
 } from '@nats-io/jetstream';
 import { headers, nanos, RequestError, TimeoutError, type Msg, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { RpcError, type ConsumeOptions, type Consumer, type DeadLetter, type MessageBus, type Relay, type RpcHandler, type RpcOptions } from './bus';
+import {
+  RpcError,
+  type ConsumeOptions,
+  type Consumer,
+  type DeadLetter,
+  type InboundConsumeOptions,
+  type InboundMessage,
+  type MessageBus,
+  type Relay,
+  type RpcHandler,
+  type RpcOptions,
+} from './bus';
 import {
   busNamespace,
   contextEventsFilter,
@@ -191,6 +202,44 @@ export class NatsBus implements MessageBus {
       retryDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
       handler: options.handler,
     };
+    return this.runPull(stream, durable, ensure, (msg) => this.deliver(msg, delivery));
+  }
+
+  /**
+   * consumeInbound runs a durable pull consumer over messages from outside Custos (HR systems on
+   * `hr.jml.<system>`), creating `stream` over `subjects` when it is missing. The handler's
+   * verdict settles each message: `'ack'` acks it; a dead letter stores it with its reason and
+   * details on `dlq.<durable>` and terminates it, so a bad message never blocks the ones behind
+   * it; a throw naks it for redelivery with a growing delay (unlimited by default: input is not
+   * given up because a database was down).
+   */
+  async consumeInbound(options: InboundConsumeOptions): Promise<Consumer> {
+    const { stream, subjects, durable } = options;
+    if (subjects.length === 0) throw new Error('consumeInbound needs at least one subject');
+    const maxDeliver = options.maxDeliver ?? -1;
+    if (!Number.isInteger(maxDeliver) || maxDeliver === 0 || maxDeliver < -1) throw new Error(`maxDeliver must be a positive integer (or -1 for unlimited), got ${maxDeliver}`);
+    deadLetterSubject(this.namespace, durable);
+    const config: Partial<ConsumerConfig> & { durable_name: string } = {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(ACK_WAIT_MS),
+      // As for consume: one delivery more than the handler gets, so a crash during the last attempt still dead-letters.
+      max_deliver: maxDeliver > 0 ? maxDeliver + 1 : -1,
+      // One filter per consumer on nats-server 2.9: several subjects read the whole stream.
+      ...(subjects.length === 1 ? { filter_subject: subjects[0] } : {}),
+    };
+    const ensure = async () => {
+      await this.ensureStream(stream, subjects);
+      await this.ensureConsumer(stream, config);
+    };
+    await ensure();
+    const retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
+    return this.runPull(stream, durable, ensure, (msg) => this.deliverInbound(msg, stream, durable, maxDeliver, retryDelayMs, options.handler));
+  }
+
+  /** runPull pulls from one durable consumer until stopped, restarting after errors (a deleted stream or consumer is re-created). */
+  private runPull(stream: string, durable: string, ensure: () => Promise<void>, onMessage: (msg: JsMsg) => Promise<void>): Consumer {
     let stopping = false;
     let messages: ConsumerMessages | undefined;
     const run = async () => {
@@ -201,7 +250,7 @@ export class NatsBus implements MessageBus {
           // close() settles only once the iterator below reaches its end: never await it before iterating.
           if (stopping) void messages.close();
           // After close() the iterator still yields what was already pulled: those are handled, not abandoned.
-          for await (const msg of messages) await this.deliver(msg, delivery);
+          for await (const msg of messages) await onMessage(msg);
         } catch (error) {
           if (stopping || this.nc.isClosed()) break;
           this.noteError(error, `consumer ${durable}`);
@@ -226,6 +275,54 @@ export class NatsBus implements MessageBus {
     };
     this.stoppables.add(consumer);
     return consumer;
+  }
+
+  private async deliverInbound(
+    msg: JsMsg,
+    stream: string,
+    durable: string,
+    maxDeliver: number,
+    retryDelayMs: number,
+    handler: InboundConsumeOptions['handler'],
+  ): Promise<void> {
+    const message: InboundMessage = {
+      subject: msg.subject,
+      data: msg.data,
+      text: () => msg.string(),
+      header: (name) => msg.headers?.get(name) || undefined,
+      deliveries: msg.info.deliveryCount,
+      streamSequence: msg.seq,
+    };
+    const keepAlive = setInterval(() => msg.working(), ACK_WAIT_MS / 3);
+    let verdict: Awaited<ReturnType<typeof handler>>;
+    try {
+      verdict = await handler(message);
+    } catch (error) {
+      this.noteError(error, `inbound ${durable}`);
+      if (maxDeliver > 0 && msg.info.deliveryCount >= maxDeliver) await this.storeInboundLetter(msg, stream, durable, retryDelayMs, errorText(error), undefined);
+      else msg.nak(retryDelay(retryDelayMs, msg.info.deliveryCount));
+      return;
+    } finally {
+      clearInterval(keepAlive);
+    }
+    if (verdict === 'ack') msg.ack();
+    else await this.storeInboundLetter(msg, stream, durable, retryDelayMs, verdict.deadLetter, verdict.details);
+  }
+
+  private storeInboundLetter(msg: JsMsg, stream: string, durable: string, retryDelayMs: number, error: string, details: unknown): Promise<void> {
+    const letter: DeadLetter = {
+      durable,
+      eventId: msg.headers?.get('Nats-Msg-Id') || `seq-${msg.seq}`,
+      event: null,
+      payload: msg.string(),
+      subject: msg.subject,
+      error,
+      ...(details === undefined ? {} : { details }),
+      deliveries: msg.info.deliveryCount,
+      deadAt: new Date().toISOString(),
+    };
+    // The stream sequence, not the publisher's id: two bad messages reusing one id are both kept.
+    return this.storeDeadLetter(msg, letter, `${durable}:${stream}:${msg.seq}`, retryDelayMs);
   }
 
   private async deliver(msg: JsMsg, d: Delivery): Promise<void> {
@@ -270,18 +367,21 @@ export class NatsBus implements MessageBus {
       deadAt: new Date().toISOString(),
     };
     if (event === null) letter.payload = msg.string();
+    await this.storeDeadLetter(msg, letter, `${d.durable}:${letter.eventId}`, d.retryDelayMs);
+  }
+
+  /** Stores a dead letter, then terminates its message; if the letter cannot be stored, the message is nak'd instead. */
+  private async storeDeadLetter(msg: JsMsg, letter: DeadLetter, msgID: string, retryDelayMs: number): Promise<void> {
     try {
       const stream = deadLetterStreamName(this.namespace);
       await this.ensureStream(stream, [`${subjectPrefix(this.namespace)}dlq.>`]);
-      await this.js.publish(deadLetterSubject(this.namespace, d.durable), JSON.stringify(letter), {
-        msgID: `${d.durable}:${letter.eventId}`,
-      });
+      await this.js.publish(deadLetterSubject(this.namespace, letter.durable), JSON.stringify(letter), { msgID });
       // No reason text: servers before 2.10 ignore a `+TERM` that carries one.
       msg.term();
     } catch (publishError) {
       // Without a stored dead letter the message must stay in JetStream, never be dropped.
-      this.noteError(publishError, `dead letter ${d.durable}`);
-      msg.nak(retryDelay(d.retryDelayMs, msg.info.deliveryCount));
+      this.noteError(publishError, `dead letter ${letter.durable}`);
+      msg.nak(retryDelay(retryDelayMs, msg.info.deliveryCount));
     }
   }
 

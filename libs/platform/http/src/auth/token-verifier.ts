@@ -1,4 +1,4 @@
-import { createLocalJWKSet, createRemoteJWKSet, exportJWK, generateKeyPair, JWK, jwtVerify, JWTVerifyGetKey, KeyLike, SignJWT } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, JWK, jwtVerify, JWTVerifyGetKey, KeyLike, SignJWT } from 'jose';
 import type { Principal } from './principal';
 
 /** Verifies bearer tokens and turns their claims into a Principal. */
@@ -78,4 +78,46 @@ export class DevTokenIssuer implements TokenVerifier {
     const { payload } = await jwtVerify(token, this.jwks, { issuer: DevTokenIssuer.ISSUER });
     return principalFrom(payload);
   }
+}
+
+/**
+ * Remembers tokens it has verified, until they expire and for at most `maxAgeMs` (default 60 s):
+ * a client that sends the same bearer token with every request (an HR system, a CLI import)
+ * pays for the signature check once a minute instead of on every request. Only successful
+ * verifications are kept, and never past the token's `exp`.
+ */
+export class CachingTokenVerifier implements TokenVerifier {
+  private readonly cache = new Map<string, { principal: Principal; until: number }>();
+  private readonly maxEntries: number;
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly inner: TokenVerifier,
+    options: { maxEntries?: number; maxAgeMs?: number; now?: () => number } = {},
+  ) {
+    this.maxEntries = options.maxEntries ?? 10_000;
+    this.maxAgeMs = options.maxAgeMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  async verify(token: string): Promise<Principal> {
+    const now = this.now();
+    const hit = this.cache.get(token);
+    if (hit && hit.until > now) return copy(hit.principal);
+    if (hit) this.cache.delete(token);
+    const principal = await this.inner.verify(token);
+    const exp = decodeJwt(token).exp;
+    const until = Math.min(now + this.maxAgeMs, typeof exp === 'number' ? exp * 1000 : now);
+    if (until > now) {
+      // Oldest first: a Map iterates in insertion order.
+      if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+      this.cache.set(token, { principal: copy(principal), until });
+    }
+    return principal;
+  }
+}
+
+function copy(principal: Principal): Principal {
+  return { ...principal, roles: [...principal.roles], amr: [...principal.amr] };
 }
