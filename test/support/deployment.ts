@@ -32,8 +32,8 @@ export interface Deployment {
 }
 
 /** The four services as separate processes over NATS and PostgreSQL, behind a prefix router, with a real OIDC issuer. */
-export async function startDistributed(): Promise<Deployment> {
-  const [nats, db, issuer] = await Promise.all([startNats(), createTestDatabase('custos_e2e'), startOidcIssuer()]);
+export async function startDistributed(databasePrefix = 'custos_e2e'): Promise<Deployment> {
+  const [nats, db, issuer] = await Promise.all([startNats(), createTestDatabase(databasePrefix), startOidcIssuer()]);
   const env = { DATABASE_URL: db.url, NATS_URL: nats.url, CUSTOS_NAMESPACE: randomNamespace(), CUSTOS_OIDC_ISSUER: issuer.issuer, CUSTOS_DEV_AUTH: undefined };
   const services: Record<string, RunningProcess> = {};
   const stop = async () => {
