@@ -105,10 +105,11 @@ describe('AccessIndex: events in, decisions out', () => {
     expect(index.of('nobody')).toBeUndefined();
   });
 
-  it('ignores MoverReviewFlagged and revocations of grants it does not hold', () => {
+  it('ignores MoverReviewFlagged, SodExceptionRecorded and revocations of grants it does not hold', () => {
     const index = indexOf(
       granted({ grantId: 'g-1', entitlement: 'aws:admin' }),
       { type: 'MoverReviewFlagged', data: { identityId: ID, grantIds: ['g-1'], moveId: 'm-1', flaggedAt: T0 } },
+      { type: 'SodExceptionRecorded', data: { identityId: ID, grantId: 'g-1', entitlement: 'aws:admin', conflicts: [], reason: 'approved', approvedBy: 'ciso', recordedAt: T0 } },
       revoked('g-404', 'aws:admin'),
       revoked('g-1', 'aws:admin', 'other'),
     );
@@ -156,8 +157,14 @@ describe('AccessIndex agrees with the access decider', () => {
           const victim = pick(mine);
           event = revoked(victim.grantId, victim.entitlement, identityId);
           held.set(identityId, mine.filter((g) => g.grantId !== victim.grantId));
-        } else if (roll < 0.9) {
+        } else if (roll < 0.85) {
           event = terminated(identityId);
+        } else if (roll < 0.9) {
+          const target = pick(mine);
+          event = {
+            type: 'SodExceptionRecorded',
+            data: { identityId, grantId: target.grantId, entitlement: target.entitlement, conflicts: [], reason: 'approved', approvedBy: 'ciso', recordedAt: T0 },
+          };
         } else {
           event = reinstated(identityId);
         }

@@ -10,11 +10,8 @@ export interface AccessSummary {
 }
 
 /**
- * One grant held now. A class, so that every entry shares one hidden class with its fields in
- * the object; optional fields are present as `undefined`. `endsAt` is `expiresAt` as epoch
- * milliseconds, parsed once when the grant is applied (null when the grant has no end; a
- * null rather than Infinity keeps the field tagged, so a grant without an end carries no
- * boxed number).
+ * One grant held now, as GET /access shows it. A class, so that every entry shares one hidden
+ * class with its fields in the object; optional fields are present as `undefined`.
  */
 class HeldGrant implements Grant {
   constructor(
@@ -27,32 +24,44 @@ class HeldGrant implements Grant {
     readonly grantedAt: string,
     readonly expiresAt: string | undefined,
     readonly reason: string,
-    readonly endsAt: number | null,
   ) {}
 }
 
+/**
+ * One identity's access. What a check reads sits in two small parallel arrays beside the
+ * grants: the entitlement of each grant as a small integer (a packed array of small integers)
+ * and its end in epoch ms (a packed array of doubles, Infinity when it has none). A check
+ * scans those two contiguous arrays and touches a grant object only to name an allowing grant:
+ * at a million grants, memory latency rather than computation is what a check costs.
+ */
 class IdentityAccess {
   terminatedAt: string | undefined = undefined;
   grants: HeldGrant[] = [];
+  entitlements: number[] = [];
+  ends: number[] = [];
 }
 
 /**
  * AccessIndex is the check API's read model: who holds which entitlement until when, folded from
  * the access stream events with the same rules as the access decider's `evolve` (grants added
  * and removed by id, termination and reinstatement switch the stage) and answering exactly as
- * `checkAccess` does, but without the decider's retry ledger (issued grant ids, fulfilled
- * requests, flagged moves), which only the command side needs and which it reads from the
- * stream itself.
+ * `checkAccess` does, but without the decider's ledger (issued grant ids, fulfilled requests,
+ * flagged moves, SoD exceptions), which only the command side and the SoD reports need, and
+ * which they read from the stream itself.
  *
  * Kept lean for a million grants: one small object per grant, with the strings that repeat
- * across identities (entitlement keys, roles, rule keys, sources, lifecycle reasons) shared
- * through an intern table bounded by the catalog, and the ones that repeat within an identity
- * (the grant time, reason and request of one command) shared with the identity's previous grant.
+ * across identities (entitlement keys, roles, rule keys, sources, birthright reasons) shared
+ * through tables bounded by the catalog and the domain's enumerations, and the ones that repeat
+ * within an identity (the grant time, reason, end and request of one command) shared with the
+ * identity's previous grant. Free text (a requester's justification) never enters a table.
  */
 export class AccessIndex {
   private readonly identities = new Map<string, IdentityAccess>();
-  /** Catalog-bounded strings only: a free-text justification never enters it. */
+  /** Roles, rule keys, sources and birthright reasons: bounded by the catalog and the domain's enumerations. */
   private readonly interned = new Map<string, string>();
+  /** Entitlement key to its small integer, numbered in order of first grant, and back. */
+  private readonly entitlementIds = new Map<string, number>();
+  private readonly entitlementKeys: string[] = [];
 
   /** Folds one event of `access-{identityId}` into the index. */
   apply(identityId: string, event: AccessEvent): void {
@@ -61,11 +70,16 @@ export class AccessIndex {
         const access = this.entry(identityId);
         const d = event.data;
         const previous = access.grants.length > 0 ? access.grants[access.grants.length - 1] : undefined;
-        const endsAt = d.expiresAt === undefined ? null : endOf(d.expiresAt);
+        let entitlementId = this.entitlementIds.get(d.entitlement);
+        if (entitlementId === undefined) {
+          entitlementId = this.entitlementKeys.push(d.entitlement) - 1;
+          this.entitlementIds.set(d.entitlement, entitlementId);
+        }
+        const entitlement = this.entitlementKeys[entitlementId];
         access.grants.push(
           new HeldGrant(
             d.grantId,
-            this.intern(d.entitlement),
+            entitlement,
             this.intern(d.source) as GrantSource,
             d.role === undefined ? undefined : this.intern(d.role),
             d.ruleKey === undefined ? undefined : this.intern(d.ruleKey),
@@ -74,16 +88,21 @@ export class AccessIndex {
             d.expiresAt === undefined ? undefined : same(previous?.expiresAt, d.expiresAt),
             // Birthright reasons are lifecycle steps (`joiner`, `mover`): few, worth sharing.
             d.source === 'birthright' ? this.intern(d.reason) : same(previous?.reason, d.reason),
-            endsAt,
           ),
         );
+        access.entitlements.push(entitlementId);
+        access.ends.push(d.expiresAt === undefined ? Infinity : endOf(d.expiresAt));
         return;
       }
       case 'AccessRevoked': {
         const access = this.identities.get(identityId);
         if (!access) return;
         const { grantId } = event.data;
-        if (access.grants.some((g) => g.grantId === grantId)) access.grants = access.grants.filter((g) => g.grantId !== grantId);
+        if (!access.grants.some((g) => g.grantId === grantId)) return;
+        const keep = access.grants.map((g) => g.grantId !== grantId);
+        access.grants = access.grants.filter((_, i) => keep[i]);
+        access.entitlements = access.entitlements.filter((_, i) => keep[i]);
+        access.ends = access.ends.filter((_, i) => keep[i]);
         return;
       }
       case 'AccessTerminated':
@@ -95,6 +114,8 @@ export class AccessIndex {
         return;
       }
       case 'MoverReviewFlagged':
+      case 'SodExceptionRecorded':
+        // Ledger entries for the command side and SoD reports (read from the stream): no check depends on them.
         return;
       default:
         // An event type this version does not know (a newer writer): nothing a check depends on.
@@ -111,26 +132,28 @@ export class AccessIndex {
     const access = this.identities.get(identityId);
     if (access === undefined) return { allowed: false, reason: 'not-granted', grantIds: [] };
     if (access.terminatedAt !== undefined) return { allowed: false, reason: 'terminated', grantIds: [] };
+    const wanted = this.entitlementIds.get(entitlement);
+    if (wanted === undefined) return { allowed: false, reason: 'not-granted', grantIds: [] };
+    const { entitlements, ends } = access;
     let held = false;
     let grantIds: string[] | undefined;
     let open = false;
-    let latest: HeldGrant | undefined;
-    const grants = access.grants;
-    for (let i = 0; i < grants.length; i++) {
-      const grant = grants[i];
-      if (grant.entitlement !== entitlement) continue;
+    let latest = -1;
+    for (let i = 0; i < entitlements.length; i++) {
+      if (entitlements[i] !== wanted) continue;
       held = true;
-      const endsAt = grant.endsAt;
-      if (endsAt !== null && endsAt <= at) continue;
-      if (grantIds === undefined) grantIds = [grant.grantId];
-      else grantIds.push(grant.grantId);
-      if (endsAt === null) open = true;
+      const end = ends[i];
+      if (end <= at) continue;
+      const grantId = access.grants[i].grantId;
+      if (grantIds === undefined) grantIds = [grantId];
+      else grantIds.push(grantId);
+      if (end === Infinity) open = true;
       // Ties keep the first, as checkAccess does.
-      else if (latest === undefined || endsAt > (latest.endsAt as number)) latest = grant;
+      else if (latest < 0 || end > ends[latest]) latest = i;
     }
     if (grantIds === undefined) return { allowed: false, reason: held ? 'expired' : 'not-granted', grantIds: [] };
-    if (open || latest === undefined) return { allowed: true, reason: 'granted', grantIds };
-    return { allowed: true, reason: 'granted', grantIds, expiresAt: latest.expiresAt };
+    if (open || latest < 0) return { allowed: true, reason: 'granted', grantIds };
+    return { allowed: true, reason: 'granted', grantIds, expiresAt: access.grants[latest].expiresAt };
   }
 
   /** The identity's stage and grants held now, or undefined when no access event names it. */
@@ -177,7 +200,7 @@ function same(previous: string | undefined, value: string): string {
 
 /**
  * `expiresAt` as epoch ms. The decider only stores valid RFC 3339 times; should one not parse,
- * the grant is treated as already ended: a check fails closed rather than allowing forever.
+ * the grant is treated as already ended (-Infinity): a check fails closed rather than allowing forever.
  */
 function endOf(expiresAt: string): number {
   const ms = Date.parse(expiresAt);

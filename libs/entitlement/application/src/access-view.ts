@@ -7,10 +7,13 @@ import { AccessIndex, type AccessSummary } from './access-index';
 export type { AccessSummary } from './access-index';
 
 /**
- * Events per store read while replaying. Larger batches mean fewer round trips and sorts; the
- * rows of one batch are held at once (about 1 KB each with the envelope).
+ * Events per store read while replaying. Measured on 1M access events (bench/check.bench.ts):
+ * reading (pg rows, JSON parse of `data`, the envelope) is about three quarters of a rebuild at
+ * any batch size from 1,000 to 20,000, and no faster above 2,000; larger batches only keep more
+ * rows alive across young-generation collections, which promotes them and grows the heap
+ * (RSS +300 MB at 5,000, +600 MB at 20,000).
  */
-export const ACCESS_VIEW_BATCH_SIZE = 5_000;
+export const ACCESS_VIEW_BATCH_SIZE = 2_000;
 
 /**
  * Who holds what, in memory, folded from the access streams into a compact check index (see
