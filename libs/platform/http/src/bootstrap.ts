@@ -1,4 +1,4 @@
-import { DynamicModule, INestApplication, Module } from '@nestjs/common';
+import { DynamicModule, Global, INestApplication, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, NestFactory, Reflector } from '@nestjs/core';
 import type { SqlDatabase } from '@custos/platform/event-store';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -9,6 +9,7 @@ import { DEV_ISSUER, HEALTH_CHECKS, HealthCheck, PlatformController } from './pl
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { ProblemDetailsFilter } from './problem.filter';
 import { createValidationPipe } from './validation';
+import { FAST_ROUTES, FastRoutes } from './fast-routes';
 
 export interface CustosAppOptions {
   title: string;
@@ -25,8 +26,15 @@ let metricsStarted = false;
 
 /** Builds a Nest application with the platform's guard, validation, problem details, health, metrics and OpenAPI. */
 export async function createCustosApp(options: CustosAppOptions): Promise<INestApplication> {
+  const fastRoutes = new FastRoutes(options.verifier);
+
+  /** Lends every context module the process's fast routes. */
+  @Global()
+  @Module({ providers: [{ provide: FAST_ROUTES, useValue: fastRoutes }], exports: [FAST_ROUTES] })
+  class FastRoutesModule {}
+
   @Module({
-    imports: options.modules,
+    imports: [FastRoutesModule, ...options.modules],
     controllers: [PlatformController],
     providers: [
       { provide: HEALTH_CHECKS, useValue: options.healthChecks },
@@ -44,6 +52,7 @@ export async function createCustosApp(options: CustosAppOptions): Promise<INestA
   }
   const app = await NestFactory.create(CustosAppModule, { logger: ['error', 'warn'], bodyParser: true });
   app.useGlobalPipes(createValidationPipe());
+  fastRoutes.install(app.getHttpServer());
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,

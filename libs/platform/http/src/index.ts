@@ -8,3 +8,4 @@ export * from './platform.controller';
 export * from './bootstrap';
 export * from './server';
 export * from './idempotency.interceptor';
+export * from './fast-routes';
