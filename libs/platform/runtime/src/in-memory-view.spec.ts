@@ -1,13 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { createPgDatabase, SqlEventStore, type CustosEvent, type NewEvent, type SqlDatabase } from '@custos/platform/event-store';
-import { createTestDatabase, eventually, type TestDatabase } from '@custos/platform/testing';
+import { eventually, usePostgres } from '@custos/platform/testing';
 import { InMemoryView } from './in-memory-view';
 
 const hired = (n: number): NewEvent => ({ name: 'IdentityHired', data: { n }, actor: 'system:test' });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('InMemoryView on PostgreSQL', () => {
-  let database: TestDatabase;
+  const pg = usePostgres('view', { max: 10 });
   let db: SqlDatabase;
   let schema: string;
   let store: SqlEventStore;
@@ -15,18 +14,9 @@ describe('InMemoryView on PostgreSQL', () => {
   let applied: CustosEvent[];
   const ids = () => applied.map((e) => e.id);
 
-  beforeAll(async () => {
-    database = await createTestDatabase('custos_view');
-    db = createPgDatabase(database.url, { max: 10, applicationName: 'view-spec' });
-  }, 60_000);
-
-  afterAll(async () => {
-    await db?.close();
-    await database?.drop();
-  }, 60_000);
-
   beforeEach(async () => {
-    schema = `view_${randomBytes(5).toString('hex')}`;
+    db = pg.db;
+    schema = pg.schema;
     store = await SqlEventStore.open(db, { context: 'identity', schema });
     applied = [];
     view = undefined;
@@ -89,7 +79,7 @@ describe('InMemoryView on PostgreSQL', () => {
 
     // Another process: its own pool and store on the same tables, with a transaction that
     // writes an event and stays open.
-    const otherDb = createPgDatabase(database.url, { max: 2, applicationName: 'view-spec-other' });
+    const otherDb = createPgDatabase(pg.url, { max: 2, applicationName: 'view-spec-other' });
     try {
       const otherStore = await SqlEventStore.open(otherDb, { context: 'identity', schema });
       let opened!: () => void;

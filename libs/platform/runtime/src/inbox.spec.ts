@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { createPgDatabase, createPgliteDatabase, type SqlDatabase, type SqlExecutor } from '@custos/platform/event-store';
-import { createTestDatabase, type TestDatabase } from '@custos/platform/testing';
+import { createPgliteDatabase, type SqlDatabase, type SqlExecutor } from '@custos/platform/event-store';
+import { usePostgres } from '@custos/platform/testing';
 import { Inbox } from './inbox';
 
 async function setUp(db: SqlDatabase, schema: string): Promise<Inbox> {
@@ -20,23 +19,14 @@ async function effectCount(db: SqlDatabase, schema: string): Promise<number> {
 }
 
 describe('Inbox on PostgreSQL', () => {
-  let database: TestDatabase;
+  const pg = usePostgres('inbox', { max: 12 });
   let db: SqlDatabase;
   let schema: string;
   let inbox: Inbox;
 
-  beforeAll(async () => {
-    database = await createTestDatabase('custos_inbox');
-    db = createPgDatabase(database.url, { max: 12, applicationName: 'inbox-spec' });
-  }, 60_000);
-
-  afterAll(async () => {
-    await db?.close();
-    await database?.drop();
-  }, 60_000);
-
   beforeEach(async () => {
-    schema = `inbox_${randomBytes(5).toString('hex')}`;
+    db = pg.db;
+    schema = pg.schema;
     inbox = await setUp(db, schema);
   });
 

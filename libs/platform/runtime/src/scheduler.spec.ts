@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { createPgDatabase, createPgliteDatabase, type SqlDatabase, type SqlExecutor } from '@custos/platform/event-store';
-import { createTestDatabase, eventually, type TestDatabase } from '@custos/platform/testing';
+import { eventually, usePostgres } from '@custos/platform/testing';
 import { DurableScheduler, type JobHandler } from './scheduler';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
@@ -31,25 +30,16 @@ async function jobRow(db: SqlDatabase, schema: string, key: string) {
 }
 
 describe('DurableScheduler on PostgreSQL', () => {
-  let database: TestDatabase;
+  const pg = usePostgres('sch', { max: 10 });
   let db: SqlDatabase;
   let schema: string;
   let now: Date;
   let scheduler: DurableScheduler;
   let errors: Array<{ error: unknown; job: string }>;
 
-  beforeAll(async () => {
-    database = await createTestDatabase('custos_scheduler');
-    db = createPgDatabase(database.url, { max: 10, applicationName: 'scheduler-spec' });
-  }, 60_000);
-
-  afterAll(async () => {
-    await db?.close();
-    await database?.drop();
-  }, 60_000);
-
   beforeEach(async () => {
-    schema = `sch_${randomBytes(5).toString('hex')}`;
+    db = pg.db;
+    schema = pg.schema;
     now = T0;
     errors = [];
     scheduler = new DurableScheduler(db, schema, () => now, { onError: (error, job) => errors.push({ error, job }) });
@@ -239,7 +229,7 @@ describe('DurableScheduler on PostgreSQL', () => {
       for (let i = 0; i < jobs; i++) await scheduler.schedule(tx, { key: `job-${i}`, kind: 'remind', dueAt: seconds(i % 5), payload: { i } });
     });
     // Separate pools, as two replicas would have; each handler lingers so the runs overlap.
-    const dbs = [createPgDatabase(database.url, { max: 4 }), createPgDatabase(database.url, { max: 4 })];
+    const dbs = [createPgDatabase(pg.url, { max: 4 }), createPgDatabase(pg.url, { max: 4 })];
     try {
       const replicas = dbs.map((d) => new DurableScheduler(d, schema, () => now));
       const slow: JobHandler = async (payload, tx, job) => {

@@ -3,3 +3,4 @@ export * from './nats';
 export * from './given-when-then';
 export * from './oidc-issuer';
 export * from './eventually';
+export * from './postgres-fixture';
