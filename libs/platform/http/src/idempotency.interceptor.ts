@@ -13,11 +13,12 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * Every write accepts an `Idempotency-Key`: the first answer is stored (per caller and key) and
  * a repeat gets it again without running the write twice. A repeat while the first is still
  * running gets 409; the same key on a different request gets 422. A failed first attempt
- * leaves no record, so the client may retry it.
+ * leaves no record, so the client may retry it. Keys are remembered for 24 hours.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   private ready?: Promise<void>;
+  private claims = 0;
 
   constructor(private readonly db: SqlDatabase) {}
 
@@ -58,6 +59,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
   /** Null when this request owns the key now; the stored answer when it was answered before. */
   private async claim(caller: string, key: string, fingerprint: string): Promise<{ status: number; body: unknown } | null> {
     await this.migrate();
+    // Keys are kept for a day (as payment APIs do); the sweep runs now and then, not on every write.
+    if (this.claims++ % 1000 === 0) await this.db.query(`DELETE FROM http.idempotency_keys WHERE created_at < now() - interval '24 hours'`);
     const inserted = await this.db.query(`INSERT INTO http.idempotency_keys (caller, key, fingerprint) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [caller, key, fingerprint]);
     if (inserted.rowCount === 1) return null;
     const { rows } = await this.db.query<{ fingerprint: string; status: number | null; body: unknown }>(`SELECT fingerprint, status, body FROM http.idempotency_keys WHERE caller = $1 AND key = $2`, [caller, key]);
