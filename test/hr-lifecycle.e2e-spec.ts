@@ -118,5 +118,8 @@ describe('HR lifecycle over the webhook', () => {
     expect(reused.status).toBe(422);
     const access = await d.client.call('GET', `/access/${id}`, { token: admin });
     expect(access.body.grants.filter((g: any) => g.source === 'admin')).toHaveLength(1);
+    // and it stays one: the replay and the refused reuse wrote nothing
+    const later = await d.client.call('GET', `/access/${id}`, { token: admin });
+    expect(later.body.grants.filter((g: any) => g.source === 'admin')).toHaveLength(1);
   });
 });

@@ -25,8 +25,10 @@ export class AccessController {
 
   @Get('access/:identityId')
   @ApiOperation({ summary: "An identity's grants (yourself, or any with admin or auditor roles)" })
-  getAccess(@Param('identityId') identityId: string, @CurrentPrincipal() principal: Principal) {
+  async getAccess(@Param('identityId') identityId: string, @CurrentPrincipal() principal: Principal) {
     mayRead(principal, identityId);
+    // Read-your-writes: a grant or revoke this service accepted a moment ago is in the answer.
+    await this.view.catchUp();
     const state = this.view.of(identityId);
     return {
       identityId,
