@@ -128,4 +128,20 @@ describe('HR intake', () => {
     const linked = (await runtime.store.readStream(identityStreamId(report.identityId)))[1];
     expect((linked.data as { managerId: string }).managerId).toBe(manager.identityId);
   });
+
+  it('links every report when managers and their reports join at the same moment', async () => {
+    const pairs = Array.from({ length: 12 }, (_, i) => i);
+    const outcomes = await Promise.all(
+      pairs.flatMap((i) => [
+        intake.receive(change({ employee: { employeeId: `R${i}`, email: `r${i}@example.com`, managerEmployeeId: `M${i}` } })),
+        intake.receive(change({ employee: { employeeId: `M${i}`, email: `m${i}@example.com` } })),
+      ]),
+    );
+    for (const i of pairs) {
+      const [report, manager] = [outcomes[2 * i], outcomes[2 * i + 1]];
+      const events = await runtime.store.readStream(identityStreamId(report.identityId));
+      const managerIds = events.map((e) => (e.data as { identity: { managerId?: string } }).identity.managerId).filter(Boolean);
+      expect(managerIds).toContain(manager.identityId);
+    }
+  });
 });

@@ -120,7 +120,14 @@ export class HrIntake {
   async apply(tx: SqlExecutor, change: HrChange, identityId: string, meta: CommandMeta, prefetched?: { manager: DirectoryEntry | null; newIdentity?: boolean }): Promise<void> {
     const now = this.runtime.clock().toISOString();
     const source = { system: change.system, eventId: change.eventId, channel: change.channel };
-    const managerEntry = prefetched ? prefetched.manager : change.employee.managerEmployeeId ? await this.directory.byEmployeeId(tx, change.employee.managerEmployeeId) : null;
+    const managerEmployeeId = change.employee.managerEmployeeId;
+    let managerEntry = prefetched ? prefetched.manager : managerEmployeeId ? await this.directory.byEmployeeId(tx, managerEmployeeId) : null;
+    if (managerEmployeeId && !managerEntry) {
+      // The manager may be joining at this very moment: wait for their transaction, then look again,
+      // so that either we see them or they see us waiting (see lockManagerSlot).
+      await this.lockManagerSlot(tx, managerEmployeeId);
+      managerEntry = await this.directory.byEmployeeId(tx, managerEmployeeId);
+    }
     const managerId = change.employee.managerEmployeeId ? managerEntry?.identityId : undefined;
     const base = { identityId, effectiveAt: change.effectiveAt, now, source };
     const command: IdentityCommand =
@@ -133,6 +140,8 @@ export class HrIntake {
             : { type: 'TerminateIdentity', data: base };
     const { state } = await handleIdentityCommand(this.runtime.store, tx, command, meta, { newStream: prefetched?.newIdentity === true });
     if (state.kind === 'NoIdentity') return;
+    // Only a joiner or a rehire brings an employee id that reports may be waiting for.
+    if (change.type === 'joiner' || change.type === 'rehire') await this.lockManagerSlot(tx, state.identity.employeeId);
     const awaiting = await this.directory.recordAndTakeAwaiting(tx, {
       employeeId: state.identity.employeeId,
       identityId,
@@ -149,6 +158,15 @@ export class HrIntake {
       );
       if (linked.state.kind !== 'NoIdentity') await this.directory.record(tx, { ...report, managerId: identityId });
     }
+  }
+
+  /**
+   * lockManagerSlot serialises a report that finds no manager with that manager's own joiner:
+   * without it, both could commit unseen by each other and the report would never be linked.
+   * The lock lives until the transaction ends.
+   */
+  private async lockManagerSlot(tx: SqlExecutor, managerEmployeeId: string): Promise<void> {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`custos:manager:${managerEmployeeId}`]);
   }
 
   /** Activates a pending identity at its start date (a scheduled job). */
