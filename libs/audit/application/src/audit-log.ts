@@ -1,4 +1,5 @@
 import type { CustosEvent, SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
+import { migrateContext } from '@custos/platform/runtime';
 import { chainHash, ChainEntry, ChainVerdict, GENESIS_HASH, verifyChain } from './hash-chain';
 
 /** Which identity an event concerns, for "everything about identity X" queries. */
@@ -40,11 +41,9 @@ export class AuditLog {
     private readonly schema = 'audit',
   ) {}
 
-  async migrate(): Promise<void> {
+  migrate(): Promise<void> {
     const s = this.schema;
-    await this.db.transaction(async (tx) => {
-      await tx.query(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK + 1})`);
-      await tx.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    return migrateContext(this.db, s, [async (tx) => {
       await tx.query(`CREATE TABLE IF NOT EXISTS ${s}.log (
         seq bigint PRIMARY KEY,
         event_id text NOT NULL UNIQUE,
@@ -69,7 +68,7 @@ export class AuditLog {
       await tx.query(`CREATE TRIGGER log_append_only BEFORE UPDATE OR DELETE ON ${s}.log FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_change()`);
       await tx.query(`DROP TRIGGER IF EXISTS log_no_truncate ON ${s}.log`);
       await tx.query(`CREATE TRIGGER log_no_truncate BEFORE TRUNCATE ON ${s}.log FOR EACH STATEMENT EXECUTE FUNCTION ${s}.refuse_change()`);
-    });
+    }]);
   }
 
   /** Records an event once: a redelivered event (same id) changes nothing. */

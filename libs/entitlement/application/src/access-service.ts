@@ -10,7 +10,7 @@ import {
 } from '@custos/entitlement/domain';
 import type { SqlExecutor } from '@custos/platform/event-store';
 import type { ContextRuntime, DurableScheduler } from '@custos/platform/runtime';
-import { CommandMeta, handleCommand } from './aggregate';
+import { CommandMeta, handleCommand } from '@custos/platform/runtime';
 import type { CatalogView } from './catalog-view';
 import { UnknownIdentity } from './errors';
 import type { IdentityProfile, IdentityProfiles } from './identity-profiles';

@@ -8,9 +8,9 @@ import {
   previewRoleChange,
   roleDecider,
 } from '@custos/entitlement/domain';
-import type { CommandMeta } from './aggregate';
 import type { CatalogView } from './catalog-view';
 import type { IdentityProfiles } from './identity-profiles';
+import { CommandMeta } from '@custos/platform/runtime';
 
 export interface RuleProposal {
   key: string;

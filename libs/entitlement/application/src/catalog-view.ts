@@ -34,8 +34,6 @@ export class CatalogView {
   private readonly view: InMemoryView;
 
   private readonly listeners: Array<(event: CustosEvent) => void> = [];
-  /** The version of each catalog stream applied so far. */
-  private readonly applied = new Map<string, number>();
 
   constructor(store: EventStore, onError: (error: unknown) => void) {
     this.view = new InMemoryView(store, (event) => this.apply(event), { onError });
@@ -50,24 +48,9 @@ export class CatalogView {
     return this.view.start();
   }
 
-  /** Read-your-writes for this process: resolves once every stored catalog change is applied. */
+  /** Read-your-writes: resolves once every catalog change committed before the call is applied. */
   catchUp(): Promise<void> {
     return this.view.catchUp();
-  }
-
-  /**
-   * Read-your-writes that holds while other transactions run: a catch-up shows only events below
-   * every transaction still open on the server, so an append that just committed may need a few
-   * passes. Resolves true once `streamId` is applied up to `version`, false after `timeoutMs`.
-   */
-  async catchUpTo(streamId: string, version: number, timeoutMs = 10_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      await this.view.catchUp();
-      if ((this.applied.get(streamId) ?? 0) >= version) return true;
-      if (Date.now() >= deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
   }
 
   stop(): Promise<void> {
@@ -87,7 +70,6 @@ export class CatalogView {
     else if (stored.subject.startsWith(p.role)) fold(this.roles, p.role, roleDecider);
     else if (stored.subject.startsWith(p.entitlement)) fold(this.entitlements, p.entitlement, entitlementDecider);
     else return;
-    this.applied.set(stored.subject, stored.streamversion);
     for (const listener of this.listeners) listener(stored);
   }
 

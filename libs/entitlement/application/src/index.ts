@@ -1,4 +1,3 @@
-export * from './aggregate';
 export * from './errors';
 export * from './catalog-view';
 export * from './access-view';

@@ -1,9 +1,9 @@
 import { accessStreamId, type Grant, type SodConflict } from '@custos/entitlement/contracts';
 import { accessDecider, evaluateSod, grantInForce, SodEvaluation, SodExceptionRecord, sodViolations, UnknownReference } from '@custos/entitlement/domain';
 import type { EventStore } from '@custos/platform/event-store';
-import { loadAggregate } from './aggregate';
 import type { AccessView } from './access-view';
 import type { CatalogView } from './catalog-view';
+import { loadAggregate } from '@custos/platform/runtime';
 
 /** One violation an identity holds now: the conflict, the grants on its two sides, and the approved exceptions for it. */
 export interface HeldSodViolation extends SodConflict {

@@ -165,6 +165,16 @@ export class SqlEventStore implements EventStore {
   }
 
   private statements() {
+    const appendOne = (onConflict: string) => `WITH head AS (
+          SELECT coalesce(max(stream_version), 0) AS version FROM ${this.events} WHERE stream_id = $1
+        )
+        INSERT INTO ${this.events}
+          (stream_id, stream_version, event_id, name, type, data, time, correlation_id, causation_id, actor)
+        SELECT $1, head.version + 1, $3::uuid, $4::text, $5::text, $6::jsonb, coalesce($7::timestamptz, now()), $8::text, $9::text, $10::text
+        FROM head
+        WHERE $2::integer IS NULL OR head.version = $2::integer
+        ${onConflict}
+        RETURNING event_id::text AS event_id, stream_version, global_position::text AS global_position, ${TIME_TEXT} AS time`;
     return {
       // One round trip: versions are computed from the stream head read in the same
       // statement. $2 is the expected version (null for 'any'); a wrong one selects no row,
@@ -180,27 +190,10 @@ export class SqlEventStore implements EventStore {
         WHERE $2::integer IS NULL OR head.version = $2::integer
         RETURNING event_id::text AS event_id, stream_version, global_position::text AS global_position, ${TIME_TEXT} AS time`,
       // The common case, one event, without the unnest: cheaper to execute and to plan.
-      appendOne: `WITH head AS (
-          SELECT coalesce(max(stream_version), 0) AS version FROM ${this.events} WHERE stream_id = $1
-        )
-        INSERT INTO ${this.events}
-          (stream_id, stream_version, event_id, name, type, data, time, correlation_id, causation_id, actor)
-        SELECT $1, head.version + 1, $3::uuid, $4::text, $5::text, $6::jsonb, coalesce($7::timestamptz, now()), $8::text, $9::text, $10::text
-        FROM head
-        WHERE $2::integer IS NULL OR head.version = $2::integer
-        RETURNING event_id::text AS event_id, stream_version, global_position::text AS global_position, ${TIME_TEXT} AS time`,
+      appendOne: appendOne(''),
       // One event inside a caller's transaction: a conflict returns no row instead of raising, so
       // the transaction stays usable without a savepoint (two round trips fewer per command).
-      appendOneInTx: `WITH head AS (
-          SELECT coalesce(max(stream_version), 0) AS version FROM ${this.events} WHERE stream_id = $1
-        )
-        INSERT INTO ${this.events}
-          (stream_id, stream_version, event_id, name, type, data, time, correlation_id, causation_id, actor)
-        SELECT $1, head.version + 1, $3::uuid, $4::text, $5::text, $6::jsonb, coalesce($7::timestamptz, now()), $8::text, $9::text, $10::text
-        FROM head
-        WHERE $2::integer IS NULL OR head.version = $2::integer
-        ON CONFLICT ON CONSTRAINT ${STREAM_CONFLICT} DO NOTHING
-        RETURNING event_id::text AS event_id, stream_version, global_position::text AS global_position, ${TIME_TEXT} AS time`,
+      appendOneInTx: appendOne(`ON CONFLICT ON CONSTRAINT ${STREAM_CONFLICT} DO NOTHING`),
       version: `SELECT coalesce(max(stream_version), 0) AS version FROM ${this.events} WHERE stream_id = $1`,
       streamHead: `SELECT stream_version, global_position::text AS global_position FROM ${this.events}
         WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1`,

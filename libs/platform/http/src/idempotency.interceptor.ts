@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { from, Observable, of } from 'rxjs';
 import { catchError, mergeMap } from 'rxjs/operators';
 import type { SqlDatabase } from '@custos/platform/event-store';
+import { migrateContext } from '@custos/platform/runtime';
 import type { Principal } from './auth/principal';
 import { problem, ProblemException } from './problem';
 
@@ -23,13 +24,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
   constructor(private readonly db: SqlDatabase) {}
 
   private migrate(): Promise<void> {
-    this.ready ??= this.db.transaction(async (tx) => {
-      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('custos-migrate:http'))`);
-      await tx.query('CREATE SCHEMA IF NOT EXISTS http');
-      await tx.query(`CREATE TABLE IF NOT EXISTS http.idempotency_keys (
-        caller text NOT NULL, key text NOT NULL, fingerprint text NOT NULL, status int, body jsonb,
-        created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (caller, key))`);
-    });
+    this.ready ??= migrateContext(this.db, 'http', [
+      async (tx) => {
+        await tx.query(`CREATE TABLE IF NOT EXISTS http.idempotency_keys (
+          caller text NOT NULL, key text NOT NULL, fingerprint text NOT NULL, status int, body jsonb,
+          created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (caller, key))`);
+      },
+    ]);
     return this.ready;
   }
 

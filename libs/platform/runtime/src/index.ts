@@ -5,3 +5,4 @@ export * from './inbox';
 export * from './in-memory-view';
 export * from './scheduler';
 export * from './migrate';
+export * from './aggregate';

@@ -13,19 +13,28 @@ export interface CommandMeta {
   causationId?: string;
 }
 
+export interface HandleOptions {
+  /**
+   * The caller has just minted the stream's id and knows it is empty: no read. Should the stream
+   * exist after all, the append's expected version ('no-stream') refuses to write.
+   */
+  newStream?: boolean;
+}
+
 /** Folds a stream's stored events into a decider's state. */
 export async function loadAggregate<C, E extends { type: string; data: unknown }, S>(
   store: EventStore,
   streamId: string,
   decider: Decider<C, E, S>,
   tx?: SqlExecutor,
+  options: HandleOptions = {},
 ): Promise<{ state: S; version: number }> {
-  const stored = await store.readStream(streamId, 1, { tx });
+  const stored = options.newStream ? [] : await store.readStream(streamId, 1, { tx });
   return { state: stored.map((e) => ({ type: e.name, data: e.data }) as E).reduce(decider.evolve, decider.initialState()), version: stored.length };
 }
 
 /**
- * handleCommand is every command handler of the context: read the stream, fold, decide, append
+ * handleCommand is every command handler of every context: read the stream, fold, decide, append
  * with the version read (a concurrent writer turns into a version conflict, never a lost update).
  * `version` is the stream's version after the command.
  */
@@ -36,8 +45,9 @@ export async function handleCommand<C, E extends { type: string; data: unknown }
   command: C,
   meta: CommandMeta,
   tx?: SqlExecutor,
+  options: HandleOptions = {},
 ): Promise<{ events: E[]; state: S; version: number }> {
-  const { state, version } = await loadAggregate(store, streamId, decider, tx);
+  const { state, version } = await loadAggregate(store, streamId, decider, tx, options);
   const events = decider.decide(command, state);
   if (events.length > 0) {
     await store.append(
