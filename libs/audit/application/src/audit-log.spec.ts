@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createPgDatabase, CustosEvent, SqlDatabase } from '@custos/platform/event-store';
+import { createPgDatabase, createPgliteDatabase, CustosEvent, SqlDatabase } from '@custos/platform/event-store';
 import { createTestDatabase } from '@custos/platform/testing';
 import { AuditLog, identityOf } from './audit-log';
 
@@ -12,16 +12,23 @@ function event(over: Partial<CustosEvent> = {}): CustosEvent {
   };
 }
 
+/** The hashes of the whole log, oldest first. */
+async function hashesOf(log: AuditLog): Promise<string[]> {
+  return (await log.query({ limit: 1_000 })).items.map((entry) => entry.hash);
+}
+
 /** The audit log against a real PostgreSQL: once per event, hash-chained, append-only. */
 describe('audit log', () => {
+  let url: string;
   let db: SqlDatabase;
   let drop: () => Promise<void>;
   let log: AuditLog;
 
   beforeEach(async () => {
     const database = await createTestDatabase('custos_audit');
+    url = database.url;
     drop = database.drop;
-    db = createPgDatabase(database.url);
+    db = createPgDatabase(url);
     log = new AuditLog(db);
     await log.migrate();
   });
@@ -42,6 +49,60 @@ describe('audit log', () => {
     await Promise.all(Array.from({ length: 40 }, (_, i) => log.record(event({ data: { identityId: `i${i % 4}`, n: i } }))));
     const verdict = await log.verify(7);
     expect(verdict).toMatchObject({ ok: true, events: 40 });
+  });
+
+  it('chains a batch exactly as it chains the same events recorded one by one', async () => {
+    const events = Array.from({ length: 12 }, (_, i) => event({ data: { identityId: `i${i % 3}`, n: i } }));
+    events.push(event({ subject: 'role-admin', data: {} }));
+    expect(await log.recordBatch(events.slice(0, 5))).toBe(5);
+    expect(await log.recordBatch(events.slice(5))).toBe(8);
+    const oneByOne = new AuditLog(db, 'audit_one_by_one');
+    await oneByOne.migrate();
+    for (const e of events) expect(await oneByOne.record(e)).toBe('recorded');
+
+    expect(await log.verify(4)).toMatchObject({ ok: true, events: 13 });
+    expect(await hashesOf(log)).toEqual(await hashesOf(oneByOne));
+    expect((await log.query({ limit: 100 })).items.map((entry) => entry.event.id)).toEqual(events.map((e) => e.id));
+  });
+
+  it('skips events already recorded, earlier in the same batch or in another', async () => {
+    const [a, b, c] = [event(), event(), event()];
+    expect(await log.recordBatch([a, b, a])).toBe(2);
+    expect(await log.recordBatch([b, c, c])).toBe(1);
+    expect(await log.recordBatch([c, a])).toBe(0);
+    expect(await log.record(c)).toBe('duplicate');
+    expect(await log.recordBatch([])).toBe(0);
+    expect((await log.query({ limit: 10 })).items.map((entry) => entry.event.id)).toEqual([a.id, b.id, c.id]);
+    expect(await log.verify()).toMatchObject({ ok: true, events: 3 });
+  });
+
+  it('never forks the chain while two replicas record overlapping batches at once', async () => {
+    const otherDb = createPgDatabase(url);
+    try {
+      const replicas = [log, new AuditLog(otherDb)];
+      const events = Array.from({ length: 65 }, (_, i) => event({ data: { identityId: `i${i % 5}`, n: i } }));
+      // Batches of 10 that overlap by 5, as redeliveries reach either replica.
+      await Promise.all(Array.from({ length: 12 }, (_, k) => replicas[k % 2].recordBatch(events.slice(k * 5, k * 5 + 10))));
+      expect(await log.verify(7)).toMatchObject({ ok: true, events: 65 });
+    } finally {
+      await otherDb.close();
+    }
+  });
+
+  it('records batches on PGlite, the embedded database, with the same hashes', async () => {
+    const events = [event(), event({ subject: 'role-admin', data: {} }), event()];
+    await log.recordBatch(events);
+    const lite = await createPgliteDatabase();
+    try {
+      const embedded = new AuditLog(lite);
+      await embedded.migrate();
+      expect(await embedded.recordBatch([...events, events[0]])).toBe(3);
+      expect(await embedded.verify()).toMatchObject({ ok: true, events: 3 });
+      expect(await hashesOf(embedded)).toEqual(await hashesOf(log));
+      expect((await embedded.query({ identityId: 'i1', limit: 10 })).items).toHaveLength(2);
+    } finally {
+      await lite.close();
+    }
   });
 
   it('refuses UPDATE, DELETE and TRUNCATE of the log', async () => {

@@ -73,25 +73,51 @@ export class AuditLog {
 
   /** Records an event once: a redelivered event (same id) changes nothing. */
   async record(event: CustosEvent): Promise<'recorded' | 'duplicate'> {
-    return this.db.transaction((tx) => this.recordIn(tx, event));
+    return (await this.recordBatch([event])) === 1 ? 'recorded' : 'duplicate';
   }
 
-  private async recordIn(tx: SqlExecutor, event: CustosEvent): Promise<'recorded' | 'duplicate'> {
+  /**
+   * Records events in order, in one transaction of four statements whatever their number, and
+   * returns how many were new: an event already in the log, or earlier in `events`, is skipped.
+   */
+  async recordBatch(events: CustosEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    return this.db.transaction((tx) => this.recordIn(tx, events));
+  }
+
+  private async recordIn(tx: SqlExecutor, events: CustosEvent[]): Promise<number> {
     await tx.query(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`);
-    const seen = await tx.query(`SELECT 1 FROM ${this.schema}.log WHERE event_id = $1`, [event.id]);
-    if (seen.rowCount > 0) return 'duplicate';
+    const seen = await tx.query<{ event_id: string }>(`SELECT event_id FROM ${this.schema}.log WHERE event_id = ANY($1::text[])`, [events.map((e) => e.id)]);
+    // Skip what the log already holds, and a second copy within the batch.
+    const known = new Set(seen.rows.map((row) => row.event_id));
+    const fresh: CustosEvent[] = [];
+    for (const event of events) {
+      if (known.has(event.id)) continue;
+      known.add(event.id);
+      fresh.push(event);
+    }
+    if (fresh.length === 0) return 0;
     const head = await tx.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM ${this.schema}.log ORDER BY seq DESC LIMIT 1`);
-    const prevHash = head.rows[0]?.hash ?? GENESIS_HASH;
-    const seq = Number(head.rows[0]?.seq ?? 0) + 1;
-    // Hash the JSON form that is stored, so that verification recomputes exactly what was hashed.
-    const stored = JSON.parse(JSON.stringify(event)) as CustosEvent;
-    const hash = chainHash(prevHash, stored);
+    let prevHash = head.rows[0]?.hash ?? GENESIS_HASH;
+    let seq = Number(head.rows[0]?.seq ?? 0);
+    const rows = fresh.map((event) => {
+      // Hash the JSON form that is stored, so that verification recomputes exactly what was hashed.
+      const stored = JSON.parse(JSON.stringify(event)) as CustosEvent;
+      const hash = chainHash(prevHash, stored);
+      const row = [++seq, event.id, event.name ?? event.type, event.type, event.source, event.subject, identityOf(event), event.correlationid, event.time, JSON.stringify(stored), prevHash, hash];
+      prevHash = hash;
+      return row;
+    });
+    // All rows in one statement: one array per column. The event goes as text, cast to jsonb
+    // here, so that neither driver encodes the JSON text a second time.
     await tx.query(
       `INSERT INTO ${this.schema}.log (seq, event_id, name, type, source, subject, identity_id, correlation_id, time, event, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [seq, event.id, event.name ?? event.type, event.type, event.source, event.subject, identityOf(event), event.correlationid, event.time, JSON.stringify(stored), prevHash, hash],
+       SELECT r.seq, r.event_id, r.name, r.type, r.source, r.subject, r.identity_id, r.correlation_id, r.time, r.event::jsonb, r.prev_hash, r.hash
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::text[], $12::text[])
+         AS r(seq, event_id, name, type, source, subject, identity_id, correlation_id, time, event, prev_hash, hash)`,
+      rows[0].map((_, column) => rows.map((row) => row[column])),
     );
-    return 'recorded';
+    return fresh.length;
   }
 
   /** Entries matching the query, oldest first, with a cursor for the next page. */

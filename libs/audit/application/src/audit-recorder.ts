@@ -23,6 +23,10 @@ export class AuditRecorder implements BackgroundWorker {
           handler: async (event) => {
             await this.log.record(event);
           },
+          // A backlog is recorded in one transaction per batch rather than one per event.
+          batchHandler: async (events) => {
+            await this.log.recordBatch(events);
+          },
         }),
       );
     }

@@ -1,12 +1,25 @@
-import type { IdentityEvent, IdentitySnapshot } from '@custos/identity/contracts';
-import type { CustosEvent } from '@custos/platform/event-store';
+import { changesIdentity, type IdentityEvent } from '@custos/identity/contracts';
+import type { CustosEvent, SqlExecutor } from '@custos/platform/event-store';
 import type { Consumer } from '@custos/platform/messaging';
 import type { ContextRuntime, Inbox } from '@custos/platform/runtime';
 import type { AccessService } from './access-service';
 import type { CatalogView } from './catalog-view';
-import { IdentityProfiles, profileOf } from './identity-profiles';
+import { type IdentityProfile, IdentityProfiles, profileOf } from './identity-profiles';
 
 export const IDENTITY_LIFECYCLE_CONSUMER = 'entitlement-identity-lifecycle';
+
+/** An identity event that changed the identity, with the profile it leaves. */
+interface IdentityChange {
+  stored: CustosEvent;
+  event: Exclude<IdentityEvent, { type: 'IdentityChangeSuperseded' }>;
+  profile: IdentityProfile;
+}
+
+/** The change an event carries; none for a superseded change, which changed nothing. */
+function changeOf(stored: CustosEvent): IdentityChange | undefined {
+  const event = { type: stored.name, data: stored.data } as IdentityEvent;
+  return changesIdentity(event) ? { stored, event, profile: profileOf(event.data.identity) } : undefined;
+}
 
 /**
  * The process manager from identity lifecycle to access: joiners get their birthright, movers
@@ -25,7 +38,12 @@ export class IdentityLifecycle {
   ) {}
 
   async start(): Promise<void> {
-    this.consumer = await this.runtime.bus.consume({ durable: IDENTITY_LIFECYCLE_CONSUMER, context: 'identity', handler: (event) => this.handle(event) });
+    this.consumer = await this.runtime.bus.consume({
+      durable: IDENTITY_LIFECYCLE_CONSUMER,
+      context: 'identity',
+      handler: (event) => this.handle(event),
+      batchHandler: (events) => this.handleBatch(events),
+    });
   }
 
   async stop(): Promise<void> {
@@ -33,41 +51,57 @@ export class IdentityLifecycle {
   }
 
   /** Applies one identity event's consequences once. */
-  async handle(stored: CustosEvent): Promise<void> {
-    const event = { type: stored.name, data: stored.data } as IdentityEvent;
-    if (event.type === 'IdentityChangeSuperseded') return;
-    const meta = { actor: 'system:identity-lifecycle', correlationId: stored.correlationid, causationId: stored.id };
+  handle(stored: CustosEvent): Promise<void> {
+    return this.handleBatch([stored]);
+  }
+
+  /**
+   * Applies the consequences of several identity events, each once, in order and in one
+   * transaction: all or nothing, as `handle` on each in turn would. Events of one identity
+   * each see the access that the ones before them wrote.
+   */
+  async handleBatch(events: CustosEvent[]): Promise<void> {
+    const changes = events.map(changeOf).filter((c): c is IdentityChange => c !== undefined);
+    if (changes.length === 0) return;
     await this.catalog.catchUp();
-    await this.inbox.once(IDENTITY_LIFECYCLE_CONSUMER, stored.id, async (tx) => {
-      const snapshot: IdentitySnapshot = event.data.identity;
-      const profile = profileOf(snapshot);
-      await this.profiles.record(tx, profile);
-      const identityId = snapshot.identityId;
-      const now = this.runtime.clock().toISOString();
-      switch (event.type) {
-        case 'IdentityTerminated':
-          await this.access.execute(tx, { type: 'RevokeAllAccess', data: { identityId, reason: 'leaver', now } }, meta);
-          return;
-        case 'IdentityRehired':
-          await this.access.execute(tx, { type: 'ReinstateAccess', data: { identityId, now } }, meta);
-          if (profile.status === 'active') await this.access.applyBirthright(tx, profile, 'rehire', stored.id, meta);
-          return;
-        case 'IdentityHired':
-        case 'IdentityActivated':
-          if (profile.status === 'active') await this.access.applyBirthright(tx, profile, 'joiner', stored.id, meta);
-          return;
-        case 'IdentityMoved':
-        case 'IdentityAttributesCorrected':
-        case 'GroupsAssigned':
-          if (profile.status === 'active') await this.access.applyBirthright(tx, profile, 'mover', stored.id, meta);
-          return;
-        case 'ManagerLinked':
-          return;
-        default: {
-          const unhandled: never = event;
-          void unhandled;
-        }
-      }
+    await this.runtime.db.transaction(async (tx) => {
+      const claimed = await this.inbox.claimMany(tx, IDENTITY_LIFECYCLE_CONSUMER, changes.map((c) => c.stored.id));
+      // Taking each id out as it is kept applies an event delivered twice in the batch once.
+      const fresh = changes.filter((c) => claimed.delete(c.stored.id));
+      // Nothing below reads the profiles: writing each identity's last one first is the same as one by one.
+      await this.profiles.recordMany(tx, fresh.map((c) => c.profile));
+      for (const change of fresh) await this.apply(tx, change);
     });
+  }
+
+  /** One identity change's effect on access, inside the transaction that claimed it. */
+  private async apply(tx: SqlExecutor, { stored, event, profile }: IdentityChange): Promise<void> {
+    const meta = { actor: 'system:identity-lifecycle', correlationId: stored.correlationid, causationId: stored.id };
+    const identityId = profile.identityId;
+    const now = this.runtime.clock().toISOString();
+    switch (event.type) {
+      case 'IdentityTerminated':
+        await this.access.execute(tx, { type: 'RevokeAllAccess', data: { identityId, reason: 'leaver', now } }, meta);
+        return;
+      case 'IdentityRehired':
+        await this.access.execute(tx, { type: 'ReinstateAccess', data: { identityId, now } }, meta);
+        if (profile.status === 'active') await this.access.applyBirthright(tx, profile, 'rehire', stored.id, meta);
+        return;
+      case 'IdentityHired':
+      case 'IdentityActivated':
+        if (profile.status === 'active') await this.access.applyBirthright(tx, profile, 'joiner', stored.id, meta);
+        return;
+      case 'IdentityMoved':
+      case 'IdentityAttributesCorrected':
+      case 'GroupsAssigned':
+        if (profile.status === 'active') await this.access.applyBirthright(tx, profile, 'mover', stored.id, meta);
+        return;
+      case 'ManagerLinked':
+        return;
+      default: {
+        const unhandled: never = event;
+        void unhandled;
+      }
+    }
   }
 }

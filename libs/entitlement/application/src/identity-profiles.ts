@@ -45,11 +45,19 @@ export class IdentityProfiles {
       identity_id text PRIMARY KEY, status text NOT NULL, profile jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
   }
 
-  async record(tx: SqlExecutor, profile: IdentityProfile): Promise<void> {
+  /**
+   * Records profiles in one statement, as if one by one in order: of several for one identity,
+   * the last wins.
+   */
+  async recordMany(tx: SqlExecutor, profiles: IdentityProfile[]): Promise<void> {
+    // One row per identity: an upsert may not change a row twice.
+    const latest = [...new Map(profiles.map((p) => [p.identityId, p])).values()];
+    if (latest.length === 0) return;
     await tx.query(
-      `INSERT INTO ${this.schema}.identity_profiles (identity_id, status, profile) VALUES ($1, $2, $3)
+      `INSERT INTO ${this.schema}.identity_profiles (identity_id, status, profile)
+       SELECT p->>'identityId', p->>'status', p FROM jsonb_array_elements($1::jsonb) AS p
        ON CONFLICT (identity_id) DO UPDATE SET status = EXCLUDED.status, profile = EXCLUDED.profile, updated_at = now()`,
-      [profile.identityId, profile.status, JSON.stringify(profile)],
+      [JSON.stringify(latest)],
     );
   }
 

@@ -55,29 +55,52 @@ export class EmployeeDirectory {
 
   /**
    * recordAndTakeAwaiting is `record` followed by `reportsAwaiting` for the same employee, in one
-   * statement (one round trip instead of three on the HR hot path). The reports are read as they
-   * stood before this statement, which never matters: the entry recorded here is not a report of itself.
+   * statement (one round trip instead of three on the HR hot path).
    */
   async recordAndTakeAwaiting(tx: SqlExecutor, entry: DirectoryEntry): Promise<DirectoryEntry[]> {
+    return (await this.recordManyAndTakeAwaiting(tx, [entry])).get(entry.employeeId) ?? [];
+  }
+
+  /**
+   * recordManyAndTakeAwaiting records several entries (distinct employees and identities) and
+   * returns, per recorded employee id, the reports awaiting them as a manager, in one statement.
+   * The reports are read as they stood before this statement, which never matters: an entry
+   * recorded here is not awaiting anyone recorded in the same call (callers keep a manager and
+   * their reports in separate calls). Throws EmployeeIdTaken if another identity holds one of the
+   * employee ids.
+   */
+  async recordManyAndTakeAwaiting(tx: SqlExecutor, entries: DirectoryEntry[]): Promise<Map<string, DirectoryEntry[]>> {
+    const awaitingBy = new Map<string, DirectoryEntry[]>();
+    if (entries.length === 0) return awaitingBy;
     const d = `${this.schema}.employee_directory`;
-    const { rows } = await tx.query<{ upserted: number; awaiting: Row[] | string }>(
-      `WITH moved AS (
-         DELETE FROM ${d} WHERE identity_id = $2 AND employee_id <> $1 RETURNING 1
+    const { rows } = await tx.query<{ upserted: string[] | null; awaiting: Row[] | string }>(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS i(employee_id, identity_id, manager_employee_id, manager_id)
+       ), moved AS (
+         DELETE FROM ${d} USING input WHERE ${d}.identity_id = input.identity_id AND ${d}.employee_id <> input.employee_id RETURNING 1
        ), upserted AS (
          -- Reading from "moved" makes the delete run first, so a moved entry frees its identity id.
          INSERT INTO ${d} (employee_id, identity_id, manager_employee_id, manager_id)
-         SELECT $1, $2, $3, $4 FROM (SELECT count(*) FROM moved) AS m
+         SELECT input.* FROM input, (SELECT count(*) FROM moved) AS m
          ON CONFLICT (employee_id) DO UPDATE SET manager_employee_id = EXCLUDED.manager_employee_id, manager_id = EXCLUDED.manager_id
          WHERE employee_directory.identity_id = EXCLUDED.identity_id
-         RETURNING 1
+         RETURNING employee_id
        )
-       SELECT (SELECT count(*) FROM upserted)::int AS upserted,
-         coalesce((SELECT json_agg(a ORDER BY a.employee_id) FROM ${d} a WHERE a.manager_employee_id = $1 AND a.manager_id IS NULL AND a.employee_id <> $1), '[]'::json) AS awaiting`,
-      [entry.employeeId, entry.identityId, entry.managerEmployeeId ?? null, entry.managerId ?? null],
+       SELECT (SELECT array_agg(employee_id) FROM upserted) AS upserted,
+         coalesce((SELECT json_agg(a ORDER BY a.employee_id) FROM ${d} a JOIN input ON a.manager_employee_id = input.employee_id
+                   WHERE a.manager_id IS NULL AND a.employee_id <> input.employee_id), '[]'::json) AS awaiting`,
+      [entries.map((e) => e.employeeId), entries.map((e) => e.identityId), entries.map((e) => e.managerEmployeeId ?? null), entries.map((e) => e.managerId ?? null)],
     );
-    if (Number(rows[0].upserted) === 0) throw new EmployeeIdTaken(entry.employeeId);
+    const upserted = new Set(rows[0].upserted ?? []);
+    const refused = entries.find((e) => !upserted.has(e.employeeId));
+    if (refused) throw new EmployeeIdTaken(refused.employeeId);
     const awaiting = typeof rows[0].awaiting === 'string' ? (JSON.parse(rows[0].awaiting) as Row[]) : rows[0].awaiting;
-    return awaiting.map(toEntry);
+    for (const report of awaiting.map(toEntry)) {
+      const list = awaitingBy.get(report.managerEmployeeId!) ?? [];
+      list.push(report);
+      awaitingBy.set(report.managerEmployeeId!, list);
+    }
+    return awaitingBy;
   }
 
   /** Reports whose manager (by employee id) had no identity when they were recorded. */

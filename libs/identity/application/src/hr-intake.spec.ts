@@ -3,7 +3,7 @@ import { InProcessBus } from '@custos/platform/messaging';
 import { ContextRuntime, createLogger, DurableScheduler, migrateContext, readConfig } from '@custos/platform/runtime';
 import { createTestDatabase } from '@custos/platform/testing';
 import { identityStreamId } from '@custos/identity/contracts';
-import { IdentityNotFound } from '@custos/identity/domain';
+import { IdentityNotFound, InvalidLifecycleTransition } from '@custos/identity/domain';
 import { EmployeeDirectory } from './employee-directory';
 import { HrChange } from './hr-change';
 import { HrIntake, SCHEDULED_ACTIVATION, SCHEDULED_HR_CHANGE } from './hr-intake';
@@ -143,5 +143,108 @@ describe('HR intake', () => {
       const managerIds = events.map((e) => (e.data as { identity: { managerId?: string } }).identity.managerId).filter(Boolean);
       expect(managerIds).toContain(manager.identityId);
     }
+  });
+
+  describe('group commit', () => {
+    /** Counts the transactions the intake opens, to see changes share one. */
+    const countTransactions = () => {
+      const spy = jest.spyOn(db, 'transaction');
+      return () => spy.mock.calls.length;
+    };
+
+    it('gives every change of a concurrent group the outcome it would have alone, in fewer transactions', async () => {
+      const e1 = await intake.receive(change({ employee: { employeeId: 'E1' } }));
+      const e2Hire = change({ employee: { employeeId: 'E2', email: 'e2@example.com' } });
+      const e2 = await intake.receive(e2Hire);
+      const e3 = await intake.receive(change({ employee: { employeeId: 'E3', email: 'e3@example.com' } }));
+      const transactions = countTransactions();
+      const settled = await Promise.allSettled([
+        intake.receive(change({ employee: { employeeId: 'E10', email: 'e10@example.com' } })),
+        intake.receive(change({ type: 'mover', employee: { employeeId: 'E1', department: 'Sales' } })),
+        intake.receive(change({ type: 'leaver', employee: { employeeId: 'E2', email: 'e2@example.com' } })),
+        intake.receive(change({ type: 'mover', employee: { employeeId: 'E404' } })),
+        intake.receive(e2Hire),
+        intake.receive(change({ type: 'rehire', employee: { employeeId: 'E3', email: 'e3@example.com' } })),
+        intake.receive(change({ employee: { employeeId: 'E11', email: 'e11@example.com', managerEmployeeId: 'E1' } })),
+        // Entangled with the mover of E1 above: runs after the group, alone, and sees its effect.
+        intake.receive(change({ type: 'mover', employee: { employeeId: 'E1', department: 'Legal' } })),
+        intake.receive(change({ type: 'mover', effectiveAt: '2027-02-01T00:00:00Z', employee: { employeeId: 'E10', email: 'e10@example.com', department: 'Sales' } })),
+      ]);
+      const value = (i: number) => (settled[i] as PromiseFulfilledResult<{ identityId: string; status: string }>).value;
+      const reason = (i: number) => (settled[i] as PromiseRejectedResult).reason;
+      expect(value(0).status).toBe('applied');
+      expect(value(1)).toEqual({ identityId: e1.identityId, status: 'applied' });
+      expect(value(2)).toEqual({ identityId: e2.identityId, status: 'applied' });
+      expect(reason(3)).toBeInstanceOf(IdentityNotFound);
+      expect(value(4)).toEqual({ identityId: e2.identityId, status: 'duplicate' });
+      expect(reason(5)).toBeInstanceOf(InvalidLifecycleTransition);
+      expect(value(6).status).toBe('applied');
+      expect(value(7)).toEqual({ identityId: e1.identityId, status: 'applied' });
+      expect(value(8)).toEqual({ identityId: value(0).identityId, status: 'scheduled' });
+      // The first change runs alone at once; the eight that arrived meanwhile share one more
+      // transaction, but for the three that touch an employee already in that group (E1's second
+      // mover, E2's repeated joiner, E10's mover), which follow it one by one.
+      expect(transactions()).toBe(5);
+
+      expect(await streamOf(e1.identityId)).toEqual(['IdentityHired', 'IdentityMoved', 'IdentityMoved']);
+      const last = (await runtime.store.readStream(identityStreamId(e1.identityId)))[2];
+      expect((last.data as { identity: { department: string } }).identity.department).toBe('Legal');
+      expect(await streamOf(e2.identityId)).toEqual(['IdentityHired', 'IdentityTerminated']);
+      expect(await streamOf(e3.identityId)).toEqual(['IdentityHired']);
+      const report = (await runtime.store.readStream(identityStreamId(value(6).identityId)))[0];
+      expect((report.data as { identity: { managerId?: string } }).identity.managerId).toBe(e1.identityId);
+      const { rows } = await db.query<{ event_id: string; status: string }>('SELECT event_id, status FROM identity.hr_inbox ORDER BY event_id');
+      // Refused changes leave no dedupe record: sent again, they are judged again.
+      expect(rows).toHaveLength(3 + 6);
+      expect((await scheduler.pending('hr:')).map((j) => j.key)).toEqual([`hr:${value(0).identityId}`]);
+    });
+
+    it('applies its changes one by one when a concurrent writer takes a version it needs', async () => {
+      const e1 = await intake.receive(change({ employee: { employeeId: 'E1' } }));
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let appended!: () => void;
+      const written = new Promise<void>((resolve) => (appended = resolve));
+      // Another writer (a SCIM correction, say) holds version 2 of E1's stream, uncommitted.
+      const other = db.transaction(async (tx) => {
+        const [hired] = await runtime.store.readStream(identityStreamId(e1.identityId));
+        const identity = { ...(hired.data as { identity: object }).identity, groups: ['x'] };
+        const data = { identityId: e1.identityId, groups: ['x'], identity, effectiveAt: '2026-11-01T09:00:00Z', recordedAt: now.toISOString() };
+        await runtime.store.append(identityStreamId(e1.identityId), [{ name: 'GroupsAssigned', data, actor: 'test' }], 1, { tx });
+        appended();
+        await held;
+      });
+      await written;
+      const first = intake.receive(change({ employee: { employeeId: 'E20', email: 'e20@example.com' } }));
+      const group = Promise.all([
+        intake.receive(change({ type: 'mover', employee: { employeeId: 'E1', department: 'Sales' } })),
+        intake.receive(change({ employee: { employeeId: 'E21', email: 'e21@example.com' } })),
+      ]);
+      await first;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      release();
+      await other;
+      const [mover, joiner] = await group;
+      expect(mover).toEqual({ identityId: e1.identityId, status: 'applied' });
+      expect(joiner.status).toBe('applied');
+      expect(await streamOf(e1.identityId)).toEqual(['IdentityHired', 'GroupsAssigned', 'IdentityMoved']);
+      expect(await streamOf(joiner.identityId)).toEqual(['IdentityHired']);
+    });
+
+    it('links every report when two replicas take managers and reports at the same moment', async () => {
+      const replica = new HrIntake(runtime, new EmployeeDirectory(db, 'identity'), scheduler);
+      const pairs = Array.from({ length: 16 }, (_, i) => i);
+      const outcomes = await Promise.all(
+        pairs.flatMap((i) => [
+          (i % 2 ? intake : replica).receive(change({ employee: { employeeId: `R${i}`, email: `r${i}@example.com`, managerEmployeeId: `M${i % 4}` } })),
+          (i % 2 ? replica : intake).receive(change({ employee: { employeeId: `M${i % 4}-${i}`, email: `x${i}@example.com` } })),
+          ...(i < 4 ? [(i % 2 ? replica : intake).receive(change({ employee: { employeeId: `M${i}`, email: `m${i}@example.com` } }))] : []),
+        ]),
+      );
+      const { rows } = await db.query<{ employee_id: string; manager_id: string | null }>("SELECT employee_id, manager_id FROM identity.employee_directory WHERE employee_id LIKE 'R%'");
+      expect(rows).toHaveLength(16);
+      expect(rows.filter((r) => r.manager_id === null)).toEqual([]);
+      expect(outcomes.every((o) => o.status === 'applied')).toBe(true);
+    });
   });
 });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { IdentityCommand } from '@custos/identity/domain';
-import { IdentityNotFound } from '@custos/identity/domain';
-import type { SqlExecutor } from '@custos/platform/event-store';
-import type { ContextRuntime, DurableScheduler } from '@custos/platform/runtime';
+import { identityStreamId, type IdentityEvent } from '@custos/identity/contracts';
+import { identityDecider, IdentityNotFound, type IdentityCommand, type IdentityState } from '@custos/identity/domain';
+import type { SqlExecutor, StreamWrite } from '@custos/platform/event-store';
+import { foldStream, GroupCommit, settle, toNewEvents, type ContextRuntime, type DurableScheduler, type Settled } from '@custos/platform/runtime';
 import { HrChange, HrOutcome } from './hr-change';
 import { DirectoryEntry, EmployeeDirectory, EmployeeIdTaken } from './employee-directory';
 import { CommandMeta, handleIdentityCommand } from './identity-store';
@@ -19,12 +19,35 @@ export interface IntakeForIdentity {
 export const SCHEDULED_HR_CHANGE = 'hr-change';
 export const SCHEDULED_ACTIVATION = 'identity-activation';
 
+/** Most HR changes applied in one group-commit transaction. */
+const MAX_GROUP = 64;
+
+interface Received {
+  change: HrChange;
+  correlationId: string;
+}
+
+/** A change of a group that claimed its dedupe record, on its way through the group's transaction. */
+interface InGroup extends Received {
+  index: number;
+  identityId: string;
+  /** The identity id was minted now: its stream is empty. */
+  newIdentity: boolean;
+  managerId?: string;
+  state: IdentityState;
+  version: number;
+  events: IdentityEvent[];
+  status: 'applied' | 'scheduled';
+}
+
 /**
  * HrIntake applies HR changes from every door: once per (system, eventId), in one transaction
  * with the dedupe record, so a crash, a redelivery or two identical requests at once never apply
  * a change twice or half. Future-dated changes wait in the durable scheduler.
  */
 export class HrIntake {
+  private readonly group = new GroupCommit<Received, HrOutcome>((items) => this.receiveGroup(items), { maxBatch: MAX_GROUP });
+
   constructor(
     private readonly runtime: ContextRuntime,
     private readonly directory: EmployeeDirectory,
@@ -38,9 +61,181 @@ export class HrIntake {
       received_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (system, event_id))`);
   }
 
-  /** Receives one change: records it, then applies it now or schedules it for its effective time. */
+  /**
+   * Receives one change: records it, then applies it now or schedules it for its effective time.
+   * Changes received while an earlier group is being written are applied together in the next
+   * group's single transaction (group commit), with the same outcome each would have had alone.
+   */
   async receive(change: HrChange, meta: { correlationId?: string } = {}): Promise<HrOutcome> {
-    return this.runtime.db.transaction((tx) => this.claimAndAccept(tx, change, meta.correlationId ?? randomUUID()));
+    return this.group.submit({ change, correlationId: meta.correlationId ?? randomUUID() });
+  }
+
+  /** One change in a transaction of its own: the path of every change a group cannot take. */
+  private receiveAlone(item: Received): Promise<HrOutcome> {
+    return this.runtime.db.transaction((tx) => this.claimAndAccept(tx, item.change, item.correlationId));
+  }
+
+  /**
+   * receiveGroup applies a group of changes in one transaction with a constant number of
+   * statements: claim every dedupe record, read every directory entry and stream, decide in
+   * memory, then append to every stream, record every directory entry and settle every dedupe
+   * record at once. A change that the domain refuses gets its error and leaves nothing behind;
+   * its neighbours are applied. A change touching an employee that an earlier change of the
+   * group touches waits for the group and runs alone, as does the whole group if the database
+   * refuses its transaction (a concurrent writer took a version, say): the outcome is always
+   * the one the change would have had alone.
+   */
+  private async receiveGroup(items: Received[]): Promise<Array<Settled<HrOutcome>>> {
+    const together: Array<Received & { index: number }> = [];
+    const alone: number[] = [];
+    const keys = new Set<string>();
+    const employees = new Set<string>();
+    const managers = new Set<string>();
+    items.forEach((item, index) => {
+      const { employeeId, managerEmployeeId } = item.change.employee;
+      const key = `${item.change.system}\u0000${item.change.eventId}`;
+      const entangled = keys.has(key) || employees.has(employeeId) || managers.has(employeeId) || (managerEmployeeId !== undefined && employees.has(managerEmployeeId));
+      if (entangled) return alone.push(index);
+      keys.add(key);
+      employees.add(employeeId);
+      if (managerEmployeeId) managers.add(managerEmployeeId);
+      together.push({ ...item, index });
+    });
+    const settled: Array<Settled<HrOutcome>> = new Array(items.length);
+    try {
+      const outcomes = await this.runtime.db.transaction((tx) => this.acceptGroup(tx, together));
+      together.forEach((item, i) => (settled[item.index] = outcomes[i]));
+    } catch (error) {
+      this.runtime.logger.debug({ err: error, changes: together.length }, 'HR group refused by the database; applying its changes one by one');
+      for (const item of together) settled[item.index] = await settle(() => this.receiveAlone(item));
+    }
+    for (const index of alone) settled[index] = await settle(() => this.receiveAlone(items[index]));
+    return settled;
+  }
+
+  private async acceptGroup(tx: SqlExecutor, items: Array<Received & { index: number }>): Promise<Array<Settled<HrOutcome>>> {
+    const schema = this.runtime.store.context;
+    const now = this.runtime.clock();
+    const outcomes: Array<Settled<HrOutcome>> = new Array(items.length);
+    const position = new Map(items.map((item, i) => [item.index, i]));
+    const keyOf = (system: string, eventId: string) => `${system}\u0000${eventId}`;
+
+    // Claim every dedupe record; the primary key makes an identical change in flight elsewhere wait for it.
+    const { rows: claimedRows } = await tx.query<{ system: string; event_id: string }>(
+      `INSERT INTO ${schema}.hr_inbox (system, event_id, status) SELECT s, e, 'received' FROM unnest($1::text[], $2::text[]) AS k(s, e)
+       ON CONFLICT DO NOTHING RETURNING system, event_id`,
+      [items.map((i) => i.change.system), items.map((i) => i.change.eventId)],
+    );
+    const claimed = new Set(claimedRows.map((r) => keyOf(r.system, r.event_id)));
+    const duplicates = items.filter((i) => !claimed.has(keyOf(i.change.system, i.change.eventId)));
+    if (duplicates.length > 0) {
+      const { rows } = await tx.query<{ system: string; event_id: string; identity_id: string }>(
+        `SELECT h.system, h.event_id, h.identity_id FROM ${schema}.hr_inbox h JOIN unnest($1::text[], $2::text[]) AS k(s, e) ON h.system = k.s AND h.event_id = k.e`,
+        [duplicates.map((i) => i.change.system), duplicates.map((i) => i.change.eventId)],
+      );
+      const seen = new Map(rows.map((r) => [keyOf(r.system, r.event_id), r.identity_id]));
+      for (const d of duplicates) outcomes[position.get(d.index)!] = { ok: true, value: { identityId: seen.get(keyOf(d.change.system, d.change.eventId))!, status: 'duplicate' } };
+    }
+    const fresh = items.filter((i) => claimed.has(keyOf(i.change.system, i.change.eventId)));
+    const refuse = (item: Received & { index: number }, error: unknown) => (outcomes[position.get(item.index)!] = { ok: false, error });
+
+    // Every employee and manager in one read; reports whose manager is missing (and joiners, who
+    // may be such a manager) take the manager slot locks, then look for the missing managers again.
+    const people = fresh.flatMap(({ change: { employee } }) => (employee.managerEmployeeId ? [employee.employeeId, employee.managerEmployeeId] : [employee.employeeId]));
+    const entries = await this.directory.byEmployeeIds(tx, [...new Set(people)]);
+    const missing = [...new Set(fresh.map((i) => i.change.employee.managerEmployeeId).filter((m): m is string => m !== undefined && !entries.has(m)))];
+    const slots = [...new Set([...missing, ...fresh.filter((i) => i.change.type === 'joiner' || i.change.type === 'rehire').map((i) => i.change.employee.employeeId)])].sort();
+    if (slots.length > 0) {
+      // In one order, so that two groups never wait for each other.
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('custos:manager:' || k)) FROM unnest($1::text[]) AS k`, [slots]);
+    }
+    if (missing.length > 0) for (const [id, entry] of await this.directory.byEmployeeIds(tx, missing)) entries.set(id, entry);
+
+    // Who each change is about; then every stream it touches in one read.
+    const live: InGroup[] = [];
+    for (const item of fresh) {
+      const { type, employee } = item.change;
+      const known = entries.get(employee.employeeId);
+      if (!known && type !== 'joiner') {
+        refuse(item, new IdentityNotFound(`employee ${employee.employeeId}`));
+        continue;
+      }
+      const managerId = employee.managerEmployeeId ? entries.get(employee.managerEmployeeId)?.identityId : undefined;
+      live.push({ ...item, identityId: known?.identityId ?? randomUUID(), newIdentity: !known, managerId, state: identityDecider.initialState(), version: 0, events: [], status: 'applied' });
+    }
+    const streams = await this.runtime.store.readStreams(
+      live.filter((g) => !g.newIdentity).map((g) => identityStreamId(g.identityId)),
+      { tx },
+    );
+    const isFuture = (change: HrChange) => Date.parse(change.effectiveAt) > now.getTime();
+    // A later HR change supersedes one still waiting for its date.
+    await this.scheduler.cancelMany(tx, live.filter((g) => g.change.type !== 'joiner').map((g) => `hr:${g.identityId}`));
+
+    // Decide in memory; a refusal settles that change alone.
+    const decided: InGroup[] = [];
+    for (const g of live) {
+      const stored = streams.get(identityStreamId(g.identityId)) ?? [];
+      g.state = foldStream(identityDecider, stored);
+      g.version = stored.length;
+      if (g.change.type !== 'joiner' && isFuture(g.change)) {
+        await this.scheduler.schedule(tx, { key: `hr:${g.identityId}`, kind: SCHEDULED_HR_CHANGE, dueAt: new Date(g.change.effectiveAt), payload: { change: g.change, identityId: g.identityId, correlationId: g.correlationId } });
+        g.status = 'scheduled';
+        decided.push(g);
+        continue;
+      }
+      try {
+        g.events = identityDecider.decide(this.commandFor(g.change, g.identityId, g.managerId, now.toISOString()), g.state);
+      } catch (error) {
+        refuse(g, error);
+        continue;
+      }
+      g.state = g.events.reduce(identityDecider.evolve, g.state);
+      decided.push(g);
+    }
+
+    // Write it all: the events of every stream, the directory, activations of future joiners.
+    const writes: StreamWrite[] = decided
+      .filter((g) => g.events.length > 0)
+      .map((g) => ({ streamId: identityStreamId(g.identityId), events: toNewEvents(g.events, this.metaOf(g)), expectedVersion: g.version === 0 ? 'no-stream' : g.version }));
+    await this.runtime.store.appendStreams(writes, { tx });
+    const recorded = decided.flatMap((g) => (g.status === 'applied' && g.state.kind !== 'NoIdentity' ? [{ g, identity: g.state.identity }] : []));
+    const awaiting = await this.directory.recordManyAndTakeAwaiting(
+      tx,
+      recorded.map(({ g, identity }) => ({ employeeId: identity.employeeId, identityId: g.identityId, managerEmployeeId: identity.managerEmployeeId, managerId: identity.managerId })),
+    );
+    for (const { g, identity } of recorded) {
+      await this.linkReports(tx, awaiting.get(identity.employeeId) ?? [], g.identityId, identity.employeeId, this.metaOf(g), now.toISOString());
+      if (g.change.type === 'joiner' && isFuture(g.change)) {
+        await this.scheduler.schedule(tx, { key: `activate:${g.identityId}`, kind: SCHEDULED_ACTIVATION, dueAt: new Date(g.change.effectiveAt), payload: { identityId: g.identityId, correlationId: g.correlationId } });
+        g.status = 'scheduled';
+      }
+    }
+
+    // Settle every dedupe record: outcomes for the applied, and no trace of the refused.
+    const refused = fresh.filter((i) => outcomes[position.get(i.index)!] !== undefined);
+    await tx.query(
+      `WITH done AS (
+         UPDATE ${schema}.hr_inbox h SET identity_id = u.id, status = u.status FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(s, e, id, status)
+         WHERE h.system = u.s AND h.event_id = u.e RETURNING 1
+       ), dropped AS (
+         DELETE FROM ${schema}.hr_inbox h USING unnest($5::text[], $6::text[]) AS r(s, e) WHERE h.system = r.s AND h.event_id = r.e RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM done) AS done, (SELECT count(*) FROM dropped) AS dropped`,
+      [
+        decided.map((g) => g.change.system),
+        decided.map((g) => g.change.eventId),
+        decided.map((g) => g.identityId),
+        decided.map((g) => g.status),
+        refused.map((i) => i.change.system),
+        refused.map((i) => i.change.eventId),
+      ],
+    );
+    for (const g of decided) outcomes[position.get(g.index)!] = { ok: true, value: { identityId: g.identityId, status: g.status } };
+    return outcomes;
+  }
+
+  private metaOf(item: Received): CommandMeta {
+    return { actor: `hr:${item.change.system}`, correlationId: item.correlationId };
   }
 
   /**
@@ -119,7 +314,6 @@ export class HrIntake {
    */
   async apply(tx: SqlExecutor, change: HrChange, identityId: string, meta: CommandMeta, prefetched?: { manager: DirectoryEntry | null; newIdentity?: boolean }): Promise<void> {
     const now = this.runtime.clock().toISOString();
-    const source = { system: change.system, eventId: change.eventId, channel: change.channel };
     const managerEmployeeId = change.employee.managerEmployeeId;
     let managerEntry = prefetched ? prefetched.manager : managerEmployeeId ? await this.directory.byEmployeeId(tx, managerEmployeeId) : null;
     if (managerEmployeeId && !managerEntry) {
@@ -129,15 +323,7 @@ export class HrIntake {
       managerEntry = await this.directory.byEmployeeId(tx, managerEmployeeId);
     }
     const managerId = change.employee.managerEmployeeId ? managerEntry?.identityId : undefined;
-    const base = { identityId, effectiveAt: change.effectiveAt, now, source };
-    const command: IdentityCommand =
-      change.type === 'joiner'
-        ? { type: 'HireIdentity', data: { ...base, employee: change.employee, managerId, groups: change.groups } }
-        : change.type === 'mover'
-          ? { type: 'MoveIdentity', data: { ...base, employee: change.employee, managerId } }
-          : change.type === 'rehire'
-            ? { type: 'RehireIdentity', data: { ...base, employee: change.employee, managerId, groups: change.groups } }
-            : { type: 'TerminateIdentity', data: base };
+    const command = this.commandFor(change, identityId, managerId, now);
     const { state } = await handleIdentityCommand(this.runtime.store, tx, command, meta, { newStream: prefetched?.newIdentity === true });
     if (state.kind === 'NoIdentity') return;
     // Only a joiner or a rehire brings an employee id that reports may be waiting for.
@@ -148,15 +334,27 @@ export class HrIntake {
       managerEmployeeId: state.identity.managerEmployeeId,
       managerId: state.identity.managerId,
     });
-    // Reports who arrived before this manager are linked now that the manager exists.
-    for (const report of awaiting) {
-      const linked = await handleIdentityCommand(
-        this.runtime.store,
-        tx,
-        { type: 'LinkManager', data: { identityId: report.identityId, managerId: identityId, managerEmployeeId: state.identity.employeeId, now } },
-        meta,
-      );
-      if (linked.state.kind !== 'NoIdentity') await this.directory.record(tx, { ...report, managerId: identityId });
+    await this.linkReports(tx, awaiting, identityId, state.identity.employeeId, meta, now);
+  }
+
+  /** The command an HR change means for an identity. */
+  private commandFor(change: HrChange, identityId: string, managerId: string | undefined, now: string): IdentityCommand {
+    const source = { system: change.system, eventId: change.eventId, channel: change.channel };
+    const base = { identityId, effectiveAt: change.effectiveAt, now, source };
+    return change.type === 'joiner'
+      ? { type: 'HireIdentity', data: { ...base, employee: change.employee, managerId, groups: change.groups } }
+      : change.type === 'mover'
+        ? { type: 'MoveIdentity', data: { ...base, employee: change.employee, managerId } }
+        : change.type === 'rehire'
+          ? { type: 'RehireIdentity', data: { ...base, employee: change.employee, managerId, groups: change.groups } }
+          : { type: 'TerminateIdentity', data: base };
+  }
+
+  /** Reports who arrived before their manager are linked now that the manager exists. */
+  private async linkReports(tx: SqlExecutor, reports: DirectoryEntry[], managerId: string, managerEmployeeId: string, meta: CommandMeta, now: string): Promise<void> {
+    for (const report of reports) {
+      const linked = await handleIdentityCommand(this.runtime.store, tx, { type: 'LinkManager', data: { identityId: report.identityId, managerId, managerEmployeeId, now } }, meta);
+      if (linked.state.kind !== 'NoIdentity') await this.directory.record(tx, { ...report, managerId });
     }
   }
 

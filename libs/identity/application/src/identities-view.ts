@@ -53,23 +53,48 @@ export class IdentitiesView {
     await this.subscription?.stop();
   }
 
+  /**
+   * Projects a batch in two statements, whatever its size: each identity's newest snapshot, then
+   * the version of those whose newest event carried none. The version guards make it the same as
+   * applying the events one by one in stream order.
+   */
   private async project(events: CustosEvent[], tx: SqlExecutor): Promise<void> {
+    const latest = new Map<string, { snapshot?: IdentitySnapshot; snapshotVersion: number; version: number }>();
     for (const event of events) {
       const data = event.data as { identityId?: string; identity?: IdentitySnapshot };
       if (!data.identityId) continue;
-      if (data.identity) {
-        const s = data.identity;
-        await tx.query(
-          `INSERT INTO ${this.schema}.identities (identity_id, employee_id, email, department, status, snapshot, version) VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (identity_id) DO UPDATE SET employee_id = EXCLUDED.employee_id, email = EXCLUDED.email, department = EXCLUDED.department,
-             status = EXCLUDED.status, snapshot = EXCLUDED.snapshot, version = EXCLUDED.version
-           WHERE ${this.schema}.identities.version < EXCLUDED.version`,
-          [s.identityId, s.employeeId, s.email, s.department ?? null, s.status, JSON.stringify(s), event.streamversion],
-        );
-      } else {
-        // A change recorded without changing the identity still moves its version.
-        await tx.query(`UPDATE ${this.schema}.identities SET version = $2 WHERE identity_id = $1 AND version < $2`, [data.identityId, event.streamversion]);
+      const seen = latest.get(data.identityId) ?? { snapshotVersion: 0, version: 0 };
+      if (data.identity && event.streamversion > seen.snapshotVersion) {
+        seen.snapshot = data.identity;
+        seen.snapshotVersion = event.streamversion;
       }
+      seen.version = Math.max(seen.version, event.streamversion);
+      latest.set(data.identityId, seen);
+    }
+    const snapshots = [...latest.values()].flatMap(({ snapshot: s, snapshotVersion }) =>
+      s ? [{ identity_id: s.identityId, employee_id: s.employeeId, email: s.email, department: s.department ?? null, status: s.status, snapshot: s, version: snapshotVersion }] : [],
+    );
+    if (snapshots.length > 0) {
+      await tx.query(
+        `INSERT INTO ${this.schema}.identities (identity_id, employee_id, email, department, status, snapshot, version)
+         SELECT * FROM jsonb_to_recordset($1::jsonb)
+           AS r(identity_id text, employee_id text, email text, department text, status text, snapshot jsonb, version int)
+         ON CONFLICT (identity_id) DO UPDATE SET employee_id = EXCLUDED.employee_id, email = EXCLUDED.email, department = EXCLUDED.department,
+           status = EXCLUDED.status, snapshot = EXCLUDED.snapshot, version = EXCLUDED.version
+         WHERE ${this.schema}.identities.version < EXCLUDED.version`,
+        [JSON.stringify(snapshots)],
+      );
+    }
+    // A change recorded without changing the identity still moves its version; after the
+    // snapshot above, so that one followed by such a change keeps the snapshot and the later version.
+    const moved = [...latest].filter(([, seen]) => seen.version > seen.snapshotVersion);
+    if (moved.length > 0) {
+      await tx.query(
+        `UPDATE ${this.schema}.identities AS i SET version = m.version
+         FROM unnest($1::text[], $2::int[]) AS m(identity_id, version)
+         WHERE i.identity_id = m.identity_id AND i.version < m.version`,
+        [moved.map(([identityId]) => identityId), moved.map(([, seen]) => seen.version)],
+      );
     }
   }
 

@@ -6,6 +6,14 @@ export interface AppendOptions {
   tx?: SqlExecutor;
 }
 
+/** One stream's share of a multi-stream append (see EventStore.appendStreams). */
+export interface StreamWrite {
+  streamId: string;
+  events: NewEvent[];
+  /** The stream's version before these events: a number, or 'no-stream' (0). */
+  expectedVersion: number | 'no-stream';
+}
+
 export interface ReadAllResult {
   events: CustosEvent[];
   /** The checkpoint after the last event returned (the input one when none were returned). */
@@ -45,6 +53,16 @@ export interface EventStore {
   readonly context: string;
   readonly db: import('./sql').SqlDatabase;
   append(streamId: string, events: NewEvent[], expectedVersion: ExpectedVersion, options?: AppendOptions): Promise<AppendResult>;
+  /**
+   * Appends to several streams in one statement, all or nothing: each write at its stream's
+   * expected version. If any stream has moved, nothing is written and WrongExpectedVersionError
+   * names that stream; inside `options.tx` the caller's transaction is then aborted (no
+   * savepoint is paid for on this path, which is meant for group commits that retry elsewhere).
+   * Returns the stored events of each write, in the order given.
+   */
+  appendStreams(writes: StreamWrite[], options?: AppendOptions): Promise<CustosEvent[][]>;
+  /** Events of several streams in one read, by stream id, each in version order (absent streams map to []). */
+  readStreams(streamIds: string[], options?: { tx?: SqlExecutor }): Promise<Map<string, CustosEvent[]>>;
   /** Events of one stream, from `fromVersion` (inclusive, default 1). */
   readStream(streamId: string, fromVersion?: number, options?: { tx?: SqlExecutor }): Promise<CustosEvent[]>;
   /** Committed events after `from`, in commit order; never skips one committed late. */

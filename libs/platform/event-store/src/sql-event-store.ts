@@ -10,6 +10,7 @@ import {
 import type {
   AppendOptions,
   EventStore,
+  StreamWrite,
   ReadAllResult,
   SubscribeOptions,
   Subscription,
@@ -45,6 +46,18 @@ interface AppendedRow {
   stream_version: number;
   global_position: string;
   time: string;
+}
+
+/** An event ready to insert: id, type and correlation fixed. */
+interface Draft {
+  id: string;
+  name: string;
+  type: string;
+  data: unknown;
+  time: string | null;
+  correlationId: string;
+  causationId: string;
+  actor: string;
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -189,6 +202,25 @@ export class SqlEventStore implements EventStore {
           WITH ORDINALITY AS e(id, name, type, data, time, corr, caus, actor, ord)
         WHERE $2::integer IS NULL OR head.version = $2::integer
         RETURNING event_id::text AS event_id, stream_version, global_position::text AS global_position, ${TIME_TEXT} AS time`,
+      // Several streams in one statement: each stream's head is read in the statement, and if any
+      // differs from its expected version no row at all is written (all or nothing).
+      appendStreams: `WITH e AS (
+          SELECT * FROM unnest($1::text[], $2::integer[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[])
+            WITH ORDINALITY AS e(stream, expected, id, name, type, data, time, corr, caus, actor, ord)
+        ), heads AS (
+          SELECT s.stream, (SELECT coalesce(max(stream_version), 0) FROM ${this.events} WHERE stream_id = s.stream) AS version
+          FROM (SELECT DISTINCT stream FROM e) AS s
+        )
+        INSERT INTO ${this.events}
+          (stream_id, stream_version, event_id, name, type, data, time, correlation_id, causation_id, actor)
+        SELECT e.stream, e.expected + row_number() OVER (PARTITION BY e.stream ORDER BY e.ord), e.id, e.name, e.type, e.data::jsonb,
+          coalesce(e.time, now()), e.corr, e.caus, e.actor
+        FROM e
+        WHERE NOT EXISTS (SELECT 1 FROM heads h JOIN e AS x ON x.stream = h.stream WHERE h.version <> x.expected)
+        ORDER BY e.ord
+        RETURNING event_id::text AS event_id, stream_id, stream_version, global_position::text AS global_position, ${TIME_TEXT} AS time`,
+      versions: `SELECT stream_id, max(stream_version) AS version FROM ${this.events} WHERE stream_id = ANY($1::text[]) GROUP BY stream_id`,
+      readStreams: `SELECT ${EVENT_COLUMNS} FROM ${this.events} e WHERE e.stream_id = ANY($1::text[]) ORDER BY e.stream_id, e.stream_version`,
       // The common case, one event, without the unnest: cheaper to execute and to plan.
       appendOne: appendOne(''),
       // One event inside a caller's transaction: a conflict returns no row instead of raising, so
@@ -237,20 +269,7 @@ export class SqlEventStore implements EventStore {
     const expected = expectedVersion === 'any' ? null : expectedVersion === 'no-stream' ? 0 : expectedVersion;
     if (events.length === 0) return this.appendNothing(executor, streamId, expectedVersion, expected);
 
-    const drafts = events.map((event) => {
-      const id = event.id ?? randomUUID();
-      const correlationId = event.correlationId ?? id;
-      return {
-        id,
-        name: event.name,
-        type: `custos.${this.context}.${event.name}.v${event.version ?? 1}`,
-        data: event.data,
-        time: event.time ?? null,
-        correlationId,
-        causationId: event.causationId ?? correlationId,
-        actor: event.actor,
-      };
-    });
+    const drafts = events.map((event) => this.draft(event));
     const one = drafts.length === 1 ? drafts[0] : null;
     const text = one ? this.sql.appendOne : this.sql.append;
     const params = one
@@ -290,31 +309,114 @@ export class SqlEventStore implements EventStore {
       }
       // RETURNING order follows the insert in practice, but nothing promises it.
       rows.sort((a, b) => a.stream_version - b.stream_version);
-      const stored: CustosEvent[] = rows.map((row, i) => {
-        const d = drafts[i];
-        return {
-          specversion: '1.0',
-          id: d.id,
-          source: this.source,
-          type: d.type,
-          subject: streamId,
-          time: row.time,
-          datacontenttype: 'application/json',
-          data: d.data,
-          streamversion: row.stream_version,
-          globalposition: row.global_position,
-          correlationid: d.correlationId,
-          causationid: d.causationId,
-          actor: d.actor,
-          name: d.name,
-        };
-      });
+      const stored = rows.map((row, i) => this.envelope(streamId, drafts[i], row));
       const last = rows[rows.length - 1];
       // Inside a caller's transaction the subscribers find nothing new until it commits; the
       // next poll after the commit does. Waking them early costs one empty read.
       this.wake();
       return { nextVersion: last.stream_version, globalPosition: last.global_position, events: stored };
     }
+  }
+
+  /**
+   * appendStreams writes to several streams in one statement, all or nothing (see EventStore).
+   * A stream found at another version writes nothing and reports its actual version; a writer
+   * that took a version concurrently fails the statement (aborting a caller's transaction), and
+   * `actual` is then the version it took, a lower bound of the stream's real one.
+   */
+  async appendStreams(writes: StreamWrite[], options: AppendOptions = {}): Promise<CustosEvent[][]> {
+    const executor = options.tx ?? this.db;
+    const seen = new Set<string>();
+    const flat: Array<{ streamId: string; expected: number; draft: Draft }> = [];
+    for (const write of writes) {
+      if (seen.has(write.streamId)) throw new RangeError(`appendStreams: stream ${write.streamId} appears twice`);
+      seen.add(write.streamId);
+      checkExpectedVersion(write.expectedVersion);
+      const expected = write.expectedVersion === 'no-stream' ? 0 : write.expectedVersion;
+      for (const event of write.events) flat.push({ streamId: write.streamId, expected, draft: this.draft(event) });
+    }
+    if (flat.length === 0) return writes.map(() => []);
+    const column = <T>(pick: (f: (typeof flat)[number]) => T) => flat.map(pick);
+    let rows: Array<AppendedRow & { stream_id: string }>;
+    try {
+      ({ rows } = await executor.query<AppendedRow & { stream_id: string }>(
+        this.sql.appendStreams,
+        [
+          column((f) => f.streamId),
+          column((f) => f.expected),
+          column((f) => f.draft.id),
+          column((f) => f.draft.name),
+          column((f) => f.draft.type),
+          column((f) => JSON.stringify(f.draft.data ?? null)),
+          column((f) => f.draft.time),
+          column((f) => f.draft.correlationId),
+          column((f) => f.draft.causationId),
+          column((f) => f.draft.actor),
+        ],
+        PREPARED,
+      ));
+    } catch (error) {
+      const taken = isUniqueViolation(error, STREAM_CONFLICT) ? /=\((.*), (\d+)\)/.exec(String((error as { detail?: unknown }).detail ?? '')) : null;
+      if (!taken) throw error;
+      const write = writes.find((w) => w.streamId === taken[1]);
+      throw new WrongExpectedVersionError(taken[1], write?.expectedVersion ?? 'any', Number(taken[2]));
+    }
+    if (rows.length === 0) {
+      const { rows: versions } = await executor.query<{ stream_id: string; version: number }>(this.sql.versions, [[...seen]], PREPARED);
+      const actual = new Map(versions.map((v) => [v.stream_id, Number(v.version)]));
+      const moved = writes.find((w) => (actual.get(w.streamId) ?? 0) !== (w.expectedVersion === 'no-stream' ? 0 : w.expectedVersion));
+      if (!moved) throw new Error('appendStreams wrote nothing, yet every stream is at its expected version');
+      throw new WrongExpectedVersionError(moved.streamId, moved.expectedVersion, actual.get(moved.streamId) ?? 0);
+    }
+    const byEventId = new Map(rows.map((row) => [row.event_id, row]));
+    const stored = writes.map(() => [] as CustosEvent[]);
+    const index = new Map(writes.map((w, i) => [w.streamId, i]));
+    for (const f of flat) stored[index.get(f.streamId)!].push(this.envelope(f.streamId, f.draft, byEventId.get(f.draft.id)!));
+    this.wake();
+    return stored;
+  }
+
+  /** readStreams reads several streams in one query, each in version order. */
+  async readStreams(streamIds: string[], options: { tx?: SqlExecutor } = {}): Promise<Map<string, CustosEvent[]>> {
+    const result = new Map<string, CustosEvent[]>(streamIds.map((id) => [id, []]));
+    if (streamIds.length === 0) return result;
+    const { rows } = await (options.tx ?? this.db).query<EventRow>(this.sql.readStreams, [streamIds], PREPARED);
+    for (const row of rows) result.get(row.stream_id)?.push(this.toEvent(row));
+    return result;
+  }
+
+  private draft(event: NewEvent): Draft {
+    const id = event.id ?? randomUUID();
+    const correlationId = event.correlationId ?? id;
+    return {
+      id,
+      name: event.name,
+      type: `custos.${this.context}.${event.name}.v${event.version ?? 1}`,
+      data: event.data,
+      time: event.time ?? null,
+      correlationId,
+      causationId: event.causationId ?? correlationId,
+      actor: event.actor,
+    };
+  }
+
+  private envelope(streamId: string, d: Draft, row: AppendedRow): CustosEvent {
+    return {
+      specversion: '1.0',
+      id: d.id,
+      source: this.source,
+      type: d.type,
+      subject: streamId,
+      time: row.time,
+      datacontenttype: 'application/json',
+      data: d.data,
+      streamversion: row.stream_version,
+      globalposition: row.global_position,
+      correlationid: d.correlationId,
+      causationid: d.causationId,
+      actor: d.actor,
+      name: d.name,
+    };
   }
 
   /**

@@ -98,6 +98,7 @@ describe('InProcessBus on PGlite', () => {
     await expect(bus.consume({ durable: 'one', context: identity.context, eventNames: ['IdentityHired'], handler: async () => undefined })).rejects.toThrow(
       /other options/,
     );
+    await expect(bus.consume({ durable: 'one', context: identity.context, handler: async () => undefined, batchHandler: async () => undefined })).rejects.toThrow(/other options/);
   });
 
   it('reports health until closed', async () => {

@@ -1,7 +1,7 @@
 import { START, type Checkpoint, type CustosEvent, type EventStore, type SqlDatabase, type SqlExecutor } from '@custos/platform/event-store';
 import { RpcError, type ConsumeOptions, type Consumer, type DeadLetter, type MessageBus, type Relay, type RpcHandler, type RpcOptions } from './bus';
 import { eventNameOf } from './naming';
-import { DEFAULT_MAX_DELIVER, DEFAULT_RETRY_DELAY_MS, errorText, retryDelay } from './retry-delay';
+import { DEFAULT_MAX_BATCH, DEFAULT_MAX_DELIVER, DEFAULT_RETRY_DELAY_MS, errorText, positiveInteger, retryDelay } from './retry-delay';
 import { roundTripJson, rpcErrorBody, rpcErrorFromBody, type RpcErrorBody } from './rpc-envelope';
 
 export interface InProcessBusOptions {
@@ -23,10 +23,13 @@ interface GroupSettings {
   names: ReadonlySet<string> | undefined;
   maxDeliver: number;
   retryDelayMs: number;
+  /** Events per batch handler call; undefined when the members have no batch handler. */
+  maxBatch: number | undefined;
 }
 
 interface Member {
   handler: ConsumeOptions['handler'];
+  batchHandler: ConsumeOptions['batchHandler'];
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
@@ -93,20 +96,22 @@ export class InProcessBus implements MessageBus {
   /**
    * consume follows the context's store from this durable's checkpoint (waiting until the store
    * is registered), hands each matching event to the handler in commit order, retries a failing
-   * event up to maxDeliver times, then records it in `<schema>.dead_letters` and moves on.
+   * event up to maxDeliver times, then records it in `<schema>.dead_letters` and moves on. With a
+   * `batchHandler`, the matching events of each read go to it together (maxBatch at a time); a
+   * batch that fails is handed to `handler` one event at a time, as without one.
    */
   async consume(options: ConsumeOptions): Promise<Consumer> {
     if (this.closed) throw new Error('bus is closed');
-    const maxDeliver = options.maxDeliver ?? DEFAULT_MAX_DELIVER;
-    if (!Number.isInteger(maxDeliver) || maxDeliver < 1) throw new Error(`maxDeliver must be a positive integer, got ${maxDeliver}`);
+    const maxBatch = positiveInteger('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH);
     const settings: GroupSettings = {
       context: options.context,
       durable: options.durable,
       names: options.eventNames && options.eventNames.length > 0 ? new Set(options.eventNames) : undefined,
-      maxDeliver,
+      maxDeliver: positiveInteger('maxDeliver', options.maxDeliver ?? DEFAULT_MAX_DELIVER),
       retryDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
+      maxBatch: options.batchHandler ? maxBatch : undefined,
     };
-    const member: Member = { handler: options.handler };
+    const member: Member = { handler: options.handler, batchHandler: options.batchHandler };
     let stopped = false;
     let group: ConsumerGroup | undefined;
     const join = (store: EventStore) => {
@@ -275,6 +280,7 @@ class ConsumerGroup {
     const same =
       other.context === this.settings.context &&
       other.maxDeliver === this.settings.maxDeliver &&
+      other.maxBatch === this.settings.maxBatch &&
       [...(other.names ?? [])].sort().join() === [...(this.settings.names ?? [])].sort().join();
     if (!same) throw new Error(`durable ${other.durable} is already consuming ${this.settings.context} with other options`);
   }
@@ -313,11 +319,12 @@ class ConsumerGroup {
               await this.idle();
               continue;
             }
+            const names = this.settings.names;
+            const matching = names ? batch.events.filter((event) => names.has(eventNameOf(event))) : batch.events;
             const deadLetters: DeadLetter[] = [];
-            for (const event of batch.events) {
-              if (this.settings.names && !this.settings.names.has(eventNameOf(event))) continue;
-              const letter = await this.handle(event);
-              if (letter) deadLetters.push(letter);
+            const size = this.settings.maxBatch ?? 1;
+            for (let start = 0; start < matching.length; start += size) {
+              deadLetters.push(...(await this.handleChunk(matching.slice(start, start + size))));
             }
             // A batch is finished even when stop was asked midway: its checkpoint can only cover it whole.
             await this.tables.commit(this.store.db, this.settings.context, this.consumerKey, stored, batch.checkpoint, deadLetters);
@@ -337,13 +344,33 @@ class ConsumerGroup {
     }
   }
 
+  /**
+   * handleChunk hands several events to a member's batch handler at once; when that throws (or
+   * for a single event, where it would add nothing but a second attempt), each goes to `handle`.
+   */
+  private async handleChunk(events: CustosEvent[]): Promise<DeadLetter[]> {
+    const member = events.length > 1 ? this.nextMember() : undefined;
+    if (member?.batchHandler) {
+      try {
+        await member.batchHandler(events);
+        return [];
+      } catch (error) {
+        this.runtime.onError(error);
+      }
+    }
+    const deadLetters: DeadLetter[] = [];
+    for (const event of events) {
+      const letter = await this.handle(event);
+      if (letter) deadLetters.push(letter);
+    }
+    return deadLetters;
+  }
+
   private async handle(event: CustosEvent): Promise<DeadLetter | undefined> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.settings.maxDeliver; attempt++) {
       // Each attempt goes to the next member, as a redelivery may reach another replica.
-      const member = this.members[this.turn++ % Math.max(1, this.members.length)] ?? this.lastMember;
-      if (!member) throw new Error('no member left to handle the batch');
-      this.lastMember = member;
+      const member = this.nextMember();
       try {
         await member.handler(event);
         return undefined;
@@ -360,6 +387,13 @@ class ConsumerGroup {
       deliveries: this.settings.maxDeliver,
       deadAt: new Date().toISOString(),
     };
+  }
+
+  private nextMember(): Member {
+    const member = this.members[this.turn++ % Math.max(1, this.members.length)] ?? this.lastMember;
+    if (!member) throw new Error('no member left to handle the batch');
+    this.lastMember = member;
+    return member;
   }
 
   private idle(): Promise<void> {

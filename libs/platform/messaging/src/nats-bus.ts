@@ -35,7 +35,7 @@ import {
   eventSubject,
   subjectPrefix,
 } from './naming';
-import { DEFAULT_MAX_DELIVER, DEFAULT_RETRY_DELAY_MS, errorText, retryDelay } from './retry-delay';
+import { DEFAULT_MAX_BATCH, DEFAULT_MAX_DELIVER, DEFAULT_RETRY_DELAY_MS, errorText, positiveInteger, retryDelay } from './retry-delay';
 import { rpcErrorBody, rpcErrorFromBody, type RpcErrorBody } from './rpc-envelope';
 
 export interface NatsBusOptions {
@@ -69,7 +69,11 @@ interface Delivery {
   maxDeliver: number;
   retryDelayMs: number;
   handler: ConsumeOptions['handler'];
+  batchHandler: ConsumeOptions['batchHandler'];
 }
+
+/** What runPull does with the messages of one `consume()` iterator, until it ends. */
+type Drain = (messages: ConsumerMessages) => Promise<void>;
 
 function isApiError(error: unknown, code: number): boolean {
   return error instanceof JetStreamApiError && error.code === code;
@@ -79,6 +83,73 @@ const STREAM_NOT_FOUND = 10059;
 const STREAM_NAME_IN_USE = 10058;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** oneByOne hands each message to `onMessage`, the next only once it is settled. */
+function oneByOne(onMessage: (msg: JsMsg) => Promise<void>): Drain {
+  return async (messages) => {
+    for await (const msg of messages) await onMessage(msg);
+  };
+}
+
+/**
+ * inBatches yields the messages of `messages` in arrays of at most `max`, each holding what has
+ * arrived by then: it never waits for a second message, so a lone one is not held back, and
+ * batches grow only while handling falls behind. A pump moves messages from the iterator into
+ * `waiting`, pausing at `max` so that no more sit there unhandled (and unkept-alive) than one batch.
+ */
+async function* inBatches<T>(messages: AsyncIterable<T>, max: number): AsyncGenerator<T[]> {
+  const waiting: T[] = [];
+  let arrived: (() => void) | undefined;
+  let taken: (() => void) | undefined;
+  let abandoned = false;
+  let ended = false;
+  let failure: { error: unknown } | undefined;
+  const pump = async () => {
+    try {
+      for await (const message of messages) {
+        waiting.push(message);
+        arrived?.();
+        if (waiting.length >= max) await new Promise<void>((resolve) => (taken = resolve));
+        // Leaving the loop ends the iterator, as the consumer of the batches left.
+        if (abandoned) break;
+      }
+    } catch (error) {
+      failure = { error };
+    }
+    ended = true;
+    arrived?.();
+  };
+  void pump();
+  try {
+    for (;;) {
+      if (waiting.length === 0 && !ended) await new Promise<void>((resolve) => (arrived = resolve));
+      // The iterator hands over what it already holds in microtasks: one turn of the event loop
+      // lets all of it reach `waiting`, without waiting on the network.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (waiting.length > 0) {
+        const batch = waiting.splice(0, max);
+        taken?.();
+        yield batch;
+      } else if (ended) {
+        break;
+      }
+    }
+  } finally {
+    abandoned = true;
+    taken?.();
+  }
+  if (failure) throw failure.error;
+}
+
+/** whileWorking runs `work`, telling the server every ACK_WAIT_MS / 3 that `msgs` are still in hand, so that none is redelivered to a replica meanwhile. */
+async function whileWorking<T>(msgs: JsMsg[], work: () => Promise<T>): Promise<T> {
+  const keepAlive = setInterval(() => msgs.forEach((msg) => msg.working()), ACK_WAIT_MS / 3);
+  try {
+    return await work();
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
 
 /**
  * NatsBus is the distributed MessageBus: a relay from the event store into one JetStream stream
@@ -167,12 +238,14 @@ export class NatsBus implements MessageBus {
   /**
    * consume runs a durable pull consumer: each event is acked after `handler` resolves, redelivered
    * with a growing delay after it throws, and after `maxDeliver` failed deliveries written to the
-   * dead-letter stream and terminated. Replicas using the same durable share the events.
+   * dead-letter stream and terminated. Replicas using the same durable share the events. With a
+   * `batchHandler`, the events waiting in hand go to it together and are acked together; a
+   * batch that fails is handed to `handler` one event at a time, as without one.
    */
   async consume(options: ConsumeOptions): Promise<Consumer> {
     const { durable, context } = options;
-    const maxDeliver = options.maxDeliver ?? DEFAULT_MAX_DELIVER;
-    if (!Number.isInteger(maxDeliver) || maxDeliver < 1) throw new Error(`maxDeliver must be a positive integer, got ${maxDeliver}`);
+    const maxDeliver = positiveInteger('maxDeliver', options.maxDeliver ?? DEFAULT_MAX_DELIVER);
+    const maxBatch = positiveInteger('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH);
     deadLetterSubject(this.namespace, durable);
     const names = options.eventNames && options.eventNames.length > 0 ? new Set(options.eventNames) : undefined;
     const stream = contextStreamName(this.namespace, context);
@@ -201,8 +274,13 @@ export class NatsBus implements MessageBus {
       maxDeliver,
       retryDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
       handler: options.handler,
+      batchHandler: options.batchHandler,
     };
-    return this.runPull(stream, durable, ensure, (msg) => this.deliver(msg, delivery));
+    if (!options.batchHandler) return this.runPull(stream, durable, PULL_BATCH, ensure, oneByOne((msg) => this.deliver(msg, delivery)));
+    // A pull of at least a full batch, so that a backlog can fill one.
+    return this.runPull(stream, durable, Math.max(PULL_BATCH, maxBatch), ensure, async (messages) => {
+      for await (const batch of inBatches(messages, maxBatch)) await this.deliverBatch(batch, delivery);
+    });
   }
 
   /**
@@ -235,23 +313,28 @@ export class NatsBus implements MessageBus {
     };
     await ensure();
     const retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
-    return this.runPull(stream, durable, ensure, (msg) => this.deliverInbound(msg, stream, durable, maxDeliver, retryDelayMs, options.handler));
+    return this.runPull(stream, durable, PULL_BATCH, ensure, oneByOne((msg) => this.deliverInbound(msg, stream, durable, maxDeliver, retryDelayMs, options.handler)));
   }
 
-  /** runPull pulls from one durable consumer until stopped, restarting after errors (a deleted stream or consumer is re-created). */
-  private runPull(stream: string, durable: string, ensure: () => Promise<void>, onMessage: (msg: JsMsg) => Promise<void>): Consumer {
+  /**
+   * runPull pulls from one durable consumer, `pullBatch` messages at most in hand, and drains them
+   * until stopped, restarting after errors (a deleted stream or consumer is re-created).
+   */
+  private runPull(stream: string, durable: string, pullBatch: number, ensure: () => Promise<void>, drain: Drain): Consumer {
     let stopping = false;
     let messages: ConsumerMessages | undefined;
     const run = async () => {
       while (!stopping && !this.nc.isClosed()) {
         try {
           const jsConsumer = await this.js.consumers.get(stream, durable);
-          messages = await jsConsumer.consume({ max_messages: PULL_BATCH });
-          // close() settles only once the iterator below reaches its end: never await it before iterating.
+          messages = await jsConsumer.consume({ max_messages: pullBatch });
+          // close() settles only once the iterator reaches its end: never await it before draining.
           if (stopping) void messages.close();
           // After close() the iterator still yields what was already pulled: those are handled, not abandoned.
-          for await (const msg of messages) await onMessage(msg);
+          await drain(messages);
         } catch (error) {
+          // A drain that failed may have left its iterator open: no more pulls for it.
+          void messages?.close();
           if (stopping || this.nc.isClosed()) break;
           this.noteError(error, `consumer ${durable}`);
         }
@@ -293,17 +376,14 @@ export class NatsBus implements MessageBus {
       deliveries: msg.info.deliveryCount,
       streamSequence: msg.seq,
     };
-    const keepAlive = setInterval(() => msg.working(), ACK_WAIT_MS / 3);
     let verdict: Awaited<ReturnType<typeof handler>>;
     try {
-      verdict = await handler(message);
+      verdict = await whileWorking([msg], () => handler(message));
     } catch (error) {
       this.noteError(error, `inbound ${durable}`);
       if (maxDeliver > 0 && msg.info.deliveryCount >= maxDeliver) await this.storeInboundLetter(msg, stream, durable, retryDelayMs, errorText(error), undefined);
       else msg.nak(retryDelay(retryDelayMs, msg.info.deliveryCount));
       return;
-    } finally {
-      clearInterval(keepAlive);
     }
     if (verdict === 'ack') msg.ack();
     else await this.storeInboundLetter(msg, stream, durable, retryDelayMs, verdict.deadLetter, verdict.details);
@@ -326,31 +406,67 @@ export class NatsBus implements MessageBus {
   }
 
   private async deliver(msg: JsMsg, d: Delivery): Promise<void> {
+    const event = await this.admit(msg, d);
+    if (event) await this.handleOne(msg, event, d);
+  }
+
+  /**
+   * deliverBatch hands the events of `msgs` to the batch handler in one call and acks them all
+   * once it resolves. If it throws, each goes to `handler` alone, so only a bad one is retried.
+   * A batch of one goes there at once: the batch handler would add nothing but a second attempt.
+   */
+  private async deliverBatch(msgs: JsMsg[], d: Delivery): Promise<void> {
+    const admitted: Array<{ msg: JsMsg; event: CustosEvent }> = [];
+    for (const msg of msgs) {
+      const event = await this.admit(msg, d);
+      if (event) admitted.push({ msg, event });
+    }
+    const { batchHandler } = d;
+    if (batchHandler && admitted.length > 1) {
+      const inHand = admitted.map(({ msg }) => msg);
+      const handled = await whileWorking(inHand, () => batchHandler(admitted.map(({ event }) => event))).then(
+        () => true,
+        (error: unknown) => {
+          this.noteError(error, `batch ${d.durable}`);
+          return false;
+        },
+      );
+      if (handled) {
+        inHand.forEach((msg) => msg.ack());
+        return;
+      }
+    }
+    for (const { msg, event } of admitted) await this.handleOne(msg, event, d);
+  }
+
+  /** admit returns the event of a message that is the handler's to try, and settles any other: acks one not asked for, dead-letters one that is not an event or has no attempt left. */
+  private async admit(msg: JsMsg, d: Delivery): Promise<CustosEvent | undefined> {
     const eventName = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
     if (d.names && !d.names.has(eventName)) {
       msg.ack();
-      return;
+      return undefined;
     }
     let event: CustosEvent;
     try {
       event = msg.json<CustosEvent>();
     } catch (error) {
       await this.deadLetter(msg, d, null, error);
-      return;
+      return undefined;
     }
     if (msg.info.deliveryCount > d.maxDeliver) {
       await this.deadLetter(msg, d, event, new Error(`no attempt completed within ${d.maxDeliver} deliveries (the handling process stopped)`));
-      return;
+      return undefined;
     }
-    // A slow handler must not see its message redelivered to a replica while it still works on it.
-    const keepAlive = setInterval(() => msg.working(), ACK_WAIT_MS / 3);
+    return event;
+  }
+
+  /** handleOne acks the message once `handler` handled its event; after a throw, naks it for redelivery or, on its last delivery, dead-letters it. */
+  private async handleOne(msg: JsMsg, event: CustosEvent, d: Delivery): Promise<void> {
     let failure: { error: unknown } | undefined;
     try {
-      await d.handler(event);
+      await whileWorking([msg], () => d.handler(event));
     } catch (error) {
       failure = { error };
-    } finally {
-      clearInterval(keepAlive);
     }
     if (!failure) msg.ack();
     else if (msg.info.deliveryCount >= d.maxDeliver) await this.deadLetter(msg, d, event, failure.error);

@@ -7,6 +7,13 @@ export function retryDelay(baseMs: number, attempt: number): number {
 
 export const DEFAULT_MAX_DELIVER = 5;
 export const DEFAULT_RETRY_DELAY_MS = 200;
+export const DEFAULT_MAX_BATCH = 64;
+
+/** positiveInteger returns `value`, or throws naming the option when it is not a positive integer. */
+export function positiveInteger(option: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${option} must be a positive integer, got ${value}`);
+  return value;
+}
 
 /** errorText keeps the message and the top of the stack: enough to act on a dead letter. */
 export function errorText(error: unknown): string {

@@ -1,4 +1,4 @@
-import type { EventStore, SqlExecutor } from '@custos/platform/event-store';
+import type { CustosEvent, EventStore, NewEvent, SqlExecutor } from '@custos/platform/event-store';
 
 /** A decider over `{ type, data }` commands and events. */
 export interface Decider<C, E extends { type: string; data: unknown }, S> {
@@ -21,7 +21,17 @@ export interface HandleOptions {
   newStream?: boolean;
 }
 
-/** Folds a stream's stored events into a decider's state. */
+/** Folds stored events into a decider's state. */
+export function foldStream<C, E extends { type: string; data: unknown }, S>(decider: Decider<C, E, S>, stored: CustosEvent[]): S {
+  return stored.map((e) => ({ type: e.name, data: e.data }) as E).reduce(decider.evolve, decider.initialState());
+}
+
+/** A decider's events as the store takes them, stamped with who caused them. */
+export function toNewEvents(events: Array<{ type: string; data: unknown }>, meta: CommandMeta): NewEvent[] {
+  return events.map((e) => ({ name: e.type, data: e.data, actor: meta.actor, correlationId: meta.correlationId, causationId: meta.causationId }));
+}
+
+/** Reads a stream and folds it into a decider's state. */
 export async function loadAggregate<C, E extends { type: string; data: unknown }, S>(
   store: EventStore,
   streamId: string,
@@ -30,7 +40,7 @@ export async function loadAggregate<C, E extends { type: string; data: unknown }
   options: HandleOptions = {},
 ): Promise<{ state: S; version: number }> {
   const stored = options.newStream ? [] : await store.readStream(streamId, 1, { tx });
-  return { state: stored.map((e) => ({ type: e.name, data: e.data }) as E).reduce(decider.evolve, decider.initialState()), version: stored.length };
+  return { state: foldStream(decider, stored), version: stored.length };
 }
 
 /**
@@ -50,12 +60,7 @@ export async function handleCommand<C, E extends { type: string; data: unknown }
   const { state, version } = await loadAggregate(store, streamId, decider, tx, options);
   const events = decider.decide(command, state);
   if (events.length > 0) {
-    await store.append(
-      streamId,
-      events.map((e) => ({ name: e.type, data: e.data, actor: meta.actor, correlationId: meta.correlationId, causationId: meta.causationId })),
-      version === 0 ? 'no-stream' : version,
-      { tx },
-    );
+    await store.append(streamId, toNewEvents(events, meta), version === 0 ? 'no-stream' : version, { tx });
   }
   return { events, state: events.reduce(decider.evolve, state), version: version + events.length };
 }

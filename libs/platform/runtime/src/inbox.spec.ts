@@ -69,6 +69,27 @@ describe('Inbox on PostgreSQL', () => {
     expect(await db.transaction((tx) => inbox.claim(tx, 'c', 'm'))).toBe(true);
   });
 
+  it('claimMany() claims in one statement only the messages not handled before, each once', async () => {
+    const claimMany = (consumer: string, ids: string[]) => db.transaction((tx) => inbox.claimMany(tx, consumer, ids));
+    expect(await db.transaction((tx) => inbox.claim(tx, 'birthright', 'msg-1'))).toBe(true);
+    // msg-1 was handled before; msg-2, given twice, is claimed once.
+    expect(await claimMany('birthright', ['msg-1', 'msg-2', 'msg-3', 'msg-2'])).toEqual(new Set(['msg-2', 'msg-3']));
+    expect(await claimMany('birthright', ['msg-3', 'msg-4'])).toEqual(new Set(['msg-4']));
+    expect(await claimMany('audit', ['msg-1'])).toEqual(new Set(['msg-1']));
+    expect(await claimMany('birthright', [])).toEqual(new Set());
+
+    // Rolled back with its transaction, like claim().
+    await expect(
+      db.transaction(async (tx) => {
+        expect(await inbox.claimMany(tx, 'birthright', ['msg-5'])).toEqual(new Set(['msg-5']));
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await claimMany('birthright', ['msg-4', 'msg-5'])).toEqual(new Set(['msg-5']));
+    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.inbox`);
+    expect(rows[0].n).toBe(6);
+  });
+
   it('concurrent once() calls for the same message run exactly one effect', async () => {
     const attempts = 8;
     const results = await Promise.all(
@@ -105,13 +126,14 @@ describe('Inbox on PostgreSQL', () => {
 });
 
 describe('Inbox on PGlite', () => {
-  it('runs the effect once per (consumer, message)', async () => {
+  it('runs the effect once per (consumer, message), and claims many at once', async () => {
     const db = await createPgliteDatabase();
     try {
       const inbox = await setUp(db, 'ctx');
       expect(await inbox.once('c', 'm', effect('ctx', 'c', 'm'))).toBe(true);
       expect(await inbox.once('c', 'm', effect('ctx', 'c', 'm'))).toBe(false);
       expect(await effectCount(db, 'ctx')).toBe(1);
+      expect(await db.transaction((tx) => inbox.claimMany(tx, 'c', ['m', 'n', 'n']))).toEqual(new Set(['n']));
     } finally {
       await db.close();
     }

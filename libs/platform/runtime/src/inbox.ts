@@ -23,6 +23,18 @@ export class Inbox {
     return rowCount === 1;
   }
 
+  /**
+   * Claims several messages for a consumer inside `tx` in one statement: the ids claimed now. Those
+   * handled before (or being handled right now) are left out; an id given twice counts once.
+   */
+  async claimMany(tx: SqlExecutor, consumer: string, messageIds: string[]): Promise<Set<string>> {
+    const { rows } = await tx.query<{ message_id: string }>(
+      `INSERT INTO ${this.schema}.inbox (consumer, message_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING message_id`,
+      [consumer, messageIds],
+    );
+    return new Set(rows.map((r) => r.message_id));
+  }
+
   /** Runs `effect` once per (consumer, message): the claim and the effect commit together. */
   async once(consumer: string, messageId: string, effect: (tx: SqlExecutor) => Promise<void>): Promise<boolean> {
     return this.db.transaction(async (tx) => {

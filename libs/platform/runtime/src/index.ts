@@ -6,3 +6,4 @@ export * from './in-memory-view';
 export * from './scheduler';
 export * from './migrate';
 export * from './aggregate';
+export * from './group-commit';

@@ -51,6 +51,13 @@ export class DurableScheduler {
     return rowCount > 0;
   }
 
+  /** Cancels several jobs in one statement; returns how many existed. */
+  async cancelMany(tx: SqlExecutor, keys: string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const { rowCount } = await tx.query(`DELETE FROM ${this.schema}.scheduled_jobs WHERE key = ANY($1::text[])`, [keys]);
+    return rowCount;
+  }
+
   async pending(keyPrefix = ''): Promise<Array<{ key: string; kind: string; dueAt: Date; payload: unknown }>> {
     const { rows } = await this.db.query<{ key: string; kind: string; due_at: Date | string; payload: unknown }>(
       `SELECT key, kind, due_at, payload FROM ${this.schema}.scheduled_jobs WHERE key LIKE $1 ORDER BY due_at`,

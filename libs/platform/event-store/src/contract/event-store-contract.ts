@@ -174,6 +174,92 @@ export function eventStoreContract(
       });
     });
 
+    describe('appendStreams and readStreams', () => {
+      it('appends to several streams in one call, each at its expected version, and reads them back together', async () => {
+        const fresh = streamId('identity');
+        const existing = streamId('identity');
+        await store.append(existing, [event('IdentityHired'), event('IdentityMoved')], 'no-stream');
+
+        const [first, second] = await store.appendStreams([
+          { streamId: fresh, events: [event('IdentityHired', { n: 1 }), event('IdentityActivated', { n: 2 })], expectedVersion: 'no-stream' },
+          { streamId: existing, events: [event('IdentityTerminated', { n: 3 }, { correlationId: 'corr-x' })], expectedVersion: 2 },
+        ]);
+        expect(first.map((e) => [e.subject, e.streamversion, e.name])).toEqual([
+          [fresh, 1, 'IdentityHired'],
+          [fresh, 2, 'IdentityActivated'],
+        ]);
+        expect(second).toEqual([expect.objectContaining({ subject: existing, streamversion: 3, name: 'IdentityTerminated', correlationid: 'corr-x', data: { n: 3 } })]);
+        expect(BigInt(second[0].globalposition)).toBeGreaterThan(BigInt(first[1].globalposition));
+
+        const read = await store.readStreams([existing, fresh, streamId('absent')]);
+        expect(read.get(fresh)).toEqual(first);
+        expect(read.get(existing)?.map((e) => e.streamversion)).toEqual([1, 2, 3]);
+        expect(read.get(existing)?.[2]).toEqual(second[0]);
+        expect([...read.values()][2]).toEqual([]);
+      });
+
+      it('writes nothing at all when one stream is not at its expected version, naming that stream', async () => {
+        const good = streamId('identity');
+        const moved = streamId('identity');
+        await store.append(moved, [event('IdentityHired')], 'no-stream');
+        for (const expected of ['no-stream', 2] as const) {
+          const error = await rejection(
+            store.appendStreams([
+              { streamId: good, events: [event('IdentityHired')], expectedVersion: 'no-stream' },
+              { streamId: moved, events: [event('IdentityMoved')], expectedVersion: expected },
+            ]),
+          );
+          expect(error).toBeInstanceOf(WrongExpectedVersionError);
+          expect(error).toMatchObject({ streamId: moved, expected, actual: 1 });
+        }
+        expect(await store.readStream(good)).toEqual([]);
+        expect(await store.readStream(moved)).toHaveLength(1);
+        expect(await rejection(store.appendStreams([{ streamId: good, events: [event('A')], expectedVersion: 'no-stream' }, { streamId: good, events: [event('B')], expectedVersion: 'no-stream' }]))).toBeInstanceOf(RangeError);
+      });
+
+      (options.singleConnection ? it.skip : it)('loses to a writer that took a version while it waited, writing nothing', async () => {
+        const contested = streamId('identity');
+        const bystander = streamId('identity');
+        let commitFirst!: () => void;
+        const firstMayCommit = new Promise<void>((resolve) => (commitFirst = resolve));
+        let firstAppended!: () => void;
+        const appended = new Promise<void>((resolve) => (firstAppended = resolve));
+        const first = store.db.transaction(async (tx) => {
+          await store.append(contested, [event('IdentityHired')], 'no-stream', { tx });
+          firstAppended();
+          await firstMayCommit;
+        });
+        await appended;
+        // Sees no stream yet, so its head check passes; the insert then waits on the first writer's key.
+        const second = rejection(
+          store.appendStreams([
+            { streamId: bystander, events: [event('IdentityHired')], expectedVersion: 'no-stream' },
+            { streamId: contested, events: [event('IdentityHired')], expectedVersion: 'no-stream' },
+          ]),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        commitFirst();
+        await first;
+        expect(await second).toMatchObject({ name: 'WrongExpectedVersionError', streamId: contested, expected: 'no-stream', actual: 1 });
+        expect(await store.readStream(bystander)).toEqual([]);
+      });
+
+      it('joins a caller transaction: a rollback leaves none of the streams written', async () => {
+        const a = streamId('identity');
+        const b = streamId('identity');
+        const abort = new Error('caller aborts');
+        const error = await rejection(
+          store.db.transaction(async (tx) => {
+            await store.appendStreams([{ streamId: a, events: [event('IdentityHired')], expectedVersion: 'no-stream' }, { streamId: b, events: [event('IdentityHired')], expectedVersion: 'no-stream' }], { tx });
+            expect((await store.readStreams([a, b], { tx })).get(b)).toHaveLength(1);
+            throw abort;
+          }),
+        );
+        expect(error).toBe(abort);
+        expect([...(await store.readStreams([a, b])).values()]).toEqual([[], []]);
+      });
+    });
+
     describe('transactions', () => {
       it('leaves nothing behind when the caller transaction rolls back', async () => {
         const stream = streamId('identity');

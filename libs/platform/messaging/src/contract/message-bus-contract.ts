@@ -87,6 +87,40 @@ export function messageBusContract(name: string, setup: () => Promise<MessageBus
       return result.events;
     };
     const ids = (events: CustosEvent[]) => events.map((e) => e.id);
+    /** Waits for the healthy events, then expects `poison` (in stream identity-1) dead-lettered alone after 3 failed deliveries. */
+    const expectDeadLetteredAlone = async (bus: MessageBus, durable: string, seen: Deliveries, poison: CustosEvent, healthy: string[]) => {
+      await waitUntil('the healthy events are handled', () => seen.has(healthy));
+      await waitUntil('the poison event is dead-lettered', async () => ((await bus.deadLetters?.(durable)) ?? []).length > 0);
+      await sleep(SETTLE_MS);
+
+      expect(seen.attempts.get(poison.id)).toBe(3);
+      expect(seen.handled.has(poison.id)).toBe(false);
+      const letters = (await bus.deadLetters?.(durable)) ?? [];
+      expect(letters).toHaveLength(1);
+      expect(letters[0]).toMatchObject({ durable, eventId: poison.id, deliveries: 3, event: { id: poison.id, subject: 'identity-1' } });
+      expect(letters[0].error).toContain('cannot map department');
+    };
+    /**
+     * A handler and a batch handler recording into `seen` (a batch only when it succeeds: all or
+     * nothing), each batch handler call into `calls`; both throw for an event that `fails`.
+     */
+    const batching = (seen: Deliveries, calls: CustosEvent[][], fails: (event: CustosEvent) => boolean = () => false) => ({
+      handler: async (event: CustosEvent) => {
+        seen.record(event);
+        if (fails(event)) throw new Error('cannot map department');
+        seen.succeed(event);
+      },
+      batchHandler: async (events: CustosEvent[]) => {
+        calls.push(events);
+        // Slow enough for a backlog to build up behind it.
+        await sleep(10);
+        if (events.some(fails)) throw new Error('cannot map department');
+        for (const event of events) {
+          seen.record(event);
+          seen.succeed(event);
+        }
+      },
+    });
 
     it(
       'delivers every event appended in two contexts to durable consumers, exactly the appended set',
@@ -230,16 +264,82 @@ export function messageBusContract(name: string, setup: () => Promise<MessageBus
         const later = await append(identity, 'identity-2', ['IdentityHired']);
         const healthy = ids([...first, ...later]).filter((id) => id !== poison.id);
 
-        await waitUntil('the healthy events are handled', () => seen.has(healthy));
-        await waitUntil('the poison event is dead-lettered', async () => ((await bus.deadLetters?.('poisoned')) ?? []).length > 0);
-        await sleep(SETTLE_MS);
+        await expectDeadLetteredAlone(bus, 'poisoned', seen, poison, healthy);
+      },
+      TEST_TIMEOUT_MS,
+    );
 
-        expect(seen.attempts.get(poison.id)).toBe(3);
-        expect(seen.handled.has(poison.id)).toBe(false);
-        const letters = (await bus.deadLetters?.('poisoned')) ?? [];
-        expect(letters).toHaveLength(1);
-        expect(letters[0]).toMatchObject({ durable: 'poisoned', eventId: poison.id, deliveries: 3, event: { id: poison.id, subject: 'identity-1' } });
-        expect(letters[0].error).toContain('cannot map department');
+    it(
+      'hands a backlog to the batch handler several events at a time, each once and in order, and a lone event at once',
+      async () => {
+        const identity = await infra.store(newContext('identity'));
+        const bus = await newBus();
+        await bus.startRelay(identity);
+        const seen = new Deliveries();
+        const calls: CustosEvent[][] = [];
+        await bus.consume({ durable: 'batched', context: identity.context, ...batching(seen, calls) });
+        const appended: CustosEvent[] = [];
+        for (let i = 0; i < 10; i++) appended.push(...(await append(identity, 'identity-1', Array<string>(20).fill('IdentityMoved'))));
+        await waitUntil('the backlog is handled', () => seen.has(ids(appended)));
+
+        expect(ids(seen.order)).toEqual(ids(appended));
+        expect(Math.max(...calls.map((events) => events.length))).toBeGreaterThan(1);
+        const started = Date.now();
+        const lone = await append(identity, 'identity-2', ['IdentityHired']);
+        await waitUntil('the lone event is handled', () => seen.has(ids(lone)));
+        expect(Date.now() - started).toBeLessThan(1_000);
+        await sleep(SETTLE_MS);
+        expect([...seen.attempts.keys()]).toEqual(ids([...appended, ...lone]));
+        expect([...seen.attempts.values()].every((n) => n === 1)).toBe(true);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'falls back to the handler when a batch fails, so that only the bad event is dead-lettered',
+      async () => {
+        const identity = await infra.store(newContext('identity'));
+        const bus = await newBus();
+        const relay = await bus.startRelay(identity);
+        // In the stream before the consumer starts, so that they come as one batch.
+        const first = await append(identity, 'identity-1', ['IdentityHired', 'IdentityMoved', 'IdentityMoved', 'IdentityMoved', 'IdentityLeft']);
+        await relay.caughtUp();
+        const poison = first[2];
+        const seen = new Deliveries();
+        const calls: CustosEvent[][] = [];
+        await bus.consume({
+          durable: 'poisoned-batch',
+          context: identity.context,
+          maxDeliver: 3,
+          retryDelayMs: 50,
+          ...batching(seen, calls, (event) => event.id === poison.id),
+        });
+        const later = await append(identity, 'identity-2', ['IdentityHired']);
+        const healthy = ids([...first, ...later]).filter((id) => id !== poison.id);
+
+        await expectDeadLetteredAlone(bus, 'poisoned-batch', seen, poison, healthy);
+
+        expect(calls.some((events) => events.length > 1 && ids(events).includes(poison.id))).toBe(true);
+        expect(healthy.map((id) => seen.attempts.get(id))).toEqual(healthy.map(() => 1));
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'gives the batch handler no more than maxBatch events at a time',
+      async () => {
+        const identity = await infra.store(newContext('identity'));
+        const bus = await newBus();
+        const relay = await bus.startRelay(identity);
+        const events = await append(identity, 'identity-1', Array<string>(23).fill('IdentityMoved'));
+        await relay.caughtUp();
+        const seen = new Deliveries();
+        const calls: CustosEvent[][] = [];
+        await bus.consume({ durable: 'small-batches', context: identity.context, maxBatch: 5, ...batching(seen, calls) });
+        await waitUntil('every event is handled', () => seen.has(ids(events)));
+
+        expect(Math.max(...calls.map((batch) => batch.length))).toBe(5);
+        expect(ids(seen.order)).toEqual(ids(events));
       },
       TEST_TIMEOUT_MS,
     );
