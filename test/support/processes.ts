@@ -35,7 +35,9 @@ export async function startProcess(name: string, entry: string, env: Record<stri
     if (value === undefined) delete childEnv[key];
     else childEnv[key] = value;
   }
-  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', entry], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  // e.g. CUSTOS_CHILD_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the services of a benchmark or test.
+  const nodeArgs = process.env.CUSTOS_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '-r', '@swc-node/register', entry], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));

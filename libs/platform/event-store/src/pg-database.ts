@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Pool, type PoolClient, type QueryConfig, type QueryResult } from 'pg';
-import type { QueryOptions, SqlDatabase, SqlExecutor } from './sql';
+import { runCallbacks, type QueryOptions, type SqlDatabase, type SqlExecutor } from './sql';
 
 export interface PgDatabaseOptions {
   /** Pool size. Default 20: the store benchmark runs 16 concurrent writers plus subscribers. */
@@ -58,10 +58,12 @@ export function createPgDatabase(connectionString: string, options: PgDatabaseOp
       let broken: unknown = undefined;
       try {
         await client.query('BEGIN');
+        const committed: Array<() => void> = [];
         const tx: SqlExecutor = {
           async query<R = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions) {
             return toResult<R>(await client.query(toQuery(text, params, options)));
           },
+          afterCommit: (callback) => void committed.push(callback),
         };
         const result = await work(tx);
         // PostgreSQL answers COMMIT of a transaction in which a statement failed with ROLLBACK
@@ -70,6 +72,7 @@ export function createPgDatabase(connectionString: string, options: PgDatabaseOp
         if (commit.command === 'ROLLBACK') {
           throw Object.assign(new Error('transaction rolled back at COMMIT: a statement in it had failed'), { code: '25P02' });
         }
+        runCallbacks(committed);
         return result;
       } catch (error) {
         try {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
 import { PGLITE_WORKER_SOURCE } from './pglite-worker-source';
-import type { SqlDatabase, SqlExecutor } from './sql';
+import { runCallbacks, type SqlDatabase, type SqlExecutor } from './sql';
 
 type QueryResult<R> = { rows: R[]; rowCount: number };
 
@@ -127,9 +127,12 @@ export async function createPgliteDatabase(dataDir?: string): Promise<SqlDatabas
         }
       }
       const txId = await worker.call<number>({ op: 'begin' });
+      const committed: Array<() => void> = [];
       const tx: SqlExecutor = {
         query: <R = Record<string, unknown>>(text: string, params?: unknown[]) =>
           worker.call<QueryResult<R>>({ op: 'txquery', txId, text, params }),
+        // A nested transaction (a savepoint) shares this executor: its callbacks wait for the outer commit.
+        afterCommit: (callback) => void committed.push(callback),
       };
       const flow = { tx, open: true };
       let result: T;
@@ -144,6 +147,7 @@ export async function createPgliteDatabase(dataDir?: string): Promise<SqlDatabas
       // use the database normally, not a transaction that has ended.
       flow.open = false;
       await worker.call({ op: 'end', txId, commit: true });
+      runCallbacks(committed);
       return result;
     },
     close() {

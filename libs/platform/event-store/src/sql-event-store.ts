@@ -311,9 +311,7 @@ export class SqlEventStore implements EventStore {
       rows.sort((a, b) => a.stream_version - b.stream_version);
       const stored = rows.map((row, i) => this.envelope(streamId, drafts[i], row));
       const last = rows[rows.length - 1];
-      // Inside a caller's transaction the subscribers find nothing new until it commits; the
-      // next poll after the commit does. Waking them early costs one empty read.
-      this.wake();
+      this.wakeAfter(options.tx);
       return { nextVersion: last.stream_version, globalPosition: last.global_position, events: stored };
     }
   }
@@ -372,7 +370,7 @@ export class SqlEventStore implements EventStore {
     const stored = writes.map(() => [] as CustosEvent[]);
     const index = new Map(writes.map((w, i) => [w.streamId, i]));
     for (const f of flat) stored[index.get(f.streamId)!].push(this.envelope(f.streamId, f.draft, byEventId.get(f.draft.id)!));
-    this.wake();
+    this.wakeAfter(options.tx);
     return stored;
   }
 
@@ -517,6 +515,12 @@ export class SqlEventStore implements EventStore {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
+  }
+
+  /** Wakes the subscribers once what was appended is visible: at once, or when the caller's transaction commits. */
+  private wakeAfter(tx: SqlExecutor | undefined): void {
+    if (tx?.afterCommit) tx.afterCommit(() => this.wake());
+    else this.wake();
   }
 
   private wake(): void {

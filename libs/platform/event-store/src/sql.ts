@@ -9,6 +9,12 @@ export interface SqlExecutor {
     params?: unknown[],
     options?: QueryOptions,
   ): Promise<{ rows: R[]; rowCount: number }>;
+  /**
+   * On a transaction's executor: runs `callback` once the transaction has committed, never if it
+   * rolls back (to wake readers of what it wrote only when they can see it). Absent outside a
+   * transaction, where every statement commits on its own.
+   */
+  afterCommit?(callback: () => void): void;
 }
 
 export interface QueryOptions {
@@ -26,4 +32,15 @@ export interface SqlDatabase extends SqlExecutor {
   /** `pg` or `pglite`. */
   readonly dialect: 'pg' | 'pglite';
   close(): Promise<void>;
+}
+
+/** Runs after-commit callbacks; one that throws must not turn a committed transaction into an error. */
+export function runCallbacks(callbacks: Array<() => void>): void {
+  for (const callback of callbacks) {
+    try {
+      callback();
+    } catch {
+      // The transaction is committed; a failing wake-up costs at most a poll interval.
+    }
+  }
 }

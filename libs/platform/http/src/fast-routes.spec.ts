@@ -2,6 +2,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { DevTokenIssuer } from './auth/token-verifier';
 import { FastRoutes } from './fast-routes';
+import { badRequest } from './problem';
 
 describe('fast routes in front of the HTTP framework', () => {
   let server: Server;
@@ -17,6 +18,14 @@ describe('fast routes in front of the HTTP framework', () => {
     });
     const routes = new FastRoutes(issuer);
     routes.get('/check', { params: ['identityId', 'entitlement'], handle: (p, principal) => ({ ...p, caller: principal.sub }) });
+    routes.post('/things', {
+      roles: ['custos:hr'],
+      handle: async (body, principal, headers) => {
+        if (typeof body !== 'object' || body === null || !('name' in body)) throw badRequest('invalid request: name', [{ field: 'name', message: 'name should not be empty' }]);
+        if ((body as { name: string }).name === 'boom') throw new Error('secret internals');
+        return { status: 202, body: { ...body, caller: principal.sub, correlation: headers['x-correlation-id'] ?? null } };
+      },
+    });
     routes.install(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -53,5 +62,43 @@ describe('fast routes in front of the HTTP framework', () => {
     await fetch(`${url}/check?identityId=i1&entitlement=e`, { method: 'POST' });
     await fetch(`${url}/other`);
     expect(fellThrough).toEqual(['GET /check/more', 'POST /check?identityId=i1&entitlement=e', 'GET /other']);
+  });
+
+  describe('JSON writes', () => {
+    const post = async (body: string, headers: Record<string, string> = {}, roles = ['custos:hr']) => {
+      const token = await issuer.issue({ sub: 'hr-system', roles });
+      return fetch(`${url}/things`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers } });
+    };
+
+    it('answers a registered POST with the handler status and body, headers passed on', async () => {
+      const r = await post(JSON.stringify({ name: 'x' }), { 'x-correlation-id': 'c-1' });
+      expect(r.status).toBe(202);
+      expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(await r.json()).toEqual({ name: 'x', caller: 'hr-system', correlation: 'c-1' });
+    });
+
+    it.each([
+      ['no token', () => fetch(`${url}/things`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }), 401, 'unauthenticated'],
+      ['a caller without the role', () => post('{"name":"x"}', {}, ['custos:employee']), 403, 'forbidden'],
+      ['a body that is not JSON', () => post('{"name":'), 400, 'validation'],
+      ['a body the handler refuses', () => post('{"colour":"blue"}'), 400, 'validation'],
+      ['a body over 100 KiB', () => post(JSON.stringify({ name: 'x'.repeat(110 * 1024) })), 413, 'payload-too-large'],
+      ['a handler that fails unexpectedly, without leaking why', () => post('{"name":"boom"}'), 500, 'internal'],
+    ])('refuses %s with a problem', async (_, send, status, kind) => {
+      const r = await send();
+      expect(r.status).toBe(status);
+      expect(r.headers.get('content-type')).toContain('application/problem+json');
+      const body = (await r.json()) as { type: string; detail: string };
+      expect(body.type).toContain(kind);
+      expect(body.detail).not.toContain('secret');
+    });
+
+    it('leaves writes with an Idempotency-Key, or with another media type, to the framework', async () => {
+      fellThrough.length = 0;
+      await post('{"name":"x"}', { 'idempotency-key': 'k-1' });
+      await post('{"name":"x"}', { 'content-type': 'application/scim+json' });
+      await post('{"name":"x"}', { 'content-type': 'text/plain' });
+      expect(fellThrough).toEqual(['POST /things', 'POST /things', 'POST /things']);
+    });
   });
 });

@@ -426,6 +426,22 @@ export function eventStoreContract(
         expect(await store.checkpointOf('concurrency-observer')).toEqual(subscription.position());
       }, 180_000);
 
+      it('wakes its subscribers when a transaction that appended commits, not before', async () => {
+        const seen: string[] = [];
+        // A poll interval far beyond the test: only a wake-up can deliver in time.
+        const subscription = store.subscribe('woken', async (events) => void seen.push(...events.map((e) => e.subject)), { pollIntervalMs: 600_000 });
+        await subscription.caughtUp();
+        const [single, multi] = [streamId('identity'), streamId('identity')];
+        await store.db.transaction(async (tx) => {
+          await store.append(single, [event('IdentityHired')], 'no-stream', { tx });
+          await store.appendStreams([{ streamId: multi, events: [event('IdentityHired')], expectedVersion: 'no-stream' }], { tx });
+          // Let a too-early wake-up read (and find nothing) before the commit.
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        });
+        await waitFor('both appends delivered', () => seen.includes(single) && seen.includes(multi), 5_000);
+        await subscription.stop();
+      });
+
       it('resumes from its stored checkpoint after a restart and delivers only the rest', async () => {
         const stream = streamId('identity');
         const first: string[] = [];
