@@ -33,6 +33,12 @@ export interface SubscribeOptions {
   batchSize?: number;
   /** Poll interval when idle, for events written by other processes. Default 100 ms. */
   pollIntervalMs?: number;
+  /**
+   * How long an idle subscriber woken by an append in this process waits before reading, so that
+   * a busy moment's events make one batch (one read, one transaction) instead of many. Default
+   * 10 ms; 0 reads at once. Waiting for `caughtUp()` is never delayed by it.
+   */
+  lingerMs?: number;
   /** Only events whose stream id starts with one of these prefixes (`identity-`). */
   streamPrefixes?: string[];
   onError?: (error: unknown) => void;

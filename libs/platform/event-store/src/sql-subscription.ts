@@ -23,6 +23,8 @@ export interface SubscriptionSource {
 
 const DEFAULT_BATCH_SIZE = 500;
 const DEFAULT_POLL_MS = 100;
+/** How long an idle subscriber woken by an append waits for more appends before it reads. */
+const DEFAULT_LINGER_MS = 10;
 const FIRST_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 5_000;
 
@@ -45,11 +47,12 @@ export class SqlSubscription implements Subscription {
   private loaded = false;
   private stopped = false;
   private woken = false;
-  private sleeping: { resolve(): void; wakeable: boolean; timer: NodeJS.Timeout } | null = null;
+  private sleeping: { resolve(): void; wakeable: boolean; timer: NodeJS.Timeout; lingering?: boolean } | null = null;
   private readonly waiters: CaughtUpWaiter[] = [];
   private readonly reported = new Set<string>();
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
+  private readonly lingerMs: number;
   private readonly loop: Promise<void>;
 
   constructor(
@@ -61,6 +64,7 @@ export class SqlSubscription implements Subscription {
     this.checkpoint = options.from ?? START;
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
+    this.lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
     if (!Number.isSafeInteger(this.batchSize) || this.batchSize <= 0) throw new RangeError(`batchSize must be a positive integer`);
     this.loop = this.run();
   }
@@ -81,7 +85,7 @@ export class SqlSubscription implements Subscription {
     await new Promise<void>((resolve, reject) => {
       this.waiters.push({ target, resolve, reject });
       this.settleWaiters();
-      this.wake();
+      this.wake(true);
     });
   }
 
@@ -97,10 +101,19 @@ export class SqlSubscription implements Subscription {
     await this.loop;
   }
 
-  /** wake makes an idle subscriber read now instead of at the end of its poll interval. */
-  wake(): void {
+  /**
+   * wake makes an idle subscriber read soon instead of at the end of its poll interval: after
+   * `lingerMs`, so that the appends of a busy moment are read, handled and checkpointed as one
+   * batch rather than one by one; at once when `urgent` (someone waits for it to catch up).
+   */
+  wake(urgent = false): void {
     this.woken = true;
-    this.interruptSleep(false);
+    const sleeping = this.sleeping;
+    if (urgent || this.lingerMs === 0 || !sleeping?.wakeable) return this.interruptSleep(false);
+    if (sleeping.lingering) return;
+    clearTimeout(sleeping.timer);
+    sleeping.lingering = true;
+    sleeping.timer = setTimeout(() => this.interruptSleep(false), this.lingerMs);
   }
 
   private async run(): Promise<void> {
