@@ -442,6 +442,17 @@ export function eventStoreContract(
         await subscription.stop();
       });
 
+      it('lingers after a wake-up, so that appends close together are handled as one batch', async () => {
+        const batches: number[] = [];
+        const subscription = store.subscribe('lingering', async (events) => void batches.push(events.length), { pollIntervalMs: 600_000, lingerMs: 300 });
+        await subscription.caughtUp();
+        const stream = streamId('identity');
+        for (let i = 0; i < 5; i++) await store.append(stream, [event('Counted', { i })], 'any');
+        await waitFor('the burst delivered', () => batches.reduce((a, b) => a + b, 0) === 5, 5_000);
+        expect(batches).toEqual([5]);
+        await subscription.stop();
+      });
+
       it('resumes from its stored checkpoint after a restart and delivers only the rest', async () => {
         const stream = streamId('identity');
         const first: string[] = [];
