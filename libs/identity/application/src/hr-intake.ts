@@ -22,6 +22,9 @@ export const SCHEDULED_ACTIVATION = 'identity-activation';
 /** Most HR changes applied in one group-commit transaction. */
 const MAX_GROUP = 64;
 
+/** The dedupe key of a change: its (system, eventId). */
+const dedupeKey = (system: string, eventId: string) => `${system}\u0000${eventId}`;
+
 interface Received {
   change: HrChange;
   correlationId: string;
@@ -93,7 +96,7 @@ export class HrIntake {
     const managers = new Set<string>();
     items.forEach((item, index) => {
       const { employeeId, managerEmployeeId } = item.change.employee;
-      const key = `${item.change.system}\u0000${item.change.eventId}`;
+      const key = dedupeKey(item.change.system, item.change.eventId);
       const entangled = keys.has(key) || employees.has(employeeId) || managers.has(employeeId) || (managerEmployeeId !== undefined && employees.has(managerEmployeeId));
       if (entangled) return alone.push(index);
       keys.add(key);
@@ -118,7 +121,6 @@ export class HrIntake {
     const now = this.runtime.clock();
     const outcomes: Array<Settled<HrOutcome>> = new Array(items.length);
     const position = new Map(items.map((item, i) => [item.index, i]));
-    const keyOf = (system: string, eventId: string) => `${system}\u0000${eventId}`;
 
     // Claim every dedupe record; the primary key makes an identical change in flight elsewhere wait for it.
     const { rows: claimedRows } = await tx.query<{ system: string; event_id: string }>(
@@ -126,17 +128,17 @@ export class HrIntake {
        ON CONFLICT DO NOTHING RETURNING system, event_id`,
       [items.map((i) => i.change.system), items.map((i) => i.change.eventId)],
     );
-    const claimed = new Set(claimedRows.map((r) => keyOf(r.system, r.event_id)));
-    const duplicates = items.filter((i) => !claimed.has(keyOf(i.change.system, i.change.eventId)));
+    const claimed = new Set(claimedRows.map((r) => dedupeKey(r.system, r.event_id)));
+    const duplicates = items.filter((i) => !claimed.has(dedupeKey(i.change.system, i.change.eventId)));
     if (duplicates.length > 0) {
       const { rows } = await tx.query<{ system: string; event_id: string; identity_id: string }>(
         `SELECT h.system, h.event_id, h.identity_id FROM ${schema}.hr_inbox h JOIN unnest($1::text[], $2::text[]) AS k(s, e) ON h.system = k.s AND h.event_id = k.e`,
         [duplicates.map((i) => i.change.system), duplicates.map((i) => i.change.eventId)],
       );
-      const seen = new Map(rows.map((r) => [keyOf(r.system, r.event_id), r.identity_id]));
-      for (const d of duplicates) outcomes[position.get(d.index)!] = { ok: true, value: { identityId: seen.get(keyOf(d.change.system, d.change.eventId))!, status: 'duplicate' } };
+      const seen = new Map(rows.map((r) => [dedupeKey(r.system, r.event_id), r.identity_id]));
+      for (const d of duplicates) outcomes[position.get(d.index)!] = { ok: true, value: { identityId: seen.get(dedupeKey(d.change.system, d.change.eventId))!, status: 'duplicate' } };
     }
-    const fresh = items.filter((i) => claimed.has(keyOf(i.change.system, i.change.eventId)));
+    const fresh = items.filter((i) => claimed.has(dedupeKey(i.change.system, i.change.eventId)));
     const refuse = (item: Received & { index: number }, error: unknown) => (outcomes[position.get(item.index)!] = { ok: false, error });
 
     // Every employee and manager in one read; reports whose manager is missing (and joiners, who
@@ -144,11 +146,8 @@ export class HrIntake {
     const people = fresh.flatMap(({ change: { employee } }) => (employee.managerEmployeeId ? [employee.employeeId, employee.managerEmployeeId] : [employee.employeeId]));
     const entries = await this.directory.byEmployeeIds(tx, [...new Set(people)]);
     const missing = [...new Set(fresh.map((i) => i.change.employee.managerEmployeeId).filter((m): m is string => m !== undefined && !entries.has(m)))];
-    const slots = [...new Set([...missing, ...fresh.filter((i) => i.change.type === 'joiner' || i.change.type === 'rehire').map((i) => i.change.employee.employeeId)])].sort();
-    if (slots.length > 0) {
-      // In one order, so that two groups never wait for each other.
-      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('custos:manager:' || k)) FROM unnest($1::text[]) AS k`, [slots]);
-    }
+    const joining = fresh.filter((i) => i.change.type === 'joiner' || i.change.type === 'rehire').map((i) => i.change.employee.employeeId);
+    await this.lockManagerSlots(tx, [...missing, ...joining]);
     if (missing.length > 0) for (const [id, entry] of await this.directory.byEmployeeIds(tx, missing)) entries.set(id, entry);
 
     // Who each change is about; then every stream it touches in one read.
@@ -178,7 +177,7 @@ export class HrIntake {
       g.state = foldStream(identityDecider, stored);
       g.version = stored.length;
       if (g.change.type !== 'joiner' && isFuture(g.change)) {
-        await this.scheduler.schedule(tx, { key: `hr:${g.identityId}`, kind: SCHEDULED_HR_CHANGE, dueAt: new Date(g.change.effectiveAt), payload: { change: g.change, identityId: g.identityId, correlationId: g.correlationId } });
+        await this.scheduleChange(tx, g.change, g.identityId, g.correlationId);
         g.status = 'scheduled';
         decided.push(g);
         continue;
@@ -206,7 +205,7 @@ export class HrIntake {
     for (const { g, identity } of recorded) {
       await this.linkReports(tx, awaiting.get(identity.employeeId) ?? [], g.identityId, identity.employeeId, this.metaOf(g), now.toISOString());
       if (g.change.type === 'joiner' && isFuture(g.change)) {
-        await this.scheduler.schedule(tx, { key: `activate:${g.identityId}`, kind: SCHEDULED_ACTIVATION, dueAt: new Date(g.change.effectiveAt), payload: { identityId: g.identityId, correlationId: g.correlationId } });
+        await this.scheduleActivation(tx, g.change, g.identityId, g.correlationId);
         g.status = 'scheduled';
       }
     }
@@ -291,7 +290,7 @@ export class HrIntake {
       const identityId = known?.identityId ?? randomUUID();
       await this.apply(tx, change, identityId, meta, { ...prefetched, newIdentity: !known });
       if (Date.parse(change.effectiveAt) > now.getTime()) {
-        await this.scheduler.schedule(tx, { key: `activate:${identityId}`, kind: SCHEDULED_ACTIVATION, dueAt: new Date(change.effectiveAt), payload: { identityId, correlationId: meta.correlationId } });
+        await this.scheduleActivation(tx, change, identityId, meta.correlationId);
         return { identityId, status: 'scheduled' };
       }
       return { identityId, status: 'applied' };
@@ -300,7 +299,7 @@ export class HrIntake {
     // A later HR change for the same employee supersedes a change still waiting for its date.
     await this.scheduler.cancel(tx, `hr:${known.identityId}`);
     if (Date.parse(change.effectiveAt) > now.getTime()) {
-      await this.scheduler.schedule(tx, { key: `hr:${known.identityId}`, kind: SCHEDULED_HR_CHANGE, dueAt: new Date(change.effectiveAt), payload: { change, identityId: known.identityId, correlationId: meta.correlationId } });
+      await this.scheduleChange(tx, change, known.identityId, meta.correlationId);
       return { identityId: known.identityId, status: 'scheduled' };
     }
     await this.apply(tx, change, known.identityId, meta, prefetched);
@@ -318,8 +317,8 @@ export class HrIntake {
     let managerEntry = prefetched ? prefetched.manager : managerEmployeeId ? await this.directory.byEmployeeId(tx, managerEmployeeId) : null;
     if (managerEmployeeId && !managerEntry) {
       // The manager may be joining at this very moment: wait for their transaction, then look again,
-      // so that either we see them or they see us waiting (see lockManagerSlot).
-      await this.lockManagerSlot(tx, managerEmployeeId);
+      // so that either we see them or they see us waiting (see lockManagerSlots).
+      await this.lockManagerSlots(tx, [managerEmployeeId]);
       managerEntry = await this.directory.byEmployeeId(tx, managerEmployeeId);
     }
     const managerId = change.employee.managerEmployeeId ? managerEntry?.identityId : undefined;
@@ -327,7 +326,7 @@ export class HrIntake {
     const { state } = await handleIdentityCommand(this.runtime.store, tx, command, meta, { newStream: prefetched?.newIdentity === true });
     if (state.kind === 'NoIdentity') return;
     // Only a joiner or a rehire brings an employee id that reports may be waiting for.
-    if (change.type === 'joiner' || change.type === 'rehire') await this.lockManagerSlot(tx, state.identity.employeeId);
+    if (change.type === 'joiner' || change.type === 'rehire') await this.lockManagerSlots(tx, [state.identity.employeeId]);
     const awaiting = await this.directory.recordAndTakeAwaiting(tx, {
       employeeId: state.identity.employeeId,
       identityId,
@@ -359,12 +358,25 @@ export class HrIntake {
   }
 
   /**
-   * lockManagerSlot serialises a report that finds no manager with that manager's own joiner:
+   * lockManagerSlots serialises a report that finds no manager with that manager's own joiner:
    * without it, both could commit unseen by each other and the report would never be linked.
-   * The lock lives until the transaction ends.
+   * The locks live until the transaction ends; several are taken in one order (sorted), so that
+   * two transactions never wait for each other.
    */
-  private async lockManagerSlot(tx: SqlExecutor, managerEmployeeId: string): Promise<void> {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`custos:manager:${managerEmployeeId}`]);
+  private async lockManagerSlots(tx: SqlExecutor, managerEmployeeIds: string[]): Promise<void> {
+    if (managerEmployeeIds.length === 0) return;
+    const slots = [...new Set(managerEmployeeIds)].sort();
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('custos:manager:' || k)) FROM unnest($1::text[]) AS k`, [slots]);
+  }
+
+  /** Keeps a change dated in the future until its effective time; a later change for the identity cancels it. */
+  private scheduleChange(tx: SqlExecutor, change: HrChange, identityId: string, correlationId: string | undefined): Promise<void> {
+    return this.scheduler.schedule(tx, { key: `hr:${identityId}`, kind: SCHEDULED_HR_CHANGE, dueAt: new Date(change.effectiveAt), payload: { change, identityId, correlationId } });
+  }
+
+  /** Activates a pending joiner on its start date. */
+  private scheduleActivation(tx: SqlExecutor, change: HrChange, identityId: string, correlationId: string | undefined): Promise<void> {
+    return this.scheduler.schedule(tx, { key: `activate:${identityId}`, kind: SCHEDULED_ACTIVATION, dueAt: new Date(change.effectiveAt), payload: { identityId, correlationId } });
   }
 
   /** Activates a pending identity at its start date (a scheduled job). */
