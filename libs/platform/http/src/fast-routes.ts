@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders, IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import { authenticateBearer, requireRole } from './auth/auth.guard';
 import type { Principal } from './auth/principal';
 import type { TokenVerifier } from './auth/token-verifier';
 import { problem, ProblemException } from './problem';
@@ -83,17 +84,15 @@ export class FastRoutes {
   }
 
   private async read(route: FastRoute, req: IncomingMessage, query: string): Promise<{ status: number; body: unknown }> {
-    const principal = await this.authenticate(req);
+    const principal = await authenticateBearer(this.verifier, req.headers.authorization);
     return { status: 200, body: route.handle(this.parse(route, query), principal) };
   }
 
   private async write(route: FastPost, req: IncomingMessage): Promise<{ status: number; body: unknown }> {
-    // Authenticate before reading the body, as the guard would refuse before the pipe parses it.
-    const principal = await this.authenticate(req);
-    if (!route.roles.some((role) => principal.roles.includes(role))) {
-      req.resume();
-      throw new ProblemException(problem(403, 'forbidden', `requires one of the roles: ${route.roles.join(', ')}`));
-    }
+    // Authenticate before reading the body, as the guard would refuse before the pipe parses it;
+    // the server discards a body left unread once the answer is sent.
+    const principal = await authenticateBearer(this.verifier, req.headers.authorization);
+    requireRole(principal, route.roles);
     const text = await readBody(req);
     let body: unknown;
     try {
@@ -102,16 +101,6 @@ export class FastRoutes {
       throw new ProblemException(problem(400, 'validation', 'the request body is not valid JSON'));
     }
     return route.handle(body, principal, req.headers);
-  }
-
-  private async authenticate(req: IncomingMessage): Promise<Principal> {
-    const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-    if (!match) throw new ProblemException(problem(401, 'unauthenticated', 'a bearer token is required'));
-    try {
-      return await this.verifier.verify(match[1]);
-    } catch (error) {
-      throw new ProblemException(problem(401, 'unauthenticated', `invalid token: ${(error as Error).message}`));
-    }
   }
 
   private parse(route: FastRoute, query: string): Record<string, string> {
@@ -137,10 +126,8 @@ function takesFastPost(headers: IncomingHttpHeaders): boolean {
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY_BYTES) {
-      req.resume();
-      return reject(new ProblemException(problem(413, 'payload-too-large', `the request body is larger than ${MAX_BODY_BYTES} bytes`)));
-    }
+    const tooLarge = () => new ProblemException(problem(413, 'payload-too-large', `the request body is larger than ${MAX_BODY_BYTES} bytes`));
+    if (declared > MAX_BODY_BYTES) return reject(tooLarge());
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -148,9 +135,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
     req.on('end', () =>
-      size > MAX_BODY_BYTES
-        ? reject(new ProblemException(problem(413, 'payload-too-large', `the request body is larger than ${MAX_BODY_BYTES} bytes`)))
-        : resolve(Buffer.concat(chunks).toString('utf8')),
+      size > MAX_BODY_BYTES ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString('utf8')),
     );
     req.on('error', reject);
   });

@@ -31,20 +31,28 @@ export class AuthGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match) throw new ProblemException(problem(401, 'unauthenticated', 'a bearer token is required'));
-    let principal: Principal;
-    try {
-      principal = await this.verifier.verify(match[1]);
-    } catch (error) {
-      throw new ProblemException(problem(401, 'unauthenticated', `invalid token: ${(error as Error).message}`));
-    }
+    const principal = await authenticateBearer(this.verifier, request.headers.authorization);
     request.principal = principal;
     const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES, targets);
-    if (required && !required.some((role) => principal.roles.includes(role))) {
-      throw new ProblemException(problem(403, 'forbidden', `requires one of the roles: ${required.join(', ')}`));
-    }
+    if (required) requireRole(principal, required);
     return true;
+  }
+}
+
+/** The caller behind an `Authorization: Bearer` header; a 401 problem without a valid token. */
+export async function authenticateBearer(verifier: TokenVerifier, authorization: string | undefined): Promise<Principal> {
+  const match = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
+  if (!match) throw new ProblemException(problem(401, 'unauthenticated', 'a bearer token is required'));
+  try {
+    return await verifier.verify(match[1]);
+  } catch (error) {
+    throw new ProblemException(problem(401, 'unauthenticated', `invalid token: ${(error as Error).message}`));
+  }
+}
+
+/** A 403 problem unless the caller holds one of `roles`. */
+export function requireRole(principal: Principal, roles: string[]): void {
+  if (!roles.some((role) => principal.roles.includes(role))) {
+    throw new ProblemException(problem(403, 'forbidden', `requires one of the roles: ${roles.join(', ')}`));
   }
 }
