@@ -102,9 +102,9 @@ export class AuditLog {
     let seq = Number(head.rows[0]?.seq ?? 0);
     const rows = fresh.map((event) => {
       // Hash the JSON form that is stored, so that verification recomputes exactly what was hashed.
-      const stored = JSON.parse(JSON.stringify(event)) as CustosEvent;
-      const hash = chainHash(prevHash, stored);
-      const row = [++seq, event.id, event.name ?? event.type, event.type, event.source, event.subject, identityOf(event), event.correlationid, event.time, JSON.stringify(stored), prevHash, hash];
+      const text = JSON.stringify(event);
+      const hash = chainHash(prevHash, JSON.parse(text) as CustosEvent);
+      const row = [++seq, event.id, event.name ?? event.type, event.type, event.source, event.subject, identityOf(event), event.correlationid, event.time, text, prevHash, hash];
       prevHash = hash;
       return row;
     });
