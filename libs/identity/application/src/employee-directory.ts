@@ -54,7 +54,7 @@ export class EmployeeDirectory {
   }
 
   /**
-   * recordAndTakeAwaiting is `record` followed by `reportsAwaiting` for the same employee, in one
+   * recordAndTakeAwaiting is `record` followed by a read of the reports awaiting that employee as their manager, in one
    * statement (one round trip instead of three on the HR hot path).
    */
   async recordAndTakeAwaiting(tx: SqlExecutor, entry: DirectoryEntry): Promise<DirectoryEntry[]> {
@@ -101,12 +101,6 @@ export class EmployeeDirectory {
       awaitingBy.set(report.managerEmployeeId!, list);
     }
     return awaitingBy;
-  }
-
-  /** Reports whose manager (by employee id) had no identity when they were recorded. */
-  async reportsAwaiting(tx: SqlExecutor, managerEmployeeId: string): Promise<DirectoryEntry[]> {
-    const { rows } = await tx.query<Row>(`SELECT * FROM ${this.schema}.employee_directory WHERE manager_employee_id = $1 AND manager_id IS NULL`, [managerEmployeeId]);
-    return rows.map(toEntry);
   }
 }
 

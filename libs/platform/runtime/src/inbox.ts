@@ -19,8 +19,7 @@ export class Inbox {
 
   /** Claims a message for a consumer inside `tx`; false when it was handled before (or is being handled right now). */
   async claim(tx: SqlExecutor, consumer: string, messageId: string): Promise<boolean> {
-    const { rowCount } = await tx.query(`INSERT INTO ${this.schema}.inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [consumer, messageId]);
-    return rowCount === 1;
+    return (await this.claimMany(tx, consumer, [messageId])).has(messageId);
   }
 
   /**
