@@ -23,6 +23,9 @@ export interface SubscriptionSource {
 
 const DEFAULT_BATCH_SIZE = 500;
 const DEFAULT_POLL_MS = 100;
+/** After a wake-up that found nothing, how soon and how many times to look again. */
+const EXPECTED_RETRY_MS = 10;
+const EXPECTED_RETRIES = 100;
 /** How long an idle subscriber woken by an append waits for more appends before it reads. */
 const DEFAULT_LINGER_MS = 10;
 const FIRST_BACKOFF_MS = 200;
@@ -47,6 +50,8 @@ export class SqlSubscription implements Subscription {
   private loaded = false;
   private stopped = false;
   private woken = false;
+  /** Reads left in which a committed append that woke us should become visible. */
+  private expected = 0;
   private sleeping: { resolve(): void; wakeable: boolean; timer: NodeJS.Timeout; lingering?: boolean } | null = null;
   private readonly waiters: CaughtUpWaiter[] = [];
   private readonly reported = new Set<string>();
@@ -108,6 +113,7 @@ export class SqlSubscription implements Subscription {
    */
   wake(urgent = false): void {
     this.woken = true;
+    if (!urgent) this.expected = EXPECTED_RETRIES;
     const sleeping = this.sleeping;
     if (urgent || this.lingerMs === 0 || !sleeping?.wakeable) return this.interruptSleep(false);
     if (sleeping.lingering) return;
@@ -120,14 +126,21 @@ export class SqlSubscription implements Subscription {
     let backoff = 0;
     while (!this.stopped) {
       try {
+        // Before loading: a wake-up that arrives meanwhile must still count.
+        this.woken = false;
         if (!this.loaded) {
           this.checkpoint = (await this.source.checkpointOf(this.name)) ?? this.options.from ?? START;
           this.loaded = true;
         }
-        this.woken = false;
         const read = await this.processBatch();
         backoff = 0;
-        if (read < this.batchSize) await this.sleep(this.pollIntervalMs, true);
+        if (read > 0) this.expected = 0;
+        if (read === 0 && this.expected > 0) {
+          // Woken by a commit yet nothing to read: an older transaction elsewhere still holds the
+          // visibility horizon back. Look again soon rather than a whole poll interval later.
+          this.expected -= 1;
+          await this.sleep(EXPECTED_RETRY_MS, true);
+        } else if (read < this.batchSize) await this.sleep(this.pollIntervalMs, true);
       } catch (error) {
         if (error instanceof CheckpointMoved) {
           this.loaded = false;
