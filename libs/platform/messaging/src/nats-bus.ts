@@ -184,6 +184,10 @@ export class NatsBus implements MessageBus {
       servers: options.servers.split(',').map((s) => s.trim()).filter(Boolean),
       name: options.name,
       maxReconnectAttempts: -1,
+      // Without this, every request and JetStream publish builds an Error up front (a stack
+      // capture) in case it fails: about 3% of the app's CPU under HR load. A timeout still
+      // rejects with a TimeoutError naming what timed out, only without the caller's stack.
+      noAsyncTraces: true,
     });
     try {
       const jsm = await jetstreamManager(nc);
