@@ -77,7 +77,7 @@ export class AuditLog {
   }
 
   /**
-   * Records events in order, in one transaction of four statements whatever their number, and
+   * Records events in order, in one transaction of three statements whatever their number, and
    * returns how many were new: an event already in the log, or earlier in `events`, is skipped.
    */
   async recordBatch(events: CustosEvent[]): Promise<number> {
@@ -87,9 +87,15 @@ export class AuditLog {
 
   private async recordIn(tx: SqlExecutor, events: CustosEvent[]): Promise<number> {
     await tx.query(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`);
-    const seen = await tx.query<{ event_id: string }>(`SELECT event_id FROM ${this.schema}.log WHERE event_id = ANY($1::text[])`, [events.map((e) => e.id)]);
+    // What the log already holds of these events, and its head, in one round trip (after the lock:
+    // a statement's snapshot is taken when it starts, so the head is read only once the lock is ours).
+    const { rows: [found] } = await tx.query<{ seen: string[] | null; seq: string | null; hash: string | null }>(
+      `SELECT (SELECT array_agg(event_id) FROM ${this.schema}.log WHERE event_id = ANY($1::text[])) AS seen, h.seq, h.hash
+       FROM (SELECT 1) AS one LEFT JOIN (SELECT seq, hash FROM ${this.schema}.log ORDER BY seq DESC LIMIT 1) AS h ON true`,
+      [events.map((e) => e.id)],
+    );
     // Skip what the log already holds, and a second copy within the batch.
-    const known = new Set(seen.rows.map((row) => row.event_id));
+    const known = new Set(found.seen ?? []);
     const fresh: CustosEvent[] = [];
     for (const event of events) {
       if (known.has(event.id)) continue;
@@ -97,25 +103,24 @@ export class AuditLog {
       fresh.push(event);
     }
     if (fresh.length === 0) return 0;
-    const head = await tx.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM ${this.schema}.log ORDER BY seq DESC LIMIT 1`);
-    let prevHash = head.rows[0]?.hash ?? GENESIS_HASH;
-    let seq = Number(head.rows[0]?.seq ?? 0);
+    let prevHash = found.hash ?? GENESIS_HASH;
+    let seq = Number(found.seq ?? 0);
+    // All rows in one statement and one JSON parameter (an array per column would have the
+    // driver escape every element in JavaScript). Each event is serialised once: the text that
+    // is hashed is spliced into the parameter as it is and stored as jsonb.
     const rows = fresh.map((event) => {
       // Hash the JSON form that is stored, so that verification recomputes exactly what was hashed.
       const text = JSON.stringify(event);
       const hash = chainHash(prevHash, JSON.parse(text) as CustosEvent);
-      const row = [++seq, event.id, event.name ?? event.type, event.type, event.source, event.subject, identityOf(event), event.correlationid, event.time, text, prevHash, hash];
+      const columns = [++seq, event.id, event.name ?? event.type, event.type, event.source, event.subject, identityOf(event), event.correlationid, event.time, prevHash, hash];
       prevHash = hash;
-      return row;
+      return `[${JSON.stringify(columns).slice(1, -1)},${text}]`;
     });
-    // All rows in one statement: one array per column. The event goes as text, cast to jsonb
-    // here, so that neither driver encodes the JSON text a second time.
     await tx.query(
-      `INSERT INTO ${this.schema}.log (seq, event_id, name, type, source, subject, identity_id, correlation_id, time, event, prev_hash, hash)
-       SELECT r.seq, r.event_id, r.name, r.type, r.source, r.subject, r.identity_id, r.correlation_id, r.time, r.event::jsonb, r.prev_hash, r.hash
-       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::text[], $12::text[])
-         AS r(seq, event_id, name, type, source, subject, identity_id, correlation_id, time, event, prev_hash, hash)`,
-      rows[0].map((_, column) => rows.map((row) => row[column])),
+      `INSERT INTO ${this.schema}.log (seq, event_id, name, type, source, subject, identity_id, correlation_id, time, prev_hash, hash, event)
+       SELECT (r->>0)::bigint, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, (r->>8)::timestamptz, r->>9, r->>10, r->11
+       FROM jsonb_array_elements($1::jsonb) AS x(r)`,
+      [`[${rows.join(',')}]`],
     );
     return fresh.length;
   }
