@@ -1,21 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import { accessStreamId } from '@custos/entitlement/contracts';
+import { type AccessEvent, accessStreamId } from '@custos/entitlement/contracts';
 import {
   AccessCommand,
   accessDecider,
+  type AccessState,
   addIsoDuration,
+  type ApplyBirthright,
   BirthrightReason,
   birthrightAccess,
   UnknownReference,
 } from '@custos/entitlement/domain';
-import type { SqlExecutor } from '@custos/platform/event-store';
-import type { ContextRuntime, DurableScheduler } from '@custos/platform/runtime';
-import { CommandMeta, handleCommand } from '@custos/platform/runtime';
+import type { NewEvent, SqlExecutor, StreamWrite } from '@custos/platform/event-store';
+import type { ContextRuntime, DurableScheduler, ScheduledJob } from '@custos/platform/runtime';
+import { CommandMeta, foldStream, toNewEvents } from '@custos/platform/runtime';
 import type { CatalogView } from './catalog-view';
 import { UnknownIdentity } from './errors';
 import type { IdentityProfile, IdentityProfiles } from './identity-profiles';
 
 export const EXPIRE_GRANT = 'expire-grant';
+
+/** One access command and who caused it. */
+export interface AccessChange {
+  command: AccessCommand;
+  meta: CommandMeta;
+}
+
+/** What an access command did: its events, and its stream's state and version after it. */
+export interface AccessOutcome {
+  events: AccessEvent[];
+  state: AccessState;
+  version: number;
+}
 
 const expiryKey = (grantId: string) => `expire:${grantId}`;
 
@@ -33,21 +48,67 @@ export class AccessService {
   ) {}
 
   /** Runs one access command inside `tx`, with its expiry bookkeeping. */
-  async execute(tx: SqlExecutor, command: AccessCommand, meta: CommandMeta) {
-    const result = await handleCommand(this.runtime.store, accessStreamId(command.data.identityId), accessDecider, command, meta, tx);
-    for (const event of result.events) {
+  async execute(tx: SqlExecutor, command: AccessCommand, meta: CommandMeta): Promise<AccessOutcome> {
+    const [outcome] = await this.executeMany(tx, [{ command, meta }]);
+    return outcome;
+  }
+
+  /**
+   * Runs access commands inside `tx` as `execute` on each in turn would, in a few statements
+   * whatever their number: one read of every stream, one append, one cancel and one schedule of
+   * expiry jobs. Each command sees the events of those before it; one the decider refuses throws
+   * before anything is written.
+   */
+  async executeMany(tx: SqlExecutor, changes: AccessChange[]): Promise<AccessOutcome[]> {
+    const streamIds = [...new Set(changes.map(({ command }) => accessStreamId(command.data.identityId)))];
+    const stored = await this.runtime.store.readStreams(streamIds, { tx });
+    const streams = new Map(
+      streamIds.map((streamId) => {
+        const events = stored.get(streamId) ?? [];
+        return [streamId, { read: events.length, state: foldStream(accessDecider, events), version: events.length, appended: [] as NewEvent[] }];
+      }),
+    );
+    const outcomes = changes.map(({ command, meta }): AccessOutcome => {
+      const stream = streams.get(accessStreamId(command.data.identityId))!;
+      const events = accessDecider.decide(command, stream.state);
+      stream.state = events.reduce(accessDecider.evolve, stream.state);
+      stream.version += events.length;
+      stream.appended.push(...toNewEvents(events, meta));
+      return { events, state: stream.state, version: stream.version };
+    });
+    const writes: StreamWrite[] = [...streams]
+      .filter(([, stream]) => stream.appended.length > 0)
+      .map(([streamId, { read, appended }]) => ({ streamId, events: appended, expectedVersion: read === 0 ? 'no-stream' : read }));
+    if (writes.length > 0) await this.runtime.store.appendStreams(writes, { tx });
+    await this.followExpiries(tx, changes.flatMap(({ meta }, i) => outcomes[i].events.map((event) => ({ event, meta }))));
+    return outcomes;
+  }
+
+  /**
+   * Every grant with an end gets its expiry job, every revoked grant loses it. Every key revoked
+   * in `decided` is cancelled, then the jobs scheduled after their key's last revocation are
+   * written: what scheduling and cancelling event by event would leave.
+   */
+  private async followExpiries(tx: SqlExecutor, decided: Array<{ event: AccessEvent; meta: CommandMeta }>): Promise<void> {
+    const cancelled = new Set<string>();
+    const scheduled = new Map<string, ScheduledJob>();
+    for (const { event, meta } of decided) {
       if (event.type === 'AccessGranted' && event.data.expiresAt) {
-        await this.scheduler.schedule(tx, {
-          key: expiryKey(event.data.grantId),
+        const key = expiryKey(event.data.grantId);
+        scheduled.set(key, {
+          key,
           kind: EXPIRE_GRANT,
           dueAt: new Date(event.data.expiresAt),
           payload: { identityId: event.data.identityId, grantId: event.data.grantId, correlationId: meta.correlationId },
         });
       } else if (event.type === 'AccessRevoked') {
-        await this.scheduler.cancel(tx, expiryKey(event.data.grantId));
+        const key = expiryKey(event.data.grantId);
+        scheduled.delete(key);
+        cancelled.add(key);
       }
     }
-    return result;
+    await this.scheduler.cancelMany(tx, [...cancelled]);
+    await this.scheduler.scheduleMany(tx, [...scheduled.values()]);
   }
 
   /**
@@ -56,8 +117,13 @@ export class AccessService {
    * transaction would wait for it.
    */
   async applyBirthright(tx: SqlExecutor, profile: IdentityProfile, reason: BirthrightReason, commandId: string, meta: CommandMeta) {
+    return this.execute(tx, this.birthrightCommand(profile, reason, commandId), meta);
+  }
+
+  /** The command that makes an identity's birthright grants match the rules of the catalog view (caught up by the caller). */
+  birthrightCommand(profile: IdentityProfile, reason: BirthrightReason, commandId: string): ApplyBirthright {
     const desired = birthrightAccess(profile, this.catalog.ruleViews(), this.catalog.roleCatalog());
-    return this.execute(tx, { type: 'ApplyBirthright', data: { identityId: profile.identityId, desired, reason, now: this.now(), commandId } }, meta);
+    return { type: 'ApplyBirthright', data: { identityId: profile.identityId, desired, reason, now: this.now(), commandId } };
   }
 
   /**

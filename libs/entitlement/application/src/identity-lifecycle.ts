@@ -1,8 +1,9 @@
 import { changesIdentity, type IdentityEvent } from '@custos/identity/contracts';
-import type { CustosEvent, SqlExecutor } from '@custos/platform/event-store';
+import type { BirthrightReason } from '@custos/entitlement/domain';
+import type { CustosEvent } from '@custos/platform/event-store';
 import type { Consumer } from '@custos/platform/messaging';
 import type { ContextRuntime, Inbox } from '@custos/platform/runtime';
-import type { AccessService } from './access-service';
+import type { AccessChange, AccessService } from './access-service';
 import type { CatalogView } from './catalog-view';
 import { type IdentityProfile, IdentityProfiles, profileOf } from './identity-profiles';
 
@@ -58,7 +59,8 @@ export class IdentityLifecycle {
   /**
    * Applies the consequences of several identity events, each once, in order and in one
    * transaction: all or nothing, as `handle` on each in turn would. Events of one identity
-   * each see the access that the ones before them wrote.
+   * each see the access that the ones before them decided; the access commands of the whole
+   * batch read, append and keep their expiry jobs in a few statements.
    */
   async handleBatch(events: CustosEvent[]): Promise<void> {
     const changes = events.map(changeOf).filter((c): c is IdentityChange => c !== undefined);
@@ -70,37 +72,35 @@ export class IdentityLifecycle {
       const fresh = changes.filter((c) => claimed.delete(c.stored.id));
       // Nothing below reads the profiles: writing each identity's last one first is the same as one by one.
       await this.profiles.recordMany(tx, fresh.map((c) => c.profile));
-      for (const change of fresh) await this.apply(tx, change);
+      await this.access.executeMany(tx, fresh.flatMap((c) => this.accessChanges(c)));
     });
   }
 
-  /** One identity change's effect on access, inside the transaction that claimed it. */
-  private async apply(tx: SqlExecutor, { stored, event, profile }: IdentityChange): Promise<void> {
+  /** The access commands one identity change calls for, in the order they run. */
+  private accessChanges({ stored, event, profile }: IdentityChange): AccessChange[] {
     const meta = { actor: 'system:identity-lifecycle', correlationId: stored.correlationid, causationId: stored.id };
     const identityId = profile.identityId;
     const now = this.runtime.clock().toISOString();
+    const birthright = (reason: BirthrightReason): AccessChange[] =>
+      profile.status === 'active' ? [{ command: this.access.birthrightCommand(profile, reason, stored.id), meta }] : [];
     switch (event.type) {
       case 'IdentityTerminated':
-        await this.access.execute(tx, { type: 'RevokeAllAccess', data: { identityId, reason: 'leaver', now } }, meta);
-        return;
+        return [{ command: { type: 'RevokeAllAccess', data: { identityId, reason: 'leaver', now } }, meta }];
       case 'IdentityRehired':
-        await this.access.execute(tx, { type: 'ReinstateAccess', data: { identityId, now } }, meta);
-        if (profile.status === 'active') await this.access.applyBirthright(tx, profile, 'rehire', stored.id, meta);
-        return;
+        return [{ command: { type: 'ReinstateAccess', data: { identityId, now } }, meta }, ...birthright('rehire')];
       case 'IdentityHired':
       case 'IdentityActivated':
-        if (profile.status === 'active') await this.access.applyBirthright(tx, profile, 'joiner', stored.id, meta);
-        return;
+        return birthright('joiner');
       case 'IdentityMoved':
       case 'IdentityAttributesCorrected':
       case 'GroupsAssigned':
-        if (profile.status === 'active') await this.access.applyBirthright(tx, profile, 'mover', stored.id, meta);
-        return;
+        return birthright('mover');
       case 'ManagerLinked':
-        return;
+        return [];
       default: {
         const unhandled: never = event;
         void unhandled;
+        return [];
       }
     }
   }

@@ -112,6 +112,49 @@ describe('DurableScheduler on PostgreSQL', () => {
     expect(await jobRow(db, schema, 'j')).toEqual({ attempts: 0, lastError: null, dueAt: seconds(5) });
   });
 
+  it('scheduleMany schedules in one statement as schedule on each in turn: a pending key is superseded and its attempts reset, a repeated key keeps its last job', async () => {
+    scheduler.use({ remind: async () => Promise.reject(new Error('down')) });
+    await schedule('failed', seconds(0), { version: 1 });
+    await scheduler.runDue();
+    await schedule('pending', seconds(50), { version: 1 });
+    const statements: string[] = [];
+
+    await db.transaction((tx) =>
+      scheduler.scheduleMany(
+        { query: (text, params, options) => (statements.push(text), tx.query(text, params, options)) },
+        [
+          { key: 'failed', kind: 'remind', dueAt: seconds(30), payload: { version: 2 } },
+          { key: 'pending', kind: 'other', dueAt: seconds(20), payload: { version: 2, nested: { list: [1, 'two'] } } },
+          { key: 'new', kind: 'remind', dueAt: seconds(10), payload: { version: 1 } },
+          { key: 'new', kind: 'remind', dueAt: seconds(40), payload: null },
+        ],
+      ),
+    );
+
+    expect(statements).toHaveLength(1);
+    expect(await scheduler.pending()).toEqual([
+      { key: 'pending', kind: 'other', dueAt: seconds(20), payload: { version: 2, nested: { list: [1, 'two'] } } },
+      { key: 'failed', kind: 'remind', dueAt: seconds(30), payload: { version: 2 } },
+      { key: 'new', kind: 'remind', dueAt: seconds(40), payload: null },
+    ]);
+    expect(await jobRow(db, schema, 'failed')).toEqual({ attempts: 0, lastError: null, dueAt: seconds(30) });
+    await db.transaction((tx) => scheduler.scheduleMany(tx, []));
+    expect(await scheduler.pending()).toHaveLength(3);
+  });
+
+  it('jobs scheduled by scheduleMany inside a transaction that rolls back do not exist', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await scheduler.scheduleMany(tx, [
+          { key: 'ghost-1', kind: 'remind', dueAt: seconds(1), payload: {} },
+          { key: 'ghost-2', kind: 'remind', dueAt: seconds(2), payload: {} },
+        ]);
+        throw new Error('cause rolled back');
+      }),
+    ).rejects.toThrow('cause rolled back');
+    expect(await scheduler.pending()).toEqual([]);
+  });
+
   it('cancel drops the pending job (true once, then false) so it never runs', async () => {
     await schedule('job-c', seconds(10), {});
     await schedule('job-keep', seconds(10), {});
@@ -298,6 +341,17 @@ describe('DurableScheduler on PGlite', () => {
       expect(await scheduler.runDue()).toBe(0);
       expect(await effects(db, 'jobs')).toEqual([{ key: 'p1', payload: { p: 1 } }]);
       expect(await scheduler.pending()).toEqual([]);
+
+      await db.transaction((tx) =>
+        scheduler.scheduleMany(tx, [
+          { key: 'p2', kind: 'remind', dueAt: seconds(30), payload: { p: 2 } },
+          { key: 'p3', kind: 'remind', dueAt: seconds(20), payload: { p: 3 } },
+        ]),
+      );
+      expect(await scheduler.pending()).toEqual([
+        { key: 'p3', kind: 'remind', dueAt: seconds(20), payload: { p: 3 } },
+        { key: 'p2', kind: 'remind', dueAt: seconds(30), payload: { p: 2 } },
+      ]);
     } finally {
       await db.close();
     }

@@ -45,6 +45,22 @@ export class DurableScheduler {
     );
   }
 
+  /**
+   * Schedules several jobs in one statement, as `schedule` on each in turn would: a key given
+   * twice keeps its last job (an upsert may not touch a row twice in one statement).
+   */
+  async scheduleMany(tx: SqlExecutor, jobs: ScheduledJob[]): Promise<void> {
+    const latest = [...new Map(jobs.map((job) => [job.key, job])).values()];
+    if (latest.length === 0) return;
+    // One JSON parameter: the driver escapes each element of a text[] in JavaScript, JSON.stringify natively.
+    await tx.query(
+      `INSERT INTO ${this.schema}.scheduled_jobs (key, kind, due_at, payload)
+       SELECT j->>'key', j->>'kind', (j->>'dueAt')::timestamptz, j->'payload' FROM jsonb_array_elements($1::jsonb) AS j
+       ON CONFLICT (key) DO UPDATE SET kind = EXCLUDED.kind, due_at = EXCLUDED.due_at, payload = EXCLUDED.payload, attempts = 0, last_error = NULL`,
+      [JSON.stringify(latest.map((job) => ({ key: job.key, kind: job.kind, dueAt: job.dueAt.toISOString(), payload: job.payload })))],
+    );
+  }
+
   /** Drops a pending job; true when there was one. */
   async cancel(tx: SqlExecutor, key: string): Promise<boolean> {
     const { rowCount } = await tx.query(`DELETE FROM ${this.schema}.scheduled_jobs WHERE key = $1`, [key]);
