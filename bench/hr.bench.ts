@@ -16,6 +16,7 @@
  * BENCH_HR_EVENTS changes the events per phase; BENCH_HR_IDENTITIES the read-model size.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { EmployeeDirectory, HrIntake } from '../libs/identity/application/src';
@@ -127,6 +128,25 @@ async function rssOf(base: URL): Promise<number> {
   return Number(line.split(' ')[1]);
 }
 
+/** The machine's CPU counters from Linux /proc/stat (all processes and the kernel); undefined elsewhere. */
+function machineTicks(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu '));
+    if (!line) return undefined;
+    const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = ticks.reduce((a, b) => a + b, 0);
+    return { busy: total - ticks[3] - ticks[4], total };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The share of the machine's CPU time that was busy since `since`. */
+function busySince(since: { busy: number; total: number } | undefined): number | undefined {
+  const now = machineTicks();
+  return since && now ? (now.busy - since.busy) / (now.total - since.total) : undefined;
+}
+
 async function cpuSeconds(base: URL): Promise<number> {
   const text = await (await fetch(new URL('/metrics', base))).text();
   const line = text.split('\n').find((l) => l.startsWith('process_cpu_seconds_total '));
@@ -187,7 +207,7 @@ async function main(): Promise<void> {
     const warm = await load(base, token, 1_000, CLIENTS, (i) => hr('joiner', 'W', i, 0));
     for (const l of [managers, warm]) if (l.failures.size > 0) throw new Error(`warm-up failed: ${JSON.stringify([...l.failures])}`);
 
-    const phases: Array<{ name: string; hr: Load; noop: Load; drainMs: number }> = [];
+    const phases: Array<{ name: string; hr: Load; noop: Load; drainMs: number; cpuPerEventMs: number; machineBusy: number | undefined }> = [];
     await drained(base);
     for (const [name, type, version] of [
       ['joiners', 'joiner', 0],
@@ -195,9 +215,13 @@ async function main(): Promise<void> {
       ['leavers', 'leaver', 1],
     ] as const) {
       const baseline = await load(base, undefined, EVENTS, CLIENTS, noop);
+      const cpuBefore = await cpuSeconds(base);
+      const machineBefore = machineTicks();
       const measured = await load(base, token, EVENTS, CLIENTS, (i) => hr(type, 'E', i, version));
+      const machineBusy = busySince(machineBefore);
       const drainMs = await drained(base);
-      phases.push({ name, hr: measured, noop: baseline, drainMs });
+      const cpuPerEventMs = ((await cpuSeconds(base)) - cpuBefore) * 1000 / EVENTS;
+      phases.push({ name, hr: measured, noop: baseline, drainMs, cpuPerEventMs, machineBusy });
       const failed = [...measured.failures.values()].reduce((a, b) => a + b, 0);
       console.log(`${name}: ${fmt(rate(measured))} events/s, then ${(drainMs / 1000).toFixed(1)} s until the app was idle${failed ? `; ${failed} FAILED: ${JSON.stringify([...measured.failures].slice(0, 3))}` : ''}`);
     }
@@ -271,6 +295,8 @@ async function main(): Promise<void> {
     console.log(`  seeded ${fmt(toSeed)} joiners via HrIntake.receive in this process (16 concurrent) in ${(seedMs / 1000).toFixed(1)} s (${fmt((toSeed * 1000) / seedMs)}/s); projection caught up ${(projectionLagMs / 1000).toFixed(1)} s later`);
     console.log(`  app process RSS: ${mib(rssAfterPhases)} after the phases, ${mib(rssAt100k)} at ${fmt(rows)} identities`);
     console.log(`  after each phase the app worked ${phases.map((p) => `${p.name} ${(p.drainMs / 1000).toFixed(1)} s`).join(', ')} until idle (relay, entitlement and audit consumers, projections)`);
+    console.log(`  app CPU per HR event, its downstream work included: ${phases.map((p) => `${p.name} ${(p.cpuPerEventMs * 1000).toFixed(0)} µs`).join(', ')}`);
+    if (phases.every((p) => p.machineBusy !== undefined)) console.log(`  machine CPU busy during each phase (all processes, ${cpus().length} CPUs): ${phases.map((p) => `${p.name} ${(p.machineBusy! * 100).toFixed(0)}%`).join(', ')}`);
     console.log(`\n(${((performance.now() - wallStart) / 1000).toFixed(1)} s)`);
     process.exitCode = failed ? 1 : 0;
   } finally {
