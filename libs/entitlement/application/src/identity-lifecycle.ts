@@ -65,7 +65,8 @@ export class IdentityLifecycle {
   async handleBatch(events: CustosEvent[]): Promise<void> {
     const changes = events.map(changeOf).filter((c): c is IdentityChange => c !== undefined);
     if (changes.length === 0) return;
-    await this.catalog.catchUp();
+    // Birthright reads the catalog; a batch of leavers and manager links does not.
+    if (changes.some((c) => c.event.type !== 'IdentityTerminated' && c.event.type !== 'ManagerLinked')) await this.catalog.catchUp();
     await this.runtime.db.transaction(async (tx) => {
       const claimed = await this.inbox.claimMany(tx, IDENTITY_LIFECYCLE_CONSUMER, changes.map((c) => c.stored.id));
       // Taking each id out as it is kept applies an event delivered twice in the batch once.

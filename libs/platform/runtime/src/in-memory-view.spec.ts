@@ -63,6 +63,23 @@ describe('InMemoryView on PostgreSQL', () => {
     expect(ids()).toEqual([appended.events[0].id]);
   });
 
+  it('catchUp() reads only when the store has moved, and a pass stops at its first short batch', async () => {
+    await store.append('identity-a', [hired(1), hired(2), hired(3)], 'no-stream');
+    const reads = jest.spyOn(store, 'readAll');
+    view = new InMemoryView(store, (e) => applied.push(e), { batchSize: 2, pollIntervalMs: 60_000 });
+    await view.start();
+    // Three events in batches of two: a full batch, then a short one that ends the pass.
+    expect(reads).toHaveBeenCalledTimes(2);
+
+    await view.catchUp();
+    expect(reads).toHaveBeenCalledTimes(2);
+
+    await store.append('identity-b', [hired(4)], 'no-stream');
+    await view.catchUp();
+    expect(reads).toHaveBeenCalledTimes(3);
+    expect(applied.map((e) => (e.data as { n: number }).n)).toEqual([1, 2, 3, 4]);
+  });
+
   it('concurrent catchUp() calls apply each event once', async () => {
     view = new InMemoryView(store, (e) => applied.push(e), { pollIntervalMs: 60_000 });
     await view.start();
