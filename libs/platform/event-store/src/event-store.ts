@@ -41,6 +41,12 @@ export interface SubscribeOptions {
   lingerMs?: number;
   /** Only events whose stream id starts with one of these prefixes (`identity-`). */
   streamPrefixes?: string[];
+  /**
+   * Default true: the handler's writes through `tx` and the checkpoint commit together. false for
+   * a handler that writes nothing through `tx` (a relay publishing to a broker): it gets the
+   * database itself, and the checkpoint is saved by one statement, without BEGIN and COMMIT.
+   */
+  transactional?: boolean;
   onError?: (error: unknown) => void;
 }
 

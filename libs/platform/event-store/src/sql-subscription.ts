@@ -160,10 +160,12 @@ export class SqlSubscription implements Subscription {
       const prefixes = this.options.streamPrefixes;
       const selected = prefixes ? events.filter((e) => prefixes.some((p) => e.subject.startsWith(p))) : events;
       const previous = this.checkpoint;
-      await this.source.db.transaction(async (tx) => {
+      const handleAndSave = async (tx: SqlExecutor) => {
         if (selected.length > 0) await this.handler(selected, tx);
         if (!(await this.source.saveCheckpoint(tx, this.name, checkpoint, previous))) throw new CheckpointMoved();
-      });
+      };
+      if (this.options.transactional === false) await handleAndSave(this.source.db);
+      else await this.source.db.transaction(handleAndSave);
       this.checkpoint = checkpoint;
     }
     this.settleWaiters();

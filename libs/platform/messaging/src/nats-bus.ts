@@ -209,6 +209,8 @@ export class NatsBus implements MessageBus {
     const name = this.namespace === '' ? 'relay:nats' : `relay:nats:${this.namespace}`;
     const subscription = store.subscribe(name, (events) => this.publishBatch(context, events), {
       batchSize: RELAY_BATCH_SIZE,
+      // Publishing writes nothing to the database: the checkpoint is one statement, no transaction.
+      transactional: false,
       onError: (error) => this.noteError(error, `relay ${context}`),
     });
     const relay: Relay = {

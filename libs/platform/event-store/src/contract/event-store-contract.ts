@@ -492,6 +492,28 @@ export function eventStoreContract(
         expect(delivered).toEqual(events.map((e) => e.id));
       }, 30_000);
 
+      it('without a transaction (transactional: false) retries a failed batch, then saves the checkpoint and resumes from it', async () => {
+        const stream = streamId('identity');
+        const delivered: string[] = [];
+        let failures = 1;
+        const handler = async (events: CustosEvent[]) => {
+          if (failures-- > 0) throw new Error('broker unavailable');
+          delivered.push(...events.map((e) => e.id));
+        };
+        const first = store.subscribe('untransacted', handler, { transactional: false, onError: () => undefined });
+        const { events: early } = await store.append(stream, [event('IdentityHired'), event('IdentityMoved')], 'no-stream');
+        await first.caughtUp();
+        await first.stop();
+        expect(delivered).toEqual(early.map((e) => e.id));
+        expect(await store.checkpointOf('untransacted')).toEqual(first.position());
+
+        const { events: late } = await store.append(stream, [event('IdentityTerminated')], 2);
+        const second = store.subscribe('untransacted', handler, { transactional: false });
+        await second.caughtUp();
+        await second.stop();
+        expect(delivered).toEqual([...early, ...late].map((e) => e.id));
+      }, 30_000);
+
       it('passes only the streams asked for, while the checkpoint still advances past the others', async () => {
         const kept = streamId('keep');
         const skipped = streamId('skip');
