@@ -76,6 +76,26 @@ describe('audit log', () => {
     expect(await log.verify()).toMatchObject({ ok: true, events: 3 });
   });
 
+  it('records batches arriving together in one transaction, in arrival order, each counted once', async () => {
+    const transactions = jest.spyOn(db, 'transaction');
+    const [a, b, c, d, e] = Array.from({ length: 5 }, (_, i) => event({ data: { identityId: `i${i}`, n: i } }));
+    // The first runs alone at once; the three arriving meanwhile share the next transaction.
+    const counts = await Promise.all([log.recordBatch([a]), log.recordBatch([b, c]), log.recordBatch([c, d]), log.recordBatch([a, e])]);
+    expect(counts).toEqual([1, 2, 1, 1]);
+    expect(transactions).toHaveBeenCalledTimes(2);
+    expect((await log.query({ limit: 10 })).items.map((entry) => entry.event.id)).toEqual([a, b, c, d, e].map((x) => x.id));
+    expect(await log.verify()).toMatchObject({ ok: true, events: 5 });
+  });
+
+  it('records the other batches of a shared transaction when the database refuses one of them', async () => {
+    const [a, b, c] = [event(), event(), event()];
+    const refused = event({ time: 'not a time' });
+    const results = await Promise.allSettled([log.recordBatch([a]), log.recordBatch([b]), log.recordBatch([refused]), log.recordBatch([c])]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((await log.query({ limit: 10 })).items.map((entry) => entry.event.id)).toEqual([a.id, b.id, c.id]);
+    expect(await log.verify()).toMatchObject({ ok: true, events: 3 });
+  });
+
   it('never forks the chain while two replicas record overlapping batches at once', async () => {
     const otherDb = createPgDatabase(url);
     try {
