@@ -13,14 +13,15 @@
  * size in PostgreSQL and the app's RSS are reported.
  *
  * Targets (2-core machine): >= 1,500 HR events/s and p99 < 50 ms in every phase.
- * BENCH_HR_EVENTS changes the events per phase; BENCH_HR_IDENTITIES the read-model size.
+ * BENCH_HR_EVENTS changes the events per phase; BENCH_HR_IDENTITIES the read-model size;
+ * BENCH_HR_PG_STATEMENTS=1 adds each phase's busiest SQL statements (pg_stat_statements).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { EmployeeDirectory, HrIntake } from '../libs/identity/application/src';
-import { createPgDatabase, SqlEventStore } from '../libs/platform/event-store/src';
+import { createPgDatabase, SqlEventStore, type SqlDatabase } from '../libs/platform/event-store/src';
 import { InProcessBus } from '../libs/platform/messaging/src';
 import { createLogger, DurableScheduler, readConfig } from '../libs/platform/runtime/src';
 import { startNats } from '../libs/platform/testing/src/nats';
@@ -30,6 +31,8 @@ import { startProcess } from '../test/support/processes';
 const CLIENTS = 32;
 const EVENTS = Number(process.env.BENCH_HR_EVENTS ?? 10_000);
 const IDENTITIES = Number(process.env.BENCH_HR_IDENTITIES ?? 100_000);
+/** BENCH_HR_PG_STATEMENTS=1: report each phase's busiest statements (needs pg_stat_statements in shared_preload_libraries). */
+const STATEMENTS = process.env.BENCH_HR_PG_STATEMENTS === '1';
 const TARGET_RATE = 1_500;
 const TARGET_P99_MS = 50;
 const MANAGERS = 50;
@@ -147,6 +150,17 @@ function busySince(since: { busy: number; total: number } | undefined): number |
   return since && now ? (now.busy - since.busy) / (now.total - since.total) : undefined;
 }
 
+/** The statements of this database that took the most time since the last reset, one line each. */
+async function topStatements(db: SqlDatabase): Promise<string> {
+  const { rows } = await db.query<{ calls: string; ms: string; us: string; rows: string; q: string }>(
+    `SELECT calls, round(total_exec_time::numeric) AS ms, round((total_exec_time / calls * 1000)::numeric) AS us, rows,
+            right(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS q
+     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+     ORDER BY total_exec_time DESC LIMIT 12`,
+  );
+  return rows.map((r) => `  ${r.calls.padStart(6)} ${r.ms.padStart(6)} ms ${r.us.padStart(6)} µs ${r.rows.padStart(7)}  …${r.q}`).join('\n');
+}
+
 async function cpuSeconds(base: URL): Promise<number> {
   const text = await (await fetch(new URL('/metrics', base))).text();
   const line = text.split('\n').find((l) => l.startsWith('process_cpu_seconds_total '));
@@ -207,6 +221,8 @@ async function main(): Promise<void> {
     const warm = await load(base, token, 1_000, CLIENTS, (i) => hr('joiner', 'W', i, 0));
     for (const l of [managers, warm]) if (l.failures.size > 0) throw new Error(`warm-up failed: ${JSON.stringify([...l.failures])}`);
 
+    if (STATEMENTS) await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    const statementsReport: string[] = [];
     const phases: Array<{ name: string; hr: Load; noop: Load; drainMs: number; cpuPerEventMs: number; machineBusy: number | undefined }> = [];
     await drained(base);
     for (const [name, type, version] of [
@@ -215,12 +231,14 @@ async function main(): Promise<void> {
       ['leavers', 'leaver', 1],
     ] as const) {
       const baseline = await load(base, undefined, EVENTS, CLIENTS, noop);
+      if (STATEMENTS) await db.query('SELECT pg_stat_statements_reset()');
       const cpuBefore = await cpuSeconds(base);
       const machineBefore = machineTicks();
       const measured = await load(base, token, EVENTS, CLIENTS, (i) => hr(type, 'E', i, version));
       const machineBusy = busySince(machineBefore);
       const drainMs = await drained(base);
       const cpuPerEventMs = ((await cpuSeconds(base)) - cpuBefore) * 1000 / EVENTS;
+      if (STATEMENTS) statementsReport.push(`${name}:\n${await topStatements(db)}`);
       phases.push({ name, hr: measured, noop: baseline, drainMs, cpuPerEventMs, machineBusy });
       const failed = [...measured.failures.values()].reduce((a, b) => a + b, 0);
       console.log(`${name}: ${fmt(rate(measured))} events/s, then ${(drainMs / 1000).toFixed(1)} s until the app was idle${failed ? `; ${failed} FAILED: ${JSON.stringify([...measured.failures].slice(0, 3))}` : ''}`);
@@ -297,6 +315,7 @@ async function main(): Promise<void> {
     console.log(`  after each phase the app worked ${phases.map((p) => `${p.name} ${(p.drainMs / 1000).toFixed(1)} s`).join(', ')} until idle (relay, entitlement and audit consumers, projections)`);
     console.log(`  app CPU per HR event, its downstream work included: ${phases.map((p) => `${p.name} ${(p.cpuPerEventMs * 1000).toFixed(0)} µs`).join(', ')}`);
     if (phases.every((p) => p.machineBusy !== undefined)) console.log(`  machine CPU busy during each phase (all processes, ${cpus().length} CPUs): ${phases.map((p) => `${p.name} ${(p.machineBusy! * 100).toFixed(0)}%`).join(', ')}`);
+    if (STATEMENTS) console.log(`\nthe database's busiest statements in each phase (pg_stat_statements: calls, total ms, µs per call, rows, the statement's end):\n${statementsReport.join('\n')}`);
     console.log(`\n(${((performance.now() - wallStart) / 1000).toFixed(1)} s)`);
     process.exitCode = failed ? 1 : 0;
   } finally {
