@@ -58,3 +58,19 @@ describe('postgres event store migration', () => {
     }
   });
 });
+
+describe('postgres connections', () => {
+  it('never plan parallel workers, whether the statement runs alone or in a transaction', async () => {
+    const db = createPgDatabase(database.url, { max: 2 });
+    try {
+      const settings = await Promise.all([
+        db.query<{ workers: string }>('SHOW max_parallel_workers_per_gather'),
+        db.query<{ workers: string }>('SHOW max_parallel_workers_per_gather'),
+        db.transaction((tx) => tx.query<{ workers: string }>('SHOW max_parallel_workers_per_gather')),
+      ]);
+      expect(settings.map((s) => Object.values(s.rows[0])[0])).toEqual(['0', '0', '0']);
+    } finally {
+      await db.close();
+    }
+  });
+});
