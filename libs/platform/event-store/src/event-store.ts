@@ -36,7 +36,7 @@ export interface SubscribeOptions {
   /**
    * How long an idle subscriber woken by an append in this process waits before reading, so that
    * a busy moment's events make one batch (one read, one transaction) instead of many. Default
-   * 10 ms; 0 reads at once. Waiting for `caughtUp()` is never delayed by it.
+   * 25 ms; 0 reads at once. Waiting for `caughtUp()` is never delayed by it.
    */
   lingerMs?: number;
   /** Only events whose stream id starts with one of these prefixes (`identity-`). */

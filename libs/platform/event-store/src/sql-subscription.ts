@@ -27,7 +27,7 @@ const DEFAULT_POLL_MS = 100;
 const EXPECTED_RETRY_MS = 10;
 const EXPECTED_RETRIES = 100;
 /** How long an idle subscriber woken by an append waits for more appends before it reads. */
-const DEFAULT_LINGER_MS = 10;
+const DEFAULT_LINGER_MS = 25;
 const FIRST_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 5_000;
 

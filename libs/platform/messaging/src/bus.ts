@@ -29,6 +29,13 @@ export interface ConsumeOptions {
   batchHandler?: (events: CustosEvent[]) => Promise<void>;
   /** Most events given to one batchHandler call. Default 64. */
   maxBatch?: number;
+  /**
+   * With a batchHandler: once an event has arrived, wait up to this long for more to join its
+   * batch (until maxBatch). Under load, fewer and larger batches: fewer transactions, at the cost
+   * of this much delay. Default 0: a batch holds what has arrived, nothing is held back. The NATS
+   * bus honours it; the in-process bus reads the store in steps of its own and ignores it.
+   */
+  lingerMs?: number;
 }
 
 export interface Consumer {

@@ -135,6 +135,43 @@ describe('NatsBus on JetStream', () => {
     expect(consumer.num_ack_pending + consumer.num_pending).toBe(0);
   });
 
+  it('lets a batch linger for more events (lingerMs), cut short by a full batch', async () => {
+    const store = await storeFor('lingering');
+    const relay = await bus.startRelay(store);
+    const batches: number[] = [];
+    const handled: string[] = [];
+    await bus.consume({
+      durable: 'lingering',
+      context: 'lingering',
+      maxBatch: 5,
+      lingerMs: 1_500,
+      handler: async (e) => void handled.push(e.id),
+      batchHandler: async (events) => {
+        batches.push(events.length);
+        handled.push(...events.map((e) => e.id));
+      },
+    });
+    const hire = (n: number) => ({ name: 'IdentityHired', data: { n }, actor: 'system:test' });
+    // One event, then two more 100 ms later: all three inside the first one's linger.
+    await store.append('lingering-1', [hire(1)], 'no-stream');
+    await relay.caughtUp();
+    await new Promise((r) => setTimeout(r, 100));
+    await store.append('lingering-1', [hire(2), hire(3)], 1);
+    await relay.caughtUp();
+    const deadline = Date.now() + 10_000;
+    while (handled.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(batches).toEqual([3]);
+
+    // Five at once fill the batch: handed over without waiting out the linger.
+    const started = Date.now();
+    await store.append('lingering-2', [1, 2, 3, 4, 5].map(hire), 'no-stream');
+    await relay.caughtUp();
+    while (handled.length < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(batches).toEqual([3, 5]);
+    expect(Date.now() - started).toBeLessThan(1_500);
+    await expect(bus.consume({ durable: 'bad-linger', context: 'lingering', lingerMs: -1, handler: async () => undefined })).rejects.toThrow(RangeError);
+  });
+
   it('reports health from the connection', async () => {
     expect(await bus.health()).toMatchObject({ ok: true, detail: expect.stringContaining('connected') });
     await bus.close();

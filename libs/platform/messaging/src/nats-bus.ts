@@ -97,9 +97,10 @@ function oneByOne(onMessage: (msg: JsMsg) => Promise<void>): Drain {
  * batches grow only while handling falls behind. A pump moves messages from the iterator into
  * `waiting`, pausing at `max` so that no more sit there unhandled (and unkept-alive) than one batch.
  */
-async function* inBatches<T>(messages: AsyncIterable<T>, max: number): AsyncGenerator<T[]> {
+async function* inBatches<T>(messages: AsyncIterable<T>, max: number, lingerMs = 0): AsyncGenerator<T[]> {
   const waiting: T[] = [];
   let arrived: (() => void) | undefined;
+  let lingering: (() => void) | undefined;
   let taken: (() => void) | undefined;
   let abandoned = false;
   let ended = false;
@@ -109,6 +110,7 @@ async function* inBatches<T>(messages: AsyncIterable<T>, max: number): AsyncGene
       for await (const message of messages) {
         waiting.push(message);
         arrived?.();
+        if (waiting.length >= max) lingering?.();
         if (waiting.length >= max) await new Promise<void>((resolve) => (taken = resolve));
         // Leaving the loop ends the iterator, as the consumer of the batches left.
         if (abandoned) break;
@@ -118,6 +120,7 @@ async function* inBatches<T>(messages: AsyncIterable<T>, max: number): AsyncGene
     }
     ended = true;
     arrived?.();
+    lingering?.();
   };
   void pump();
   try {
@@ -126,6 +129,17 @@ async function* inBatches<T>(messages: AsyncIterable<T>, max: number): AsyncGene
       // The iterator hands over what it already holds in microtasks: one turn of the event loop
       // lets all of it reach `waiting`, without waiting on the network.
       await new Promise((resolve) => setImmediate(resolve));
+      if (lingerMs > 0 && waiting.length > 0 && waiting.length < max && !ended) {
+        // Give the batch up to lingerMs to fill; a full batch or the end of the iterator cuts it short.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => lingering?.(), lingerMs);
+          lingering = () => {
+            clearTimeout(timer);
+            lingering = undefined;
+            resolve();
+          };
+        });
+      }
       if (waiting.length > 0) {
         const batch = waiting.splice(0, max);
         taken?.();
@@ -252,6 +266,8 @@ export class NatsBus implements MessageBus {
     const { durable, context } = options;
     const maxDeliver = positiveInteger('maxDeliver', options.maxDeliver ?? DEFAULT_MAX_DELIVER);
     const maxBatch = positiveInteger('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH);
+    const lingerMs = options.lingerMs ?? 0;
+    if (!Number.isFinite(lingerMs) || lingerMs < 0) throw new RangeError(`lingerMs must be a number >= 0, got ${options.lingerMs}`);
     deadLetterSubject(this.namespace, durable);
     const names = options.eventNames && options.eventNames.length > 0 ? new Set(options.eventNames) : undefined;
     const stream = contextStreamName(this.namespace, context);
@@ -285,7 +301,7 @@ export class NatsBus implements MessageBus {
     if (!options.batchHandler) return this.runPull(stream, durable, PULL_BATCH, ensure, oneByOne((msg) => this.deliver(msg, delivery)));
     // A pull of at least a full batch, so that a backlog can fill one.
     return this.runPull(stream, durable, Math.max(PULL_BATCH, maxBatch), ensure, async (messages) => {
-      for await (const batch of inBatches(messages, maxBatch)) await this.deliverBatch(batch, delivery);
+      for await (const batch of inBatches(messages, maxBatch, lingerMs)) await this.deliverBatch(batch, delivery);
     });
   }
 
