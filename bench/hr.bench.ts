@@ -17,7 +17,7 @@
  * BENCH_HR_PG_STATEMENTS=1 adds each phase's busiest SQL statements (pg_stat_statements).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { EmployeeDirectory, HrIntake } from '../libs/identity/application/src';
@@ -144,6 +144,49 @@ function machineTicks(): { busy: number; total: number } | undefined {
   }
 }
 
+type CpuByProcess = Map<string, number>;
+
+/**
+ * CPU seconds used so far by each kind of process on this machine (Linux /proc): the app, this
+ * load generator, PostgreSQL, nats-server, and the rest (kernel threads included). Exited
+ * processes are missing, so it is meant for differences over a phase.
+ */
+function cpuByProcess(appPid: number | undefined): CpuByProcess | undefined {
+  const hz = 100; // USER_HZ: what /proc/<pid>/stat counts in on Linux
+  const totals: CpuByProcess = new Map();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    const seconds = (Number(fields[11]) + Number(fields[12])) / hz;
+    const pid = Number(entry);
+    const kind = pid === appPid ? 'app' : pid === process.pid ? 'load generator' : comm === 'postgres' ? 'PostgreSQL' : comm === 'nats-server' ? 'NATS' : 'other';
+    totals.set(kind, (totals.get(kind) ?? 0) + seconds);
+  }
+  return totals;
+}
+
+/** CPU microseconds per event by kind of process between two snapshots. */
+function perEvent(before: CpuByProcess | undefined, after: CpuByProcess | undefined, events: number): string | undefined {
+  if (!before || !after) return undefined;
+  const kinds = ['app', 'PostgreSQL', 'NATS', 'load generator', 'other'];
+  const micros = kinds.map((k) => (((after.get(k) ?? 0) - (before.get(k) ?? 0)) * 1e6) / events);
+  const total = micros.reduce((a, b) => a + b, 0);
+  return `${kinds.map((k, i) => `${k} ${fmt(micros[i])}`).join(', ')}; all ${fmt(total)} µs`;
+}
+
 /** The share of the machine's CPU time that was busy since `since`. */
 function busySince(since: { busy: number; total: number } | undefined): number | undefined {
   const now = machineTicks();
@@ -223,7 +266,7 @@ async function main(): Promise<void> {
 
     if (STATEMENTS) await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
     const statementsReport: string[] = [];
-    const phases: Array<{ name: string; hr: Load; noop: Load; drainMs: number; cpuPerEventMs: number; machineBusy: number | undefined }> = [];
+    const phases: Array<{ name: string; hr: Load; noop: Load; drainMs: number; cpuPerEventMs: number; machineBusy: number | undefined; byProcess: string | undefined }> = [];
     await drained(base);
     for (const [name, type, version] of [
       ['joiners', 'joiner', 0],
@@ -234,12 +277,14 @@ async function main(): Promise<void> {
       if (STATEMENTS) await db.query('SELECT pg_stat_statements_reset()');
       const cpuBefore = await cpuSeconds(base);
       const machineBefore = machineTicks();
+      const processesBefore = cpuByProcess(app.pid);
       const measured = await load(base, token, EVENTS, CLIENTS, (i) => hr(type, 'E', i, version));
       const machineBusy = busySince(machineBefore);
+      const byProcess = perEvent(processesBefore, cpuByProcess(app.pid), EVENTS);
       const drainMs = await drained(base);
       const cpuPerEventMs = ((await cpuSeconds(base)) - cpuBefore) * 1000 / EVENTS;
       if (STATEMENTS) statementsReport.push(`${name}:\n${await topStatements(db)}`);
-      phases.push({ name, hr: measured, noop: baseline, drainMs, cpuPerEventMs, machineBusy });
+      phases.push({ name, hr: measured, noop: baseline, drainMs, cpuPerEventMs, machineBusy, byProcess });
       const failed = [...measured.failures.values()].reduce((a, b) => a + b, 0);
       console.log(`${name}: ${fmt(rate(measured))} events/s, then ${(drainMs / 1000).toFixed(1)} s until the app was idle${failed ? `; ${failed} FAILED: ${JSON.stringify([...measured.failures].slice(0, 3))}` : ''}`);
     }
@@ -314,6 +359,7 @@ async function main(): Promise<void> {
     console.log(`  app process RSS: ${mib(rssAfterPhases)} after the phases, ${mib(rssAt100k)} at ${fmt(rows)} identities`);
     console.log(`  after each phase the app worked ${phases.map((p) => `${p.name} ${(p.drainMs / 1000).toFixed(1)} s`).join(', ')} until idle (relay, entitlement and audit consumers, projections)`);
     console.log(`  app CPU per HR event, its downstream work included: ${phases.map((p) => `${p.name} ${(p.cpuPerEventMs * 1000).toFixed(0)} µs`).join(', ')}`);
+    for (const p of phases) if (p.byProcess) console.log(`  CPU per HR event during ${p.name} (µs, while the load ran): ${p.byProcess}`);
     if (phases.every((p) => p.machineBusy !== undefined)) console.log(`  machine CPU busy during each phase (all processes, ${cpus().length} CPUs): ${phases.map((p) => `${p.name} ${(p.machineBusy! * 100).toFixed(0)}%`).join(', ')}`);
     if (STATEMENTS) console.log(`\nthe database's busiest statements in each phase (pg_stat_statements: calls, total ms, µs per call, rows, the statement's end):\n${statementsReport.join('\n')}`);
     console.log(`\n(${((performance.now() - wallStart) / 1000).toFixed(1)} s)`);

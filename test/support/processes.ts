@@ -8,6 +8,7 @@ const ROOT = path.resolve(__dirname, '../..');
 export interface RunningProcess {
   name: string;
   url: string;
+  pid: number | undefined;
   output(): string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -60,6 +61,7 @@ export async function startProcess(name: string, entry: string, env: Record<stri
   return {
     name,
     url,
+    pid: child.pid,
     output: () => output,
     stop: (signal = 'SIGTERM') =>
       new Promise<void>((resolve) => {
