@@ -123,7 +123,8 @@ describe('audit log', () => {
     } finally {
       await lite.close();
     }
-  });
+    // PGlite starts a wasm PostgreSQL in a worker: seconds on a busy machine.
+  }, 60_000);
 
   it('refuses UPDATE, DELETE and TRUNCATE of the log', async () => {
     await log.record(event());

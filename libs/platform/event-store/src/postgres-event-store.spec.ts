@@ -73,4 +73,18 @@ describe('postgres connections', () => {
       await db.close();
     }
   });
+
+  it('keeps the options of the connection string beside its own', async () => {
+    const url = new URL(database.url);
+    url.searchParams.set('options', '-c statement_timeout=4321');
+    const db = createPgDatabase(url.toString(), { max: 1 });
+    try {
+      const { rows } = await db.query<{ timeout: string; workers: string }>(
+        `SELECT current_setting('statement_timeout') AS timeout, current_setting('max_parallel_workers_per_gather') AS workers`,
+      );
+      expect(rows[0]).toEqual({ timeout: '4321ms', workers: '0' });
+    } finally {
+      await db.close();
+    }
+  });
 });
