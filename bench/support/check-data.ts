@@ -11,6 +11,7 @@
  * after their grants, no revocations yet).
  */
 import type { Grant } from '../../libs/entitlement/contracts/src/access-events';
+import { seededRandom } from '../../libs/platform/testing/src/random';
 
 export const GRANTS_PER_IDENTITY = 10;
 const BIRTHRIGHT_PER_IDENTITY = 6;
@@ -44,23 +45,11 @@ export interface SeedIdentity {
   terminated: boolean;
 }
 
-/** mulberry32: a small, fast, seedable generator. */
-export function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const hex = (n: number, width: number) => (n >>> 0).toString(16).padStart(width, '0').slice(-width);
 
 /** A UUID-shaped id, unique per (kind, index): identity ids and command ids look like the real ones. */
 export function uuidOf(kind: number, index: number): string {
-  const r = random(index * 7919 + kind * 104_729);
+  const r = seededRandom(index * 7919 + kind * 104_729);
   const a = Math.floor(r() * 0xffffffff);
   const b = Math.floor(r() * 0xffff);
   return `${hex(a, 8)}-${hex(b, 4)}-4${hex(kind, 3)}-8${hex(index >>> 24, 3)}-${hex(index, 12)}`;
@@ -72,7 +61,7 @@ export function identityId(index: number): string {
 
 /** The identity at `index`, the same on every call and every run. */
 export function identityAt(index: number): SeedIdentity {
-  const r = random(index + 1);
+  const r = seededRandom(index + 1);
   const id = identityId(index);
   const department = index % DEPARTMENTS;
   const role = `dept-${department}-member`;
@@ -151,7 +140,7 @@ export interface CheckQuery {
  * (so expiry and termination decide), the rest for any catalog entry; 1% name an unknown identity.
  */
 export function checkQueries(count: number, identities: number, seed: number): CheckQuery[] {
-  const r = random(seed);
+  const r = seededRandom(seed);
   const queries: CheckQuery[] = [];
   for (let q = 0; q < count; q++) {
     if (r() < 0.01) {

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { AccessEvent, Grant } from '@custos/entitlement/contracts';
 import { accessDecider, AccessState, checkAccess } from '@custos/entitlement/domain';
+import { seededRandom } from '@custos/platform/testing';
 import { AccessIndex } from './access-index';
 
 const ID = 'id-1';
@@ -117,21 +118,9 @@ describe('AccessIndex: events in, decisions out', () => {
   });
 });
 
-/** A small deterministic generator: the same sequence on every run. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('AccessIndex agrees with the access decider', () => {
   it('answers as checkAccess over evolve for random histories, at many instants', () => {
-    const next = random(42);
+    const next = seededRandom(42);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
     const identities = ['a', 'b', 'c', 'd'];
     const entitlements = ['aws:admin', 'aws:read', 'slack:member'];

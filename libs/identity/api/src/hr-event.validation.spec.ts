@@ -1,4 +1,5 @@
 import { flattenValidationErrors } from '@custos/platform/http';
+import { seededRandom } from '@custos/platform/testing';
 import type { EmployeeRecord } from '@custos/identity/contracts';
 import { plainToInstance } from 'class-transformer';
 import { isEmail, isISO8601, maxLength, validate, validateSync } from 'class-validator';
@@ -382,20 +383,8 @@ describe('checkEmployee', () => {
   });
 });
 
-/** mulberry32: a small seeded PRNG, so that a failure can be replayed with HR_FUZZ_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('shortcuts (each may only say "certainly valid")', () => {
-  const random = prng(Number(process.env['HR_FUZZ_SEED'] ?? 1864));
+  const random = seededRandom(Number(process.env['HR_FUZZ_SEED'] ?? 1864));
   const int = (n: number) => Math.floor(random() * n);
   const pick = <T>(items: readonly T[]): T => items[int(items.length)];
   const stringOf = (alphabet: readonly string[], length: number) => Array.from({ length }, () => pick(alphabet)).join('');
@@ -464,7 +453,7 @@ describe('shortcuts (each may only say "certainly valid")', () => {
 describe('differential: fast path against class-validator on random mutations of valid events', () => {
   const seed = Number(process.env['HR_FUZZ_SEED'] ?? 20261201);
   const runs = Number(process.env['HR_FUZZ_RUNS'] ?? 4000);
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const int = (n: number) => Math.floor(random() * n);
   const chance = (p: number) => random() < p;
   const pick = <T>(items: readonly T[]): T => items[int(items.length)];

@@ -4,3 +4,4 @@ export * from './given-when-then';
 export * from './oidc-issuer';
 export * from './eventually';
 export * from './postgres-fixture';
+export * from './random';
