@@ -93,8 +93,9 @@ function oneByOne(onMessage: (msg: JsMsg) => Promise<void>): Drain {
 
 /**
  * inBatches yields the messages of `messages` in arrays of at most `max`, each holding what has
- * arrived by then: it never waits for a second message, so a lone one is not held back, and
- * batches grow only while handling falls behind. A pump moves messages from the iterator into
+ * arrived by then. With `lingerMs` 0 it never waits for a second message, so a lone one is not
+ * held back and batches grow only while handling falls behind; with `lingerMs` a batch waits up to
+ * that long to fill, unless it fills first. A pump moves messages from the iterator into
  * `waiting`, pausing at `max` so that no more sit there unhandled (and unkept-alive) than one batch.
  */
 async function* inBatches<T>(messages: AsyncIterable<T>, max: number, lingerMs = 0): AsyncGenerator<T[]> {
