@@ -23,7 +23,7 @@ export interface ConsumeOptions {
    * Optional: handle several events at once (in one transaction, say), in delivery order. It must
    * have exactly the effect of `handler` on each event in turn, and be all-or-nothing. The bus
    * hands it what has arrived and is waiting (up to `maxBatch`), so batches grow only under load
-   * and a lone event is never held back. If it throws, the bus falls back to `handler` one event
+   * and a lone event is not held back (unless `lingerMs` asks for it). If it throws, the bus falls back to `handler` one event
    * at a time for that batch, so one bad event is retried and dead-lettered alone.
    */
   batchHandler?: (events: CustosEvent[]) => Promise<void>;
