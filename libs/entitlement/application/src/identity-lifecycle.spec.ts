@@ -1,6 +1,6 @@
 import { accessStreamId } from '@custos/entitlement/contracts';
 import { accessDecider, type AccessCommand, type ApplyBirthright, type BirthrightReason, ValidationFailed } from '@custos/entitlement/domain';
-import type { IdentitySnapshot } from '@custos/identity/contracts';
+import { sampleIdentitySnapshot, type IdentitySnapshot } from '@custos/identity/contracts';
 import { CustosEvent, SqlDatabase, SqlEventStore } from '@custos/platform/event-store';
 import { InProcessBus } from '@custos/platform/messaging';
 import { ContextRuntime, createLogger, DurableScheduler, Inbox, migrateContext, readConfig } from '@custos/platform/runtime';
@@ -14,17 +14,7 @@ import { IdentityProfile, IdentityProfiles } from './identity-profiles';
 const NOW = '2026-03-02T09:00:00.000Z';
 const IDENTITIES = ['ada', 'bob', 'cy', 'dee', 'eve'];
 
-const snapshot = (identityId: string, department: string, status: IdentitySnapshot['status'] = 'active'): IdentitySnapshot => ({
-  identityId,
-  employeeId: `E-${identityId}`,
-  givenName: identityId,
-  familyName: 'Example',
-  email: `${identityId}@example.com`,
-  department,
-  employmentType: 'employee',
-  groups: [],
-  status,
-});
+const snapshot = sampleIdentitySnapshot;
 
 /** An identity event as the bus delivers it; the lifecycle reads its id, name and data. */
 const identityEvent = (id: string, name: string, data: { identityId: string; identity?: IdentitySnapshot }): CustosEvent => ({

@@ -1,19 +1,9 @@
-import { identityStreamId, type IdentitySnapshot } from '@custos/identity/contracts';
+import { identityStreamId, sampleIdentitySnapshot, type IdentitySnapshot } from '@custos/identity/contracts';
 import { createPgliteDatabase, NewEvent, SqlDatabase, SqlEventStore, SqlExecutor } from '@custos/platform/event-store';
 import { usePostgres } from '@custos/platform/testing';
 import { IdentitiesView } from './identities-view';
 
-const snapshot = (identityId: string, department: string, status: IdentitySnapshot['status'] = 'active'): IdentitySnapshot => ({
-  identityId,
-  employeeId: `E-${identityId}`,
-  givenName: identityId,
-  familyName: 'Example',
-  email: `${identityId}@example.com`,
-  department,
-  employmentType: 'employee',
-  groups: [],
-  status,
-});
+const snapshot = sampleIdentitySnapshot;
 const changed = (name: string, identity: IdentitySnapshot): NewEvent => ({ name, data: { identityId: identity.identityId, identity }, actor: 'hr:workday' });
 /** A change recorded without changing the identity: no snapshot. */
 const superseded = (identityId: string): NewEvent => ({ name: 'IdentityChangeSuperseded', data: { identityId, change: { kind: 'terminate' } }, actor: 'hr:workday' });

@@ -1,3 +1,4 @@
 export * from './identity-snapshot';
 export * from './events';
 export * from './stream-id';
+export * from './sample';
