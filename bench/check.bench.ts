@@ -36,7 +36,7 @@ import { createTestDatabase, startPostgres } from '../libs/platform/testing/src/
 import { startProcess } from '../test/support/processes';
 import { accessEventsOf, checkQueries, expectedAllowed, expectedReason, GRANTS_PER_IDENTITY, identityAt, type CheckQuery } from './support/check-data';
 import { cerbosAllowed, cerbosCheckBody, startCerbos } from './support/cerbos';
-import { closedLoop, generatorCpu, getRequest, HttpConnection, merge, percentile, perSecond, postJsonRequest, type Run } from './support/load';
+import { alternating, closedLoop, generatorCpu, getRequest, HttpConnection, percentile, perSecond, postJsonRequest, type Run } from './support/load';
 import { startNatsEcho } from './support/nats-echo';
 
 const CLIENTS = 16;
@@ -259,16 +259,13 @@ async function main(): Promise<void> {
         for (const connection of connections) connection.close();
       }
     };
-    await httpRound(service.url, custosRequests, 2_000);
-    await httpRound(cerbos.url, cerbosRequests, 2_000);
-    const custosHttpRuns: Run[] = [];
-    const cerbosHttpRuns: Run[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      custosHttpRuns.push(await httpRound(service.url, custosRequests, roundMs));
-      cerbosHttpRuns.push(await httpRound(cerbos.url, cerbosRequests, roundMs));
-    }
-    const custosHttp = merge(custosHttpRuns);
-    const cerbosHttp = merge(cerbosHttpRuns);
+    const [custosHttp, cerbosHttp] = await alternating(
+      (ms) => httpRound(service.url, custosRequests, ms),
+      (ms) => httpRound(cerbos.url, cerbosRequests, ms),
+      ROUNDS,
+      roundMs,
+      2_000,
+    );
     log(`HTTP: Custos ${fmt(perSecond(custosHttp))}/s, Cerbos ${fmt(perSecond(cerbosHttp))}/s`);
 
     // --- NATS: the check RPC and the raw echo in alternating rounds ----------------------------------
@@ -280,15 +277,14 @@ async function main(): Promise<void> {
         await buses[shared ? 0 : c].request(subject, payloads[(c * 7919 + i) % payloads.length]);
       });
     const natsRounds = async (shared: boolean) => {
-      await natsRound('rpc.entitlement.check', 2_000, shared);
-      await natsRound(echoSubject, 2_000, shared);
-      const custos: Run[] = [];
-      const echo: Run[] = [];
-      for (let r = 0; r < ROUNDS; r++) {
-        custos.push(await natsRound('rpc.entitlement.check', roundMs, shared));
-        echo.push(await natsRound(echoSubject, roundMs, shared));
-      }
-      return { custos: merge(custos), echo: merge(echo) };
+      const [custos, echo] = await alternating(
+        (ms) => natsRound('rpc.entitlement.check', ms, shared),
+        (ms) => natsRound(echoSubject, ms, shared),
+        ROUNDS,
+        roundMs,
+        2_000,
+      );
+      return { custos, echo };
     };
     const natsApart = await natsRounds(false);
     const natsShared = await natsRounds(true);
@@ -320,14 +316,14 @@ async function main(): Promise<void> {
             }
           }
           probe.close();
-          await httpRound(edge.url, leanRequests, 2_000);
-          const custosRuns: Run[] = [];
-          const cerbosRuns: Run[] = [];
-          for (let r = 0; r < ROUNDS; r++) {
-            custosRuns.push(await httpRound(edge.url, leanRequests, roundMs));
-            cerbosRuns.push(await httpRound(cerbos.url, cerbosRequests, roundMs));
-          }
-          lean.push({ framework, custos: merge(custosRuns), cerbos: merge(cerbosRuns) });
+          const [custos, cerbosRun] = await alternating(
+            (ms) => httpRound(edge.url, leanRequests, ms),
+            (ms) => httpRound(cerbos.url, cerbosRequests, ms),
+            ROUNDS,
+            roundMs,
+            2_000,
+          );
+          lean.push({ framework, custos, cerbos: cerbosRun });
           log(`lean edge, ${framework} (diagnostic): ${fmt(perSecond(lean[lean.length - 1].custos))}/s, Cerbos ${fmt(perSecond(lean[lean.length - 1].cerbos))}/s`);
         } finally {
           await edge.stop();

@@ -43,6 +43,22 @@ export function merge(runs: Run[]): Run {
   return { count: sum((r) => r.count), ms: sum((r) => r.ms), cpuMs: sum((r) => r.cpuMs), latencies: runs.flatMap((r) => r.latencies) };
 }
 
+/**
+ * Measures two targets with the same load in alternating rounds (a warm-up of `warmUpMs` each,
+ * then `rounds` rounds of `roundMs` each), so that a slow patch of the machine falls on both.
+ */
+export async function alternating(first: (ms: number) => Promise<Run>, second: (ms: number) => Promise<Run>, rounds: number, roundMs: number, warmUpMs: number): Promise<[Run, Run]> {
+  await first(warmUpMs);
+  await second(warmUpMs);
+  const a: Run[] = [];
+  const b: Run[] = [];
+  for (let r = 0; r < rounds; r++) {
+    a.push(await first(roundMs));
+    b.push(await second(roundMs));
+  }
+  return [merge(a), merge(b)];
+}
+
 export const perSecond = (run: Run) => (run.count * 1000) / run.ms;
 
 /** The load generator's CPU use during the run, in % of one core. */
