@@ -50,7 +50,8 @@ export type IdentityField =
   | 'costCenter'
   | 'employmentType';
 
-export const IDENTITY_FIELDS: readonly IdentityField[] = [
+/** The attributes of an employee record, in the order HR exports (`custos hr import`) list them. */
+export const EMPLOYEE_FIELDS = [
   'employeeId',
   'givenName',
   'familyName',
@@ -58,11 +59,13 @@ export const IDENTITY_FIELDS: readonly IdentityField[] = [
   'department',
   'title',
   'managerEmployeeId',
-  'managerId',
   'location',
   'costCenter',
   'employmentType',
-];
+] as const satisfies ReadonlyArray<keyof EmployeeRecord>;
+
+/** The employee record's attributes, and the manager's identity id beside the manager's employee id. */
+export const IDENTITY_FIELDS: readonly IdentityField[] = EMPLOYEE_FIELDS.flatMap((field): IdentityField[] => (field === 'managerEmployeeId' ? [field, 'managerId'] : [field]));
 
 /** One changed attribute; `null` means the attribute was (or became) absent. */
 export interface FieldChange {

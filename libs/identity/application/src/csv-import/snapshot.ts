@@ -1,19 +1,8 @@
-import type { EmployeeRecord } from '@custos/identity/contracts';
+import { EMPLOYEE_FIELDS, type EmployeeRecord } from '@custos/identity/contracts';
 import { CsvError, parse } from 'csv-parse/sync';
 
-/** The columns of an HR snapshot export, in the order `custos hr import` documents them. */
-export const SNAPSHOT_COLUMNS = [
-  'employeeId',
-  'givenName',
-  'familyName',
-  'email',
-  'department',
-  'title',
-  'managerEmployeeId',
-  'location',
-  'costCenter',
-  'employmentType',
-] as const satisfies ReadonlyArray<keyof EmployeeRecord>;
+/** The columns of an HR snapshot export, in the order `custos hr import` documents them: the employee record's attributes. */
+export const SNAPSHOT_COLUMNS = EMPLOYEE_FIELDS;
 
 export type SnapshotColumn = (typeof SNAPSHOT_COLUMNS)[number];
 
