@@ -68,8 +68,8 @@ export class IdentityLifecycle {
   async handleBatch(events: CustosEvent[]): Promise<void> {
     const changes = events.map(changeOf).filter((c): c is IdentityChange => c !== undefined);
     if (changes.length === 0) return;
-    // Birthright reads the catalog; a batch of leavers and manager links does not.
-    if (changes.some((c) => c.event.type !== 'IdentityTerminated' && c.event.type !== 'ManagerLinked')) await this.catalog.catchUp();
+    // Birthright reads the catalog; a batch that applies none (leavers, manager links) does not.
+    if (changes.some((c) => birthrightOf(c) !== undefined)) await this.catalog.catchUp();
     await this.runtime.db.transaction(async (tx) => {
       const claimed = await this.inbox.claimMany(tx, IDENTITY_LIFECYCLE_CONSUMER, changes.map((c) => c.stored.id));
       // Taking each id out as it is kept applies an event delivered twice in the batch once.
@@ -81,31 +81,43 @@ export class IdentityLifecycle {
   }
 
   /** The access commands one identity change calls for, in the order they run. */
-  private accessChanges({ stored, event, profile }: IdentityChange): AccessChange[] {
+  private accessChanges(change: IdentityChange): AccessChange[] {
+    const { stored, event, profile } = change;
     const meta = { actor: 'system:identity-lifecycle', correlationId: stored.correlationid, causationId: stored.id };
-    const identityId = profile.identityId;
     const now = this.runtime.clock().toISOString();
-    const birthright = (reason: BirthrightReason): AccessChange[] =>
-      profile.status === 'active' ? [{ command: this.access.birthrightCommand(profile, reason, stored.id), meta }] : [];
+    const reason = birthrightOf(change);
+    const birthright: AccessChange[] = reason ? [{ command: this.access.birthrightCommand(profile, reason, stored.id), meta }] : [];
     switch (event.type) {
       case 'IdentityTerminated':
-        return [{ command: { type: 'RevokeAllAccess', data: { identityId, reason: 'leaver', now } }, meta }];
+        return [{ command: { type: 'RevokeAllAccess', data: { identityId: profile.identityId, reason: 'leaver', now } }, meta }];
       case 'IdentityRehired':
-        return [{ command: { type: 'ReinstateAccess', data: { identityId, now } }, meta }, ...birthright('rehire')];
-      case 'IdentityHired':
-      case 'IdentityActivated':
-        return birthright('joiner');
-      case 'IdentityMoved':
-      case 'IdentityAttributesCorrected':
-      case 'GroupsAssigned':
-        return birthright('mover');
-      case 'ManagerLinked':
-        return [];
-      default: {
-        const unhandled: never = event;
-        void unhandled;
-        return [];
-      }
+        return [{ command: { type: 'ReinstateAccess', data: { identityId: profile.identityId, now } }, meta }, ...birthright];
+      default:
+        return birthright;
+    }
+  }
+}
+
+/** Why a change re-applies the birthright rules to an active identity, if it does. */
+function birthrightOf({ event, profile }: IdentityChange): BirthrightReason | undefined {
+  if (profile.status !== 'active') return undefined;
+  switch (event.type) {
+    case 'IdentityRehired':
+      return 'rehire';
+    case 'IdentityHired':
+    case 'IdentityActivated':
+      return 'joiner';
+    case 'IdentityMoved':
+    case 'IdentityAttributesCorrected':
+    case 'GroupsAssigned':
+      return 'mover';
+    case 'IdentityTerminated':
+    case 'ManagerLinked':
+      return undefined;
+    default: {
+      const unhandled: never = event;
+      void unhandled;
+      return undefined;
     }
   }
 }
