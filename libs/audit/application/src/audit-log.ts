@@ -1,6 +1,6 @@
 import type { CustosEvent, SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
 import { GroupCommit, migrateContext, settle, type Settled } from '@custos/platform/runtime';
-import { chainHash, ChainEntry, ChainVerdict, GENESIS_HASH, verifyChain } from './hash-chain';
+import { canonicalText, chainHashOfText, ChainEntry, ChainVerdict, GENESIS_HASH, verifyChain } from './hash-chain';
 
 /** Which identity an event concerns, for "everything about identity X" queries. */
 export function identityOf(event: CustosEvent): string | null {
@@ -128,12 +128,11 @@ export class AuditLog {
     let prevHash = found.hash ?? GENESIS_HASH;
     let seq = Number(found.seq ?? 0);
     // All rows in one statement and one JSON parameter (an array per column would have the
-    // driver escape every element in JavaScript). Each event is serialised once: the text that
-    // is hashed is spliced into the parameter as it is and stored as jsonb.
+    // driver escape every element in JavaScript). Each event is serialised once, canonically: the
+    // text that is hashed is what is stored (as jsonb), so verification recomputes exactly it.
     const rows = fresh.map((event) => {
-      // Hash the JSON form that is stored, so that verification recomputes exactly what was hashed.
-      const text = JSON.stringify(event);
-      const hash = chainHash(prevHash, JSON.parse(text) as CustosEvent);
+      const text = canonicalText(event);
+      const hash = chainHashOfText(prevHash, text);
       const columns = [++seq, event.id, event.name ?? event.type, event.type, event.source, event.subject, identityOf(event), event.correlationid, event.time, prevHash, hash];
       prevHash = hash;
       return `[${JSON.stringify(columns).slice(1, -1)},${text}]`;

@@ -1,5 +1,5 @@
 import type { CustosEvent } from '@custos/platform/event-store';
-import { chainHash, ChainEntry, GENESIS_HASH, verifyChain } from './hash-chain';
+import { canonicalText, chainHash, chainHashOfText, ChainEntry, GENESIS_HASH, verifyChain } from './hash-chain';
 
 const event = (id: string, data: unknown = { n: id }): CustosEvent => ({
   specversion: '1.0', id, source: '/custos/identity', type: 'custos.identity.IdentityHired.v1', subject: `identity-${id}`,
@@ -27,6 +27,16 @@ describe('audit hash chain', () => {
     const reordered = { ...event('a'), data: { z: 1, a: 2 } };
     const sameContent = { ...event('a'), data: { a: 2, z: 1 } };
     expect(chainHash(GENESIS_HASH, reordered)).toBe(chainHash(GENESIS_HASH, sameContent));
+  });
+
+  it('hashes the canonical text of an event as it hashes the event, and that text is the same value as JSON', () => {
+    const e = event('a', { z: [1, { y: 'é', b: null }], a: 'x"\\', skipped: undefined });
+    const text = canonicalText(e);
+    expect(text.indexOf('"data":{"a":')).toBeGreaterThan(-1);
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(e)));
+    expect(chainHashOfText(GENESIS_HASH, text)).toBe(chainHash(GENESIS_HASH, e));
+    // What is stored is hashed again on verification: the text read back hashes the same.
+    expect(chainHash(GENESIS_HASH, JSON.parse(text) as CustosEvent)).toBe(chainHashOfText(GENESIS_HASH, text));
   });
 
   it.each([

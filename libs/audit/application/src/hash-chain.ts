@@ -10,7 +10,22 @@ export const GENESIS_HASH = '0'.repeat(64);
  * JSON of the event). Changing, removing or reordering any earlier entry changes every later hash.
  */
 export function chainHash(previousHash: string, event: CustosEvent): string {
-  return createHash('sha256').update(previousHash).update(canonicalize(event) ?? '').digest('hex');
+  return chainHashOfText(previousHash, canonicalize(event) ?? '');
+}
+
+/** chainHashOfText is chainHash of an event already in its canonical JSON form (see canonicalText). */
+export function chainHashOfText(previousHash: string, canonical: string): string {
+  return createHash('sha256').update(previousHash).update(canonical).digest('hex');
+}
+
+/**
+ * canonicalText is the RFC 8785 canonical JSON of an event, the text its chain hash covers. It is
+ * valid JSON of the same value, so it can be stored as it is and hashed again on verification.
+ */
+export function canonicalText(event: CustosEvent): string {
+  const text = canonicalize(event);
+  if (text === undefined) throw new TypeError(`an audit entry must be a JSON object, got ${typeof event}`);
+  return text;
 }
 
 export interface ChainEntry {
