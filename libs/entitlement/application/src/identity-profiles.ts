@@ -42,7 +42,7 @@ export class IdentityProfiles {
 
   async migrate(x: SqlExecutor = this.db): Promise<void> {
     await x.query(`CREATE TABLE IF NOT EXISTS ${this.schema}.identity_profiles (
-      identity_id text PRIMARY KEY, status text NOT NULL, profile jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
+      identity_id text PRIMARY KEY, status text NOT NULL, profile jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now()) WITH (fillfactor = 70)`);
   }
 
   /**

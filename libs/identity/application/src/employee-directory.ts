@@ -20,7 +20,7 @@ export class EmployeeDirectory {
 
   async migrate(x: SqlExecutor = this.db): Promise<void> {
     await x.query(`CREATE TABLE IF NOT EXISTS ${this.schema}.employee_directory (
-      employee_id text PRIMARY KEY, identity_id text NOT NULL UNIQUE, manager_employee_id text, manager_id text)`);
+      employee_id text PRIMARY KEY, identity_id text NOT NULL UNIQUE, manager_employee_id text, manager_id text) WITH (fillfactor = 80)`);
     await x.query(`CREATE INDEX IF NOT EXISTS employee_directory_awaiting ON ${this.schema}.employee_directory (manager_employee_id) WHERE manager_id IS NULL`);
   }
 

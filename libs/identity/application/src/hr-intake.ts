@@ -61,7 +61,7 @@ export class HrIntake {
     const s = this.runtime.store.context;
     await x.query(`CREATE TABLE IF NOT EXISTS ${s}.hr_inbox (
       system text NOT NULL, event_id text NOT NULL, identity_id text, status text NOT NULL,
-      received_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (system, event_id))`);
+      received_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (system, event_id)) WITH (fillfactor = 80)`);
   }
 
   /**

@@ -34,7 +34,7 @@ export class IdentitiesView {
   async migrate(x: SqlExecutor = this.db): Promise<void> {
     await x.query(`CREATE TABLE IF NOT EXISTS ${this.schema}.identities (
       identity_id text PRIMARY KEY, employee_id text NOT NULL, email text NOT NULL, department text, status text NOT NULL,
-      snapshot jsonb NOT NULL, version int NOT NULL)`);
+      snapshot jsonb NOT NULL, version int NOT NULL) WITH (fillfactor = 70)`);
     await x.query(`CREATE INDEX IF NOT EXISTS identities_employee ON ${this.schema}.identities (employee_id)`);
     await x.query(`CREATE INDEX IF NOT EXISTS identities_email ON ${this.schema}.identities (lower(email))`);
     await x.query(`CREATE INDEX IF NOT EXISTS identities_department ON ${this.schema}.identities (department, identity_id)`);
