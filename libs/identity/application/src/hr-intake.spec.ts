@@ -199,6 +199,30 @@ describe('HR intake', () => {
       expect((await scheduler.pending('hr:')).map((j) => j.key)).toEqual([`hr:${value(0).identityId}`]);
     });
 
+    it('writes the directory entries a group changes and leaves the others untouched', async () => {
+      const boss = await intake.receive(change({ employee: { employeeId: 'B1', email: 'b1@example.com' } }));
+      for (const id of ['A1', 'A2', 'A3']) await intake.receive(change({ employee: { employeeId: id, email: `${id}@example.com` } }));
+      const directory = async () =>
+        new Map((await db.query<{ employee_id: string; manager_id: string | null; xmin: string }>('SELECT employee_id, manager_id, xmin::text FROM identity.employee_directory')).rows.map((r) => [r.employee_id, r]));
+      const before = await directory();
+      const transactions = countTransactions();
+      await Promise.all([
+        // The first change runs alone; the three after it share a group.
+        intake.receive(change({ employee: { employeeId: 'Z1', email: 'z1@example.com' } })),
+        intake.receive(change({ type: 'mover', employee: { employeeId: 'A1', email: 'A1@example.com', managerEmployeeId: 'B1' } })),
+        intake.receive(change({ type: 'mover', employee: { employeeId: 'A2', email: 'A2@example.com', department: 'Sales' } })),
+        intake.receive(change({ type: 'leaver', employee: { employeeId: 'A3', email: 'A3@example.com' } })),
+      ]);
+      expect(transactions()).toBe(2);
+      const after = await directory();
+      expect(after.get('A1')?.manager_id).toBe(boss.identityId);
+      expect(after.get('A1')?.xmin).not.toBe(before.get('A1')?.xmin);
+      // A move that keeps the manager, and a leaver, leave their entries as they were: not rewritten.
+      expect(after.get('A2')).toEqual(before.get('A2'));
+      expect(after.get('A3')).toEqual(before.get('A3'));
+      expect(after.get('Z1')).toBeDefined();
+    });
+
     it('applies its changes one by one when a concurrent writer takes a version it needs', async () => {
       const e1 = await intake.receive(change({ employee: { employeeId: 'E1' } }));
       let release!: () => void;

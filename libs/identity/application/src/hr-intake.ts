@@ -198,10 +198,13 @@ export class HrIntake {
       .map((g) => ({ streamId: identityStreamId(g.identityId), events: toNewEvents(g.events, this.metaOf(g)), expectedVersion: g.version === 0 ? 'no-stream' : g.version }));
     await this.runtime.store.appendStreams(writes, { tx });
     const recorded = decided.flatMap((g) => (g.status === 'applied' && g.state.kind !== 'NoIdentity' ? [{ g, identity: g.state.identity }] : []));
-    const awaiting = await this.directory.recordManyAndTakeAwaiting(
-      tx,
-      recorded.map(({ g, identity }) => ({ employeeId: identity.employeeId, identityId: g.identityId, managerEmployeeId: identity.managerEmployeeId, managerId: identity.managerId })),
-    );
+    // An entry the change leaves as it was is not written again (most movers, every leaver): no
+    // report can be awaiting an employee who was already in the directory. Joiners and rehires
+    // are always recorded, as they are the arrivals that reports may be waiting for.
+    const toRecord = recorded
+      .map(({ g, identity }) => ({ type: g.change.type, entry: { employeeId: identity.employeeId, identityId: g.identityId, managerEmployeeId: identity.managerEmployeeId, managerId: identity.managerId } }))
+      .filter(({ type, entry }) => type === 'joiner' || type === 'rehire' || !sameEntry(entries.get(entry.employeeId), entry));
+    const awaiting = await this.directory.recordManyAndTakeAwaiting(tx, toRecord.map(({ entry }) => entry));
     for (const { g, identity } of recorded) {
       await this.linkReports(tx, awaiting.get(identity.employeeId) ?? [], g.identityId, identity.employeeId, this.metaOf(g), now.toISOString());
       if (g.change.type === 'joiner' && isFuture(g.change)) {
@@ -383,4 +386,9 @@ export class HrIntake {
   async activate(tx: SqlExecutor, identityId: string, meta: CommandMeta): Promise<void> {
     await handleIdentityCommand(this.runtime.store, tx, { type: 'ActivateIdentity', data: { identityId, now: this.runtime.clock().toISOString() } }, meta);
   }
+}
+
+/** Whether a directory entry already holds what a change would record. */
+function sameEntry(stored: DirectoryEntry | undefined, entry: DirectoryEntry): boolean {
+  return stored !== undefined && stored.identityId === entry.identityId && stored.managerEmployeeId === entry.managerEmployeeId && stored.managerId === entry.managerId;
 }
