@@ -201,7 +201,7 @@ describe('HR intake', () => {
 
     it('writes the directory entries a group changes and leaves the others untouched', async () => {
       const boss = await intake.receive(change({ employee: { employeeId: 'B1', email: 'b1@example.com' } }));
-      for (const id of ['A1', 'A2', 'A3']) await intake.receive(change({ employee: { employeeId: id, email: `${id}@example.com` } }));
+      for (const id of ['A1', 'A2', 'A3', 'A4']) await intake.receive(change({ employee: { employeeId: id, email: `${id}@example.com` } }));
       const directory = async () =>
         new Map((await db.query<{ employee_id: string; manager_id: string | null; xmin: string }>('SELECT employee_id, manager_id, xmin::text FROM identity.employee_directory')).rows.map((r) => [r.employee_id, r]));
       const before = await directory();
@@ -212,8 +212,15 @@ describe('HR intake', () => {
         intake.receive(change({ type: 'mover', employee: { employeeId: 'A1', email: 'A1@example.com', managerEmployeeId: 'B1' } })),
         intake.receive(change({ type: 'mover', employee: { employeeId: 'A2', email: 'A2@example.com', department: 'Sales' } })),
         intake.receive(change({ type: 'leaver', employee: { employeeId: 'A3', email: 'A3@example.com' } })),
+        intake.receive(change({ eventId: 'future-move', type: 'mover', effectiveAt: '2027-02-01T00:00:00Z', employee: { employeeId: 'A4', email: 'A4@example.com', department: 'Sales' } })),
+        intake.receive(change({ eventId: 'unknown-move', type: 'mover', employee: { employeeId: 'A404' } })).catch((error: unknown) => error),
       ]);
       expect(transactions()).toBe(2);
+      // Each dedupe record holds the outcome its change had; the refused change left none.
+      const inbox = new Map((await db.query<{ event_id: string; status: string }>('SELECT event_id, status FROM identity.hr_inbox')).rows.map((r) => [r.event_id, r.status]));
+      expect(inbox.get('future-move')).toBe('scheduled');
+      expect(inbox.has('unknown-move')).toBe(false);
+      expect([...inbox.values()].filter((status) => status !== 'applied')).toEqual(['scheduled']);
       const after = await directory();
       expect(after.get('A1')?.manager_id).toBe(boss.identityId);
       expect(after.get('A1')?.xmin).not.toBe(before.get('A1')?.xmin);

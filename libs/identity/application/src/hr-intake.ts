@@ -122,11 +122,18 @@ export class HrIntake {
     const outcomes: Array<Settled<HrOutcome>> = new Array(items.length);
     const position = new Map(items.map((item, i) => [item.index, i]));
 
+    // Every employee and manager in one read, before anything is claimed: a change then claims its
+    // dedupe record already holding the identity it is about and the outcome it will most likely
+    // have ('applied'), and only the changes that end otherwise are settled again at the end.
+    const people = items.flatMap(({ change: { employee } }) => (employee.managerEmployeeId ? [employee.employeeId, employee.managerEmployeeId] : [employee.employeeId]));
+    const entries = await this.directory.byEmployeeIds(tx, [...new Set(people)]);
+    const identityOf = new Map(items.map((item) => [item.index, entries.get(item.change.employee.employeeId)?.identityId ?? randomUUID()]));
+
     // Claim every dedupe record; the primary key makes an identical change in flight elsewhere wait for it.
     const { rows: claimedRows } = await tx.query<{ system: string; event_id: string }>(
-      `INSERT INTO ${schema}.hr_inbox (system, event_id, status) SELECT s, e, 'received' FROM unnest($1::text[], $2::text[]) AS k(s, e)
+      `INSERT INTO ${schema}.hr_inbox (system, event_id, identity_id, status) SELECT s, e, id, 'applied' FROM unnest($1::text[], $2::text[], $3::text[]) AS k(s, e, id)
        ON CONFLICT DO NOTHING RETURNING system, event_id`,
-      [items.map((i) => i.change.system), items.map((i) => i.change.eventId)],
+      [items.map((i) => i.change.system), items.map((i) => i.change.eventId), items.map((i) => identityOf.get(i.index)!)],
     );
     const claimed = new Set(claimedRows.map((r) => dedupeKey(r.system, r.event_id)));
     const duplicates = items.filter((i) => !claimed.has(dedupeKey(i.change.system, i.change.eventId)));
@@ -141,10 +148,8 @@ export class HrIntake {
     const fresh = items.filter((i) => claimed.has(dedupeKey(i.change.system, i.change.eventId)));
     const refuse = (item: Received & { index: number }, error: unknown) => (outcomes[position.get(item.index)!] = { ok: false, error });
 
-    // Every employee and manager in one read; reports whose manager is missing (and joiners, who
-    // may be such a manager) take the manager slot locks, then look for the missing managers again.
-    const people = fresh.flatMap(({ change: { employee } }) => (employee.managerEmployeeId ? [employee.employeeId, employee.managerEmployeeId] : [employee.employeeId]));
-    const entries = await this.directory.byEmployeeIds(tx, [...new Set(people)]);
+    // Reports whose manager is missing (and joiners, who may be such a manager) take the manager
+    // slot locks, then look for the missing managers again.
     const missing = [...new Set(fresh.map((i) => i.change.employee.managerEmployeeId).filter((m): m is string => m !== undefined && !entries.has(m)))];
     const joining = fresh.filter((i) => i.change.type === 'joiner' || i.change.type === 'rehire').map((i) => i.change.employee.employeeId);
     await this.lockManagerSlots(tx, [...missing, ...joining]);
@@ -160,7 +165,7 @@ export class HrIntake {
         continue;
       }
       const managerId = employee.managerEmployeeId ? entries.get(employee.managerEmployeeId)?.identityId : undefined;
-      live.push({ ...item, identityId: known?.identityId ?? randomUUID(), newIdentity: !known, managerId, state: identityDecider.initialState(), version: 0, events: [], status: 'applied' });
+      live.push({ ...item, identityId: identityOf.get(item.index)!, newIdentity: !known, managerId, state: identityDecider.initialState(), version: 0, events: [], status: 'applied' });
     }
     const streams = await this.runtime.store.readStreams(
       live.filter((g) => !g.newIdentity).map((g) => identityStreamId(g.identityId)),
@@ -213,25 +218,28 @@ export class HrIntake {
       }
     }
 
-    // Settle every dedupe record: outcomes for the applied, and no trace of the refused.
+    // Settle the dedupe records that were claimed as 'applied' but ended otherwise: the scheduled
+    // get their status, the refused leave no trace. Usually there are none.
     const refused = fresh.filter((i) => outcomes[position.get(i.index)!] !== undefined);
-    await tx.query(
-      `WITH done AS (
-         UPDATE ${schema}.hr_inbox h SET identity_id = u.id, status = u.status FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(s, e, id, status)
-         WHERE h.system = u.s AND h.event_id = u.e RETURNING 1
-       ), dropped AS (
-         DELETE FROM ${schema}.hr_inbox h USING unnest($5::text[], $6::text[]) AS r(s, e) WHERE h.system = r.s AND h.event_id = r.e RETURNING 1
-       )
-       SELECT (SELECT count(*) FROM done) AS done, (SELECT count(*) FROM dropped) AS dropped`,
-      [
-        decided.map((g) => g.change.system),
-        decided.map((g) => g.change.eventId),
-        decided.map((g) => g.identityId),
-        decided.map((g) => g.status),
-        refused.map((i) => i.change.system),
-        refused.map((i) => i.change.eventId),
-      ],
-    );
+    const scheduled = decided.filter((g) => g.status !== 'applied');
+    if (refused.length > 0 || scheduled.length > 0) {
+      await tx.query(
+        `WITH done AS (
+           UPDATE ${schema}.hr_inbox h SET status = u.status FROM unnest($1::text[], $2::text[], $3::text[]) AS u(s, e, status)
+           WHERE h.system = u.s AND h.event_id = u.e RETURNING 1
+         ), dropped AS (
+           DELETE FROM ${schema}.hr_inbox h USING unnest($4::text[], $5::text[]) AS r(s, e) WHERE h.system = r.s AND h.event_id = r.e RETURNING 1
+         )
+         SELECT (SELECT count(*) FROM done) AS done, (SELECT count(*) FROM dropped) AS dropped`,
+        [
+          scheduled.map((g) => g.change.system),
+          scheduled.map((g) => g.change.eventId),
+          scheduled.map((g) => g.status),
+          refused.map((i) => i.change.system),
+          refused.map((i) => i.change.eventId),
+        ],
+      );
+    }
     for (const g of decided) outcomes[position.get(g.index)!] = { ok: true, value: { identityId: g.identityId, status: g.status } };
     return outcomes;
   }
