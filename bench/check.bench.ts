@@ -30,7 +30,7 @@ import { START } from '../libs/platform/event-store/src/event';
 import { createPgDatabase } from '../libs/platform/event-store/src/pg-database';
 import { SqlEventStore } from '../libs/platform/event-store/src/sql-event-store';
 import { NatsBus } from '../libs/platform/messaging/src/nats-bus';
-import { randomNamespace, startNats } from '../libs/platform/testing/src/nats';
+import { randomNamespace, removeNamespaceStreamsAt, startNats } from '../libs/platform/testing/src/nats';
 import { startOidcIssuer } from '../libs/platform/testing/src/oidc-issuer';
 import { createTestDatabase, startPostgres } from '../libs/platform/testing/src/postgres';
 import { startProcess } from '../test/support/processes';
@@ -167,6 +167,7 @@ async function main(): Promise<void> {
     const nats = await startNats();
     cleanup.unshift(() => nats.stop());
     const namespace = randomNamespace();
+    cleanup.unshift(() => removeNamespaceStreamsAt(nats.url, namespace));
     const issuer = await startOidcIssuer();
     cleanup.unshift(() => issuer.stop());
     const token = await issuer.token({ sub: 'bench-policy-enforcement-point' });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createTestDatabase, randomNamespace, startNats, startOidcIssuer } from '@custos/platform/testing';
+import { createTestDatabase, randomNamespace, removeNamespaceStreamsAt, startNats, startOidcIssuer } from '@custos/platform/testing';
 import { CustosClient } from './client';
 import { RunningProcess, startProcess } from './processes';
 
@@ -40,6 +40,7 @@ export async function startDistributed(databasePrefix = 'custos_e2e'): Promise<D
     await Promise.all(Object.values(services).map((s) => s.stop()));
     await issuer.stop();
     await db.drop();
+    await removeNamespaceStreamsAt(nats.url, env.CUSTOS_NAMESPACE);
   };
   try {
     // One by one: on two cores, four cold starts at once only slow each other down.

@@ -3,7 +3,7 @@ import { identityStreamId } from '@custos/identity/contracts';
 import { createPgDatabase, SqlDatabase, SqlEventStore } from '@custos/platform/event-store';
 import { hrStreamName, hrSubject, InProcessBus, NatsBus, type DeadLetter } from '@custos/platform/messaging';
 import { ContextRuntime, createLogger, DurableScheduler, migrateContext, readConfig } from '@custos/platform/runtime';
-import { createTestDatabase, eventually, randomNamespace, startNats, type TestDatabase } from '@custos/platform/testing';
+import { createTestDatabase, eventually, randomNamespace, removeNamespaceStreams, startNats, type TestDatabase } from '@custos/platform/testing';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
@@ -44,9 +44,7 @@ describe('HR NATS door (hr.jml.<system>)', () => {
     await door?.stop();
     await bus?.close();
     if (jsm) {
-      for await (const name of jsm.streams.names()) {
-        if (name.startsWith(`${namespace.toUpperCase()}_`)) await jsm.streams.delete(name);
-      }
+      await removeNamespaceStreams(jsm, namespace);
     }
     await nc?.drain();
     await runtime?.store.close();

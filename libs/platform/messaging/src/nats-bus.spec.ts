@@ -1,5 +1,5 @@
 import { createPgDatabase, SqlEventStore, type EventStore, type SqlDatabase } from '@custos/platform/event-store';
-import { createTestDatabase, randomNamespace, startNats, type TestDatabase } from '@custos/platform/testing';
+import { createTestDatabase, randomNamespace, removeNamespaceStreams, startNats, type TestDatabase } from '@custos/platform/testing';
 import { AckPolicy, jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
@@ -27,9 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.allSettled([...stores.values()].map((store) => store.close()));
   if (jsm) {
-    for await (const name of jsm.streams.names()) {
-      if (name.startsWith(`${namespace.toUpperCase()}_`)) await jsm.streams.delete(name);
-    }
+    await removeNamespaceStreams(jsm, namespace);
   }
   await nc?.drain();
   await db?.close();

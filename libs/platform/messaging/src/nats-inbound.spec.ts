@@ -1,4 +1,4 @@
-import { randomNamespace, startNats } from '@custos/platform/testing';
+import { randomNamespace, removeNamespaceStreams, startNats } from '@custos/platform/testing';
 import { AckPolicy, jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { headers, nanos, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
@@ -33,9 +33,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   if (jsm) {
-    for await (const name of jsm.streams.names()) {
-      if (name.startsWith(`${namespace.toUpperCase()}_`)) await jsm.streams.delete(name);
-    }
+    await removeNamespaceStreams(jsm, namespace);
   }
   await nc?.drain();
 }, 60_000);

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CustosEvent, NewEvent } from '@custos/platform/event-store';
-import { createTestDatabase, eventually, randomNamespace, startNats, type StartedNats, type TestDatabase } from '@custos/platform/testing';
+import { createTestDatabase, eventually, randomNamespace, removeNamespaceStreams, startNats, type StartedNats, type TestDatabase } from '@custos/platform/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { openTopology, type ContextName, type Topology } from './compose';
@@ -109,9 +109,7 @@ describe('openTopology, distributed (DATABASE_URL and NATS_URL)', () => {
     if (nats) {
       const nc = await connect({ servers: nats.url });
       const jsm = await jetstreamManager(nc);
-      for await (const name of jsm.streams.names()) {
-        if (name.startsWith(`${namespace.toUpperCase()}_`)) await jsm.streams.delete(name);
-      }
+      await removeNamespaceStreams(jsm, namespace);
       await nc.drain();
       await nats.stop();
     }

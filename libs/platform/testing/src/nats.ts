@@ -4,6 +4,8 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 
 export interface StartedNats {
   /** `nats://host:port` of a server with JetStream enabled. */
@@ -35,6 +37,33 @@ export function startNats(): Promise<StartedNats> {
 /** randomNamespace returns a fresh bus namespace (`t` + 8 hex digits) so test runs never share subjects or streams. */
 export function randomNamespace(): string {
   return `t${randomBytes(4).toString('hex')}`;
+}
+
+/** The part of a JetStream manager that removeNamespaceStreams uses. */
+interface StreamAdmin {
+  streams: { names(): AsyncIterable<string>; delete(name: string): Promise<boolean> };
+}
+
+/**
+ * removeNamespaceStreams deletes the JetStream streams of a bus namespace: what a test or a
+ * benchmark created on a server that outlives it (NATS_URL), which would otherwise keep its
+ * messages on that server's disk.
+ */
+export async function removeNamespaceStreams(jsm: StreamAdmin, namespace: string): Promise<void> {
+  const prefix = `${namespace.toUpperCase()}_`;
+  const names: string[] = [];
+  for await (const name of jsm.streams.names()) if (name.startsWith(prefix)) names.push(name);
+  for (const name of names) await jsm.streams.delete(name);
+}
+
+/** removeNamespaceStreams on the server at `url`, over a connection of its own. */
+export async function removeNamespaceStreamsAt(url: string, namespace: string): Promise<void> {
+  const nc = await connect({ servers: url, name: 'custos-test-cleanup' });
+  try {
+    await removeNamespaceStreams(await jetstreamManager(nc), namespace);
+  } finally {
+    await nc.drain();
+  }
 }
 
 async function resolveNats(): Promise<StartedNats> {
