@@ -50,6 +50,29 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 /**
+ * Appends one event to a new stream in a transaction that stays open until `commit` is called;
+ * resolves once the append is done, so a test can stage what others see meanwhile.
+ */
+async function appendHeldOpen(store: EventStore, stream: string, name: string): Promise<{ commit(): Promise<void> }> {
+  let appended!: () => void;
+  const hasAppended = new Promise<void>((resolve) => (appended = resolve));
+  let release!: () => void;
+  const mayCommit = new Promise<void>((resolve) => (release = resolve));
+  const transaction = store.db.transaction(async (tx) => {
+    await store.append(stream, [event(name)], 'no-stream', { tx });
+    appended();
+    await mayCommit;
+  });
+  await Promise.race([hasAppended, transaction]);
+  return {
+    commit: async () => {
+      release();
+      await transaction;
+    },
+  };
+}
+
+/**
  * Waits until every event committed so far is visible to catch-up readers: on a shared server a
  * transaction another test holds open keeps the visibility horizon back until it ends.
  */
@@ -238,16 +261,7 @@ export function eventStoreContract(
       (options.singleConnection ? it.skip : it)('loses to a writer that took a version while it waited, writing nothing', async () => {
         const contested = streamId('identity');
         const bystander = streamId('identity');
-        let commitFirst!: () => void;
-        const firstMayCommit = new Promise<void>((resolve) => (commitFirst = resolve));
-        let firstAppended!: () => void;
-        const appended = new Promise<void>((resolve) => (firstAppended = resolve));
-        const first = store.db.transaction(async (tx) => {
-          await store.append(contested, [event('IdentityHired')], 'no-stream', { tx });
-          firstAppended();
-          await firstMayCommit;
-        });
-        await appended;
+        const first = await appendHeldOpen(store, contested, 'IdentityHired');
         // Sees no stream yet, so its head check passes; the insert then waits on the first writer's key.
         const second = rejection(
           store.appendStreams([
@@ -256,8 +270,7 @@ export function eventStoreContract(
           ]),
         );
         await new Promise((resolve) => setTimeout(resolve, 100));
-        commitFirst();
-        await first;
+        await first.commit();
         expect(await second).toMatchObject({ name: 'WrongExpectedVersionError', streamId: contested, expected: 'no-stream', actual: 1 });
         expect(await store.readStream(bystander)).toEqual([]);
       });
@@ -364,16 +377,7 @@ export function eventStoreContract(
         // However the store orders them, a reader following checkpoints must see both.
         const streamA = streamId('late-a');
         const streamB = streamId('late-b');
-        let aAppended!: () => void;
-        const aHasAppended = new Promise<void>((resolve) => (aAppended = resolve));
-        let commitA!: () => void;
-        const aMayCommit = new Promise<void>((resolve) => (commitA = resolve));
-        const transactionA = store.db.transaction(async (tx) => {
-          await store.append(streamA, [event('LateCommitted')], 'no-stream', { tx });
-          aAppended();
-          await aMayCommit;
-        });
-        await aHasAppended;
+        const transactionA = await appendHeldOpen(store, streamA, 'LateCommitted');
         await store.append(streamB, [event('EarlyCommitted')], 'no-stream');
 
         const seen: CustosEvent[] = [];
@@ -384,8 +388,7 @@ export function eventStoreContract(
           checkpoint = page.checkpoint;
         }
         expect(seen.map((e) => e.subject)).not.toContain(streamA);
-        commitA();
-        await transactionA;
+        await transactionA.commit();
         const rest = await follow(store, checkpoint, (later) =>
           [...seen, ...later].some((e) => e.subject === streamA) && [...seen, ...later].some((e) => e.subject === streamB),
         );
