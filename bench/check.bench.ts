@@ -260,13 +260,16 @@ async function main(): Promise<void> {
         for (const connection of connections) connection.close();
       }
     };
-    const [custosHttp, cerbosHttp] = await alternating(
-      (ms) => httpRound(service.url, custosRequests, ms),
-      (ms) => httpRound(cerbos.url, cerbosRequests, ms),
-      ROUNDS,
-      roundMs,
-      2_000,
-    );
+    // An HTTP endpoint's checks in rounds alternating with Cerbos answering the same checks.
+    const versusCerbos = (url: string, requests: typeof cerbosRequests) =>
+      alternating(
+        (ms) => httpRound(url, requests, ms),
+        (ms) => httpRound(cerbos.url, cerbosRequests, ms),
+        ROUNDS,
+        roundMs,
+        2_000,
+      );
+    const [custosHttp, cerbosHttp] = await versusCerbos(service.url, custosRequests);
     log(`HTTP: Custos ${fmt(perSecond(custosHttp))}/s, Cerbos ${fmt(perSecond(cerbosHttp))}/s`);
 
     // --- NATS: the check RPC and the raw echo in alternating rounds ----------------------------------
@@ -317,13 +320,7 @@ async function main(): Promise<void> {
             }
           }
           probe.close();
-          const [custos, cerbosRun] = await alternating(
-            (ms) => httpRound(edge.url, leanRequests, ms),
-            (ms) => httpRound(cerbos.url, cerbosRequests, ms),
-            ROUNDS,
-            roundMs,
-            2_000,
-          );
+          const [custos, cerbosRun] = await versusCerbos(edge.url, leanRequests);
           lean.push({ framework, custos, cerbos: cerbosRun });
           log(`lean edge, ${framework} (diagnostic): ${fmt(perSecond(lean[lean.length - 1].custos))}/s, Cerbos ${fmt(perSecond(lean[lean.length - 1].cerbos))}/s`);
         } finally {
