@@ -4,7 +4,7 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 
 export interface StartedNats {
@@ -39,17 +39,12 @@ export function randomNamespace(): string {
   return `t${randomBytes(4).toString('hex')}`;
 }
 
-/** The part of a JetStream manager that removeNamespaceStreams uses. */
-interface StreamAdmin {
-  streams: { names(): AsyncIterable<string>; delete(name: string): Promise<boolean> };
-}
-
 /**
  * removeNamespaceStreams deletes the JetStream streams of a bus namespace: what a test or a
  * benchmark created on a server that outlives it (NATS_URL), which would otherwise keep its
  * messages on that server's disk.
  */
-export async function removeNamespaceStreams(jsm: StreamAdmin, namespace: string): Promise<void> {
+export async function removeNamespaceStreams(jsm: JetStreamManager, namespace: string): Promise<void> {
   const prefix = `${namespace.toUpperCase()}_`;
   const names: string[] = [];
   for await (const name of jsm.streams.names()) if (name.startsWith(prefix)) names.push(name);
