@@ -299,7 +299,7 @@ async function main(): Promise<void> {
     // (the webhook's transaction without HTTP); the app's projection fills identity.identities.
     const countRows = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM identity.identities')).rows[0].n);
     const store = await SqlEventStore.open(db, { context: 'identity', schema: 'identity' });
-    const runtime = { context: 'identity' as const, db, store, bus: new InProcessBus(), clock: () => new Date(), logger: createLogger(readConfig({ LOG_LEVEL: 'warn' }), 'bench-seed') };
+    const runtime = { context: 'identity' as const, db, store, bus: new InProcessBus(), clock: () => new Date(), logger: createLogger(readConfig({ LOG_LEVEL: 'warn' }), 'bench-seed'), publicUrl: 'http://localhost:3000' };
     const intake = new HrIntake(runtime, new EmployeeDirectory(db, 'identity'), new DurableScheduler(db, 'identity', runtime.clock));
     const beforeSeed = MANAGERS + 1_000 + EVENTS;
     while ((await countRows()) < beforeSeed) await new Promise((r) => setTimeout(r, 250));

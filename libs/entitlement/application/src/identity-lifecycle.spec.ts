@@ -71,7 +71,7 @@ function countingStatements(db: SqlDatabase): { db: SqlDatabase; statements: () 
 async function openContext(pool: SqlDatabase, schema: string) {
   const { db, statements } = countingStatements(pool);
   const store = await SqlEventStore.open(db, { context: 'entitlement', schema });
-  const runtime: ContextRuntime = { context: 'entitlement', db, store, bus: new InProcessBus(), clock: () => new Date(NOW), logger: createLogger(readConfig({}), 'test') };
+  const runtime: ContextRuntime = { context: 'entitlement', db, store, bus: new InProcessBus(), clock: () => new Date(NOW), logger: createLogger(readConfig({}), 'test'), publicUrl: 'http://localhost:3000' };
   const inbox = new Inbox(db, schema);
   const profiles = new IdentityProfiles(db, schema);
   const scheduler = new DurableScheduler(db, schema, runtime.clock);

@@ -29,7 +29,7 @@ describe('HR NATS door (hr.jml.<system>)', () => {
     db = createPgDatabase(database.url, { max: 5, applicationName: 'hr-door-spec' });
     bus = await NatsBus.connect({ servers: nats.url, namespace, name: 'hr-door-spec' });
     const store = await SqlEventStore.open(db, { context: 'identity', schema: 'identity' });
-    runtime = { context: 'identity', db, store, bus, clock: () => new Date(), logger: createLogger(readConfig({ LOG_LEVEL: 'silent' }), 'hr-door-spec') };
+    runtime = { context: 'identity', db, store, bus, clock: () => new Date(), logger: createLogger(readConfig({ LOG_LEVEL: 'silent' }), 'hr-door-spec'), publicUrl: 'http://localhost:3000' };
     directory = new EmployeeDirectory(db, 'identity');
     const scheduler = new DurableScheduler(db, 'identity', runtime.clock);
     const intake = new HrIntake(runtime, directory, scheduler);

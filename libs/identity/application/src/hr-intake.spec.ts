@@ -38,7 +38,7 @@ describe('HR intake', () => {
     drop = database.drop;
     db = createPgDatabase(database.url);
     const store = await SqlEventStore.open(db, { context: 'identity', schema: 'identity' });
-    runtime = { context: 'identity', db, store, bus: new InProcessBus(), clock: () => now, logger: createLogger(readConfig({}), 'test') };
+    runtime = { context: 'identity', db, store, bus: new InProcessBus(), clock: () => now, logger: createLogger(readConfig({}), 'test'), publicUrl: 'http://localhost:3000' };
     const directory = new EmployeeDirectory(db, 'identity');
     scheduler = new DurableScheduler(db, 'identity', () => now);
     intake = new HrIntake(runtime, directory, scheduler);

@@ -58,7 +58,7 @@ export async function startCustos(options: {
         { name: 'bus', check: () => topology.bus.health() },
       ],
     });
-    await app.listen(config.port, '0.0.0.0');
+    await app.listen(config.port, config.host);
     const address = app.getHttpServer().address() as { port: number };
     const url = `http://127.0.0.1:${address.port}`;
     topology.logger.info({ url, contexts: options.contexts }, 'custos listening');

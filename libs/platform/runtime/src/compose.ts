@@ -39,7 +39,7 @@ export async function openTopology(config: CustosConfig, contexts: ContextName[]
   const relays: Relay[] = [];
   for (const context of contexts) {
     const store = await SqlEventStore.open(db, { context, schema: context });
-    runtimes.push({ context, db, store, bus, clock: () => new Date(), logger: logger.child({ context }) });
+    runtimes.push({ context, db, store, bus, clock: () => new Date(), logger: logger.child({ context }), publicUrl: config.publicUrl });
     if (CONTEXTS_WITH_STREAMS.has(context)) relays.push(await bus.startRelay(store));
   }
   return {

@@ -5,6 +5,7 @@ describe('readConfig', () => {
   it('uses the documented defaults when nothing is set', () => {
     expect(readConfig({})).toEqual({
       port: 3000,
+      host: '0.0.0.0',
       dataDir: path.resolve('./data'),
       devAuth: false,
       natsUrl: undefined,
@@ -14,6 +15,7 @@ describe('readConfig', () => {
       namespace: '',
       logLevel: 'info',
       streamReplicas: 1,
+      publicUrl: 'http://localhost:3000',
     });
   });
 
@@ -30,9 +32,12 @@ describe('readConfig', () => {
         CUSTOS_NAMESPACE: 't0a1-B_2',
         LOG_LEVEL: 'debug',
         CUSTOS_STREAM_REPLICAS: '3',
+        HOST: '10.0.0.5',
+        CUSTOS_PUBLIC_URL: 'https://custos.example.com/',
       }),
     ).toEqual({
       port: 8080,
+      host: '10.0.0.5',
       dataDir: '/var/lib/custos',
       devAuth: true,
       natsUrl: 'nats://nats:4222',
@@ -42,7 +47,25 @@ describe('readConfig', () => {
       namespace: 't0a1-B_2',
       logLevel: 'debug',
       streamReplicas: 3,
+      publicUrl: 'https://custos.example.com',
     });
+  });
+
+  it('turns the development issuer on only for the literal true, and then listens on loopback unless HOST says otherwise', () => {
+    for (const value of ['', ' ', 'TRUE', '1', 'yes', 'true ']) expect(readConfig({ CUSTOS_DEV_AUTH: value }).devAuth).toBe(false);
+    expect(readConfig({ CUSTOS_DEV_AUTH: 'true' })).toMatchObject({ devAuth: true, host: '127.0.0.1' });
+    expect(readConfig({ CUSTOS_DEV_AUTH: 'true', HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+
+  it('refuses to start the development issuer with NODE_ENV=production', () => {
+    expect(() => readConfig({ CUSTOS_DEV_AUTH: 'true', NODE_ENV: 'production', CUSTOS_OIDC_ISSUER: 'https://idp.example.com' })).toThrow(/NODE_ENV=production/);
+    expect(readConfig({ NODE_ENV: 'production', CUSTOS_OIDC_ISSUER: 'https://idp.example.com' }).devAuth).toBe(false);
+  });
+
+  it('refuses a public URL that is not an absolute http(s) URL', () => {
+    for (const value of ['custos.example.com', 'ftp://custos.example.com', 'https://custos.example.com/?a=1']) {
+      expect(() => readConfig({ CUSTOS_PUBLIC_URL: value })).toThrow(/CUSTOS_PUBLIC_URL/);
+    }
   });
 
   it('resolves a relative data dir against the working directory', () => {

@@ -3,6 +3,8 @@ import * as path from 'node:path';
 /** Configuration by environment, as README.md and API.md list it. */
 export interface CustosConfig {
   port: number;
+  /** Address the HTTP server binds: HOST, else loopback while the development issuer is on, else every interface. */
+  host: string;
   dataDir: string;
   devAuth: boolean;
   natsUrl?: string;
@@ -14,6 +16,11 @@ export interface CustosConfig {
   logLevel: string;
   /** JetStream stream replicas (3 on a three-node cluster). */
   streamReplicas: number;
+  /**
+   * The address clients reach Custos at (`https://custos.example.com`), for links Custos writes
+   * into answers (SCIM `Location`, `meta.location`, `$ref`): never taken from a request's `Host`.
+   */
+  publicUrl: string;
 }
 
 /** Reads the configuration, refusing values that cannot work rather than guessing. */
@@ -32,10 +39,28 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CustosConfig {
   if (!/^\d+$/.test(replicasText) || streamReplicas < 1 || streamReplicas > 5) {
     throw new Error(`CUSTOS_STREAM_REPLICAS must be a whole number from 1 to 5, got ${env.CUSTOS_STREAM_REPLICAS}`);
   }
+  // Only the literal `true` turns the development issuer on; it hands out admin tokens to anyone
+  // who can reach it, so it never runs where NODE_ENV says production.
+  const devAuth = env.CUSTOS_DEV_AUTH === 'true';
+  if (devAuth && env.NODE_ENV === 'production') {
+    throw new Error('CUSTOS_DEV_AUTH=true is refused with NODE_ENV=production: the development issuer gives admin tokens to anyone. Configure CUSTOS_OIDC_ISSUER instead.');
+  }
+  const host = env.HOST?.trim() || (devAuth ? '127.0.0.1' : '0.0.0.0');
+  const publicUrl = (env.CUSTOS_PUBLIC_URL?.trim() || `http://localhost:${port}`).replace(/\/+$/, '');
+  let parsedPublicUrl: URL;
+  try {
+    parsedPublicUrl = new URL(publicUrl);
+  } catch {
+    throw new Error(`CUSTOS_PUBLIC_URL must be an absolute http(s) URL, got ${env.CUSTOS_PUBLIC_URL}`);
+  }
+  if (!/^https?:$/.test(parsedPublicUrl.protocol) || parsedPublicUrl.search || parsedPublicUrl.hash) {
+    throw new Error(`CUSTOS_PUBLIC_URL must be an absolute http(s) URL without query or fragment, got ${env.CUSTOS_PUBLIC_URL}`);
+  }
   return {
     port,
+    host,
     dataDir: path.resolve(env.CUSTOS_DATA_DIR || './data'),
-    devAuth: env.CUSTOS_DEV_AUTH === 'true',
+    devAuth,
     natsUrl: env.NATS_URL || undefined,
     databaseUrl: env.DATABASE_URL || undefined,
     oidcIssuer: env.CUSTOS_OIDC_ISSUER || undefined,
@@ -43,5 +68,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CustosConfig {
     namespace,
     logLevel: env.LOG_LEVEL || 'info',
     streamReplicas,
+    publicUrl,
   };
 }

@@ -11,6 +11,8 @@ export interface ContextRuntime {
   /** The only source of "now" for the context; tests and replays pass their own. */
   clock: () => Date;
   logger: Logger;
+  /** Where clients reach Custos (CUSTOS_PUBLIC_URL), for links written into answers. */
+  publicUrl: string;
 }
 
 /** DI token of a context's runtime inside its NestJS module. */

@@ -50,7 +50,7 @@ describe('SCIM door', () => {
     drop = database.drop;
     db = createPgDatabase(database.url);
     const store = await SqlEventStore.open(db, { context: 'identity', schema: 'identity' });
-    runtime = { context: 'identity', db, store, bus: new InProcessBus(), clock: () => new Date(), logger: createLogger(readConfig({}), 'test') };
+    runtime = { context: 'identity', db, store, bus: new InProcessBus(), clock: () => new Date(), logger: createLogger(readConfig({}), 'test'), publicUrl: 'http://localhost:3000' };
     const directory = new EmployeeDirectory(db, 'identity');
     const scheduler = new DurableScheduler(db, 'identity', runtime.clock);
     intake = new HrIntake(runtime, directory, scheduler);
