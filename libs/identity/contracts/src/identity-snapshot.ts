@@ -34,6 +34,13 @@ export interface IdentitySnapshot extends EmployeeRecord {
   /** Group memberships (SCIM groups), sorted and without duplicates. */
   groups: string[];
   status: IdentityStatus;
+  /**
+   * The system of record: the HR `system` of the change that hired the identity, or rehired
+   * it (a rehire begins a new employment), e.g. `workday`, `scim`, `csv`. A snapshot import
+   * reconciles only the identities of its own system. Absent on snapshots of events recorded
+   * before it was kept; folding the stream fills it in from the hire's `source.system`.
+   */
+  systemOfRecord?: string;
 }
 
 /** A snapshot attribute that a mover, rehire or correction can change, as named in `changes`. */

@@ -52,12 +52,13 @@ export function decide(command: IdentityCommand, state: IdentityState): Identity
   }
 }
 
-/** hire creates an identity once; it is pending when the start is still ahead of `now`, else active. */
+/** hire creates an identity once, its system of record the hire's system; it is pending when the start is still ahead of `now`, else active. */
 function hire({ data }: HireIdentity, state: IdentityState): IdentityEvent[] {
   const { effectiveAt, now } = times(data);
   if (state.kind !== 'NoIdentity') throw new IdentityAlreadyExists(data.identityId);
   const status = isBefore(now, effectiveAt) ? 'pending' : 'active';
-  const identity = identitySnapshot(data.identityId, data.employee, data.managerId, data.groups ?? [], status);
+  // The system whose change hired the identity is its system of record (see IdentitySnapshot).
+  const identity = identitySnapshot(data.identityId, data.employee, data.managerId, data.groups ?? [], status, data.source.system);
   return [
     {
       type: 'IdentityHired',
@@ -109,6 +110,7 @@ function move({ data }: MoveIdentity, state: IdentityState): IdentityEvent[] {
     managerIdAfter(before, data.employee.managerEmployeeId, data.managerId),
     before.groups,
     before.status,
+    before.systemOfRecord,
   );
   const changes = fieldChanges(before, identity);
   if (changes.length === 0) return [];
@@ -146,7 +148,7 @@ function terminate({ data }: TerminateIdentity, state: IdentityState): IdentityE
   ];
 }
 
-/** rehire brings back a terminated identity only, with a new full record and fresh groups; one older than the termination is superseded. */
+/** rehire brings back a terminated identity only, with a new full record, fresh groups and its system as the system of record; one older than the termination is superseded. */
 function rehire({ data }: RehireIdentity, state: IdentityState): IdentityEvent[] {
   const { effectiveAt, now } = times(data);
   const current = existing(state, data.identityId);
@@ -168,6 +170,8 @@ function rehire({ data }: RehireIdentity, state: IdentityState): IdentityEvent[]
     managerIdAfter(before, data.employee.managerEmployeeId, data.managerId),
     groups,
     isBefore(now, effectiveAt) ? 'pending' : 'active',
+    // A rehire begins a new employment: its system is the system of record from now on.
+    data.source.system,
   );
   return [
     {

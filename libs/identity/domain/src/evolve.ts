@@ -1,15 +1,19 @@
 import type { IdentityEvent } from '@custos/identity/contracts';
+import { withSystemOfRecord } from './snapshot';
 import type { IdentityState } from './state';
 import { latest, timelinePosition } from './timeline';
 
 /**
  * evolve folds one event into the state. It trusts the event (it was decided already) and
  * leaves the state alone for an event that cannot apply to it, so that replay never fails.
+ * A snapshot recorded before snapshots named their system of record gets it from the hire or
+ * rehire's source, or keeps the one the state knows (see withSystemOfRecord).
  */
 export function evolve(state: IdentityState, event: IdentityEvent): IdentityState {
   switch (event.type) {
     case 'IdentityHired': {
-      const { identity, effectiveAt, recordedAt } = event.data;
+      const { effectiveAt, recordedAt } = event.data;
+      const identity = withSystemOfRecord(event.data.identity, event.data.source.system);
       const asOf = timelinePosition(effectiveAt, recordedAt);
       const timeline = { identity, recordAsOf: asOf, groupsAsOf: asOf };
       return identity.status === 'pending'
@@ -20,7 +24,7 @@ export function evolve(state: IdentityState, event: IdentityEvent): IdentityStat
       if (state.kind !== 'PendingIdentity') return state;
       return {
         kind: 'ActiveIdentity',
-        identity: event.data.identity,
+        identity: withSystemOfRecord(event.data.identity, state.identity.systemOfRecord),
         recordAsOf: state.recordAsOf,
         groupsAsOf: state.groupsAsOf,
         rehiredAsOf: state.rehiredAsOf,
@@ -28,12 +32,14 @@ export function evolve(state: IdentityState, event: IdentityEvent): IdentityStat
     }
     case 'IdentityMoved': {
       if (state.kind === 'NoIdentity') return state;
-      const { identity, effectiveAt, recordedAt } = event.data;
+      const { effectiveAt, recordedAt } = event.data;
+      const identity = withSystemOfRecord(event.data.identity, state.identity.systemOfRecord);
       return { ...state, identity, recordAsOf: latest(state.recordAsOf, timelinePosition(effectiveAt, recordedAt)) };
     }
     case 'IdentityTerminated': {
       if (state.kind === 'NoIdentity') return state;
-      const { identity, effectiveAt, recordedAt } = event.data;
+      const { effectiveAt, recordedAt } = event.data;
+      const identity = withSystemOfRecord(event.data.identity, state.identity.systemOfRecord);
       return {
         kind: 'TerminatedIdentity',
         identity,
@@ -45,7 +51,8 @@ export function evolve(state: IdentityState, event: IdentityEvent): IdentityStat
     }
     case 'IdentityRehired': {
       if (state.kind === 'NoIdentity') return state;
-      const { identity, effectiveAt, recordedAt } = event.data;
+      const { effectiveAt, recordedAt } = event.data;
+      const identity = withSystemOfRecord(event.data.identity, event.data.source.system);
       const asOf = timelinePosition(effectiveAt, recordedAt);
       const timeline = {
         identity,
@@ -60,11 +67,12 @@ export function evolve(state: IdentityState, event: IdentityEvent): IdentityStat
     case 'IdentityAttributesCorrected':
     case 'ManagerLinked': {
       if (state.kind === 'NoIdentity') return state;
-      return { ...state, identity: event.data.identity };
+      return { ...state, identity: withSystemOfRecord(event.data.identity, state.identity.systemOfRecord) };
     }
     case 'GroupsAssigned': {
       if (state.kind === 'NoIdentity') return state;
-      const { identity, effectiveAt, recordedAt } = event.data;
+      const { effectiveAt, recordedAt } = event.data;
+      const identity = withSystemOfRecord(event.data.identity, state.identity.systemOfRecord);
       return { ...state, identity, groupsAsOf: latest(state.groupsAsOf, timelinePosition(effectiveAt, recordedAt)) };
     }
     case 'IdentityChangeSuperseded':

@@ -573,3 +573,44 @@ describe('identity source', () => {
       .then([identityTerminated({ source: scim, effectiveAt: NOW, recordedAt: NOW })]);
   });
 });
+
+describe('system of record', () => {
+  const csv = { system: 'csv', eventId: 'csv:1', channel: 'csv' } as const;
+
+  it('is the system of the change that hired the identity', () => {
+    spec
+      .given([])
+      .when(hireIdentity({ source: csv }))
+      .then([identityHired({ systemOfRecord: 'csv', source: csv, effectiveAt: NOW, recordedAt: NOW })]);
+  });
+
+  it('stays with the identity when another system moves it', () => {
+    spec
+      .given([identityHired()])
+      .when(moveIdentity({ title: 'Lead', source: csv }))
+      .then([identityMoved({ title: 'Lead', changes: [{ field: 'title', from: 'Engineer', to: 'Lead' }], source: csv, effectiveAt: NOW, recordedAt: NOW })]);
+  });
+
+  it('becomes the system of the rehire, which begins a new employment', () => {
+    spec
+      .given([identityHired(), identityTerminated()])
+      .when(rehireIdentity({ source: csv }))
+      .then([identityRehired({ systemOfRecord: 'csv', source: csv, effectiveAt: NOW, recordedAt: NOW })]);
+  });
+
+  it("is filled in from the hire's source for a stream recorded before snapshots named it", () => {
+    const old = { systemOfRecord: undefined };
+    spec
+      .given([identityHired(old), identityMoved({ ...old, title: 'Lead' })])
+      .when(terminateIdentity({ source: csv }))
+      .then([identityTerminated({ systemOfRecord: 'workday', title: 'Lead', source: csv, effectiveAt: NOW, recordedAt: NOW })]);
+  });
+
+  it("is filled in from an old rehire's source", () => {
+    const old = { systemOfRecord: undefined };
+    spec
+      .given([identityHired(old), identityTerminated(old), identityRehired({ ...old, source: { system: 'sap-hr', channel: 'nats' } })])
+      .when(moveIdentity({ title: 'Lead' }))
+      .then([identityMoved({ systemOfRecord: 'sap-hr', title: 'Lead', changes: [{ field: 'title', from: 'Engineer', to: 'Lead' }], effectiveAt: NOW, recordedAt: NOW })]);
+  });
+});

@@ -13,6 +13,7 @@ export function identitySnapshot(
   managerId: string | undefined,
   groups: string[],
   status: IdentityStatus,
+  systemOfRecord: string | undefined,
 ): IdentitySnapshot {
   const snapshot: IdentitySnapshot = {
     identityId,
@@ -29,8 +30,20 @@ export function identitySnapshot(
     employmentType: employee.employmentType,
     groups: normalizeGroups(groups),
     status,
+    systemOfRecord,
   };
   return withoutAbsent(snapshot);
+}
+
+/**
+ * withSystemOfRecord upcasts a snapshot recorded before snapshots named their system of record:
+ * one that names it is kept as it is; otherwise it gets `system` (the hire's or rehire's
+ * `source.system`, or the one the state already knows), so old streams still fold to an
+ * identity that knows its system.
+ */
+export function withSystemOfRecord(identity: IdentitySnapshot, system: string | undefined): IdentitySnapshot {
+  if (identity.systemOfRecord !== undefined || system === undefined) return identity;
+  return { ...identity, systemOfRecord: system };
 }
 
 /** withoutAbsent drops keys whose value is undefined, so that a snapshot survives a JSON round trip unchanged. */

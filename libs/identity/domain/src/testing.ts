@@ -49,11 +49,12 @@ export function employee(overrides: Partial<EmployeeRecord> = {}): EmployeeRecor
   };
 }
 
+/** A snapshot of an identity hired through HR (`systemOfRecord` is HR's system); `systemOfRecord: undefined` for one recorded before it was kept. */
 export function snapshot(overrides: Partial<IdentitySnapshot> = {}): IdentitySnapshot {
-  return { identityId: IDENTITY_ID, ...employee(), groups: [], status: 'active', ...overrides };
+  return { identityId: IDENTITY_ID, ...employee(), groups: [], status: 'active', systemOfRecord: HR.system, ...overrides };
 }
 
-const SNAPSHOT_KEYS = new Set<string>([...IDENTITY_FIELDS, 'identityId', 'groups', 'status']);
+const SNAPSHOT_KEYS = new Set<string>([...IDENTITY_FIELDS, 'identityId', 'groups', 'status', 'systemOfRecord']);
 
 type Times = { effectiveAt?: string; recordedAt?: string };
 type WithSnapshot<Extra = object> = Partial<IdentitySnapshot> & Times & { source?: ChangeSource } & Extra;
