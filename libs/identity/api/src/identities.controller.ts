@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { IdentitiesView, IdentityView } from '@custos/identity/application';
 import { identityStreamId } from '@custos/identity/contracts';
 import type { EventStore } from '@custos/platform/event-store';
@@ -13,6 +13,11 @@ class IdentityListQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() email?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() department?: string;
   @ApiPropertyOptional({ enum: ['pending', 'active', 'terminated'] }) @IsOptional() @IsIn(['pending', 'active', 'terminated']) status?: string;
+  @ApiPropertyOptional({ example: 'workday', description: "system of record: the HR system whose change hired (or rehired) the identity, as the item's systemOfRecord" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  system?: string;
   @ApiPropertyOptional({ description: 'cursor from the previous page' }) @IsOptional() @IsString() after?: string;
   @ApiPropertyOptional({ default: 100, maximum: 1000 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
 }

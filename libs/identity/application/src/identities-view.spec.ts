@@ -85,13 +85,65 @@ async function projectsBatchAsOneByOne(db: SqlDatabase, schema: string): Promise
   }
 }
 
+/** An event recorded by a system; `identity` without systemOfRecord is one recorded before snapshots named it. */
+const fromSystem = (name: string, identity: IdentitySnapshot, system: string): NewEvent => ({ name, data: { identityId: identity.identityId, identity, source: { system, channel: 'webhook' } }, actor: `hr:${system}` });
+
 describe('IdentitiesView', () => {
   describe('on PostgreSQL', () => {
     const pg = usePostgres('identities_view');
 
     it('projects a batch to the rows of one event at a time', async () => {
       await projectsBatchAsOneByOne(pg.db, pg.schema);
-    });
+    }, 60_000);
+
+    it("shows each identity's system of record, from its snapshot or an old hire's source, and lists by it", async () => {
+      const view = await openView(pg.db, pg.schema);
+      try {
+        await view.append(
+          [
+            // Recorded before snapshots named the system: the hire's source names it.
+            ['ada', fromSystem('IdentityHired', snapshot('ada', 'Engineering'), 'workday')],
+            ['ada', fromSystem('IdentityMoved', snapshot('ada', 'Sales'), 'csv')],
+            ['bob', fromSystem('IdentityHired', { ...snapshot('bob', 'Sales'), systemOfRecord: 'csv' }, 'csv')],
+            ['bob', fromSystem('IdentityTerminated', { ...snapshot('bob', 'Sales', 'terminated'), systemOfRecord: 'csv' }, 'csv')],
+            // A rehire by another system begins a new employment: that system is now the system of record.
+            ['bob', fromSystem('IdentityRehired', { ...snapshot('bob', 'Sales'), systemOfRecord: 'workday' }, 'workday')],
+            ['cy', fromSystem('IdentityHired', { ...snapshot('cy', 'Research'), systemOfRecord: 'csv' }, 'csv')],
+          ],
+          true,
+        );
+        await view.view.caughtUp();
+        // and a later old-style event, in a batch of its own, keeps the row's system
+        await view.append([['ada', fromSystem('IdentityMoved', snapshot('ada', 'Finance'), 'csv')]], false);
+        await view.view.caughtUp();
+        expect(await view.view.get('ada')).toEqual({ ...snapshot('ada', 'Finance'), systemOfRecord: 'workday', version: 3 });
+        expect((await view.view.get('bob'))?.systemOfRecord).toBe('workday');
+        const ids = async (system: string) => (await view.view.list({ system, limit: 10 })).items.map((i) => [i.identityId, i.systemOfRecord]);
+        expect(await ids('workday')).toEqual([['ada', 'workday'], ['bob', 'workday']]);
+        expect(await ids('csv')).toEqual([['cy', 'csv']]);
+      } finally {
+        await view.close();
+      }
+    }, 60_000);
+
+    it('rebuilds a table from before the system of record was kept, by replay', async () => {
+      const store = await SqlEventStore.open(pg.db, { context: 'identity', schema: pg.schema });
+      await store.append(identityStreamId('ada'), [fromSystem('IdentityHired', snapshot('ada', 'Engineering'), 'workday')], 'no-stream');
+      await store.close();
+      // The first version's table, with a row and no system_of_record column.
+      await pg.db.query(`CREATE TABLE ${pg.schema}.identities (identity_id text PRIMARY KEY, employee_id text NOT NULL, email text NOT NULL, department text, status text NOT NULL, snapshot jsonb NOT NULL, version int NOT NULL)`);
+      await pg.db.query(`INSERT INTO ${pg.schema}.identities VALUES ('ada', 'E-ada', 'ada@example.com', 'Engineering', 'active', $1::jsonb, 1)`, [JSON.stringify(snapshot('ada', 'Engineering'))]);
+      const view = await openView(pg.db, pg.schema);
+      try {
+        await view.view.caughtUp();
+        expect(await view.view.get('ada')).toEqual({ ...snapshot('ada', 'Engineering'), systemOfRecord: 'workday', version: 1 });
+        // migrating again keeps the rebuilt table
+        await view.view.migrate();
+        expect((await view.view.list({ system: 'workday', limit: 10 })).items.map((i) => i.identityId)).toEqual(['ada']);
+      } finally {
+        await view.close();
+      }
+    }, 60_000);
   });
 
   describe('on PGlite', () => {

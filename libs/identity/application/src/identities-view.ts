@@ -11,11 +11,20 @@ export interface IdentityFilter {
   email?: string;
   department?: string;
   status?: string;
+  /** The system of record (see IdentitySnapshot.systemOfRecord). */
+  system?: string;
   after?: string;
   limit: number;
 }
 
-const VIEW = 'identities-view';
+/**
+ * The subscription's name. v2 keeps each identity's system of record: a table from before it
+ * (no system_of_record column) is dropped by migrate and rebuilt by replay under this name.
+ */
+const VIEW = 'identities-view.v2';
+
+/** Events whose source names the system of record when their snapshot does not (recorded before snapshots named it). */
+const HIRES = new Set(['IdentityHired', 'IdentityRehired']);
 
 /**
  * The identities read model: one row per identity, the latest snapshot. It is a projection of
@@ -32,9 +41,18 @@ export class IdentitiesView {
   ) {}
 
   async migrate(x: SqlExecutor = this.db): Promise<void> {
+    // A table of the first version lacks the system of record of identities that have not
+    // changed since: rebuilt from the events (VIEW is a new subscription, it starts over).
+    const { rows: outdated } = await x.query(
+      `SELECT 1 FROM information_schema.tables t WHERE t.table_schema = $1 AND t.table_name = 'identities'
+         AND NOT EXISTS (SELECT 1 FROM information_schema.columns c WHERE c.table_schema = $1 AND c.table_name = 'identities' AND c.column_name = 'system_of_record')`,
+      [this.schema],
+    );
+    if (outdated.length > 0) await x.query(`DROP TABLE ${this.schema}.identities`);
     await x.query(`CREATE TABLE IF NOT EXISTS ${this.schema}.identities (
       identity_id text PRIMARY KEY, employee_id text NOT NULL, email text NOT NULL, department text, status text NOT NULL,
-      snapshot jsonb NOT NULL, version int NOT NULL) WITH (fillfactor = 70)`);
+      snapshot jsonb NOT NULL, version int NOT NULL, system_of_record text) WITH (fillfactor = 70)`);
+    await x.query(`CREATE INDEX IF NOT EXISTS identities_system ON ${this.schema}.identities (system_of_record, identity_id)`);
     await x.query(`CREATE INDEX IF NOT EXISTS identities_employee ON ${this.schema}.identities (employee_id)`);
     await x.query(`CREATE INDEX IF NOT EXISTS identities_email ON ${this.schema}.identities (lower(email))`);
     await x.query(`CREATE INDEX IF NOT EXISTS identities_department ON ${this.schema}.identities (department, identity_id)`);
@@ -56,31 +74,41 @@ export class IdentitiesView {
   /**
    * Projects a batch in two statements, whatever its size: each identity's newest snapshot, then
    * the version of those whose newest event carried none. The version guards make it the same as
-   * applying the events one by one in stream order.
+   * applying the events one by one in stream order. The system of record is the newest one an
+   * event names (its snapshot, or an older hire's or rehire's source); a row keeps its own
+   * while no event names one.
    */
   private async project(events: CustosEvent[], tx: SqlExecutor): Promise<void> {
-    const latest = new Map<string, { snapshot?: IdentitySnapshot; snapshotVersion: number; version: number }>();
+    const latest = new Map<string, { snapshot?: IdentitySnapshot; snapshotVersion: number; version: number; system?: string; systemVersion: number }>();
     for (const event of events) {
-      const data = event.data as { identityId?: string; identity?: IdentitySnapshot };
+      const data = event.data as { identityId?: string; identity?: IdentitySnapshot; source?: { system?: string } };
       if (!data.identityId) continue;
-      const seen = latest.get(data.identityId) ?? { snapshotVersion: 0, version: 0 };
+      const seen = latest.get(data.identityId) ?? { snapshotVersion: 0, version: 0, systemVersion: 0 };
       if (data.identity && event.streamversion > seen.snapshotVersion) {
         seen.snapshot = data.identity;
         seen.snapshotVersion = event.streamversion;
       }
+      const system = data.identity?.systemOfRecord ?? (HIRES.has(event.name) ? data.source?.system : undefined);
+      if (system !== undefined && event.streamversion > seen.systemVersion) {
+        seen.system = system;
+        seen.systemVersion = event.streamversion;
+      }
       seen.version = Math.max(seen.version, event.streamversion);
       latest.set(data.identityId, seen);
     }
-    const snapshots = [...latest.values()].flatMap(({ snapshot: s, snapshotVersion }) =>
-      s ? [{ identity_id: s.identityId, employee_id: s.employeeId, email: s.email, department: s.department ?? null, status: s.status, snapshot: s, version: snapshotVersion }] : [],
+    const snapshots = [...latest.values()].flatMap(({ snapshot: s, snapshotVersion, system }) =>
+      s
+        ? [{ identity_id: s.identityId, employee_id: s.employeeId, email: s.email, department: s.department ?? null, status: s.status, snapshot: s, version: snapshotVersion, system_of_record: system ?? null }]
+        : [],
     );
     if (snapshots.length > 0) {
       await tx.query(
-        `INSERT INTO ${this.schema}.identities (identity_id, employee_id, email, department, status, snapshot, version)
+        `INSERT INTO ${this.schema}.identities (identity_id, employee_id, email, department, status, snapshot, version, system_of_record)
          SELECT * FROM jsonb_to_recordset($1::jsonb)
-           AS r(identity_id text, employee_id text, email text, department text, status text, snapshot jsonb, version int)
+           AS r(identity_id text, employee_id text, email text, department text, status text, snapshot jsonb, version int, system_of_record text)
          ON CONFLICT (identity_id) DO UPDATE SET employee_id = EXCLUDED.employee_id, email = EXCLUDED.email, department = EXCLUDED.department,
-           status = EXCLUDED.status, snapshot = EXCLUDED.snapshot, version = EXCLUDED.version
+           status = EXCLUDED.status, snapshot = EXCLUDED.snapshot, version = EXCLUDED.version,
+           system_of_record = coalesce(EXCLUDED.system_of_record, ${this.schema}.identities.system_of_record)
          WHERE ${this.schema}.identities.version < EXCLUDED.version`,
         [JSON.stringify(snapshots)],
       );
@@ -99,7 +127,7 @@ export class IdentitiesView {
   }
 
   async get(identityId: string): Promise<IdentityView | null> {
-    const { rows } = await this.db.query<{ snapshot: IdentitySnapshot | string; version: number }>(`SELECT snapshot, version FROM ${this.schema}.identities WHERE identity_id = $1`, [identityId]);
+    const { rows } = await this.db.query<Row>(`SELECT snapshot, version, system_of_record FROM ${this.schema}.identities WHERE identity_id = $1`, [identityId]);
     return rows[0] ? toView(rows[0]) : null;
   }
 
@@ -114,10 +142,11 @@ export class IdentitiesView {
     if (filter.email) add('lower(email) = lower(?)', filter.email);
     if (filter.department) add('department = ?', filter.department);
     if (filter.status) add('status = ?', filter.status);
+    if (filter.system) add('system_of_record = ?', filter.system);
     if (filter.after) add('identity_id > ?', filter.after);
     params.push(filter.limit + 1);
-    const { rows } = await this.db.query<{ snapshot: IdentitySnapshot | string; version: number }>(
-      `SELECT snapshot, version FROM ${this.schema}.identities ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY identity_id LIMIT $${params.length}`,
+    const { rows } = await this.db.query<Row>(
+      `SELECT snapshot, version, system_of_record FROM ${this.schema}.identities ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY identity_id LIMIT $${params.length}`,
       params,
     );
     const items = rows.slice(0, filter.limit).map(toView);
@@ -125,7 +154,15 @@ export class IdentitiesView {
   }
 }
 
-function toView(row: { snapshot: IdentitySnapshot | string; version: number }): IdentityView {
+interface Row {
+  snapshot: IdentitySnapshot | string;
+  version: number;
+  system_of_record: string | null;
+}
+
+/** The identity of a row; a snapshot recorded before snapshots named their system of record gets the row's. */
+function toView(row: Row): IdentityView {
   const snapshot = typeof row.snapshot === 'string' ? (JSON.parse(row.snapshot) as IdentitySnapshot) : row.snapshot;
-  return { ...snapshot, version: Number(row.version) };
+  const system = snapshot.systemOfRecord ?? row.system_of_record ?? undefined;
+  return { ...snapshot, ...(system === undefined ? {} : { systemOfRecord: system }), version: Number(row.version) };
 }
