@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type AccessEvent, accessStreamId } from '@custos/entitlement/contracts';
 import {
   AccessCommand,
@@ -33,6 +33,16 @@ export interface AccessOutcome {
 }
 
 const expiryKey = (grantId: string) => `expire:${grantId}`;
+
+/**
+ * adminGrantCommandId: an admin grant's Idempotency-Key deduplicates per caller and per route
+ * (the grant route of one identity), so another admin's key, or the key of another route, never
+ * passes for a retry. Hashed: callers and keys are free text, grant ids travel in URLs.
+ */
+export function adminGrantCommandId(actor: string, identityId: string, idempotencyKey: string): string {
+  const digest = createHash('sha256').update(JSON.stringify(['POST /access/{identityId}/grant', actor, identityId, idempotencyKey])).digest('base64url');
+  return `admin:${digest.slice(0, 32)}`;
+}
 
 /**
  * AccessService runs the access aggregate's commands. Every grant with an end schedules its
@@ -127,11 +137,12 @@ export class AccessService {
   }
 
   /**
-   * An administrator's direct grant (source `admin`); the same idempotency key grants once. An
-   * `exceptionReason` grants it despite `approve` SoD conflicts, recording the admin as approver.
+   * An administrator's direct grant (source `admin`); the same idempotency key of the same admin
+   * grants once while that grant is held. An `exceptionReason` grants it despite `approve` SoD
+   * conflicts, recording the admin as approver. `amr` is how the admin signed in.
    */
   async adminGrant(
-    input: { identityId: string; entitlement: string; reason: string; duration?: string; exceptionReason?: string; idempotencyKey?: string },
+    input: { identityId: string; entitlement: string; reason: string; duration?: string; exceptionReason?: string; idempotencyKey?: string; amr: readonly string[] },
     meta: CommandMeta,
   ) {
     await this.catalog.catchUp();
@@ -139,6 +150,8 @@ export class AccessService {
     if (!entitlement) throw new UnknownReference([{ kind: 'entitlement', keys: [input.entitlement] }]);
     if (!(await this.profiles.get(input.identityId))) throw new UnknownIdentity(input.identityId);
     const now = this.now();
+    // Checked before the transaction: a duration that is not one, or absurdly long, is a 400 naming it.
+    const expiresAt = input.duration !== undefined ? addIsoDuration(now, input.duration, 'duration') : undefined;
     return this.runtime.db.transaction((tx) =>
       this.execute(
         tx,
@@ -150,11 +163,13 @@ export class AccessService {
             source: 'admin',
             reason: input.reason,
             now,
-            expiresAt: input.duration ? addIsoDuration(now, input.duration) : undefined,
+            expiresAt,
+            privileged: entitlement.privileged,
+            grantedBy: { actor: meta.actor, amr: input.amr },
             maxDuration: entitlement.maxDuration,
             sodPolicies: this.catalog.sodPolicyViews(),
             sodException: input.exceptionReason !== undefined ? { reason: input.exceptionReason, approvedBy: meta.actor } : undefined,
-            commandId: input.idempotencyKey ? `admin:${input.identityId}:${input.idempotencyKey}` : randomUUID(),
+            commandId: input.idempotencyKey ? adminGrantCommandId(meta.actor, input.identityId, input.idempotencyKey) : randomUUID(),
           },
         },
         meta,

@@ -4,6 +4,7 @@ import type { AccessView } from './access-view';
 import type { BirthrightRecompute } from './birthright-recompute';
 import type { CatalogView } from './catalog-view';
 import type { IdentityLifecycle } from './identity-lifecycle';
+import type { KnownIdentities } from './known-identities';
 
 /** The entitlement context's background work: its views, the identity lifecycle, recomputes and expiries. */
 export class EntitlementWorkers implements BackgroundWorker {
@@ -14,6 +15,7 @@ export class EntitlementWorkers implements BackgroundWorker {
     private readonly recompute: BirthrightRecompute,
     private readonly access: AccessService,
     private readonly scheduler: DurableScheduler,
+    private readonly known: KnownIdentities,
   ) {}
 
   async start(): Promise<void> {
@@ -21,6 +23,7 @@ export class EntitlementWorkers implements BackgroundWorker {
     // Views first: the check API and every handler read them.
     await this.catalog.start();
     await this.accessView.start();
+    await this.known.start();
     await this.lifecycle.start();
     this.scheduler.start({
       [EXPIRE_GRANT]: async (payload, tx) => {
@@ -33,6 +36,7 @@ export class EntitlementWorkers implements BackgroundWorker {
   async stop(): Promise<void> {
     await this.scheduler.stop();
     await this.lifecycle.stop();
+    await this.known.stop();
     await this.recompute.stop();
     await this.accessView.stop();
     await this.catalog.stop();

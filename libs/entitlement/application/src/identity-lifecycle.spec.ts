@@ -5,7 +5,7 @@ import { CustosEvent, SqlDatabase, SqlEventStore } from '@custos/platform/event-
 import { InProcessBus } from '@custos/platform/messaging';
 import { ContextRuntime, createLogger, DurableScheduler, Inbox, migrateContext, readConfig } from '@custos/platform/runtime';
 import { usePostgres } from '@custos/platform/testing';
-import { AccessService, EXPIRE_GRANT } from './access-service';
+import { AccessService, adminGrantCommandId, EXPIRE_GRANT } from './access-service';
 import { CatalogService } from './catalog-service';
 import { CatalogView } from './catalog-view';
 import { IdentityLifecycle } from './identity-lifecycle';
@@ -217,11 +217,14 @@ describe('IdentityLifecycle', () => {
       change('e8', 'IdentityRehired', snapshot('ada', 'Sales')),
     ];
     const [oneByOne, batched] = await Promise.all([open('mix_one'), open('mix_batch')]);
+    const deeGrantId = `${adminGrantCommandId('admin-1', 'dee', 'k2')}:repo:read`;
     for (const context of [oneByOne, batched]) {
       for (const event of before) await context.lifecycle.handle(event);
-      await context.access.adminGrant({ identityId: 'bob', entitlement: 'crm:read', reason: 'cover', duration: 'P7D', idempotencyKey: 'k1' }, { actor: 'admin-1', correlationId: 'setup' });
-      await context.access.adminGrant({ identityId: 'dee', entitlement: 'repo:read', reason: 'project', duration: 'P30D', idempotencyKey: 'k2' }, { actor: 'admin-1', correlationId: 'setup' });
-      expect((await context.scheduler.pending('expire:')).map((j) => j.key)).toEqual(['expire:admin:bob:k1:crm:read', 'expire:admin:dee:k2:repo:read']);
+      await context.access.adminGrant({ identityId: 'bob', entitlement: 'crm:read', reason: 'cover', duration: 'P7D', idempotencyKey: 'k1', amr: ['pwd'] }, { actor: 'admin-1', correlationId: 'setup' });
+      await context.access.adminGrant({ identityId: 'dee', entitlement: 'repo:read', reason: 'project', duration: 'P30D', idempotencyKey: 'k2', amr: ['pwd'] }, { actor: 'admin-1', correlationId: 'setup' });
+      expect((await context.scheduler.pending('expire:')).map((j) => j.key)).toEqual(
+        [`expire:${adminGrantCommandId('admin-1', 'bob', 'k1')}:crm:read`, `expire:${adminGrantCommandId('admin-1', 'dee', 'k2')}:repo:read`],
+      );
     }
 
     for (const event of batch) await oneByOne.lifecycle.handle(event);
@@ -249,7 +252,7 @@ describe('IdentityLifecycle', () => {
     expect(events('cy').every((e) => e.actor === 'system:identity-lifecycle')).toBe(true);
     // Bob's time-bound grant was revoked with him: only Dee's expiry is left.
     expect(await batched.scheduler.pending()).toEqual([
-      { key: 'expire:admin:dee:k2:repo:read', kind: EXPIRE_GRANT, dueAt: new Date('2026-04-01T09:00:00.000Z'), payload: { identityId: 'dee', grantId: 'admin:dee:k2:repo:read', correlationId: 'setup' } },
+      { key: `expire:${deeGrantId}`, kind: EXPIRE_GRANT, dueAt: new Date('2026-04-01T09:00:00.000Z'), payload: { identityId: 'dee', grantId: deeGrantId, correlationId: 'setup' } },
     ]);
   });
 
@@ -276,7 +279,7 @@ describe('IdentityLifecycle', () => {
   it('runs access commands together to the same streams and expiry jobs as execute on each in turn, time-bound grants scheduled and revoked ones cancelled', async () => {
     const grant = (identityId: string, entitlement: string, commandId: string, expiresAt?: string): AccessCommand => ({
       type: 'GrantAccess',
-      data: { identityId, entitlement, source: 'admin', reason: 'project', now: NOW, expiresAt, sodPolicies: [], commandId },
+      data: { identityId, entitlement, source: 'admin', reason: 'project', now: NOW, expiresAt, privileged: false, grantedBy: { actor: 'admin-1', amr: ['pwd'] }, sodPolicies: [], commandId },
     });
     const meta = (n: number) => ({ actor: 'admin-1', correlationId: `corr-${n}`, causationId: `cause-${n}` });
     const commands: AccessCommand[] = [

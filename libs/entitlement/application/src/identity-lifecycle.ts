@@ -6,6 +6,7 @@ import type { ContextRuntime, Inbox } from '@custos/platform/runtime';
 import type { AccessChange, AccessService } from './access-service';
 import type { CatalogView } from './catalog-view';
 import { type IdentityProfile, IdentityProfiles, profileOf } from './identity-profiles';
+import type { KnownIdentities } from './known-identities';
 
 export const IDENTITY_LIFECYCLE_CONSUMER = 'entitlement-identity-lifecycle';
 
@@ -36,6 +37,7 @@ export class IdentityLifecycle {
     private readonly profiles: IdentityProfiles,
     private readonly access: AccessService,
     private readonly catalog: CatalogView,
+    private readonly known?: KnownIdentities,
   ) {}
 
   async start(): Promise<void> {
@@ -78,6 +80,8 @@ export class IdentityLifecycle {
       await this.profiles.recordMany(tx, fresh.map((c) => c.profile));
       await this.access.executeMany(tx, fresh.flatMap((c) => this.accessChanges(c)));
     });
+    // Read-your-writes for the check API of this process; other replicas read the profiles.
+    this.known?.add(changes.map((c) => c.profile.identityId));
   }
 
   /** The access commands one identity change calls for, in the order they run. */

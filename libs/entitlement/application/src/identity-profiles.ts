@@ -43,6 +43,10 @@ export class IdentityProfiles {
   async migrate(x: SqlExecutor = this.db): Promise<void> {
     await x.query(`CREATE TABLE IF NOT EXISTS ${this.schema}.identity_profiles (
       identity_id text PRIMARY KEY, status text NOT NULL, profile jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now()) WITH (fillfactor = 70)`);
+    // The transaction that first recorded the identity (never updated, so updates stay HOT):
+    // KnownIdentities reads new identities in this order.
+    await x.query(`ALTER TABLE ${this.schema}.identity_profiles ADD COLUMN IF NOT EXISTS known_tx xid8 NOT NULL DEFAULT pg_current_xact_id()`);
+    await x.query(`CREATE INDEX IF NOT EXISTS identity_profiles_known_tx_idx ON ${this.schema}.identity_profiles (known_tx)`);
   }
 
   /**

@@ -9,3 +9,5 @@ export * from './birthright-recompute';
 export * from './entitlement-workers';
 export * from './catalog-preview';
 export * from './sod-queries';
+export * from './known-identities';
+export * from './access-checks';

@@ -8,6 +8,13 @@ export interface SodException {
   approvedBy: string;
 }
 
+/** The caller behind a grant: an admin grant is checked against who they are and how they signed in. */
+export interface GrantedBy {
+  actor: string;
+  /** Authentication methods of the caller's login (`mfa` after multi-factor). */
+  amr: readonly string[];
+}
+
 export type BirthrightReason = 'joiner' | 'mover' | 'rehire' | 'role-changed' | 'rule-changed';
 
 /** Makes the identity's birthright grants equal `desired` (computed with `birthrightAccess`). */
@@ -38,6 +45,10 @@ export interface GrantAccess {
     now: string;
     /** Required for `break-glass`; makes any grant just-in-time. */
     expiresAt?: string;
+    /** Whether the entitlement is privileged (from the catalog): an admin gives it only after multi-factor login. */
+    privileged: boolean;
+    /** Who gives the grant (an identity id, or a system actor) and how they signed in (the token's `amr`). */
+    grantedBy: GrantedBy;
     /** The entitlement's `maxDuration`, when it has one: caps `expiresAt`. */
     maxDuration?: string;
     /** The SoD policies in force; `prevent` policies refuse the grant (break-glass excepted). */

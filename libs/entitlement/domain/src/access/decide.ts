@@ -1,6 +1,6 @@
 import type { AccessEvent, AccessRevoked, Grant, RevokeReason } from '@custos/entitlement/contracts';
 import { desiredGrantKey, type DesiredGrant } from '../policies/birthright-policy';
-import { addIsoDuration } from '../policies/duration';
+import { latestExpiryOf } from '../policies/duration';
 import { grantInForce, heldEntitlements } from '../policies/access-check';
 import { evaluateSod } from '../policies/sod';
 import {
@@ -8,7 +8,10 @@ import {
   HeldByBirthright,
   IdentityTerminated,
   NotHeld,
+  SelfApprovedException,
+  SelfGrant,
   SodExceptionRequired,
+  StepUpRequired,
   SodViolation,
   ValidationFailed,
   type FieldError,
@@ -114,7 +117,9 @@ function applyBirthright({ data }: ApplyBirthright, state: AccessState): AccessE
 /**
  * grantAccess: admin, request and break-glass grants go only to an identity that is not
  * terminated; a request needs its id, break-glass an end, an end lies after `now` and within the
- * entitlement's `maxDuration`. A grant that would create a `prevent` SoD conflict is refused; one
+ * entitlement's `maxDuration`. Nobody grants to themselves as an admin, an admin grants a
+ * privileged entitlement only after multi-factor login, and nobody approves an SoD exception
+ * for their own access. A grant that would create a `prevent` SoD conflict is refused; one
  * that would create an `approve` conflict needs an approved exception when an admin gives it (a
  * request was approved by its security step). Break-glass passes both: it is reviewed afterwards.
  * A given exception that covers created conflicts is recorded beside the grant. The same
@@ -138,17 +143,21 @@ function grantAccess({ data }: GrantAccess, state: AccessState): AccessEvent[] {
       if (typeof value !== 'string' || value.trim() === '') errors.push({ field: `sodException.${field}`, message: 'must not be blank' });
     }
   }
+  if (typeof data.grantedBy?.actor !== 'string' || data.grantedBy.actor.trim() === '') errors.push({ field: 'grantedBy.actor', message: 'must not be blank' });
   if (errors.length > 0) throw new ValidationFailed(errors);
+  if (data.source === 'admin' && data.grantedBy.actor === data.identityId) throw new SelfGrant(data.identityId, data.entitlement);
+  if (data.source === 'admin' && data.privileged && !data.grantedBy.amr.includes('mfa')) throw new StepUpRequired(data.entitlement);
+  if (data.sodException !== undefined && data.sodException.approvedBy === data.identityId) throw new SelfApprovedException(data.identityId);
 
-  const grantId = directGrantId(data.commandId, data.entitlement);
-  if (state.issuedGrantIds.has(grantId)) return [];
+  const grantId = nextDirectGrantId(data, state);
+  if (grantId === undefined) return [];
   if (data.requestId !== undefined && state.fulfilledRequests.has(fulfilledRequestKey(data.requestId, data.entitlement))) return [];
   if (data.source === 'admin' && state.grants.some((grant) => grant.source === 'admin' && grant.entitlement === data.entitlement && covers(grant, data.expiresAt, data.now))) {
     return [];
   }
 
   if (data.maxDuration !== undefined && data.expiresAt !== undefined) {
-    const latestExpiry = addIsoDuration(data.now, data.maxDuration);
+    const latestExpiry = latestExpiryOf(data.now, data.maxDuration);
     if (instantOf(data.expiresAt, 'expiresAt') > instantOf(latestExpiry, 'maxDuration')) {
       throw new DurationExceedsMaximum(data.entitlement, data.maxDuration, data.expiresAt, latestExpiry);
     }
@@ -192,6 +201,20 @@ function grantAccess({ data }: GrantAccess, state: AccessState): AccessEvent[] {
     });
   }
   return granted;
+}
+
+/**
+ * The id of the grant a GrantAccess gives, or undefined when the command was already applied.
+ * A command's grant is issued once; an admin command whose grant has since ended (revoked,
+ * expired) grants again under its next generation's id: an idempotency key repeated after a
+ * revocation is a new request, not a retry of a grant still held.
+ */
+function nextDirectGrantId(data: GrantAccess['data'], state: AccessState): string | undefined {
+  for (let generation = 1; ; generation++) {
+    const grantId = directGrantId(data.commandId, data.entitlement, generation);
+    if (!state.issuedGrantIds.has(grantId)) return grantId;
+    if (data.source !== 'admin' || state.grants.some((grant) => grant.grantId === grantId)) return undefined;
+  }
 }
 
 /**

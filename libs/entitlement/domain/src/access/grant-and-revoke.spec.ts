@@ -8,7 +8,7 @@ import {
   SodViolation,
   ValidationFailed,
 } from '../shared/errors';
-import { IDENTITY, LATER, NOW, accessGranted, accessRevoked, accessTerminated } from '../testing/builders';
+import { ADMIN, IDENTITY, LATER, NOW, accessGranted, accessRevoked, accessTerminated } from '../testing/builders';
 import { deciderSpec } from '../testing/spec';
 import type { AccessCommand, GrantAccess, RevokeAccess } from './commands';
 import { accessDecider } from './index';
@@ -24,7 +24,7 @@ const approveOnly: SodPolicyView = { ...payVsApprove, key: 'pay-vs-approve-soft'
 
 const grant = (data: Partial<GrantAccess['data']> = {}): GrantAccess => ({
   type: 'GrantAccess',
-  data: { identityId: IDENTITY, entitlement: 'github:org-admin', source: 'admin', reason: 'needed for work', now: NOW, sodPolicies: [], commandId: 'cmd-2', ...data },
+  data: { identityId: IDENTITY, entitlement: 'github:org-admin', source: 'admin', reason: 'needed for work', now: NOW, privileged: false, grantedBy: { actor: ADMIN, amr: ['pwd'] }, sodPolicies: [], commandId: 'cmd-2', ...data },
 });
 const revoke = (data: Partial<RevokeAccess['data']> = {}): RevokeAccess => ({
   type: 'RevokeAccess',
@@ -66,6 +66,17 @@ describe('access: grants and revocations', () => {
         .thenThrows(ValidationFailed, (error) => expect(error.errors.map((e) => e.field)).toEqual([field]));
     });
 
+    it.each(['P300000Y', 'PT99999999999999999999H', 'P11Y'])('an absurd maxDuration stored before durations were bounded (%s) caps at ten years instead of failing', (maxDuration) => {
+      spec
+        .given([])
+        .when(grant({ expiresAt: IN_ONE_DAY, maxDuration }))
+        .then([accessGranted({ grantId: 'cmd-2:github:org-admin', entitlement: 'github:org-admin', source: 'admin', expiresAt: IN_ONE_DAY })]);
+      spec
+        .given([])
+        .when(grant({ expiresAt: '2036-03-03T09:00:00.000Z', maxDuration }))
+        .thenThrows(DurationExceedsMaximum, (error) => expect(error.latestExpiry).toBe('2036-03-02T09:00:00.000Z'));
+    });
+
     it('refuses a just-in-time grant longer than the entitlement maxDuration', () => {
       spec
         .given([])
@@ -103,6 +114,31 @@ describe('access: grants and revocations', () => {
 
     it('the same command again gives nothing', () => {
       spec.given([adminGrant]).when(grant()).then([]);
+    });
+
+    it('the same admin command after its grant was revoked grants again, under a new id', () => {
+      const revoked = accessRevoked({ grantId: 'cmd-2:github:org-admin', entitlement: 'github:org-admin', source: 'admin', reason: 'admin', revokedAt: LATER });
+      spec
+        .given([adminGrant, revoked])
+        .when(grant({ now: LATER }))
+        .then([accessGranted({ grantId: 'cmd-2:github:org-admin~2', entitlement: 'github:org-admin', source: 'admin', grantedAt: LATER })]);
+      const regranted = accessGranted({ grantId: 'cmd-2:github:org-admin~2', entitlement: 'github:org-admin', source: 'admin', grantedAt: LATER });
+      spec.given([adminGrant, revoked, regranted]).when(grant({ now: LATER })).then([]);
+    });
+
+    it('the same admin command after its grant expired grants again', () => {
+      const shortGrant = accessGranted({ grantId: 'cmd-2:github:org-admin', entitlement: 'github:org-admin', source: 'admin', expiresAt: IN_ONE_HOUR });
+      const expired = accessRevoked({ grantId: 'cmd-2:github:org-admin', entitlement: 'github:org-admin', source: 'admin', reason: 'expired', revokedAt: IN_ONE_DAY });
+      spec
+        .given([shortGrant, expired])
+        .when(grant({ now: IN_ONE_DAY }))
+        .then([accessGranted({ grantId: 'cmd-2:github:org-admin~2', entitlement: 'github:org-admin', source: 'admin', grantedAt: IN_ONE_DAY })]);
+    });
+
+    it('a break-glass command after its grant ended still gives nothing: emergency access is not renewed by a retry', () => {
+      const breakGlass = accessGranted({ grantId: 'cmd-2:github:org-admin', entitlement: 'github:org-admin', source: 'break-glass', expiresAt: IN_ONE_HOUR });
+      const expired = accessRevoked({ grantId: 'cmd-2:github:org-admin', entitlement: 'github:org-admin', source: 'break-glass', reason: 'expired', revokedAt: IN_ONE_DAY });
+      spec.given([breakGlass, expired]).when(grant({ source: 'break-glass', expiresAt: LATER, now: IN_ONE_DAY })).then([]);
     });
 
     it('the same request granted again by another command gives nothing', () => {

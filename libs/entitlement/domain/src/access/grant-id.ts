@@ -2,10 +2,11 @@ import type { DesiredGrant } from '../policies/birthright-policy';
 
 /**
  * directGrantId: a grant given by GrantAccess is `${commandId}:${entitlement}`, so a retried
- * command produces the same id (and, already issued, no second grant).
+ * command produces the same id (and, already issued, no second grant). An admin command given
+ * again after its grant ended grants anew: its `generation`-th grant is `...~${generation}`.
  */
-export function directGrantId(commandId: string, entitlement: string): string {
-  return `${commandId}:${entitlement}`;
+export function directGrantId(commandId: string, entitlement: string, generation = 1): string {
+  return generation === 1 ? `${commandId}:${entitlement}` : `${commandId}:${entitlement}~${generation}`;
 }
 
 /**

@@ -22,6 +22,8 @@ const grant = (data: Partial<GrantAccess['data']> = {}): GrantAccess => ({
     source: 'admin',
     reason: 'needed for work',
     now: NOW,
+    privileged: false,
+    grantedBy: { actor: ADMIN, amr: ['pwd'] },
     sodPolicies: [approvePolicy, preventPolicy],
     commandId: 'cmd-2',
     ...data,

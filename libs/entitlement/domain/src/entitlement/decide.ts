@@ -6,7 +6,7 @@ import type {
 } from '@custos/entitlement/contracts';
 import { AlreadyDefined, NotDefined, Retired, ValidationFailed, type FieldError } from '../shared/errors';
 import { sameValue } from '../shared/same-value';
-import { parseIsoDuration } from '../policies/duration';
+import { durationError } from '../policies/duration';
 import { approvalPolicyErrors, defaultApprovalPolicy } from './approval-policy';
 import type { ChangeEntitlement, DefineEntitlement, EntitlementCommand, RetireEntitlement } from './commands';
 import type { ActiveEntitlement, EntitlementState } from './state';
@@ -46,7 +46,7 @@ function define({ data }: DefineEntitlement, state: EntitlementState): Entitleme
   const errors = [
     ...blank('key', definition.key),
     ...blank('application', definition.application),
-    ...definitionErrors(definition),
+    ...definitionErrors(definition, data.now, definition.maxDuration),
   ];
   if (errors.length > 0) throw new ValidationFailed(errors);
   return [{ type: 'EntitlementDefined', data: { ...definition, definedAt: data.now, definedBy: data.actor } }];
@@ -66,7 +66,8 @@ function change({ data }: ChangeEntitlement, state: EntitlementState): Entitleme
   applyOptional(next, 'description', data.description);
   applyOptional(next, 'ownerId', data.ownerId);
   applyOptional(next, 'maxDuration', data.maxDuration);
-  const errors = definitionErrors(next);
+  // Only a maxDuration given now is checked: one stored before durations were bounded must not block other changes.
+  const errors = definitionErrors(next, data.now, data.maxDuration ?? undefined);
   if (errors.length > 0) throw new ValidationFailed(errors);
 
   const changes = diff(current, next);
@@ -129,12 +130,12 @@ function diff(current: EntitlementDefinition, next: EntitlementDefinition): Enti
   return changes;
 }
 
-function definitionErrors(definition: EntitlementDefinition): FieldError[] {
+/** A maxDuration, when one is given, is a duration of at most ten years (see durationError). */
+function definitionErrors(definition: EntitlementDefinition, now: string, maxDuration: string | undefined): FieldError[] {
   const errors = blank('name', definition.name);
   if (!RISKS.includes(definition.risk)) errors.push({ field: 'risk', message: `must be one of ${RISKS.join(', ')}` });
-  if (definition.maxDuration !== undefined && parseIsoDuration(definition.maxDuration) === null) {
-    errors.push({ field: 'maxDuration', message: `not a positive ISO 8601 duration: ${definition.maxDuration}` });
-  }
+  const maxDurationError = maxDuration === undefined ? undefined : durationError(now, maxDuration, 'maxDuration');
+  if (maxDurationError) errors.push(maxDurationError);
   return [...errors, ...approvalPolicyErrors(definition.approvalPolicy, definition.privileged)];
 }
 

@@ -78,6 +78,17 @@ describe('entitlement', () => {
         .thenThrows(ValidationFailed, (error) => expect(error.errors.map((e) => e.field)).toEqual(['name', 'maxDuration']));
     });
 
+    it.each(['P300000Y', 'PT99999999999999999999H', 'P10Y1D', 'PT87700H'])('refuses a maxDuration longer than ten years (%s), naming maxDuration', (maxDuration) => {
+      spec
+        .given([])
+        .when(define({ maxDuration }))
+        .thenThrows(ValidationFailed, (error) => expect(error.errors).toEqual([{ field: 'maxDuration', message: expect.stringContaining('P10Y') }]));
+    });
+
+    it('accepts a maxDuration of exactly ten years', () => {
+      spec.given([]).when(define({ maxDuration: 'P10Y' })).then([entitlementDefined({ maxDuration: 'P10Y' })]);
+    });
+
     it('cannot change what is not defined', () => {
       spec.given([]).when(change({ name: 'x' })).thenThrows(NotDefined, (error) => expect(error).toMatchObject({ kind: 'entitlement', key: 'github:org-admin', httpStatus: 404 }));
     });
@@ -102,6 +113,20 @@ describe('entitlement', () => {
             data: { key: 'github:org-admin', changes: { name: 'GitHub org admin', risk: 'high', ownerId: null, maxDuration: 'PT4H' }, changedAt: LATER, changedBy: ADMIN },
           },
         ]);
+    });
+
+    it('refuses a change to a maxDuration longer than ten years, naming maxDuration', () => {
+      spec
+        .given([entitlementDefined()])
+        .when(change({ maxDuration: 'P300000Y' }))
+        .thenThrows(ValidationFailed, (error) => expect(error.errors.map((e) => e.field)).toEqual(['maxDuration']));
+    });
+
+    it('changes other fields of an entitlement whose stored maxDuration predates the bound', () => {
+      spec
+        .given([entitlementDefined({ maxDuration: 'P300000Y' })])
+        .when(change({ name: 'Renamed' }))
+        .then([{ type: 'EntitlementChanged', data: { key: 'github:org-admin', changes: { name: 'Renamed' }, changedAt: LATER, changedBy: ADMIN } }]);
     });
 
     it('records nothing when nothing changes', () => {

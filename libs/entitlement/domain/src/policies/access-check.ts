@@ -3,7 +3,8 @@ import { instantOf } from '../shared/time';
 
 export interface AccessCheck {
   allowed: boolean;
-  reason: 'granted' | 'terminated' | 'not-granted' | 'expired';
+  /** `unknown-identity`: the entitlement context has not heard of the identity (see the check API). */
+  reason: 'granted' | 'terminated' | 'not-granted' | 'expired' | 'unknown-identity';
   /** The grants that allow it (empty when denied). */
   grantIds: string[];
   /** When the last allowing grant ends; absent when any allowing grant has no end. */

@@ -1,6 +1,7 @@
 import type { Grant } from '@custos/entitlement/contracts';
 import { checkAccess, heldEntitlements, type AccessCheck } from './access-check';
-import { addIsoDuration, parseIsoDuration } from './duration';
+import { ValidationFailed } from '../shared/errors';
+import { addIsoDuration, durationError, parseIsoDuration } from './duration';
 
 describe('addIsoDuration', () => {
   it.each<[string, string, string, string]>([
@@ -19,6 +20,19 @@ describe('addIsoDuration', () => {
 
   it.each(['', 'P', 'PT', 'PT0S', '8h', 'P1H', 'PT-1H', 'P1DT'])('rejects %j as a duration', (text) => {
     expect(parseIsoDuration(text)).toBeNull();
+  });
+
+  it.each(['P300000Y', 'PT99999999999999999999H', 'P99999999999999999999D', 'PT1e400S', 'P10Y1D', 'P121M', 'PT315619201S'])(
+    'refuses %j as longer than ten years, naming the field, instead of overflowing a Date',
+    (text) => {
+      expect(() => addIsoDuration('2026-03-02T09:00:00Z', text, 'duration')).toThrow(ValidationFailed);
+      expect(durationError('2026-03-02T09:00:00Z', text, 'duration')).toEqual({ field: 'duration', message: expect.any(String) });
+    },
+  );
+
+  it('accepts ten years to the day, in any unit', () => {
+    expect(addIsoDuration('2026-03-02T09:00:00Z', 'P10Y')).toBe('2036-03-02T09:00:00.000Z');
+    expect(addIsoDuration('2026-03-02T09:00:00Z', 'P3653D')).toBe('2036-03-02T09:00:00.000Z');
   });
 });
 

@@ -168,3 +168,33 @@ export class DurationExceedsMaximum extends DomainError {
     super(`${entitlement} may be granted for at most ${maxDuration} (until ${latestExpiry}), asked until ${expiresAt}`);
   }
 }
+
+/** 403: nobody grants access to themselves; another administrator has to. */
+export class SelfGrant extends DomainError {
+  readonly code = 'self-grant';
+  readonly httpStatus = 403;
+
+  constructor(readonly identityId: string, readonly entitlement: string) {
+    super(`${identityId} may not grant ${entitlement} to themselves: another administrator has to`);
+  }
+}
+
+/** 403: a privileged entitlement is granted by an administrator only after multi-factor login (`mfa` in `amr`). */
+export class StepUpRequired extends DomainError {
+  readonly code = 'step-up-required';
+  readonly httpStatus = 403;
+
+  constructor(readonly entitlement: string) {
+    super(`${entitlement} is privileged: granting it needs a multi-factor login (amr with mfa); sign in again with a second factor`);
+  }
+}
+
+/** 403: an SoD exception is approved by someone other than the identity that benefits from it. */
+export class SelfApprovedException extends DomainError {
+  readonly code = 'self-approved-exception';
+  readonly httpStatus = 403;
+
+  constructor(readonly identityId: string) {
+    super(`${identityId} may not approve an SoD exception for their own access`);
+  }
+}
