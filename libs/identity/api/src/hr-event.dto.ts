@@ -35,10 +35,14 @@ export class HrEventDto {
   @IsIn(['joiner', 'mover', 'leaver', 'rehire'])
   type!: 'joiner' | 'mover' | 'leaver' | 'rehire';
 
-  @ApiProperty({ example: '2026-12-01T09:00:00Z', description: 'RFC 3339; in the future, the change is scheduled' })
+  @ApiPropertyOptional({
+    example: '2026-12-01T09:00:00Z',
+    description: 'RFC 3339; defaults to the time Custos receives the event (left out or null); in the future, the change is scheduled',
+  })
+  @IsOptional()
   @IsISO8601({ strict: true })
   @Matches(RFC3339, { message: 'effectiveAt must be an RFC 3339 date-time with a zone' })
-  effectiveAt!: string;
+  effectiveAt?: string | null;
 
   @ApiProperty({ type: EmployeeDto })
   @IsObject()

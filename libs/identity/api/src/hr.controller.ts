@@ -1,6 +1,6 @@
 import { Body, Controller, Headers, HttpCode, Inject, OnModuleInit, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HrChange, HrIntake } from '@custos/identity/application';
+import { HrIntake, ReceivedHrChange } from '@custos/identity/application';
 import { badRequest, FAST_ROUTES, FastRoutes, Roles } from '@custos/platform/http';
 import { HrEventAcceptedDto, HrEventDto } from './hr-event.dto';
 import { checkHrEvent } from './hr-event.validation';
@@ -44,7 +44,7 @@ export class HrController implements OnModuleInit {
     return this.accept({ ...rest, employee: { ...body.employee }, groups }, correlationId);
   }
 
-  private accept(event: Omit<HrChange, 'channel'>, correlationId: string | undefined): Promise<HrEventAcceptedDto> {
+  private accept(event: Omit<ReceivedHrChange, 'channel'>, correlationId: string | undefined): Promise<HrEventAcceptedDto> {
     return this.intake.receive({ ...event, channel: 'webhook' }, { correlationId: correlationId || undefined });
   }
 }

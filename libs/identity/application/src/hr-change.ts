@@ -12,4 +12,10 @@ export interface HrChange {
   channel: ChangeSource['channel'];
 }
 
+/**
+ * A change as the webhook and NATS doors receive it: `effectiveAt` may be left out (or null), and
+ * the change then takes effect when Custos receives it (HrIntake.receive stamps its clock).
+ */
+export type ReceivedHrChange = Omit<HrChange, 'effectiveAt'> & { effectiveAt?: string | null };
+
 export type HrOutcome = { identityId: string; status: 'applied' | 'scheduled' | 'duplicate' };

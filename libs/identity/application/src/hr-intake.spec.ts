@@ -5,7 +5,7 @@ import { createTestDatabase } from '@custos/platform/testing';
 import { identityStreamId } from '@custos/identity/contracts';
 import { IdentityNotFound, InvalidLifecycleTransition } from '@custos/identity/domain';
 import { EmployeeDirectory } from './employee-directory';
-import { HrChange } from './hr-change';
+import { HrChange, ReceivedHrChange } from './hr-change';
 import { HrIntake, SCHEDULED_ACTIVATION, SCHEDULED_HR_CHANGE } from './hr-intake';
 
 /** HR intake against a real PostgreSQL: once per (system, eventId), all or nothing, on its date. */
@@ -51,14 +51,15 @@ describe('HR intake', () => {
       [SCHEDULED_ACTIVATION]: async (payload, tx) => intake.activate(tx, (payload as { identityId: string }).identityId, { actor: 'system:scheduler' }),
     });
     now = new Date('2026-11-22T10:00:00Z');
-  });
+    // A new database and its migrations: far past the 5 s default on a loaded 2-core machine.
+  }, 60_000);
 
   afterEach(async () => {
     await runtime.store.close();
     await runtime.bus.close();
     await db.close();
     await drop();
-  });
+  }, 60_000);
 
   it('applies a joiner once; the same (system, eventId) again is a duplicate with the first answer', async () => {
     const joiner = change();
@@ -66,6 +67,24 @@ describe('HR intake', () => {
     expect(first.status).toBe('applied');
     expect(await intake.receive(joiner)).toEqual({ identityId: first.identityId, status: 'duplicate' });
     expect(await streamOf(first.identityId)).toEqual(['IdentityHired']);
+  });
+
+  it('applies a change without effectiveAt when it is received; a repeat received later is a duplicate, not a new change', async () => {
+    const joiner: ReceivedHrChange = { ...change(), effectiveAt: undefined };
+    const first = await intake.receive(joiner);
+    expect(first.status).toBe('applied');
+    const [hired] = await runtime.store.readStream(identityStreamId(first.identityId));
+    expect(hired.data).toMatchObject({ effectiveAt: '2026-11-22T10:00:00.000Z', recordedAt: '2026-11-22T10:00:00.000Z' });
+    now = new Date('2026-11-22T11:00:00Z');
+    expect(await intake.receive({ ...joiner })).toEqual({ identityId: first.identityId, status: 'duplicate' });
+    // null, as a JSON sender may write it, is left out too
+    const mover: ReceivedHrChange = { ...change({ type: 'mover', employee: { department: 'Sales' } }), effectiveAt: null };
+    expect(await intake.receive(mover)).toEqual({ identityId: first.identityId, status: 'applied' });
+    now = new Date('2026-11-22T12:00:00Z');
+    expect(await intake.receive({ ...mover })).toEqual({ identityId: first.identityId, status: 'duplicate' });
+    const stream = await runtime.store.readStream(identityStreamId(first.identityId));
+    expect(stream.map((e) => e.name)).toEqual(['IdentityHired', 'IdentityMoved']);
+    expect(stream[1].data).toMatchObject({ effectiveAt: '2026-11-22T11:00:00.000Z' });
   });
 
   it('applies one of ten identical requests arriving at once', async () => {

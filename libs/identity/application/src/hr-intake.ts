@@ -3,7 +3,7 @@ import { identityStreamId, type IdentityEvent } from '@custos/identity/contracts
 import { identityDecider, IdentityNotFound, type IdentityCommand, type IdentityState } from '@custos/identity/domain';
 import type { SqlExecutor, StreamWrite } from '@custos/platform/event-store';
 import { foldStream, GroupCommit, settle, toNewEvents, type ContextRuntime, type DurableScheduler, type Settled } from '@custos/platform/runtime';
-import { HrChange, HrOutcome } from './hr-change';
+import { HrChange, HrOutcome, ReceivedHrChange } from './hr-change';
 import { DirectoryEntry, EmployeeDirectory, EmployeeIdTaken } from './employee-directory';
 import { CommandMeta, handleIdentityCommand } from './identity-store';
 
@@ -66,11 +66,15 @@ export class HrIntake {
 
   /**
    * Receives one change: records it, then applies it now or schedules it for its effective time.
+   * A change without `effectiveAt` takes effect when received: it gets the clock's time here,
+   * before it waits for a group. Its dedupe key stays (system, eventId), so a repeat of it is a
+   * duplicate whatever time the repeat arrives at.
    * Changes received while an earlier group is being written are applied together in the next
    * group's single transaction (group commit), with the same outcome each would have had alone.
    */
-  async receive(change: HrChange, meta: { correlationId?: string } = {}): Promise<HrOutcome> {
-    return this.group.submit({ change, correlationId: meta.correlationId ?? randomUUID() });
+  async receive(change: ReceivedHrChange, meta: { correlationId?: string } = {}): Promise<HrOutcome> {
+    const dated: HrChange = typeof change.effectiveAt === 'string' ? (change as HrChange) : { ...change, effectiveAt: this.runtime.clock().toISOString() };
+    return this.group.submit({ change: dated, correlationId: meta.correlationId ?? randomUUID() });
   }
 
   /** One change in a transaction of its own: the path of every change a group cannot take. */

@@ -2,7 +2,7 @@ import { DomainError } from '@custos/identity/domain';
 import { hrStreamName, hrSubjectFilter, NatsBus, type Consumer, type InboundMessage, type InboundVerdict } from '@custos/platform/messaging';
 import type { ContextRuntime } from '@custos/platform/runtime';
 import { EmployeeIdTaken } from './employee-directory';
-import type { HrChange } from './hr-change';
+import type { ReceivedHrChange } from './hr-change';
 import type { HrIntake } from './hr-intake';
 
 /** One bad field of an HR event, as the HTTP door reports it (`errors` of a problem+json). */
@@ -15,7 +15,7 @@ export interface HrEventFieldError {
  * Checks a payload against the rules of `POST /hr/events` (the HTTP DTO is the one definition of
  * a valid HR event; the API layer supplies this function so that both doors share it).
  */
-export type HrEventCheck = (payload: unknown) => Promise<{ ok: true; event: Omit<HrChange, 'channel'> } | { ok: false; errors: HrEventFieldError[] }>;
+export type HrEventCheck = (payload: unknown) => Promise<{ ok: true; event: Omit<ReceivedHrChange, 'channel'> } | { ok: false; errors: HrEventFieldError[] }>;
 
 /** The durable consumer of the HR stream, shared by every identity-service replica. */
 export const HR_NATS_DURABLE = 'identity-hr-door';
