@@ -6,6 +6,7 @@ import {
   parseSnapshot,
   planChanges,
   type PlannedChange,
+  LEAVER_THRESHOLD_MINIMUM_POPULATION,
   reconcile,
   type ReconcilePlan,
   SNAPSHOT_COLUMNS,
@@ -17,11 +18,13 @@ import { checkEmployee } from '../hr-event.validation';
 
 export const HR_IMPORT_USAGE = `Usage: custos hr import <file.csv> [options]
 
-Reconciles a full HR export with a running Custos: rows without an identity are joiners,
-changed rows movers, terminated identities back in the file rehires, and (only with
---allow-leavers) active identities missing from the file leavers. Each change is sent to
-POST /hr/events with an eventId derived from its content, so running the same file again
-changes nothing.
+Reconciles a full HR export of one HR system (--system, default csv) with a running Custos:
+rows without an identity are joiners, changed rows movers, terminated identities back in the
+file rehires, and (only with --allow-leavers) active identities missing from the file leavers.
+Only identities whose system of record is that system are compared: an identity another system
+hired (the workday webhook, SCIM) is never changed or made a leaver by the file, and a row about
+one is reported and left alone. Each change is sent to POST /hr/events with an eventId derived
+from its content, so running the same file again changes nothing.
 
 The file needs a header row with the columns ${SNAPSHOT_COLUMNS.join(', ')}
 (employeeId, givenName, familyName, email and employmentType are required; any order, any case).
@@ -29,10 +32,13 @@ An unknown column or any invalid row is reported with its line number, and nothi
 
 Options:
   --dry-run          print the changes (joiners, movers with their changed fields, leavers) and send nothing
-  --allow-leavers    make active identities missing from the file leavers
-  --threshold <pct>  stop when leavers exceed this share of the active identities (default 5)
+  --allow-leavers    make active identities of the system missing from the file leavers
+  --threshold <pct>  stop when leavers exceed this share of the system's active identities
+                     (default 5); with fewer than ${LEAVER_THRESHOLD_MINIMUM_POPULATION} active identities of the system it does
+                     not apply, so a small trial can be reconciled
   --force            go on above the threshold
-  --system <name>    the HR system the events are recorded from (default csv)
+  --system <name>    the HR system the file comes from: the events are recorded from it, and
+                     only the identities it hired are reconciled (default csv)
   --url <url>        Custos (default: CUSTOS_URL from the environment, else http://localhost:3000)
   --token <jwt>      bearer token with role custos:hr (default: CUSTOS_TOKEN from the environment)
   --dev              get a custos:hr token from the development issuer (POST /dev/token; CUSTOS_DEV_AUTH=true)
@@ -95,7 +101,7 @@ export async function runHrImport(argv: string[], io: CliIo = processIo): Promis
   try {
     const api = new CustosHttp(args.url, await tokenFor(args, io.env));
     const current = await api.identities();
-    const plan = reconcile(current, rows, { allowLeavers: args.allowLeavers, force: args.force, thresholdPercent: args.threshold });
+    const plan = reconcile(current, rows, { system: args.system, allowLeavers: args.allowLeavers, force: args.force, thresholdPercent: args.threshold });
     say(describePlan(args, rows.length, current.length, plan));
     const changes = describeChanges(plan, args.dryRun ? Infinity : 20);
     if (changes) say(changes);
@@ -283,11 +289,12 @@ function problemText(body: unknown): string {
 
 function describePlan(args: ReturnType<typeof readArgs>, rows: number, identities: number, plan: ReconcilePlan): string {
   const lines = [
-    `${args.file}: ${rows} rows; Custos at ${args.url} holds ${identities} identities (${plan.active} active); system ${args.system}${args.dryRun ? '; dry run' : ''}`,
+    `${args.file}: ${rows} rows; Custos at ${args.url} holds ${identities} identities (${plan.active} active of system ${args.system})${args.dryRun ? '; dry run' : ''}`,
     `  joiners ${plan.joiners.length}, rehires ${plan.rehires.length}, movers ${plan.movers.length}, leavers ${plan.leavers.length}, unchanged ${plan.unchanged}`,
   ];
   if (plan.missing.length > 0) lines.push(`  ${plan.missing.length} active identities are not in the file: not leavers without --allow-leavers`);
   if (plan.pendingNotInFile > 0) lines.push(`  ${plan.pendingNotInFile} pending identities (future joiners) are not in the file: left alone`);
+  if (plan.otherSystems.length > 0) lines.push(`  ${plan.otherSystems.length} rows are about identities of other systems: left alone`);
   return lines.join('\n');
 }
 
@@ -305,6 +312,7 @@ function describeChanges(plan: ReconcilePlan, limit: number): string {
   section('movers', plan.movers, (m) => `line ${m.line}: ${m.employee.employeeId} ${m.changes.map((c) => `${c.field} ${c.from ?? '(none)'} -> ${c.to ?? '(none)'}`).join(', ')}`);
   section('leavers', plan.leavers, (l) => `${who(l.employee)} (identity ${l.identityId})`);
   section('not in the file (not leavers without --allow-leavers)', plan.missing, (l) => `${who(l.employee)} (identity ${l.identityId})`);
+  section('identities of other systems (left alone)', plan.otherSystems, (o) => `line ${o.line}: ${who(o.employee)} (identity ${o.identityId}, system ${o.systemOfRecord ?? 'unknown'})`);
   return out.join('\n');
 }
 
@@ -319,5 +327,6 @@ function planJson(plan: ReconcilePlan) {
     movers: plan.movers.map((m) => ({ line: m.line, employeeId: m.employee.employeeId, identityId: m.identityId, changes: m.changes })),
     leavers: plan.leavers.map((l) => ({ employeeId: l.employee.employeeId, identityId: l.identityId })),
     missing: plan.missing.map((l) => ({ employeeId: l.employee.employeeId, identityId: l.identityId })),
+    otherSystems: plan.otherSystems.map((o) => ({ line: o.line, employeeId: o.employee.employeeId, identityId: o.identityId, systemOfRecord: o.systemOfRecord ?? null })),
   };
 }

@@ -11,26 +11,30 @@ const employee = (id: string, over: Partial<EmployeeRecord> = {}): EmployeeRecor
   employmentType: 'employee',
   ...over,
 });
-const identity = (id: string, over: Partial<CurrentIdentity> = {}): CurrentIdentity => ({ ...employee(id), identityId: `id-${id}`, status: 'active', version: 1, ...over });
+const identity = (id: string, over: Partial<CurrentIdentity> = {}): CurrentIdentity => ({ ...employee(id), identityId: `id-${id}`, status: 'active', version: 1, systemOfRecord: 'csv', ...over });
+/** An identity that the workday webhook hired. */
+const workday = (id: string, over: Partial<CurrentIdentity> = {}): CurrentIdentity => identity(id, { systemOfRecord: 'workday', ...over });
 const row = (line: number, id: string, over: Partial<EmployeeRecord> = {}): SnapshotRow => ({ line, employee: employee(id, over) });
-const options = (over: Partial<ReconcileOptions> = {}): ReconcileOptions => ({ allowLeavers: false, force: false, thresholdPercent: 5, ...over });
+const options = (over: Partial<ReconcileOptions> = {}): ReconcileOptions => ({ system: 'csv', allowLeavers: false, force: false, thresholdPercent: 5, ...over });
 
 /** Twenty active identities E01..E20, all in the file unchanged unless a case says otherwise. */
 const staff = Array.from({ length: 20 }, (_, i) => `E${String(i + 1).padStart(2, '0')}`);
 const everyone = staff.map((id) => identity(id));
 const allRows = staff.map((id, i) => row(i + 2, id));
 
-type Summary = { joiners: string[]; rehires: string[]; movers: string[]; leavers: string[]; missing: string[]; unchanged: number; blocked: boolean };
+type Summary = { joiners: string[]; rehires: string[]; movers: string[]; leavers: string[]; missing: string[]; otherSystems: string[]; unchanged: number; blocked: boolean };
 const summary = (plan: ReturnType<typeof reconcile>): Summary => ({
   joiners: plan.joiners.map((c) => c.employee.employeeId),
   rehires: plan.rehires.map((c) => c.employee.employeeId),
   movers: plan.movers.map((c) => `${c.employee.employeeId}:${c.changes.map((d) => d.field).join('+')}`),
   leavers: plan.leavers.map((c) => c.employee.employeeId),
   missing: plan.missing.map((c) => c.employee.employeeId),
+  otherSystems: plan.otherSystems.map((c) => `${c.employee.employeeId}:${c.systemOfRecord ?? '?'}`),
   unchanged: plan.unchanged,
   blocked: plan.blocked !== undefined,
 });
-const none: Summary = { joiners: [], rehires: [], movers: [], leavers: [], missing: [], unchanged: 0, blocked: false };
+const none: Summary = { joiners: [], rehires: [], movers: [], leavers: [], missing: [], otherSystems: [], unchanged: 0, blocked: false };
+const five = staff.slice(0, 5);
 
 describe('reconcile (a full HR export against the identities Custos holds)', () => {
   it.each<[string, CurrentIdentity[], SnapshotRow[], Partial<ReconcileOptions>, Partial<Summary>]>([
@@ -49,6 +53,19 @@ describe('reconcile (a full HR export against the identities Custos holds)', () 
     ['a terminated identity not in the file: nothing', [identity('E1', { status: 'terminated' }), identity('E2')], [row(2, 'E2')], { allowLeavers: true, force: true }, { unchanged: 1 }],
     ['a pending (future) joiner not in the file: left alone', [identity('E1', { status: 'pending' }), identity('E2')], [row(2, 'E2')], { allowLeavers: true, force: true }, { unchanged: 1 }],
     ['a reused employee id: the live identity is compared', [identity('E1', { identityId: 'old', status: 'terminated' }), identity('E1', { identityId: 'new' })], [row(2, 'E1')], {}, { unchanged: 1 }],
+    // An export speaks only for its own system.
+    ['a workday identity missing from a csv export, with --allow-leavers --force: not a leaver', [...everyone, workday('W1')], allRows, { allowLeavers: true, force: true }, { unchanged: 20 }],
+    ['every workday identity missing from an empty csv export: not even reported missing', [workday('W1'), workday('W2')], [], { allowLeavers: true }, {}],
+    ['a row about a workday identity: reported and left alone, even when it differs', [identity('E1'), workday('W1')], [row(2, 'E1'), row(3, 'W1', { department: 'Sales' })], {}, { otherSystems: ['W1:workday'], unchanged: 1 }],
+    ['a row about a terminated workday identity: left alone, not a rehire', [workday('W1', { status: 'terminated' })], [row(2, 'W1')], {}, { otherSystems: ['W1:workday'] }],
+    ['an identity whose system Custos does not name: left alone', [identity('E1', { systemOfRecord: undefined }), identity('E2', { systemOfRecord: undefined })], [row(2, 'E1')], { allowLeavers: true, force: true }, { otherSystems: ['E1:?'] }],
+    ['the same export as --system workday reconciles the workday identities only', [identity('E1'), workday('W1'), workday('W2')], [row(2, 'W1')], { system: 'workday', allowLeavers: true }, { leavers: ['W2'], unchanged: 1 }],
+    // The threshold applies from twenty active identities of the system.
+    ['two of five missing (40%) with --allow-leavers: leavers without --force below twenty identities', five.map((id) => identity(id)), allRows.slice(2, 5), { allowLeavers: true }, { leavers: ['E01', 'E02'], unchanged: 3 }],
+    ['two of five missing without --allow-leavers: still only reported', five.map((id) => identity(id)), allRows.slice(2, 5), {}, { missing: ['E01', 'E02'], unchanged: 3 }],
+    ['nineteen of csv beside many of workday: below twenty of its own, no threshold', [...everyone.slice(0, 19), ...staff.map((id) => workday(`W${id}`))], allRows.slice(2, 19), { allowLeavers: true }, { leavers: ['E01', 'E02'], unchanged: 17 }],
+    ['an empty export of five with --allow-leavers: all leavers (a trial that ended)', five.map((id) => identity(id)), [], { allowLeavers: true }, { leavers: five }],
+    ['two of twenty missing with a minimum population of 25: leavers', everyone, allRows.slice(2), { allowLeavers: true, minimumPopulation: 25 }, { leavers: ['E01', 'E02'], unchanged: 18 }],
   ])('%s', (_, current, rows, opts, expected) => {
     expect(summary(reconcile(current, rows, options(opts)))).toEqual({ ...none, ...expected });
   });
@@ -74,7 +91,7 @@ describe('reconcile (a full HR export against the identities Custos holds)', () 
 
   it('explains a blocked import and how to go on', () => {
     const plan = reconcile(everyone, allRows.slice(3), options({ allowLeavers: true }));
-    expect(plan.blocked).toBe('3 leavers are 15.0% of the 20 active identities, above the threshold of 5%: check that the export is complete, then run again with --force (or raise --threshold)');
+    expect(plan.blocked).toBe('3 leavers are 15.0% of the 20 active identities of csv, above the threshold of 5%: check that the export is complete, then run again with --force (or raise --threshold)');
   });
 
   it('sends managers who join in the same file before their reports, then rehires, movers and leavers', () => {

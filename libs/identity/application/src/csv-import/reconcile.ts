@@ -7,6 +7,8 @@ export interface CurrentIdentity extends EmployeeRecord {
   identityId: string;
   status: IdentityStatus;
   version: number;
+  /** The HR system that hired (or rehired) the identity; absent from a Custos that does not say. */
+  systemOfRecord?: string;
 }
 
 export interface FieldDiff {
@@ -48,13 +50,29 @@ export interface PlannedLeaver {
 
 export type PlannedChange = PlannedJoiner | PlannedRehire | PlannedMover | PlannedLeaver;
 
+/** A row about an identity whose system of record is another system: left alone. */
+export interface OtherSystemRow {
+  line: number;
+  identityId: string;
+  employee: EmployeeRecord;
+  /** Absent when Custos did not say which system the identity belongs to. */
+  systemOfRecord?: string;
+}
+
+/** Below this many active identities of the import's system, the leaver threshold does not apply. */
+export const LEAVER_THRESHOLD_MINIMUM_POPULATION = 20;
+
 export interface ReconcileOptions {
+  /** The export's HR system: only identities whose system of record it is are compared, changed or made leavers. */
+  system: string;
   /** Identities missing from the export become leavers only when this is set. */
   allowLeavers: boolean;
   /** Leavers above `thresholdPercent` of the active identities stop the import unless forced. */
   force: boolean;
   /** Default 5. */
   thresholdPercent: number;
+  /** The threshold applies from this many active identities of the system (default LEAVER_THRESHOLD_MINIMUM_POPULATION). */
+  minimumPopulation?: number;
 }
 
 export interface ReconcilePlan {
@@ -67,8 +85,10 @@ export interface ReconcilePlan {
   missing: PlannedLeaver[];
   /** Pending identities (future joiners) absent from the export: left alone, an export of current staff may not list them yet. */
   pendingNotInFile: number;
+  /** Rows about identities of another system of record: left alone (that system reconciles them). */
+  otherSystems: OtherSystemRow[];
   unchanged: number;
-  /** Active identities before the import: the base of the leaver threshold. */
+  /** Active identities of the import's system before the import: the base of the leaver threshold. */
   active: number;
   /** Why the import must not run as asked (too many leavers without force). */
   blocked?: string;
@@ -81,7 +101,11 @@ const PLAN_ORDER = { joiner: 0, rehire: 1, mover: 2, leaver: 3 } as const;
  * without an identity is a joiner, a row of a terminated identity a rehire, a row whose
  * attributes differ a mover (with each changed field), and an active identity missing from the
  * export a leaver, but only when leavers are allowed, and never more than the threshold (a
- * truncated export must not terminate the company) unless forced. Pure: no I/O, no clock.
+ * truncated export must not terminate the company) unless forced; the threshold applies from a
+ * minimum population, so that a small trial can be reconciled. An export speaks only for its own
+ * system: an identity whose system of record is another (hired by a webhook, by SCIM) is never
+ * changed or made a leaver by it, and a row about one is reported and left alone. Pure: no I/O,
+ * no clock.
  */
 export function reconcile(current: CurrentIdentity[], rows: SnapshotRow[], options: ReconcileOptions): ReconcilePlan {
   const byEmployee = new Map<string, CurrentIdentity>();
@@ -90,13 +114,16 @@ export function reconcile(current: CurrentIdentity[], rows: SnapshotRow[], optio
     // If an employee id was reused, the live identity is the one the export speaks about.
     if (!other || (other.status === 'terminated' && identity.status !== 'terminated')) byEmployee.set(identity.employeeId, identity);
   }
-  const plan: ReconcilePlan = { joiners: [], rehires: [], movers: [], leavers: [], missing: [], pendingNotInFile: 0, unchanged: 0, active: 0 };
+  const plan: ReconcilePlan = { joiners: [], rehires: [], movers: [], leavers: [], missing: [], pendingNotInFile: 0, otherSystems: [], unchanged: 0, active: 0 };
+  const ours = (identity: CurrentIdentity) => identity.systemOfRecord === options.system;
   const inFile = new Set<string>();
   for (const row of rows) {
     inFile.add(row.employee.employeeId);
     const identity = byEmployee.get(row.employee.employeeId);
     if (!identity) {
       plan.joiners.push({ type: 'joiner', line: row.line, employee: row.employee });
+    } else if (!ours(identity)) {
+      plan.otherSystems.push({ line: row.line, identityId: identity.identityId, employee: row.employee, ...(identity.systemOfRecord === undefined ? {} : { systemOfRecord: identity.systemOfRecord }) });
     } else if (identity.status === 'terminated') {
       plan.rehires.push({ type: 'rehire', line: row.line, identityId: identity.identityId, version: identity.version, employee: row.employee });
     } else {
@@ -106,6 +133,7 @@ export function reconcile(current: CurrentIdentity[], rows: SnapshotRow[], optio
     }
   }
   for (const identity of byEmployee.values()) {
+    if (!ours(identity)) continue;
     if (identity.status === 'active') plan.active += 1;
     if (inFile.has(identity.employeeId) || identity.status === 'terminated') continue;
     if (identity.status === 'pending') {
@@ -118,10 +146,11 @@ export function reconcile(current: CurrentIdentity[], rows: SnapshotRow[], optio
   plan.leavers.sort((a, b) => a.employee.employeeId.localeCompare(b.employee.employeeId));
   plan.missing.sort((a, b) => a.employee.employeeId.localeCompare(b.employee.employeeId));
   const limit = (plan.active * options.thresholdPercent) / 100;
-  if (plan.leavers.length > limit && !options.force) {
+  const thresholdApplies = plan.active >= (options.minimumPopulation ?? LEAVER_THRESHOLD_MINIMUM_POPULATION);
+  if (plan.leavers.length > limit && thresholdApplies && !options.force) {
     const share = plan.active === 0 ? 100 : (plan.leavers.length * 100) / plan.active;
     plan.blocked =
-      `${plan.leavers.length} leavers are ${share.toFixed(1)}% of the ${plan.active} active identities, above the threshold of ${options.thresholdPercent}%: ` +
+      `${plan.leavers.length} leavers are ${share.toFixed(1)}% of the ${plan.active} active identities of ${options.system}, above the threshold of ${options.thresholdPercent}%: ` +
       'check that the export is complete, then run again with --force (or raise --threshold)';
   }
   return plan;
