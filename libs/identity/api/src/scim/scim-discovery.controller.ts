@@ -1,10 +1,9 @@
-import { Controller, Get, Header, Param, Req, UseFilters } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Param, UseFilters } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
-import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, resourceTypes, SCIM, schemaResource, ScimError, serviceProviderConfig, USER_SCHEMA } from '@custos/identity/application';
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, resourceTypes, SCIM, schemaResource, ScimError, scimBaseUrl, serviceProviderConfig, USER_SCHEMA } from '@custos/identity/application';
 import { Roles } from '@custos/platform/http';
+import { CONTEXT_RUNTIME, type ContextRuntime } from '@custos/platform/runtime';
 import { ScimExceptionFilter, SCIM_CONTENT_TYPE } from './scim-exception.filter';
-import { scimContext } from './scim-request';
 
 const SCHEMAS = [USER_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA];
 
@@ -19,42 +18,48 @@ function listOf(resources: Record<string, unknown>[]) {
 @UseFilters(ScimExceptionFilter)
 @Controller('scim/v2')
 export class ScimDiscoveryController {
+  /** Links point at the configured public URL, never at the request's Host header. */
+  private readonly baseUrl: string;
+
+  constructor(@Inject(CONTEXT_RUNTIME) runtime: ContextRuntime) {
+    this.baseUrl = scimBaseUrl(runtime.publicUrl);
+  }
+
   @Get('ServiceProviderConfig')
   @Header('Content-Type', SCIM_CONTENT_TYPE)
   @ApiOperation({ summary: 'What this SCIM service provider supports (PATCH, filter, ETag; no bulk, sort or password change)' })
-  config(@Req() request: Request) {
-    return serviceProviderConfig(scimContext(request).baseUrl);
+  config() {
+    return serviceProviderConfig(this.baseUrl);
   }
 
   @Get('Schemas')
   @Header('Content-Type', SCIM_CONTENT_TYPE)
   @ApiOperation({ summary: 'The User, EnterpriseUser and Group schemas' })
-  schemas(@Req() request: Request) {
-    const base = scimContext(request).baseUrl;
-    return listOf(SCHEMAS.map((s) => schemaResource(s, base)));
+  schemas() {
+    return listOf(SCHEMAS.map((s) => schemaResource(s, this.baseUrl)));
   }
 
   @Get('Schemas/:id')
   @Header('Content-Type', SCIM_CONTENT_TYPE)
   @ApiOperation({ summary: 'One schema by its URN' })
-  schema(@Param('id') id: string, @Req() request: Request) {
+  schema(@Param('id') id: string) {
     const schema = SCHEMAS.find((s) => s.id.toLowerCase() === id.toLowerCase());
     if (!schema) throw ScimError.notFound(`schema ${id} not found`);
-    return schemaResource(schema, scimContext(request).baseUrl);
+    return schemaResource(schema, this.baseUrl);
   }
 
   @Get('ResourceTypes')
   @Header('Content-Type', SCIM_CONTENT_TYPE)
   @ApiOperation({ summary: 'The User and Group resource types' })
-  resourceTypes(@Req() request: Request) {
-    return listOf(resourceTypes(scimContext(request).baseUrl));
+  resourceTypes() {
+    return listOf(resourceTypes(this.baseUrl));
   }
 
   @Get('ResourceTypes/:id')
   @Header('Content-Type', SCIM_CONTENT_TYPE)
   @ApiOperation({ summary: 'One resource type (User or Group)' })
-  resourceType(@Param('id') id: string, @Req() request: Request) {
-    const type = resourceTypes(scimContext(request).baseUrl).find((t) => String(t.id).toLowerCase() === id.toLowerCase());
+  resourceType(@Param('id') id: string) {
+    const type = resourceTypes(this.baseUrl).find((t) => String(t.id).toLowerCase() === id.toLowerCase());
     if (!type) throw ScimError.notFound(`resource type ${id} not found`);
     return type;
   }

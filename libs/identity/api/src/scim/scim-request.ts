@@ -1,8 +1,11 @@
 import type { Request, Response } from 'express';
-import type { ScimAnswer, ScimListQuery, ScimRequestContext } from '@custos/identity/application';
+import { projectionOf, type ScimAnswer, type ScimListQuery, type ScimRequestContext } from '@custos/identity/application';
 import type { Principal } from '@custos/platform/http';
 
-/** The SCIM request context of an HTTP request: base URL, Idempotency-Key (per caller), correlation id, If-Match, projection. */
+/**
+ * The SCIM request context of an HTTP request: Idempotency-Key (per caller), correlation id,
+ * If-Match, projection. Not the Host header: links come from the configured public URL.
+ */
 export function scimContext(request: Request & { principal?: Principal }): ScimRequestContext {
   const header = (name: string) => {
     const value = request.headers[name];
@@ -13,8 +16,9 @@ export function scimContext(request: Request & { principal?: Principal }): ScimR
     return typeof value === 'string' ? value : undefined;
   };
   const key = header('idempotency-key');
+  // Checked before any write, so that a refused projection never follows a change made.
+  projectionOf({ attributes: query('attributes'), excludedAttributes: query('excludedAttributes') });
   return {
-    baseUrl: `${request.protocol}://${request.get('host')}/scim/v2`,
     idempotencyKey: key ? `${request.principal?.sub ?? 'anonymous'}:${key}` : undefined,
     correlationId: header('x-correlation-id'),
     ifMatch: header('if-match'),

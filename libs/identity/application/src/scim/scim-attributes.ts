@@ -1,16 +1,19 @@
 import { resolvePath, type ScimResourceSchema } from './scim-schemas';
+import { checkPath } from './scim-untrusted';
 
 type Resource = Record<string, unknown>;
 
 /** Inside a multi-valued attribute, sub-attribute names stand alone. */
 const NO_SCHEMA: ScimResourceSchema = { core: { id: '', name: '', description: '', attributes: [] }, extensions: [] };
 
-/** The comma-separated attribute list of `attributes` / `excludedAttributes`, empty entries dropped. */
+/** The comma-separated attribute list of `attributes` / `excludedAttributes`, empty entries dropped; a name that reaches a prototype is refused (invalidPath). */
 export function attributeList(value: string | undefined): string[] {
-  return (value ?? '')
+  const names = (value ?? '')
     .split(',')
     .map((a) => a.trim())
     .filter((a) => a.length > 0);
+  names.forEach((name) => checkPath(name));
+  return names;
 }
 
 /**

@@ -12,7 +12,7 @@ import { SCIM } from './scim-schemas';
 import { ScimUsers, type ScimRequestContext } from './scim-users';
 
 const E = SCIM.enterprise;
-const context: ScimRequestContext = { baseUrl: 'https://custos.example/scim/v2' };
+const context: ScimRequestContext = {};
 
 const user = (userName: string, over: Record<string, unknown> = {}) => ({
   schemas: [SCIM.user, E],

@@ -1,6 +1,7 @@
 import { parse, type Filter } from 'scim2-parse-filter';
 import { ScimError } from './scim-error';
 import { resolvePath, type ScimAttribute, type ScimResourceSchema } from './scim-schemas';
+import { checkPath } from './scim-untrusted';
 
 export type { Filter } from 'scim2-parse-filter';
 
@@ -8,7 +9,8 @@ const ORDERING = new Set(['gt', 'ge', 'lt', 'le']);
 
 /**
  * parseScimFilter parses a filter of RFC 7644 section 3.4.2.2 (with scim2-parse-filter) and
- * refuses what the RFC says to refuse: a syntax error, or ordering on a boolean attribute.
+ * refuses what the RFC says to refuse: a syntax error, or ordering on a boolean attribute; and
+ * an attribute path that names a prototype (`__proto__`, ...: 400 invalidPath).
  */
 export function parseScimFilter(text: string, schema: ScimResourceSchema): Filter {
   let filter: Filter;
@@ -29,10 +31,12 @@ function check(filter: Filter, schema: ScimResourceSchema, within?: ScimAttribut
     case 'not':
       return check(filter.filter, schema, within);
     case '[]': {
+      checkPath(filter.attrPath);
       const { definition } = resolvePath(filter.attrPath, schema, within);
       return check(filter.valFilter, schema, definition ?? { ...UNKNOWN, subAttributes: [] });
     }
     default: {
+      checkPath(filter.attrPath);
       const { definition } = resolvePath(filter.attrPath, schema, within);
       if (ORDERING.has(filter.op) && definition?.type === 'boolean') {
         throw ScimError.invalidFilter(`${filter.op} cannot compare the boolean attribute ${filter.attrPath}`);

@@ -6,9 +6,11 @@ import { ScimError } from './scim-error';
 import { etagOf, ifMatchSatisfied } from './scim-etag';
 import { reassignGroups } from './scim-group-assignment';
 import { answerOf, checkListQuery, listResponse, type ScimAnswer, type ScimListQuery } from './scim-list';
+import { canonicalResource } from './scim-canonical';
 import { applyScimPatch } from './scim-patch';
 import { isUniqueViolation, ScimRecords, type ScimGroupRecord } from './scim-records';
-import { GROUP_RESOURCE, SCIM } from './scim-schemas';
+import { GROUP_RESOURCE, SCIM, scimBaseUrl } from './scim-schemas';
+import { checkUntrustedValue } from './scim-untrusted';
 import type { ScimRequestContext } from './scim-users';
 
 type Resource = Record<string, unknown>;
@@ -29,6 +31,7 @@ const ATTEMPTS = 3;
  */
 export class ScimGroups {
   private readonly records: ScimRecords;
+  private readonly baseUrl: string;
 
   constructor(
     private readonly runtime: ContextRuntime,
@@ -36,19 +39,22 @@ export class ScimGroups {
     records?: ScimRecords,
   ) {
     this.records = records ?? new ScimRecords(runtime.store.context);
+    this.baseUrl = scimBaseUrl(runtime.publicUrl);
   }
 
   async get(groupId: string, context: ScimRequestContext): Promise<ScimAnswer> {
     const group = await this.records.group(this.runtime.db, groupId);
     if (!group) throw ScimError.notFound(`Group ${groupId} not found`);
-    return answerOf(groupResource(group, context.baseUrl), GROUP_RESOURCE, context);
+    const displays = await this.records.memberDisplays(this.runtime.db, group.members);
+    return answerOf(groupResource(group, this.baseUrl, displays), GROUP_RESOURCE, context);
   }
 
   async list(query: ScimListQuery, context: ScimRequestContext): Promise<Resource> {
     checkListQuery(query, GROUP_RESOURCE);
     const groups = await this.records.groups(this.runtime.db);
+    const displays = await this.records.memberDisplays(this.runtime.db, [...new Set(groups.flatMap((g) => g.members))]);
     return listResponse(
-      groups.map((g) => groupResource(g, context.baseUrl)),
+      groups.map((g) => groupResource(g, this.baseUrl, displays)),
       query,
       GROUP_RESOURCE,
     );
@@ -74,7 +80,7 @@ export class ScimGroups {
   /** patch applies PatchOp operations (with scim-patch) to the Group; members are compared by `value` only. */
   async patch(groupId: string, body: unknown, context: ScimRequestContext): Promise<ScimAnswer> {
     await this.change(groupId, context, (current) => {
-      const resource = { ...groupResource(current, context.baseUrl), members: current.members.map((value) => ({ value })) };
+      const resource = { ...groupResource(current, this.baseUrl), members: current.members.map((value) => ({ value })) };
       const patched = applyScimPatch(resource, body, GROUP_RESOURCE, { reduceValue: (path, value) => (/^members\b/i.test(path) ? membersByValue(value) : value) });
       return readGroupResource(patched);
     });
@@ -153,23 +159,30 @@ export class ScimGroups {
   }
 }
 
-/** groupResource is the SCIM representation of a stored Group. */
-export function groupResource(group: ScimGroupRecord, baseUrl: string): Resource {
+/** groupResource is the SCIM representation of a stored Group; `displays` names its members (`display`). */
+export function groupResource(group: ScimGroupRecord, baseUrl: string, displays: Map<string, string> = new Map()): Resource {
   return {
     schemas: [SCIM.group],
     id: group.groupId,
     ...(group.externalId !== undefined ? { externalId: group.externalId } : {}),
     displayName: group.displayName,
-    members: group.members.map((value) => ({ value, $ref: `${baseUrl}/Users/${value}`, type: 'User' })),
+    members: group.members.map((value) => {
+      const display = displays.get(value);
+      return { value, ...(display !== undefined ? { display } : {}), $ref: `${baseUrl}/Users/${value}`, type: 'User' };
+    }),
     meta: { resourceType: 'Group', created: group.created, lastModified: group.lastModified, location: `${baseUrl}/Groups/${group.groupId}`, version: etagOf(group.version) },
   };
 }
 
-/** readGroupResource reads a Group as a client sent it (or as a PATCH left it). */
+/**
+ * readGroupResource reads a Group as a client sent it (or as a PATCH left it), names in any case.
+ * A member's `display` is accepted and not kept: it is read-only, the User's name is shown instead.
+ */
 export function readGroupResource(body: unknown): GroupInput {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ScimError.invalidSyntax('a Group is a JSON object');
-  const entries = Object.entries(body as Resource);
-  const field = (name: string) => entries.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+  checkUntrustedValue(body, 'the Group');
+  const group = canonicalResource(body as Resource, GROUP_RESOURCE);
+  const field = (name: string) => (Object.hasOwn(group, name) ? group[name] : undefined);
   const schemas = field('schemas');
   if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SCIM.group.toLowerCase())) {
     throw ScimError.invalidSyntax(`schemas must contain ${SCIM.group}`);
@@ -182,9 +195,10 @@ export function readGroupResource(body: unknown): GroupInput {
   const members = field('members') ?? [];
   if (!Array.isArray(members)) throw ScimError.invalidValue('members must be an array');
   const ids = members.map((m) => {
-    const value = typeof m === 'object' && m !== null ? (m as Resource).value : undefined;
+    const member = typeof m === 'object' && m !== null && !Array.isArray(m) ? (m as Resource) : {};
+    const value = Object.hasOwn(member, 'value') ? member.value : undefined;
     if (typeof value !== 'string' || value.trim() === '') throw ScimError.invalidValue('each member needs a value (a User id)');
-    const type = (m as Resource).type;
+    const type = Object.hasOwn(member, 'type') ? member.type : undefined;
     if (typeof type === 'string' && type.toLowerCase() !== 'user') throw ScimError.invalidValue(`members of type ${type} are not supported: Users only`);
     return value.trim();
   });
@@ -197,6 +211,6 @@ export function readGroupResource(body: unknown): GroupInput {
 
 /** Members in a PATCH value, reduced to `{ value }` so that a remove matches what is stored. */
 function membersByValue(value: unknown): unknown {
-  const reduce = (m: unknown) => (typeof m === 'object' && m !== null && 'value' in m ? { value: (m as Resource).value } : m);
+  const reduce = (m: unknown) => (typeof m === 'object' && m !== null && Object.hasOwn(m, 'value') ? { value: (m as Resource).value } : m);
   return Array.isArray(value) ? value.map(reduce) : reduce(value);
 }

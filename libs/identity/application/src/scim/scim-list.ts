@@ -23,6 +23,7 @@ export function projectionOf(query: { attributes?: string; excludedAttributes?: 
 export function checkListQuery(query: ScimListQuery, schema: ScimResourceSchema): void {
   if (query.filter !== undefined && query.filter.trim() !== '') parseScimFilter(query.filter, schema);
   paging(query);
+  projectionOf(query);
 }
 
 /**

@@ -96,10 +96,95 @@ describe('SCIM PATCH', () => {
     expect(group.members).toEqual([{ value: 'a' }]);
   });
 
+  describe('refuses names that reach a prototype before scim-patch sees them (400), leaving Object.prototype alone', () => {
+    const prototypeNames = () => Object.getOwnPropertyNames(Object.prototype).sort();
+    const builtins = () => [Object.prototype.toString, Array.prototype.map, String.prototype.trim].map((f) => Object.getOwnPropertyNames(f).sort());
+    let before: { names: string[]; builtins: string[][] };
+    beforeEach(() => {
+      before = { names: prototypeNames(), builtins: builtins() };
+    });
+    afterEach(() => {
+      expect(({} as Record<string, unknown>).roles).toBeUndefined();
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(prototypeNames()).toEqual(before.names);
+      expect(builtins()).toEqual(before.builtins);
+    });
+
+    it.each([
+      ['__proto__.roles', 'add'],
+      ['__PROTO__.roles', 'add'],
+      ['constructor.prototype.roles', 'add'],
+      ['name.__proto__.roles', 'replace'],
+      ['Name.Constructor.prototype.polluted', 'replace'],
+      [`${E}:__proto__.roles`, 'add'],
+      ['emails[type eq "work"].__proto__', 'add'],
+      ['emails[__proto__ eq "x"].value', 'add'],
+      ['toString.polluted', 'add'],
+      ['emails.map.polluted', 'add'],
+      ['userName.trim.polluted', 'replace'],
+      ['__proto__.toString', 'remove'],
+    ])('a path %s (%s): invalidPath', (path, op) => {
+      let caught: unknown;
+      try {
+        apply({ op, path, value: ['custos:admin'] });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ScimError);
+      expect([(caught as ScimError).httpStatus, (caught as ScimError).scimType]).toEqual([400, 'invalidPath']);
+    });
+
+    it.each([
+      ['a no-path value keyed __proto__', { op: 'add', value: JSON.parse('{"__proto__": {"roles": ["custos:admin"]}}') }],
+      ['a no-path value keyed with a dotted prototype path', { op: 'add', value: { '__proto__.roles': ['custos:admin'] } }],
+      ['a no-path value keyed constructor', { op: 'replace', value: { constructor: { prototype: { roles: ['custos:admin'] } } } }],
+      ['a no-path value keyed toString.x (an inherited built-in)', { op: 'add', value: { 'toString.polluted': 'x' } }],
+      ['a value key deep inside a complex value', { op: 'replace', path: 'name', value: { givenName: 'A', 'x.__proto__.roles': ['custos:admin'] } }],
+      ['a value key inside a multi-valued value', { op: 'add', path: 'emails', value: [JSON.parse('{"value": "a@b.c", "__proto__": {"polluted": 1}}')] }],
+      ['a value key naming an inherited property inside an extension', { op: 'add', path: E, value: { 'valueOf.polluted': 1 } }],
+      ['a key beside the operations', JSON.parse('{"op": "add", "path": "title", "value": "x", "__proto__": {"polluted": 1}}')],
+    ])('%s: invalidValue', (_description, operation) => {
+      let caught: unknown;
+      try {
+        apply(operation);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ScimError);
+      expect([(caught as ScimError).httpStatus, (caught as ScimError).scimType]).toEqual([400, 'invalidValue']);
+    });
+
+    it('still takes a value that compares with such a word ("__proto__" in quotes is a value, not a name)', () => {
+      expect(apply({ op: 'add', path: 'emails[type eq "__proto__"].value', value: 'x@example.com' }).emails).toContainEqual({ type: '__proto__', value: 'x@example.com' });
+    });
+  });
+
+  it('refuses a value nesting deeper than a resource may (400 invalidValue)', () => {
+    let value: unknown = 'x';
+    for (let i = 0; i < 2000; i++) value = { deeper: value };
+    let caught: unknown;
+    try {
+      apply({ op: 'add', path: 'custom', value });
+    } catch (error) {
+      caught = error;
+    }
+    expect([(caught as ScimError).httpStatus, (caught as ScimError).scimType]).toEqual([400, 'invalidValue']);
+  });
+
+  it('reads names in any case inside values and value-path filters (RFC 7643 section 2.1)', () => {
+    const added = apply({ op: 'add', path: 'Emails', value: [{ Value: 'ada@home.example', Type: 'home', Primary: false }] });
+    expect(added.emails).toContainEqual({ value: 'ada@home.example', type: 'home', primary: false });
+    const merged = apply({ op: 'replace', path: 'NAME', value: { GivenName: 'Augusta' } });
+    expect(merged.name).toEqual({ givenName: 'Augusta', familyName: 'Lovelace' });
+    expect(apply({ op: 'replace', path: 'emails[Type eq "work"].Value', value: 'lovelace@example.com' }).emails[0].value).toBe('lovelace@example.com');
+    expect(apply({ op: 'replace', value: { [E.toUpperCase()]: { Department: 'Sales' } } })[E]).toEqual({ department: 'Sales', employeeNumber: 'E1' });
+  });
+
   it('spells paths as the schema does', () => {
     expect(canonicalPath('NAME.GIVENNAME', USER_RESOURCE)).toBe('name.givenName');
     expect(canonicalPath(`${SCIM.user}:UserName`, USER_RESOURCE)).toBe('userName');
     expect(canonicalPath(`${E.toUpperCase()}:Manager.Value`, USER_RESOURCE)).toBe(`${E}:manager.value`);
     expect(canonicalPath('Emails[type eq "work"].Value', USER_RESOURCE)).toBe('emails[type eq "work"].value');
+    expect(canonicalPath('Emails[TYPE eq "Work" and Primary eq true]', USER_RESOURCE)).toBe('emails[type eq "Work" and primary eq true]');
   });
 });

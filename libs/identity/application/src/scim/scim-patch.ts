@@ -1,6 +1,8 @@
 import { scimPatch, type ScimPatchOperation, type ScimResource } from 'scim-patch';
 import { ScimError, type ScimType } from './scim-error';
-import { COMMON_ATTRIBUTES, SCIM, type ScimAttribute, type ScimResourceSchema } from './scim-schemas';
+import { COMMON_ATTRIBUTES, resolvePath, SCIM, type ScimAttribute, type ScimResourceSchema } from './scim-schemas';
+import { canonicalFilterNames, canonicalValue } from './scim-canonical';
+import { checkPath, checkUntrustedValue, SCIM_MAX_DEPTH } from './scim-untrusted';
 
 type Resource = Record<string, unknown>;
 
@@ -21,6 +23,12 @@ const IGNORED_IN_VALUE = new Set(['id', 'schemas', 'meta']);
  * attribute, so that a complex attribute (`name`, the enterprise extension) is merged
  * sub-attribute by sub-attribute rather than replaced whole. Values are not type-checked here:
  * the caller maps the result and refuses what it cannot hold.
+ *
+ * scim-patch 0.8.3 (the newest published) walks paths and value keys by plain indexing, so
+ * `__proto__.x`, `constructor.prototype.x` or `toString.x` write onto shared prototypes
+ * (GHSA-9m6g-wc8r-q59c, GHSA-2mhw-wcx5-v3xj). Every path and every value key at any depth is
+ * checked here first: a name that reaches a prototype or that JSON values inherit is refused
+ * (invalidPath in a path, invalidValue in a value) before scim-patch sees the operation.
  */
 export function applyScimPatch<T extends Resource>(resource: T, body: unknown, schema: ScimResourceSchema, options: PatchOptions = {}): T {
   const operations = normalizeOperations(body, schema, resource, options);
@@ -34,6 +42,8 @@ export function applyScimPatch<T extends Resource>(resource: T, body: unknown, s
 
 function normalizeOperations(body: unknown, schema: ScimResourceSchema, resource: Resource, options: PatchOptions): ScimPatchOperation[] {
   if (typeof body !== 'object' || body === null) throw ScimError.invalidSyntax('a PatchOp body is a JSON object');
+  // The PatchOp envelope adds three levels (body, Operations, operation) above each value.
+  checkUntrustedValue(body, 'the PatchOp body', { inherited: true, maxDepth: SCIM_MAX_DEPTH + 3 });
   const { schemas, Operations } = body as { schemas?: unknown; Operations?: unknown };
   if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SCIM.patchOp.toLowerCase())) {
     throw ScimError.invalidSyntax(`schemas must contain ${SCIM.patchOp}`);
@@ -45,6 +55,7 @@ function normalizeOperations(body: unknown, schema: ScimResourceSchema, resource
     const kind = typeof op === 'string' ? op.toLowerCase() : '';
     if (kind !== 'add' && kind !== 'remove' && kind !== 'replace') throw ScimError.invalidSyntax(`Operations[${index}].op must be add, remove or replace`);
     if (path !== undefined && path !== null && typeof path !== 'string') throw ScimError.invalidSyntax(`Operations[${index}].path must be a string`);
+    if (typeof path === 'string') checkPath(path, { inherited: true });
     if (kind === 'remove' && !path) throw new ScimError(400, 'noTarget', `Operations[${index}]: remove needs a path`);
     if (kind !== 'remove' && value === undefined) throw ScimError.invalidSyntax(`Operations[${index}]: ${kind} needs a value`);
     if (!path) return expand(kind as 'add' | 'replace', value, schema, resource, options);
@@ -69,12 +80,14 @@ function expand(kind: 'add' | 'replace', value: unknown, schema: ScimResourceSch
 }
 
 function operationFor(kind: 'add' | 'remove' | 'replace', rawPath: string, value: unknown, schema: ScimResourceSchema, options: PatchOptions): ScimPatchOperation {
+  checkPath(rawPath, { inherited: true });
   const path = canonicalPath(rawPath, schema);
   const top = path.replace(/^urn:.*:/i, '').split(/[.[]/)[0];
   if ((options.readOnly ?? []).some((name) => name.toLowerCase() === top.toLowerCase()) || ['id', 'meta'].includes(top.toLowerCase())) {
     throw ScimError.mutability(`${top} is read-only`);
   }
-  const reduced = options.reduceValue && value !== undefined ? options.reduceValue(path, value) : value;
+  const canonical = value === undefined ? value : canonicalValue(value, definitionOf(path, schema));
+  const reduced = options.reduceValue && canonical !== undefined ? options.reduceValue(path, canonical) : canonical;
   return (kind === 'remove' ? { op: 'remove', path, ...(reduced !== undefined ? { value: reduced } : {}) } : { op: kind, path, value: reduced }) as ScimPatchOperation;
 }
 
@@ -106,6 +119,15 @@ export function canonicalPath(path: string, schema: ScimResourceSchema): string 
   const [, name, filter = '', sub] = match;
   const definition = pool.find((a) => a.name.toLowerCase() === name.toLowerCase());
   const canonicalName = definition?.name ?? name;
+  const canonicalFilter = filter && definition?.subAttributes ? canonicalFilterNames(filter, definition.subAttributes) : filter;
   const canonicalSub = sub === undefined ? '' : `.${definition?.subAttributes?.find((a) => a.name.toLowerCase() === sub.toLowerCase())?.name ?? sub}`;
-  return `${prefix}${canonicalName}${filter}${canonicalSub}`;
+  return `${prefix}${canonicalName}${canonicalFilter}${canonicalSub}`;
+}
+
+/** The definition a (canonical) PATCH path targets; a whole extension reads as a complex attribute of its attributes. */
+function definitionOf(path: string, schema: ScimResourceSchema): Pick<ScimAttribute, 'subAttributes'> | undefined {
+  const withoutFilter = path.replace(/\[.*\]/, '');
+  const extension = schema.extensions.find((e) => e.id === withoutFilter);
+  if (extension) return { subAttributes: extension.attributes };
+  return resolvePath(withoutFilter, schema).definition;
 }

@@ -109,6 +109,21 @@ export class ScimRecords {
     return byIdentity;
   }
 
+  /**
+   * The display name of each member (RFC 7643 `members.display`): the User's own displayName when
+   * SCIM keeps one, else the identity's given and family name, read from the identities view of
+   * the same schema (a member not yet in the view has none).
+   */
+  async memberDisplays(x: SqlExecutor, identityIds: string[]): Promise<Map<string, string>> {
+    if (identityIds.length === 0) return new Map();
+    const { rows } = await x.query<{ identity_id: string; display: string | null }>(
+      `SELECT i.identity_id, COALESCE(NULLIF(u.attributes->>'displayName', ''), concat_ws(' ', i.snapshot->>'givenName', i.snapshot->>'familyName')) AS display
+       FROM ${this.schema}.identities i LEFT JOIN ${this.schema}.scim_users u ON u.identity_id = i.identity_id WHERE i.identity_id = ANY($1)`,
+      [identityIds],
+    );
+    return new Map(rows.filter((r) => r.display).map((r) => [r.identity_id, r.display as string]));
+  }
+
   async insertGroup(tx: SqlExecutor, group: Omit<ScimGroupRecord, 'version' | 'lastModified'>): Promise<void> {
     await tx.query(`INSERT INTO ${this.schema}.scim_groups (group_id, display_name, external_id, version, created, last_modified) VALUES ($1, $2, $3, 1, $4, $4)`, [
       group.groupId,

@@ -11,13 +11,18 @@ export const SCIM = {
   serviceProviderConfig: 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig',
 } as const;
 
+/** scimBaseUrl is where the SCIM door's links point: the configured public URL (never a request's Host header) and `/scim/v2`. */
+export function scimBaseUrl(publicUrl: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/scim/v2`;
+}
+
 /** The most resources one list answer holds (ServiceProviderConfig `filter.maxResults`). */
 export const SCIM_MAX_RESULTS = 1000;
 
 /** One attribute definition as RFC 7643 section 7 describes it (the /Schemas representation). */
 export interface ScimAttribute {
   name: string;
-  type: 'string' | 'boolean' | 'decimal' | 'integer' | 'dateTime' | 'reference' | 'complex';
+  type: 'string' | 'boolean' | 'decimal' | 'integer' | 'dateTime' | 'reference' | 'binary' | 'complex';
   multiValued: boolean;
   description: string;
   required: boolean;
@@ -62,8 +67,8 @@ function multiValued(name: string, description: string, subAttributes: ScimAttri
   return attr(name, description, { type: 'complex', multiValued: true, subAttributes, ...options });
 }
 
-const typedValue = (what: string, canonicalValues: string[]) => [
-  attr('value', what),
+const typedValue = (what: string, canonicalValues: string[], value: Partial<ScimAttribute> = {}) => [
+  attr('value', what, value),
   attr('display', 'A human-readable name, primarily used for display purposes.', { mutability: 'readOnly' }),
   attr('type', 'A label indicating the function.', { canonicalValues }),
   attr('primary', 'Whether this is the preferred value.', { type: 'boolean' }),
@@ -118,7 +123,7 @@ export const USER_SCHEMA: ScimSchemaDefinition = {
     multiValued('emails', "Email addresses; the work (else primary, else first) one is the identity's email.", typedValue('Email address.', ['work', 'home', 'other'])),
     multiValued('phoneNumbers', 'Phone numbers.', typedValue('Phone number.', ['work', 'home', 'mobile', 'fax', 'pager', 'other'])),
     multiValued('ims', 'Instant messaging addresses.', typedValue('Instant messaging address.', ['aim', 'gtalk', 'icq', 'xmpp', 'msn', 'skype', 'qq', 'yahoo'])),
-    multiValued('photos', 'URLs of photos.', typedValue('URL of a photo.', ['photo', 'thumbnail'])),
+    multiValued('photos', 'URLs of photos.', typedValue('URL of a photo.', ['photo', 'thumbnail'], { type: 'reference', referenceTypes: ['external'] })),
     multiValued('addresses', "Physical addresses; the work (else primary) address's locality is the identity's location.", [
       attr('formatted', 'The full mailing address.'),
       attr('streetAddress', 'The street address.'),
@@ -142,6 +147,7 @@ export const USER_SCHEMA: ScimSchemaDefinition = {
     ),
     multiValued('entitlements', 'Entitlements as the client states them (Custos grants come from /access).', typedValue('The entitlement.', [])),
     multiValued('roles', 'Roles as the client states them.', typedValue('The role.', [])),
+    multiValued('x509Certificates', 'DER-encoded X.509 certificates (base64), kept as sent.', typedValue('A certificate (base64).', [], { type: 'binary', caseExact: true })),
   ],
 };
 
@@ -227,14 +233,36 @@ function findIn(attributes: ScimAttribute[], names: string[]): ScimAttribute | u
   return found;
 }
 
-/** The /Schemas representation of a schema definition. */
+/**
+ * The representation of one attribute in /Schemas (RFC 7643 section 7): every characteristic,
+ * `referenceTypes` on references, `canonicalValues` where there are some, `subAttributes` on
+ * complex attributes.
+ */
+function attributeRepresentation(attribute: ScimAttribute): Record<string, unknown> {
+  return {
+    name: attribute.name,
+    type: attribute.type,
+    multiValued: attribute.multiValued,
+    description: attribute.description,
+    required: attribute.required,
+    caseExact: attribute.caseExact,
+    mutability: attribute.mutability,
+    returned: attribute.returned,
+    uniqueness: attribute.uniqueness,
+    ...(attribute.canonicalValues && attribute.canonicalValues.length > 0 ? { canonicalValues: attribute.canonicalValues } : {}),
+    ...(attribute.type === 'reference' ? { referenceTypes: attribute.referenceTypes ?? ['external'] } : {}),
+    ...(attribute.type === 'complex' ? { subAttributes: (attribute.subAttributes ?? []).map(attributeRepresentation) } : {}),
+  };
+}
+
+/** The /Schemas representation of a schema definition (RFC 7643 section 8.7). */
 export function schemaResource(schema: ScimSchemaDefinition, baseUrl: string): Record<string, unknown> {
   return {
     schemas: [SCIM.schema],
     id: schema.id,
     name: schema.name,
     description: schema.description,
-    attributes: schema.attributes,
+    attributes: schema.attributes.map(attributeRepresentation),
     meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${schema.id}` },
   };
 }

@@ -2,7 +2,7 @@ import type { IdentityView } from '../identities-view';
 import { ScimError } from './scim-error';
 import { ifMatchSatisfied, etagOf } from './scim-etag';
 import { SCIM } from './scim-schemas';
-import { activeOf, generatedEmployeeId, readUserResource, userResource } from './scim-user-mapping';
+import { activeOf, generatedEmployeeId, readUserResource, SCIM_UNKNOWN_ATTRIBUTE_LIMITS, userResource } from './scim-user-mapping';
 
 const E = SCIM.enterprise;
 const BASE = 'https://custos.example/scim/v2';
@@ -99,12 +99,91 @@ describe('SCIM User mapping', () => {
       });
     });
 
+    it('reads names in any case at every level: sub-attributes, enterprise attributes, email values (RFC 7643 section 2.1)', () => {
+      const input = readUserResource(
+        {
+          SCHEMAS: [SCIM.user, E],
+          UserName: 'ada@example.com',
+          Name: { GivenName: 'Ada', FamilyName: 'Lovelace' },
+          Emails: [
+            { Value: 'ada@home.example', Type: 'home' },
+            { Value: 'ada@example.com', Primary: true },
+          ],
+          Addresses: [{ Type: 'work', Locality: 'London' }],
+          [E.toUpperCase()]: { EmployeeNumber: 'E9', Department: 'Research', Manager: { Value: 'id-boss' } },
+        },
+        { identityId: 'x' },
+      );
+      expect(input.employee).toMatchObject({ employeeId: 'E9', givenName: 'Ada', familyName: 'Lovelace', email: 'ada@example.com', department: 'Research', location: 'London' });
+      expect(input.managerId).toBe('id-boss');
+      expect(input.attributes.emails).toEqual([
+        { value: 'ada@home.example', type: 'home' },
+        { value: 'ada@example.com', primary: true },
+      ]);
+    });
+
+    it('keeps an email that is not an address, flagged, so that the User can still be ended; a userName stands in for none', () => {
+      const odd = readUserResource(body({ emails: [{ value: 'ada at example', type: 'work' }] }), { identityId: 'x' });
+      expect(odd.employee.email).toBe('ada at example');
+      expect(odd.emailNotAnAddress).toBe(true);
+      const none = readUserResource(body({ emails: [], userName: 'ada' }), { identityId: 'x' });
+      expect([none.employee.email, none.emailNotAnAddress]).toEqual(['ada', true]);
+      expect(readUserResource(body(), { identityId: 'x' }).emailNotAnAddress).toBeUndefined();
+      expect(userResource(identity({ email: 'ada' }), undefined, [], BASE).emails).toBeUndefined();
+    });
+
+    it.each([
+      ['a key __proto__ at the top', JSON.parse('{"__proto__": {"roles": ["custos:admin"]}}')],
+      ['a key __proto__ inside a complex attribute', { name: JSON.parse('{"givenName": "Ada", "familyName": "L", "__proto__": {"x": 1}}') }],
+      ['a key constructor deep inside an unknown attribute', { custom: [{ a: { Constructor: { prototype: { x: 1 } } } }] }],
+      ['a dotted key through a prototype', { 'name.__proto__.x': 1 }],
+    ])('refuses %s (400 invalidValue) and leaves Object.prototype alone', (_description, over) => {
+      const before = Object.getOwnPropertyNames(Object.prototype).sort();
+      let caught: unknown;
+      try {
+        readUserResource(body(over), { identityId: 'x' });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ScimError);
+      expect([(caught as ScimError).httpStatus, (caught as ScimError).scimType]).toEqual([400, 'invalidValue']);
+      expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
+      expect(({} as Record<string, unknown>).roles).toBeUndefined();
+    });
+
+    const nested = (levels: number): unknown => {
+      let value: unknown = 'bottom';
+      for (let i = 0; i < levels; i++) value = { deeper: value };
+      return value;
+    };
+
+    it.each([
+      ['an unknown attribute nesting 2,000 levels', { custom: nested(2000) }],
+      ['an unknown attribute nesting one level too deep', { custom: nested(8) }],
+      ['a known attribute nesting too deep', { name: { givenName: 'Ada', familyName: 'L', extra: nested(7) } }],
+      [`more than ${SCIM_UNKNOWN_ATTRIBUTE_LIMITS.count} unknown attributes`, Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`custom${i}`, i]))],
+      [`unknown attributes over ${SCIM_UNKNOWN_ATTRIBUTE_LIMITS.bytes} bytes`, { custom: 'x'.repeat(16 * 1024) }],
+      [`kept attributes over ${SCIM_UNKNOWN_ATTRIBUTE_LIMITS.keptBytes} bytes`, { phoneNumbers: Array.from({ length: 400 }, () => ({ value: '+44'.repeat(60) })) }],
+    ])('refuses %s (400 invalidValue)', (_description, over) => {
+      let caught: unknown;
+      try {
+        readUserResource(body(over), { identityId: 'x' });
+      } catch (error) {
+        caught = error;
+      }
+      expect([(caught as ScimError).httpStatus, (caught as ScimError).scimType]).toEqual([400, 'invalidValue']);
+    });
+
+    it('keeps unknown attributes within the limits as sent', () => {
+      const custom = { a: nested(5), b: Array.from({ length: 10 }, (_, i) => i) };
+      const many = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`x${i}`, i]));
+      expect(readUserResource(body({ custom, ...many }), { identityId: 'x' }).attributes).toMatchObject({ custom, ...many });
+    });
+
     it.each([
       ['no schemas', { schemas: undefined }, 'invalidSyntax'],
       ['no userName', { userName: ' ' }, 'invalidValue'],
       ['no family name', { name: { givenName: 'Ada' } }, 'invalidValue'],
-      ['no email anywhere', { emails: [], userName: 'ada' }, 'invalidValue'],
-      ['an email that is not one', { emails: [{ value: 'nope', type: 'work' }] }, 'invalidValue'],
       ['active that is not a boolean', { active: 'yes' }, 'invalidValue'],
       ['a title that is not a string', { title: 7 }, 'invalidValue'],
     ])('refuses %s', (_description, over, scimType) => {

@@ -2,7 +2,9 @@ import type { EmployeeRecord } from '@custos/identity/contracts';
 import type { IdentityView } from '../identities-view';
 import { ScimError } from './scim-error';
 import { etagOf } from './scim-etag';
-import { SCIM, USER_SCHEMA } from './scim-schemas';
+import { canonicalResource } from './scim-canonical';
+import { COMMON_ATTRIBUTES, SCIM, USER_RESOURCE, USER_SCHEMA } from './scim-schemas';
+import { checkUntrustedValue } from './scim-untrusted';
 
 type Resource = Record<string, unknown>;
 
@@ -35,11 +37,24 @@ export interface ScimUserInput {
   managerId: string | null;
   /** The attributes to keep beside the identity. */
   attributes: Resource;
+  /** Set when the email the identity gets is not an address (kept all the same, so that the User can still be a leaver). */
+  emailNotAnAddress?: true;
 }
 
 /** Attributes that Custos assigns or never keeps: not stored among the client's attributes. */
 const NOT_STORED = new Set(['id', 'meta', 'groups', 'password', 'schemas', 'username', 'externalid']);
 const EMAIL = /^[^@\s]+@[^@\s]+$/;
+
+/**
+ * What the door keeps of attributes that no schema defines. They are kept as sent so that they
+ * read back (identity providers compare what they read with what they sent, and re-send forever
+ * when a value was dropped), so a client that sends more is refused (400 invalidValue) rather
+ * than silently trimmed: depth is bounded for every attribute (SCIM_MAX_DEPTH), the unknown ones
+ * by count and size, and all kept attributes together by size.
+ */
+export const SCIM_UNKNOWN_ATTRIBUTE_LIMITS = { count: 50, bytes: 16 * 1024, keptBytes: 64 * 1024 } as const;
+
+const DEFINED = new Set([...COMMON_ATTRIBUTES, ...USER_SCHEMA.attributes].map((a) => a.name.toLowerCase()).concat('schemas', ...USER_RESOURCE.extensions.map((e) => e.id.toLowerCase())));
 
 /** generatedEmployeeId is the employee id of a SCIM user sent without an employeeNumber: derived from the SCIM id. */
 export function generatedEmployeeId(identityId: string): string {
@@ -54,7 +69,7 @@ export function generatedEmployeeId(identityId: string): string {
  * | identityId | `id` (assigned by Custos) |
  * | employeeId | enterprise `employeeNumber`; else the identity's current one; else `scim-<id>` (not shown as employeeNumber) |
  * | givenName, familyName | `name.givenName`, `name.familyName` (else split from `displayName`); required |
- * | email | `emails` value of type work, else the primary one, else the first; else `userName` when it is an address; required |
+ * | email | `emails` value of type work, else the primary one, else the first; else `userName`; kept even when it is not an address (flagged: `emailNotAnAddress`) |
  * | department, costCenter | enterprise `department`, `costCenter` |
  * | managerEmployeeId | enterprise `manager.value` = the manager's identity id (Azure AD's bare string too), resolved to their employee id |
  * | title | `title` |
@@ -64,11 +79,13 @@ export function generatedEmployeeId(identityId: string): string {
  *
  * `userName` (unique, case-insensitive) and `externalId` are kept by the SCIM door, as are the
  * client's other attributes (phone numbers, display name, ...) so that they read back;
- * `password` is dropped and never stored.
+ * `password` is dropped and never stored. Attribute names are read in any case (RFC 7643
+ * section 2.1); what is kept is bounded by SCIM_MAX_DEPTH and SCIM_UNKNOWN_ATTRIBUTE_LIMITS.
  */
 export function readUserResource(body: unknown, context: { identityId: string; currentEmployeeId?: string }): ScimUserInput {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ScimError.invalidSyntax('a User is a JSON object');
-  const user = canonicalKeys(body as Resource);
+  checkUntrustedValue(body, 'the User');
+  const user = canonicalResource(body as Resource, USER_RESOURCE);
   const schemas = user.schemas;
   if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SCIM.user.toLowerCase())) {
     throw ScimError.invalidSyntax(`schemas must contain ${SCIM.user}`);
@@ -96,6 +113,7 @@ export function readUserResource(body: unknown, context: { identityId: string; c
     employmentType: employmentTypeOf(optionalString(user.userType, 'userType')),
   });
   const attributes = Object.fromEntries(Object.entries(user).filter(([key]) => !NOT_STORED.has(key.toLowerCase())));
+  checkKept(attributes);
   return withoutAbsent({
     userName,
     externalId: nonBlank(externalId),
@@ -103,6 +121,7 @@ export function readUserResource(body: unknown, context: { identityId: string; c
     employee,
     managerId: managerIdOf(enterprise.manager),
     attributes,
+    emailNotAnAddress: EMAIL.test(email) ? undefined : true,
   }) as ScimUserInput;
 }
 
@@ -145,7 +164,7 @@ export function userResource(identity: IdentityView, record: ScimUserRecord | un
     name,
     displayName: typeof stored.displayName === 'string' ? stored.displayName : `${identity.givenName} ${identity.familyName}`,
   };
-  for (const [key, value] of Object.entries(stored)) if (!(key in resource) && key !== SCIM.enterprise) resource[key] = value;
+  for (const [key, value] of Object.entries(stored)) if (!Object.hasOwn(resource, key) && key !== SCIM.enterprise) resource[key] = value;
   Object.assign(resource, {
     title: identity.title,
     userType,
@@ -174,19 +193,33 @@ function emailSlot(emails: Resource[]): number {
   return primary >= 0 ? primary : emails.length > 0 ? 0 : -1;
 }
 
+/**
+ * An email value SHOULD be an address (RFC 7643 section 4.1.2) but need not be, and the identity
+ * domain takes any text: a value that is not one is kept rather than refused, because refusing
+ * the User would leave an identity that can never be ended by its identity provider.
+ */
 function emailOf(value: unknown, userName: string): string {
   const emails = arrayOfObjects(value, 'emails');
   const slot = emailSlot(emails);
-  const email = slot >= 0 ? optionalString(emails[slot].value, 'emails.value')?.trim() : EMAIL.test(userName) ? userName : undefined;
-  if (!email) throw ScimError.invalidValue('an email is required: emails[type eq "work"], a primary email, or a userName that is an address');
-  if (!EMAIL.test(email)) throw ScimError.invalidValue(`${JSON.stringify(email)} is not an email address`);
-  return email;
+  return nonBlank(slot >= 0 ? optionalString(emails[slot].value, 'emails.value') : undefined) ?? userName;
 }
 
-function emailsWith(value: unknown, email: string): Resource[] {
+/** Refuses unknown attributes beyond SCIM_UNKNOWN_ATTRIBUTE_LIMITS (depth is checked on the whole User before). */
+function checkKept(attributes: Resource): void {
+  const unknown = Object.entries(attributes).filter(([key]) => !DEFINED.has(key.toLowerCase()));
+  const { count, bytes, keptBytes } = SCIM_UNKNOWN_ATTRIBUTE_LIMITS;
+  if (unknown.length > count) throw ScimError.invalidValue(`at most ${count} attributes that the User schemas do not define are kept, got ${unknown.length}`);
+  if (Buffer.byteLength(JSON.stringify(Object.fromEntries(unknown))) > bytes) {
+    throw ScimError.invalidValue(`the attributes that the User schemas do not define take more than ${bytes} bytes`);
+  }
+  if (Buffer.byteLength(JSON.stringify(attributes)) > keptBytes) throw ScimError.invalidValue(`the User's attributes take more than ${keptBytes} bytes`);
+}
+
+function emailsWith(value: unknown, email: string): Resource[] | undefined {
   const emails = Array.isArray(value) ? (value.filter((e) => typeof e === 'object' && e !== null) as Resource[]) : [];
   const slot = emailSlot(emails);
-  if (slot < 0) return [{ value: email, type: 'work', primary: true }];
+  // A userName that is not an address stood in for a missing email: not shown as one.
+  if (slot < 0) return EMAIL.test(email) ? [{ value: email, type: 'work', primary: true }] : undefined;
   emails[slot] = { ...emails[slot], value: email };
   return emails;
 }
@@ -231,16 +264,6 @@ function splitName(displayName: string | undefined): [string | undefined, string
   const parts = displayName?.trim().split(/\s+/) ?? [];
   if (parts.length < 2) return [undefined, undefined];
   return [parts.slice(0, -1).join(' '), parts[parts.length - 1]];
-}
-
-/** Top-level attribute names (and `name`'s) in their schema case, so that `Active` is `active`. */
-function canonicalKeys(user: Resource): Resource {
-  const byLower = new Map(USER_SCHEMA.attributes.map((a) => [a.name.toLowerCase(), a.name]));
-  for (const name of ['id', 'externalId', 'meta', 'schemas']) byLower.set(name.toLowerCase(), name);
-  byLower.set(SCIM.enterprise.toLowerCase(), SCIM.enterprise);
-  const out: Resource = {};
-  for (const [key, value] of Object.entries(user)) out[byLower.get(key.toLowerCase()) ?? key] = value;
-  return out;
 }
 
 function activeOfLenient(value: unknown): boolean {

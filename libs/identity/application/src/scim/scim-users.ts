@@ -13,15 +13,17 @@ import { answerOf, checkListQuery, listResponse, type ScimAnswer, type ScimListQ
 import { applyScimPatch } from './scim-patch';
 import { isUniqueViolation, ScimRecords, type StoredScimUser } from './scim-records';
 import { parseScimFilter } from './scim-filter';
-import { SCIM, USER_RESOURCE } from './scim-schemas';
+import { SCIM, scimBaseUrl, USER_RESOURCE } from './scim-schemas';
 import { activeOf, readUserResource, userResource, type ScimUserInput } from './scim-user-mapping';
 
 type Resource = Record<string, unknown>;
 
-/** What a SCIM request brings besides its body. */
+/**
+ * What a SCIM request brings besides its body. There is no base URL here on purpose: links
+ * (`Location`, `meta.location`, `$ref`) come from the configured public URL (scimBaseUrl), never
+ * from the request's Host header, which a caller chooses.
+ */
 export interface ScimRequestContext {
-  /** `https://host/scim/v2`: for `meta.location` and `$ref`. */
-  baseUrl: string;
   /** The caller's Idempotency-Key, made unique per caller: it names the HR change (eventId), else a UUID does. */
   idempotencyKey?: string;
   correlationId?: string;
@@ -49,6 +51,7 @@ class StaleRead extends Error {}
  */
 export class ScimUsers {
   private readonly records: ScimRecords;
+  private readonly baseUrl: string;
 
   constructor(
     private readonly runtime: ContextRuntime,
@@ -58,6 +61,7 @@ export class ScimUsers {
     records?: ScimRecords,
   ) {
     this.records = records ?? new ScimRecords(runtime.store.context);
+    this.baseUrl = scimBaseUrl(runtime.publicUrl);
   }
 
   async migrate(x: SqlExecutor = this.runtime.db): Promise<void> {
@@ -65,7 +69,7 @@ export class ScimUsers {
   }
 
   async get(identityId: string, context: ScimRequestContext): Promise<ScimAnswer> {
-    const { resource } = await this.current(identityId, context.baseUrl);
+    const { resource } = await this.current(identityId);
     return answerOf(resource, USER_RESOURCE, context);
   }
 
@@ -77,7 +81,7 @@ export class ScimUsers {
     const resources: Resource[] = [];
     const add = (identity: IdentityView) => {
       const record = records.get(identity.identityId);
-      if (!record?.deleted) resources.push(userResource(identity, record, groups.get(identity.identityId) ?? [], context.baseUrl));
+      if (!record?.deleted) resources.push(userResource(identity, record, groups.get(identity.identityId) ?? [], this.baseUrl));
     };
     if (candidates) {
       for (const id of [...candidates].sort()) {
@@ -120,6 +124,7 @@ export class ScimUsers {
   async create(body: unknown, context: ScimRequestContext): Promise<ScimAnswer> {
     const newId = randomUUID();
     const input = readUserResource(body, { identityId: newId });
+    this.noteEmail(input, newId);
     // Caught up, so that the userName check below sees identities that just arrived by another door.
     await this.view.caughtUp();
     const returning = await this.returningIdentity(input);
@@ -144,9 +149,10 @@ export class ScimUsers {
   /** replace (PUT) states the whole User: its HR record is a mover, `active` may end or bring back the identity. */
   async replace(identityId: string, body: unknown, context: ScimRequestContext): Promise<ScimAnswer> {
     return this.retrying(async () => {
-      const current = await this.current(identityId, context.baseUrl);
+      const current = await this.current(identityId);
       this.precondition(current.identity, context);
       const input = readUserResource(body, { identityId, currentEmployeeId: current.identity.employeeId });
+      this.noteEmail(input, identityId);
       await this.update(current.identity, current.record, input, input.active, context);
     }).then(() => this.get(identityId, context));
   }
@@ -154,10 +160,11 @@ export class ScimUsers {
   /** patch applies PatchOp operations (with scim-patch) to the User as it reads now, then writes the result as a PUT would. */
   async patch(identityId: string, body: unknown, context: ScimRequestContext): Promise<ScimAnswer> {
     return this.retrying(async () => {
-      const current = await this.current(identityId, context.baseUrl);
+      const current = await this.current(identityId);
       this.precondition(current.identity, context);
       const patched = applyScimPatch(current.resource, body, USER_RESOURCE, { readOnly: ['groups'] });
       const input = readUserResource(patched, { identityId, currentEmployeeId: current.identity.employeeId });
+      this.noteEmail(input, identityId);
       // Only a change of `active` is a lifecycle request: echoing the current value back is not.
       const requested = activeOf(patched.active);
       await this.update(current.identity, current.record, input, requested !== current.resource.active ? requested : undefined, context);
@@ -266,10 +273,10 @@ export class ScimUsers {
     return { identity, record };
   }
 
-  private async current(identityId: string, baseUrl: string): Promise<{ identity: IdentityView; record?: StoredScimUser; resource: Resource }> {
+  private async current(identityId: string): Promise<{ identity: IdentityView; record?: StoredScimUser; resource: Resource }> {
     const { identity, record } = await this.load(identityId);
     const groups = (await this.records.groupsOf(this.runtime.db, [identityId])).get(identityId) ?? [];
-    return { identity, record, resource: userResource(identity, record, groups, baseUrl) };
+    return { identity, record, resource: userResource(identity, record, groups, this.baseUrl) };
   }
 
   private async returningIdentity(input: ScimUserInput): Promise<{ identityId: string } | null> {
@@ -304,6 +311,11 @@ export class ScimUsers {
       channel: 'scim',
       ...(groups ? { groups } : {}),
     };
+  }
+
+  /** A User whose email is not an address is kept (it must stay deprovisionable); the log says so, for whoever fixes the source. */
+  private noteEmail(input: ScimUserInput, identityId: string): void {
+    if (input.emailNotAnAddress) this.runtime.logger.warn({ identityId, userName: input.userName, email: input.employee.email }, 'SCIM User kept with an email that is not an address');
   }
 
   private now(): string {
