@@ -50,7 +50,7 @@ describe('SCIM door', () => {
     drop = database.drop;
     db = createPgDatabase(database.url);
     const store = await SqlEventStore.open(db, { context: 'identity', schema: 'identity' });
-    runtime = { context: 'identity', db, store, bus: new InProcessBus(), clock: () => new Date(), logger: createLogger(readConfig({}), 'test'), publicUrl: 'http://localhost:3000' };
+    runtime = { context: 'identity', db, store, bus: new InProcessBus(), clock: () => new Date(), logger: createLogger(readConfig({}), 'test'), publicUrl: 'https://custos.example/' };
     const directory = new EmployeeDirectory(db, 'identity');
     const scheduler = new DurableScheduler(db, 'identity', runtime.clock);
     intake = new HrIntake(runtime, directory, scheduler);
@@ -139,5 +139,89 @@ describe('SCIM door', () => {
     await groups.delete(groupId, context);
     await view.caughtUp();
     expect((await view.get(ada))?.groups).toEqual([]);
+  });
+
+  it('refuses a User whose unknown attributes are too deep, too many or too big (400 invalidValue), writes nothing, and still lists', async () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 2000; i++) deep = { deeper: deep };
+    const bodies = [
+      user('deep@example.com', { custom: deep }),
+      user('many@example.com', Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`custom${i}`, i]))),
+      user('big@example.com', { custom: 'x'.repeat(20_000) }),
+    ];
+    for (const body of bodies) {
+      const refused = await refusal(users.create(body, context));
+      expect([refused.httpStatus, refused.scimType]).toEqual([400, 'invalidValue']);
+    }
+    const ada = (await users.create(user('ada@example.com'), context)).resource.id as string;
+    const patched = await refusal(users.patch(ada, patchOp({ op: 'add', path: 'custom', value: deep }), context));
+    expect([patched.httpStatus, patched.scimType]).toEqual([400, 'invalidValue']);
+    const { rows } = await db.query('SELECT identity_id FROM identity.identities');
+    expect(rows.map((r) => r.identity_id)).toEqual([ada]);
+    expect(await streamOf(ada)).toEqual(['IdentityHired']);
+    expect((await users.list({}, context)).totalResults).toBe(1);
+  });
+
+  it('refuses prototype pollution through POST, PUT, PATCH, filters and Groups (400) and leaves Object.prototype alone', async () => {
+    const before = Object.getOwnPropertyNames(Object.prototype).sort();
+    const ada = (await users.create(user('ada@example.com'), context)).resource.id as string;
+    const group = (await groups.create({ schemas: [SCIM.group], displayName: 'eng', members: [] }, context)).resource.id as string;
+    const attempts: [string, () => Promise<unknown>, string][] = [
+      ['POST __proto__', () => users.create(user('eve@example.com', JSON.parse('{"__proto__": {"roles": ["custos:admin"]}}')), context), 'invalidValue'],
+      ['PUT constructor', () => users.replace(ada, user('ada@example.com', { custom: { constructor: { prototype: { roles: ['custos:admin'] } } } }), context), 'invalidValue'],
+      ['PATCH path', () => users.patch(ada, patchOp({ op: 'add', path: '__proto__.roles', value: ['custos:admin'] }), context), 'invalidPath'],
+      ['PATCH path through constructor', () => users.patch(ada, patchOp({ op: 'add', path: 'constructor.prototype.roles', value: ['custos:admin'] }), context), 'invalidPath'],
+      ['PATCH sub-path', () => users.patch(ada, patchOp({ op: 'replace', path: 'name.__proto__.roles', value: ['custos:admin'] }), context), 'invalidPath'],
+      ['PATCH no-path value', () => users.patch(ada, patchOp({ op: 'add', value: JSON.parse('{"__proto__": {"roles": ["custos:admin"]}}') }), context), 'invalidValue'],
+      ['a filter', () => users.list({ filter: '__proto__.roles pr' }, context), 'invalidPath'],
+      ['attributes', () => users.get(ada, { attributes: '__proto__' }), 'invalidPath'],
+      ['POST Group', () => groups.create(JSON.parse(`{"schemas": ["${SCIM.group}"], "displayName": "x", "__proto__": {"roles": ["custos:admin"]}}`), context), 'invalidValue'],
+      ['PATCH Group path', () => groups.patch(group, patchOp({ op: 'add', path: '__proto__.roles', value: ['custos:admin'] }), context), 'invalidPath'],
+      ['PATCH Group members value', () => groups.patch(group, patchOp({ op: 'add', path: 'members', value: [JSON.parse(`{"value": "${ada}", "__proto__": {"roles": 1}}`)] }), context), 'invalidValue'],
+    ];
+    for (const [what, attempt, scimType] of attempts) {
+      const refused = await refusal(attempt());
+      expect([what, refused.httpStatus, refused.scimType]).toEqual([what, 400, scimType]);
+    }
+    expect(({} as Record<string, unknown>).roles).toBeUndefined();
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
+    expect(await streamOf(ada)).toEqual(['IdentityHired']);
+  });
+
+  it('keeps a User whose email is not an address, and can still end it', async () => {
+    const odd = await users.create(user('ada', { emails: [{ value: 'ada at example', type: 'work' }] }), context);
+    const id = odd.resource.id as string;
+    await view.caughtUp();
+    expect((await view.get(id))?.email).toBe('ada at example');
+    expect(odd.resource.emails).toEqual([{ value: 'ada at example', type: 'work' }]);
+    await users.patch(id, patchOp({ op: 'replace', path: 'active', value: false }), context);
+    await view.caughtUp();
+    expect((await view.get(id))?.status).toBe('terminated');
+  });
+
+  it('links Users and Groups from the configured public URL', async () => {
+    const ada = await users.create(user('ada@example.com'), context);
+    const bob = await users.create(user('bob@example.com', { name: { givenName: 'Bob', familyName: 'B' }, [E]: { manager: { value: ada.resource.id } } }), context);
+    expect(ada.location).toBe(`https://custos.example/scim/v2/Users/${ada.resource.id}`);
+    expect((bob.resource[E] as any).manager.$ref).toBe(`https://custos.example/scim/v2/Users/${ada.resource.id}`);
+    const eng = await groups.create({ schemas: [SCIM.group], displayName: 'eng', members: [{ value: bob.resource.id }] }, context);
+    expect(eng.location).toBe(`https://custos.example/scim/v2/Groups/${eng.resource.id}`);
+    expect((eng.resource.members as any[])[0].$ref).toBe(`https://custos.example/scim/v2/Users/${bob.resource.id}`);
+  });
+
+  it("accepts members' display and answers each member's display name", async () => {
+    const ada = (await users.create(user('ada@example.com'), context)).resource.id as string;
+    const bob = (await users.create(user('bob@example.com', { name: { givenName: 'Bob', familyName: 'Babbage' }, displayName: 'Bobby B' }), context)).resource.id as string;
+    await view.caughtUp();
+    const eng = await groups.create({ schemas: [SCIM.group], displayName: 'eng', members: [{ value: ada, display: 'Ada L.' }] }, context);
+    expect(eng.resource.members).toEqual([expect.objectContaining({ value: ada, display: 'Ada Lovelace' })]);
+    const patched = await groups.patch(eng.resource.id as string, patchOp({ op: 'add', path: 'members', value: [{ Value: bob, Display: 'Bob' }] }), context);
+    expect(patched.resource.members).toEqual(
+      expect.arrayContaining([expect.objectContaining({ value: ada, display: 'Ada Lovelace' }), expect.objectContaining({ value: bob, display: 'Bobby B' })]),
+    );
+    const listed = await groups.list({}, context);
+    expect((listed.Resources as any[])[0].members).toHaveLength(2);
+    const removed = await groups.patch(eng.resource.id as string, patchOp({ op: 'remove', path: 'members', value: [{ value: bob, display: 'Bobby B' }] }), context);
+    expect((removed.resource.members as any[]).map((m) => m.value)).toEqual([ada]);
   });
 });

@@ -1,6 +1,6 @@
 import { projectAttributes } from './scim-attributes';
 import { ScimError } from './scim-error';
-import { listResponse } from './scim-list';
+import { checkListQuery, listResponse } from './scim-list';
 import { SCIM, USER_RESOURCE } from './scim-schemas';
 
 const E = SCIM.enterprise;
@@ -45,5 +45,31 @@ describe('SCIM list', () => {
     const projected = projectAttributes(users[0], USER_RESOURCE, { excludedAttributes: ['EMAILS', 'meta', 'id', E] });
     expect(Object.keys(projected).sort()).toEqual(['id', 'name', 'schemas', 'userName']);
     expect(users[0].emails).toHaveLength(1);
+  });
+
+  it.each([
+    ['a filter on __proto__', { filter: '__proto__.roles pr' }],
+    ['a filter on constructor, in another case', { filter: 'userName eq "a" or Constructor.prototype.x eq "b"' }],
+    ['a filter inside a value path', { filter: 'emails[__proto__ eq "x"]' }],
+    ['attributes naming __proto__', { attributes: 'userName,__proto__.roles' }],
+    ['excludedAttributes naming prototype', { excludedAttributes: 'constructor.prototype' }],
+  ])('refuses %s (400 invalidPath) before any resource is read', (_description, query) => {
+    const before = Object.getOwnPropertyNames(Object.prototype).sort();
+    for (const attempt of [() => checkListQuery(query, USER_RESOURCE), () => listResponse(users, query, USER_RESOURCE)]) {
+      let caught: unknown;
+      try {
+        attempt();
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ScimError);
+      expect([(caught as ScimError).httpStatus, (caught as ScimError).scimType]).toEqual([400, 'invalidPath']);
+    }
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
+  });
+
+  it('filters and projects with attribute names in any case', () => {
+    const answer = listResponse(users, { filter: 'Emails[Type eq "work" and Value sw "user2"] and UserName pr', attributes: 'UserName,Name.GivenName' }, USER_RESOURCE);
+    expect(answer.Resources).toEqual([{ schemas: users[1].schemas, id: 'id-2', userName: 'user2@example.com', name: { givenName: 'User2' } }]);
   });
 });
