@@ -66,8 +66,8 @@ describe('custos hr import (CSV snapshot against the embedded app)', () => {
   };
   const run = (csvFile: string, ...flags: string[]) => custosCli(['hr', 'import', csvFile, '--url', custos.url, '--dev', '--json', ...flags]);
 
-  const identities = async (): Promise<Array<{ identityId: string; employeeId: string; department?: string; status: string; managerId?: string }>> => {
-    const response = await fetch(`${custos.url}/identities?limit=1000`, { headers: { authorization: `Bearer ${hrToken}` } });
+  const identities = async (query = ''): Promise<Array<{ identityId: string; employeeId: string; department?: string; status: string; managerId?: string; systemOfRecord?: string }>> => {
+    const response = await fetch(`${custos.url}/identities?limit=1000${query}`, { headers: { authorization: `Bearer ${hrToken}` } });
     expect(response.status).toBe(200);
     return ((await response.json()) as { items: any[] }).items;
   };
@@ -157,7 +157,7 @@ describe('custos hr import (CSV snapshot against the embedded app)', () => {
   it('stops above the leaver threshold and asks for --force', async () => {
     const result = await run(file('truncated.csv', people.slice(0, 17)), '--allow-leavers');
     expect(result.code).toBe(3);
-    expect(result.json.blocked).toMatch(/^3 leavers are 15\.0% of the 20 active identities, above the threshold of 5%/);
+    expect(result.json.blocked).toMatch(/^3 leavers are 15\.0% of the 20 active identities of csv, above the threshold of 5%/);
     expect(result.stderr).toContain('--force');
     expect((await identities()).filter((i) => i.status === 'active')).toHaveLength(20);
   });
@@ -168,6 +168,46 @@ describe('custos hr import (CSV snapshot against the embedded app)', () => {
     expect(result.json.leavers).toEqual([{ employeeId: 'C020', identityId: expect.any(String) }]);
     expect(result.json.outcome).toEqual({ applied: 1, scheduled: 0, duplicate: 0, failed: [] });
     await settled((items) => items.find((i) => i.employeeId === 'C020')?.status === 'terminated', 'the leaver terminated');
+  });
+
+  it('never makes a leaver of an identity the workday webhook hired, even with --allow-leavers --force, and leaves rows about it alone', async () => {
+    const worker = { ...people[0], employeeId: 'W001', givenName: 'Wanda', email: 'wanda@example.com', managerEmployeeId: '' };
+    const { managerEmployeeId: _none, ...employee } = worker;
+    // As an HR system sending changes as they happen: no effectiveAt.
+    const hired = await fetch(`${custos.url}/hr/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hrToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ eventId: 'wd-w001', system: 'workday', type: 'joiner', employee }),
+    });
+    expect(hired.status).toBe(202);
+    const { identityId } = (await hired.json()) as { identityId: string };
+    await settled((items) => items.find((i) => i.employeeId === 'W001')?.systemOfRecord === 'workday', 'the workday identity in the read model');
+    expect((await identities('&system=workday')).map((i) => i.employeeId)).toEqual(['W001']);
+    expect((await identities('&system=csv')).every((i) => i.systemOfRecord === 'csv' && i.employeeId.startsWith('C'))).toBe(true);
+
+    const result = await run(file('without-workday.csv', people.slice(0, 19)), '--allow-leavers', '--force');
+    expect(result.code).toBe(0);
+    expect(result.json).toMatchObject({ leavers: [], missing: [], otherSystems: [], unchanged: 19, active: 19 });
+    const withRow = await run(file('with-workday.csv', [...people.slice(0, 19), { ...worker, department: 'Sales' }]), '--allow-leavers', '--force');
+    expect(withRow.code).toBe(0);
+    expect(withRow.json).toMatchObject({ joiners: [], movers: [], leavers: [], otherSystems: [{ line: 21, employeeId: 'W001', identityId, systemOfRecord: 'workday' }] });
+    expect(withRow.json.outcome).toEqual({ applied: 0, scheduled: 0, duplicate: 0, failed: [] });
+    const wanda = (await identities()).find((i) => i.employeeId === 'W001');
+    expect(wanda).toMatchObject({ status: 'active', department: worker.department, systemOfRecord: 'workday' });
+  });
+
+  it('reconciles a five-person trial of its own system without --force', async () => {
+    const trial = people.slice(0, 5).map((p, i) => ({ ...p, employeeId: `T00${i + 1}`, email: `trial${i + 1}@example.com`, managerEmployeeId: '' }));
+    const joined = await run(file('trial.csv', trial), '--system', 'trial');
+    expect(joined.json.outcome).toEqual({ applied: 5, scheduled: 0, duplicate: 0, failed: [] });
+    await settled((items) => items.filter((i) => i.systemOfRecord === 'trial').length === 5, 'the five trial identities');
+    // Two of five (40%) are leavers: below twenty identities of the system the threshold does not apply.
+    const result = await run(file('trial-left.csv', trial.slice(0, 3)), '--system', 'trial', '--allow-leavers');
+    expect(result.code).toBe(0);
+    expect(result.json).toMatchObject({ active: 5, blocked: null, leavers: [{ employeeId: 'T004' }, { employeeId: 'T005' }] });
+    expect(result.json.outcome).toEqual({ applied: 2, scheduled: 0, duplicate: 0, failed: [] });
+    await settled((items) => items.filter((i) => i.systemOfRecord === 'trial' && i.status === 'terminated').length === 2, 'the two trial leavers');
+    expect((await identities()).filter((i) => i.systemOfRecord === 'csv' && i.status === 'active')).toHaveLength(19);
   });
 
   it('explains its usage and refuses to run without a token', async () => {

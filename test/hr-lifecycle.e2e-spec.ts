@@ -103,6 +103,35 @@ describe('HR lifecycle over the webhook', () => {
     await eventually(async () => (await check(id)).allowed === true, { what: 'birthright after activation', timeoutMs: 20_000 });
   });
 
+  it('applies changes sent without effectiveAt when received, on both HTTP paths; a repeat is a duplicate; the OpenAPI document says so', async () => {
+    const sent = Date.now();
+    const joiner = { eventId: `${run}-now-1`, system: 'workday', type: 'joiner', employee: employee(`N-${run}`) };
+    const first = await post(joiner);
+    expect(first.status).toBe(202);
+    expect(first.body.status).toBe('applied');
+    const id = first.body.identityId;
+    // With an Idempotency-Key the request takes the full Nest stack (ValidationPipe on the DTO).
+    const mover = { eventId: `${run}-now-2`, system: 'workday', type: 'mover', employee: employee(`N-${run}`, { title: 'Lead' }) };
+    const moved = await d.client.call('POST', '/hr/events', { token: hr, body: mover, headers: { 'idempotency-key': `now-${run}` } });
+    expect(moved.status).toBe(202);
+    expect(moved.body).toEqual({ identityId: id, status: 'applied' });
+    expect((await post(joiner)).body).toEqual({ identityId: id, status: 'duplicate' });
+    expect((await post(mover)).body).toEqual({ identityId: id, status: 'duplicate' });
+    const history = await eventually(async () => {
+      const r = await d.client.call('GET', `/identities/${id}/history`, { token: admin });
+      return r.body?.items?.length === 2 ? r.body : undefined;
+    });
+    expect(history.items.map((i: any) => i.type)).toEqual(['IdentityHired', 'IdentityMoved']);
+    for (const item of history.items) {
+      expect(Date.parse(item.effectiveAt)).toBeGreaterThanOrEqual(sent - 5_000);
+      expect(Date.parse(item.effectiveAt)).toBeLessThanOrEqual(Date.now() + 5_000);
+    }
+    const docs = await d.client.call('GET', '/docs-json');
+    const schema = docs.body.components.schemas.HrEventDto;
+    expect(schema.required).not.toContain('effectiveAt');
+    expect(schema.properties.effectiveAt.description).toContain('defaults to the time Custos receives the event');
+  });
+
   it('replays the first answer to a write repeated with the same Idempotency-Key', async () => {
     const joined = await post(hrEvent('joiner', '2026-01-05T09:00:00Z', employee(`I-${run}`, { department: 'Elsewhere' })));
     const id = joined.body.identityId;
