@@ -2,9 +2,6 @@ import type { BackgroundWorker, ContextRuntime } from '@custos/platform/runtime'
 import type { Consumer } from '@custos/platform/messaging';
 import { AuditLog } from './audit-log';
 
-/** How long a batch of events waits for more before it is recorded (see ConsumeOptions.lingerMs). */
-const BATCH_LINGER_MS = 15;
-
 /** The contexts whose events the audit log records. */
 export const AUDITED_CONTEXTS = ['identity', 'entitlement', 'request'] as const;
 
@@ -26,12 +23,11 @@ export class AuditRecorder implements BackgroundWorker {
           handler: async (event) => {
             await this.log.record(event);
           },
-          // A backlog is recorded in one transaction per batch rather than one per event; under
-          // load a batch waits a moment for more (the trail is not on anyone's request path).
+          // A backlog is recorded in one transaction per batch rather than one per event: the
+          // events that arrive while a batch is being written make the next one.
           batchHandler: async (events) => {
             await this.log.recordBatch(events);
           },
-          lingerMs: BATCH_LINGER_MS,
         }),
       );
     }

@@ -45,10 +45,8 @@ export class IdentityLifecycle {
       durable: IDENTITY_LIFECYCLE_CONSUMER,
       context: 'identity',
       handler: (event) => this.handle(event),
+      // Identity events that arrive while a batch is being written make the next one (see ConsumeOptions.batchHandler).
       batchHandler: (events) => this.handleBatch(events),
-      // Under load a batch waits a moment for more: fewer, larger transactions. 15 ms is nothing
-      // next to an HR system's own delay, and a leaver's access ends in the same batch.
-      lingerMs: 15,
     });
   }
 

@@ -34,9 +34,10 @@ export interface SubscribeOptions {
   /** Poll interval when idle, for events written by other processes. Default 100 ms. */
   pollIntervalMs?: number;
   /**
-   * How long an idle subscriber woken by an append in this process waits before reading, so that
-   * a busy moment's events make one batch (one read, one transaction) instead of many. Default
-   * 25 ms; 0 reads at once. Waiting for `caughtUp()` is never delayed by it.
+   * How long an idle subscriber woken by an append in this process waits before reading. Default
+   * 0: it reads at once, and what is appended while it handles a batch makes its next batch, so a
+   * busy moment still costs few transactions without delaying a lone event. Waiting for
+   * `caughtUp()` is never delayed by it.
    */
   lingerMs?: number;
   /** Only events whose stream id starts with one of these prefixes (`identity-`). */
@@ -85,5 +86,12 @@ export interface EventStore {
   subscribe(name: string, handler: SubscriptionHandler, options?: SubscribeOptions): Subscription;
   /** The stored checkpoint of a subscriber, or null. */
   checkpointOf(name: string): Promise<Checkpoint | null>;
+  /**
+   * Calls `listener` each time events appended through this store object become readable (at
+   * once, or when the transaction they were appended in commits), until the returned function is
+   * called: a reader that keeps no checkpoint here (an in-memory view, the in-process bus) reads
+   * then instead of at its next poll. Appends by other processes are not seen: poll for those.
+   */
+  onAppend?(listener: () => void): () => void;
   close(): Promise<void>;
 }

@@ -104,6 +104,7 @@ export class SqlEventStore implements EventStore {
   private readonly events: string;
   private readonly checkpoints: string;
   private readonly subscriptions = new Set<SqlSubscription>();
+  private readonly appendListeners = new Set<() => void>();
   private readonly sql: ReturnType<SqlEventStore['statements']>;
   private closed = false;
 
@@ -509,6 +510,14 @@ export class SqlEventStore implements EventStore {
     return rows[0] ?? null;
   }
 
+  /** onAppend calls `listener` whenever what this store appended becomes readable (see EventStore.onAppend). */
+  onAppend(listener: () => void): () => void {
+    // A wrapper per registration: the same function registered twice is removed once per call.
+    const registered = () => listener();
+    this.appendListeners.add(registered);
+    return () => void this.appendListeners.delete(registered);
+  }
+
   /** close stops this store's subscriptions (waiting for batches in flight); the database stays open for its owner. */
   async close(): Promise<void> {
     this.closed = true;
@@ -523,6 +532,13 @@ export class SqlEventStore implements EventStore {
 
   private wake(): void {
     for (const subscription of this.subscriptions) subscription.wake();
+    for (const listener of this.appendListeners) {
+      try {
+        listener();
+      } catch {
+        // A listener's failure must not reach the appender: its reader still polls.
+      }
+    }
   }
 
   private toEvent(row: EventRow): CustosEvent {

@@ -23,11 +23,16 @@ export interface SubscriptionSource {
 
 const DEFAULT_BATCH_SIZE = 500;
 const DEFAULT_POLL_MS = 100;
-/** After a wake-up that found nothing, how soon and how many times to look again. */
+/** After a wake-up that found nothing, how soon (1, 2, 4, 8, then every 10 ms) and how many times to look again. */
+const FIRST_EXPECTED_RETRY_MS = 1;
 const EXPECTED_RETRY_MS = 10;
 const EXPECTED_RETRIES = 100;
-/** How long an idle subscriber woken by an append waits for more appends before it reads. */
-const DEFAULT_LINGER_MS = 25;
+/**
+ * No fixed linger by default: a woken idle subscriber reads at once, and what is appended while
+ * it handles a batch is read right after, as the next batch (the group-commit policy, shared with
+ * the buses' consumers and the in-memory views). An explicit `lingerMs` still waits that long.
+ */
+const DEFAULT_LINGER_MS = 0;
 const FIRST_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 5_000;
 
@@ -52,6 +57,7 @@ export class SqlSubscription implements Subscription {
   private woken = false;
   /** Reads left in which a committed append that woke us should become visible. */
   private expected = 0;
+  private expectedRetryMs = FIRST_EXPECTED_RETRY_MS;
   private sleeping: { resolve(): void; wakeable: boolean; timer: NodeJS.Timeout; lingering?: boolean } | null = null;
   private readonly waiters: CaughtUpWaiter[] = [];
   private readonly reported = new Set<string>();
@@ -107,13 +113,17 @@ export class SqlSubscription implements Subscription {
   }
 
   /**
-   * wake makes an idle subscriber read soon instead of at the end of its poll interval: after
-   * `lingerMs`, so that the appends of a busy moment are read, handled and checkpointed as one
-   * batch rather than one by one; at once when `urgent` (someone waits for it to catch up).
+   * wake makes an idle subscriber read now instead of at the end of its poll interval; a busy
+   * one reads again as soon as its batch is done, so the appends of a busy moment are read,
+   * handled and checkpointed together. With a `lingerMs` option an idle subscriber first waits
+   * that long, unless `urgent` (someone waits for it to catch up).
    */
   wake(urgent = false): void {
     this.woken = true;
-    if (!urgent) this.expected = EXPECTED_RETRIES;
+    if (!urgent) {
+      this.expected = EXPECTED_RETRIES;
+      this.expectedRetryMs = FIRST_EXPECTED_RETRY_MS;
+    }
     const sleeping = this.sleeping;
     if (urgent || this.lingerMs === 0 || !sleeping?.wakeable) return this.interruptSleep(false);
     if (sleeping.lingering) return;
@@ -139,7 +149,9 @@ export class SqlSubscription implements Subscription {
           // Woken by a commit yet nothing to read: an older transaction elsewhere still holds the
           // visibility horizon back. Look again soon rather than a whole poll interval later.
           this.expected -= 1;
-          await this.sleep(EXPECTED_RETRY_MS, true);
+          const retryMs = this.expectedRetryMs;
+          this.expectedRetryMs = Math.min(EXPECTED_RETRY_MS, retryMs * 2);
+          await this.sleep(retryMs, true);
         } else if (read < this.batchSize) await this.sleep(this.pollIntervalMs, true);
       } catch (error) {
         if (error instanceof CheckpointMoved) {

@@ -21,21 +21,15 @@ export interface ConsumeOptions {
   handler: (event: CustosEvent) => Promise<void>;
   /**
    * Optional: handle several events at once (in one transaction, say), in delivery order. It must
-   * have exactly the effect of `handler` on each event in turn, and be all-or-nothing. The bus
-   * hands it what has arrived and is waiting (up to `maxBatch`), so batches grow only under load
-   * and a lone event is not held back (unless `lingerMs` asks for it). If it throws, the bus falls back to `handler` one event
-   * at a time for that batch, so one bad event is retried and dead-lettered alone.
+   * have exactly the effect of `handler` on each event in turn, and be all-or-nothing. Both buses
+   * batch as a group commit does: a lone event goes at once, and the events that arrive while a
+   * batch is being handled make the next one (up to `maxBatch`), so batches grow only under load
+   * and nothing waits on a timer. If it throws, the bus falls back to `handler` one event at a
+   * time for that batch, so one bad event is retried and dead-lettered alone.
    */
   batchHandler?: (events: CustosEvent[]) => Promise<void>;
   /** Most events given to one batchHandler call. Default 64. */
   maxBatch?: number;
-  /**
-   * With a batchHandler: once an event has arrived, wait up to this long for more to join its
-   * batch (until maxBatch). Under load, fewer and larger batches: fewer transactions, at the cost
-   * of this much delay. Default 0: a batch holds what has arrived, nothing is held back. The NATS
-   * bus honours it; the in-process bus reads the store in steps of its own and ignores it.
-   */
-  lingerMs?: number;
 }
 
 export interface Consumer {

@@ -1,6 +1,7 @@
 import { START, type Checkpoint, type CustosEvent, type EventStore, type SqlDatabase, type SqlExecutor } from '@custos/platform/event-store';
 import { RpcError, type ConsumeOptions, type Consumer, type DeadLetter, type MessageBus, type Relay, type RpcHandler, type RpcOptions } from './bus';
 import { eventNameOf } from './naming';
+import { ReadPacer } from './read-pacer';
 import { DEFAULT_MAX_BATCH, DEFAULT_MAX_DELIVER, DEFAULT_RETRY_DELAY_MS, errorText, positiveInteger, retryDelay } from './retry-delay';
 import { roundTripJson, rpcErrorBody, rpcErrorFromBody, type RpcErrorBody } from './rpc-envelope';
 
@@ -9,7 +10,7 @@ export interface InProcessBusOptions {
   hub?: InProcessHub;
   /** Schema (in each store's database) of the consumer checkpoints and dead letters. Default `custos_bus`. */
   schema?: string;
-  /** How often an idle consumer looks for new events. Default 50 ms. */
+  /** How often an idle consumer looks for events appended by other processes; an append through a store of this process wakes it at once. Default 50 ms. */
   pollIntervalMs?: number;
   /** Events read per consumer batch; the checkpoint commits once per batch. Default 100. */
   batchSize?: number;
@@ -268,13 +269,17 @@ class ConsumerGroup {
   private running: Promise<void> | undefined;
   private stopping = false;
   private wake: (() => void) | undefined;
+  private readonly pacer: ReadPacer;
+  private unlisten: (() => void) | undefined;
 
   constructor(
     private readonly store: EventStore,
     private readonly settings: GroupSettings,
     private readonly tables: BusTables,
     private readonly runtime: GroupRuntime,
-  ) {}
+  ) {
+    this.pacer = new ReadPacer(runtime.pollIntervalMs);
+  }
 
   assertSameSettings(other: GroupSettings): void {
     const same =
@@ -299,6 +304,7 @@ class ConsumerGroup {
     if (this.members.length > 0 || !running) return;
     this.stopping = true;
     this.wake?.();
+    this.pacer.interrupt();
     await running;
   }
 
@@ -306,7 +312,13 @@ class ConsumerGroup {
     return `consumer:${this.settings.durable}`;
   }
 
+  /**
+   * run follows the store from the stored checkpoint, paced by a ReadPacer: an append of this
+   * process wakes it at once, and what is appended while a batch is handled is read right after,
+   * as the next batch (no fixed linger).
+   */
   private async run(): Promise<void> {
+    this.unlisten ??= this.store.onAppend?.(() => this.pacer.wake());
     try {
       while (!this.stopping) {
         try {
@@ -314,9 +326,10 @@ class ConsumerGroup {
           let stored = await this.tables.checkpoint(this.store.db, this.settings.context, this.consumerKey);
           let checkpoint = stored ?? START;
           while (!this.stopping) {
+            this.pacer.reading();
             const batch = await this.store.readAll(checkpoint, this.runtime.batchSize);
             if (batch.events.length === 0) {
-              await this.idle();
+              if (!this.stopping) await this.pacer.idle(0);
               continue;
             }
             const names = this.settings.names;
@@ -340,7 +353,11 @@ class ConsumerGroup {
     } finally {
       this.running = undefined;
       if (this.members.length > 0) this.running = this.run();
-      else this.runtime.onIdle();
+      else {
+        this.unlisten?.();
+        this.unlisten = undefined;
+        this.runtime.onIdle();
+      }
     }
   }
 

@@ -1,11 +1,11 @@
-import { createPgDatabase, SqlEventStore, type EventStore, type SqlDatabase } from '@custos/platform/event-store';
-import { createTestDatabase, randomNamespace, removeNamespaceStreams, startNats, type TestDatabase } from '@custos/platform/testing';
-import { AckPolicy, jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import { createPgDatabase, SqlEventStore, type CustosEvent, type EventStore, type SqlDatabase } from '@custos/platform/event-store';
+import { createTestDatabase, eventually, randomNamespace, removeNamespaceStreams, startNats, type TestDatabase } from '@custos/platform/testing';
+import { AckPolicy, jetstream as jetstreamOf, jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { messageBusContract } from './contract/message-bus-contract';
 import { contextStreamName, deadLetterStreamName, eventSubject } from './naming';
-import { NatsBus } from './nats-bus';
+import { ACK_WAIT_MS, NatsBus } from './nats-bus';
 
 // One namespace per test file: its subjects and streams are invisible to every other run.
 const namespace = randomNamespace();
@@ -100,7 +100,7 @@ describe('NatsBus on JetStream', () => {
       durable_name: 'hires',
       ack_policy: AckPolicy.Explicit,
       deliver_policy: 'all',
-      ack_wait: nanos(30_000),
+      ack_wait: nanos(ACK_WAIT_MS),
       // maxDeliver attempts for the handler, plus one spare delivery that dead-letters after a crash.
       max_deliver: 8,
       filter_subject: `${namespace}.evt.consumer-config.IdentityHired`,
@@ -133,41 +133,104 @@ describe('NatsBus on JetStream', () => {
     expect(consumer.num_ack_pending + consumer.num_pending).toBe(0);
   });
 
-  it('lets a batch linger for more events (lingerMs), cut short by a full batch', async () => {
-    const store = await storeFor('lingering');
+  it('hands a lone event over at once and gathers what arrives while a batch is handled into the next batch', async () => {
+    const store = await storeFor('gathering');
     const relay = await bus.startRelay(store);
-    const batches: number[] = [];
-    const handled: string[] = [];
-    await bus.consume({
-      durable: 'lingering',
-      context: 'lingering',
-      maxBatch: 5,
-      lingerMs: 1_500,
-      handler: async (e) => void handled.push(e.id),
-      batchHandler: async (events) => {
-        batches.push(events.length);
-        handled.push(...events.map((e) => e.id));
-      },
-    });
+    const calls: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
     const hire = (n: number) => ({ name: 'IdentityHired', data: { n }, actor: 'system:test' });
-    // One event, then two more 100 ms later: all three inside the first one's linger.
-    await store.append('lingering-1', [hire(1)], 'no-stream');
+    const numbers = (events: CustosEvent[]) => events.map((e) => (e.data as { n: number }).n);
+    await bus.consume({
+      durable: 'gathering',
+      context: 'gathering',
+      maxBatch: 5,
+      // A batch of one goes to `handler`: the first event is held there until released.
+      handler: async (e) => {
+        calls.push(numbers([e]));
+        if (calls.length === 1) await gate;
+      },
+      batchHandler: async (events) => void calls.push(numbers(events)),
+    });
+    await store.append('gathering-1', [hire(1)], 'no-stream');
     await relay.caughtUp();
-    await new Promise((r) => setTimeout(r, 100));
-    await store.append('lingering-1', [hire(2), hire(3)], 1);
+    await eventually(async () => calls.length === 1, { timeoutMs: 10_000, intervalMs: 10, what: 'the lone event handled without waiting for company' });
+    // Three more while the first is being handled: they make the next batch together.
+    await store.append('gathering-1', [hire(2), hire(3)], 1);
+    await store.append('gathering-2', [hire(4)], 'no-stream');
     await relay.caughtUp();
-    const deadline = Date.now() + 10_000;
-    while (handled.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(batches).toEqual([3]);
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    await eventually(async () => calls.flat().length === 4, { timeoutMs: 10_000, intervalMs: 10, what: 'the gathered batch' });
+    expect(calls).toEqual([[1], [2, 3, 4]]);
+  });
 
-    // Five at once fill the batch: handed over without waiting out the linger.
-    const started = Date.now();
-    await store.append('lingering-2', [1, 2, 3, 4, 5].map(hire), 'no-stream');
-    await relay.caughtUp();
-    while (handled.length < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    expect(batches).toEqual([3, 5]);
-    expect(Date.now() - started).toBeLessThan(1_500);
-    await expect(bus.consume({ durable: 'bad-linger', context: 'lingering', lingerMs: -1, handler: async () => undefined })).rejects.toThrow(RangeError);
+  describe('a short ack wait, kept from expiring while messages are in hand', () => {
+    const hire = (n: number) => ({ name: 'IdentityHired', data: { n }, actor: 'system:test' });
+
+    it(`redelivers within seconds (ack wait ${ACK_WAIT_MS} ms) a message pulled by a consumer that died before acking it`, async () => {
+      const store = await storeFor('dead-consumer');
+      const relay = await bus.startRelay(store);
+      // The durable as the bus configures it; then no bus consumer runs for a moment.
+      const first = await bus.consume({ durable: 'dead-consumer', context: 'dead-consumer', handler: async () => undefined });
+      await first.stop();
+      await store.append('dead-1', [hire(1)], 'no-stream');
+      await relay.caughtUp();
+
+      // A process that pulls the message and dies: its connection ends, nothing is acked.
+      const doomed = await connect({ servers: natsUrl });
+      const pulled = await (await jetstreamOf(doomed).consumers.get(contextStreamName(namespace, 'dead-consumer'), 'dead-consumer')).next({ expires: 5_000 });
+      expect(pulled?.info.deliveryCount).toBe(1);
+      const diedAt = Date.now();
+      await doomed.close();
+
+      // A live replica takes over: the message reaches it once the short ack wait has passed.
+      const handled: number[] = [];
+      const replacement = await newBus();
+      try {
+        await replacement.consume({ durable: 'dead-consumer', context: 'dead-consumer', handler: async () => void handled.push(Date.now() - diedAt) });
+        await eventually(async () => handled.length > 0, { timeoutMs: 30_000, intervalMs: 20, what: 'the redelivery' });
+      } finally {
+        await replacement.close();
+      }
+      // Well under the former 30 s ack wait, with room for a loaded machine.
+      expect(handled[0]).toBeLessThan(ACK_WAIT_MS + 5_000);
+    }, 60_000);
+
+    it('does not redeliver while a handler slower than the ack wait works, nor the events waiting behind its batch', async () => {
+      const store = await storeFor('slow-handler');
+      const relay = await bus.startRelay(store);
+      const handled: number[] = [];
+      let slowOnce = true;
+      const slowly = async (events: CustosEvent[]) => {
+        if (slowOnce) {
+          slowOnce = false;
+          await new Promise((r) => setTimeout(r, ACK_WAIT_MS * 1.6));
+        }
+        handled.push(...events.map((e) => (e.data as { n: number }).n));
+      };
+      // Two replicas of the durable: a redelivered message would reach the idle one.
+      const second = await newBus();
+      try {
+        for (const b of [bus, second]) {
+          await b.consume({ durable: 'slow-handler', context: 'slow-handler', maxBatch: 4, handler: (e) => slowly([e]), batchHandler: slowly });
+        }
+        await store.append('slow-1', [hire(1), hire(2)], 'no-stream');
+        await relay.caughtUp();
+        await new Promise((r) => setTimeout(r, 300));
+        // Arriving while the slow batch is in flight: waiting in hand (or at the other replica).
+        await store.append('slow-2', [hire(3), hire(4), hire(5)], 'no-stream');
+        await relay.caughtUp();
+        await eventually(async () => handled.length >= 5, { timeoutMs: 30_000, intervalMs: 50, what: 'all five events handled' });
+        await new Promise((r) => setTimeout(r, 500));
+        expect([...handled].sort()).toEqual([1, 2, 3, 4, 5]);
+        const info = await jsm.consumers.info(contextStreamName(namespace, 'slow-handler'), 'slow-handler');
+        expect(info.num_redelivered).toBe(0);
+        expect(info.num_ack_pending).toBe(0);
+      } finally {
+        await second.close();
+      }
+    }, 60_000);
   });
 
   it('reports health from the connection', async () => {

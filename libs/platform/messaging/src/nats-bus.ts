@@ -55,7 +55,15 @@ export interface NatsBusOptions {
 export const RPC_ERROR_HEADER = 'Custos-Rpc-Error';
 
 const DUPLICATE_WINDOW_MS = 120_000;
-const ACK_WAIT_MS = 30_000;
+/**
+ * How long the server waits for a delivered message's ack before redelivering it. Short, so that
+ * the messages of a consumer that died (a killed process) reach a live one within seconds; a
+ * live consumer reports every message it holds as in progress every WORKING_EVERY_MS (InHand),
+ * so a long batch or a slow handler is not redelivered meanwhile.
+ */
+export const ACK_WAIT_MS = 5_000;
+/** A fifth of the ack wait: an event loop held up for a few seconds still reports in time. */
+const WORKING_EVERY_MS = ACK_WAIT_MS / 5;
 const RELAY_BATCH_SIZE = 256;
 // Small pulls keep work spread across replicas and bound what a stopping consumer must finish.
 const PULL_BATCH = 32;
@@ -72,8 +80,39 @@ interface Delivery {
   batchHandler: ConsumeOptions['batchHandler'];
 }
 
-/** What runPull does with the messages of one `consume()` iterator, until it ends. */
-type Drain = (messages: ConsumerMessages) => Promise<void>;
+/** What runPull does with the messages of one `consume()` iterator, until it ends; it puts each message it takes in `inHand` until settled. */
+type Drain = (messages: ConsumerMessages, inHand: InHand) => Promise<void>;
+
+/**
+ * InHand holds the messages a consumer has taken from its iterator and not yet settled (waiting
+ * for their batch, or being handled), and tells the server every WORKING_EVERY_MS that they are
+ * in progress (`+WPI`), which restarts their ack wait. One timer per consumer, running only while
+ * something is in hand. Messages still in the client's pull buffer (at most one pull, taken once
+ * the batch in flight ends) are not reported: only a batch slower than the ack wait lets those
+ * be redelivered, and a redelivered copy is handled once (consumers are idempotent).
+ */
+class InHand {
+  private readonly msgs = new Set<JsMsg>();
+  private timer: NodeJS.Timeout | undefined;
+
+  add(msg: JsMsg): void {
+    this.msgs.add(msg);
+    this.timer ??= setInterval(() => this.msgs.forEach((m) => m.working()), WORKING_EVERY_MS);
+  }
+
+  /** Call once the message is acked, nak'd or terminated. */
+  settled(msg: JsMsg): void {
+    this.msgs.delete(msg);
+    if (this.msgs.size === 0) this.clear();
+  }
+
+  /** Forgets every message (their iterator ended or failed): the server redelivers what was not settled. */
+  clear(): void {
+    this.msgs.clear();
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
 
 function isApiError(error: unknown, code: number): boolean {
   return error instanceof JetStreamApiError && error.code === code;
@@ -86,22 +125,29 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** oneByOne hands each message to `onMessage`, the next only once it is settled. */
 function oneByOne(onMessage: (msg: JsMsg) => Promise<void>): Drain {
-  return async (messages) => {
-    for await (const msg of messages) await onMessage(msg);
+  return async (messages, inHand) => {
+    for await (const msg of messages) {
+      inHand.add(msg);
+      try {
+        await onMessage(msg);
+      } finally {
+        inHand.settled(msg);
+      }
+    }
   };
 }
 
 /**
  * inBatches yields the messages of `messages` in arrays of at most `max`, each holding what has
- * arrived by then. With `lingerMs` 0 it never waits for a second message, so a lone one is not
- * held back and batches grow only while handling falls behind; with `lingerMs` a batch waits up to
- * that long to fill, unless it fills first. A pump moves messages from the iterator into
- * `waiting`, pausing at `max` so that no more sit there unhandled (and unkept-alive) than one batch.
+ * arrived by then, the way a group commit forms its batches: it never waits for a second message,
+ * so a lone one goes at once, and what arrives while a batch is being handled is gathered into the
+ * next one, so batches grow exactly as far as handling falls behind. A pump moves messages from
+ * the iterator into `waiting` (telling `onArrival`), pausing at `max` so that no more sit there
+ * than one batch.
  */
-async function* inBatches<T>(messages: AsyncIterable<T>, max: number, lingerMs = 0): AsyncGenerator<T[]> {
+async function* inBatches<T>(messages: AsyncIterable<T>, max: number, onArrival: (message: T) => void): AsyncGenerator<T[]> {
   const waiting: T[] = [];
   let arrived: (() => void) | undefined;
-  let lingering: (() => void) | undefined;
   let taken: (() => void) | undefined;
   let abandoned = false;
   let ended = false;
@@ -109,9 +155,9 @@ async function* inBatches<T>(messages: AsyncIterable<T>, max: number, lingerMs =
   const pump = async () => {
     try {
       for await (const message of messages) {
+        onArrival(message);
         waiting.push(message);
         arrived?.();
-        if (waiting.length >= max) lingering?.();
         if (waiting.length >= max) await new Promise<void>((resolve) => (taken = resolve));
         // Leaving the loop ends the iterator, as the consumer of the batches left.
         if (abandoned) break;
@@ -121,7 +167,6 @@ async function* inBatches<T>(messages: AsyncIterable<T>, max: number, lingerMs =
     }
     ended = true;
     arrived?.();
-    lingering?.();
   };
   void pump();
   try {
@@ -130,17 +175,6 @@ async function* inBatches<T>(messages: AsyncIterable<T>, max: number, lingerMs =
       // The iterator hands over what it already holds in microtasks: one turn of the event loop
       // lets all of it reach `waiting`, without waiting on the network.
       await new Promise((resolve) => setImmediate(resolve));
-      if (lingerMs > 0 && waiting.length > 0 && waiting.length < max && !ended) {
-        // Give the batch up to lingerMs to fill; a full batch or the end of the iterator cuts it short.
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => lingering?.(), lingerMs);
-          lingering = () => {
-            clearTimeout(timer);
-            lingering = undefined;
-            resolve();
-          };
-        });
-      }
       if (waiting.length > 0) {
         const batch = waiting.splice(0, max);
         taken?.();
@@ -154,16 +188,6 @@ async function* inBatches<T>(messages: AsyncIterable<T>, max: number, lingerMs =
     taken?.();
   }
   if (failure) throw failure.error;
-}
-
-/** whileWorking runs `work`, telling the server every ACK_WAIT_MS / 3 that `msgs` are still in hand, so that none is redelivered to a replica meanwhile. */
-async function whileWorking<T>(msgs: JsMsg[], work: () => Promise<T>): Promise<T> {
-  const keepAlive = setInterval(() => msgs.forEach((msg) => msg.working()), ACK_WAIT_MS / 3);
-  try {
-    return await work();
-  } finally {
-    clearInterval(keepAlive);
-  }
 }
 
 /**
@@ -267,8 +291,6 @@ export class NatsBus implements MessageBus {
     const { durable, context } = options;
     const maxDeliver = positiveInteger('maxDeliver', options.maxDeliver ?? DEFAULT_MAX_DELIVER);
     const maxBatch = positiveInteger('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH);
-    const lingerMs = options.lingerMs ?? 0;
-    if (!Number.isFinite(lingerMs) || lingerMs < 0) throw new RangeError(`lingerMs must be a number >= 0, got ${options.lingerMs}`);
     deadLetterSubject(this.namespace, durable);
     const names = options.eventNames && options.eventNames.length > 0 ? new Set(options.eventNames) : undefined;
     const stream = contextStreamName(this.namespace, context);
@@ -301,8 +323,14 @@ export class NatsBus implements MessageBus {
     };
     if (!options.batchHandler) return this.runPull(stream, durable, PULL_BATCH, ensure, oneByOne((msg) => this.deliver(msg, delivery)));
     // A pull of at least a full batch, so that a backlog can fill one.
-    return this.runPull(stream, durable, Math.max(PULL_BATCH, maxBatch), ensure, async (messages) => {
-      for await (const batch of inBatches(messages, maxBatch, lingerMs)) await this.deliverBatch(batch, delivery);
+    return this.runPull(stream, durable, Math.max(PULL_BATCH, maxBatch), ensure, async (messages, inHand) => {
+      for await (const batch of inBatches(messages, maxBatch, (msg) => inHand.add(msg))) {
+        try {
+          await this.deliverBatch(batch, delivery);
+        } finally {
+          batch.forEach((msg) => inHand.settled(msg));
+        }
+      }
     });
   }
 
@@ -346,6 +374,7 @@ export class NatsBus implements MessageBus {
   private runPull(stream: string, durable: string, pullBatch: number, ensure: () => Promise<void>, drain: Drain): Consumer {
     let stopping = false;
     let messages: ConsumerMessages | undefined;
+    const inHand = new InHand();
     const run = async () => {
       while (!stopping && !this.nc.isClosed()) {
         try {
@@ -354,13 +383,15 @@ export class NatsBus implements MessageBus {
           // close() settles only once the iterator reaches its end: never await it before draining.
           if (stopping) void messages.close();
           // After close() the iterator still yields what was already pulled: those are handled, not abandoned.
-          await drain(messages);
+          await drain(messages, inHand);
         } catch (error) {
           // A drain that failed may have left its iterator open: no more pulls for it.
           void messages?.close();
           if (stopping || this.nc.isClosed()) break;
           this.noteError(error, `consumer ${durable}`);
         }
+        // What was taken from the ended iterator and not settled is the server's to redeliver.
+        inHand.clear();
         if (stopping || this.nc.isClosed()) break;
         await sleep(RESTART_DELAY_MS);
         // The stream or consumer may have been deleted underneath us.
@@ -368,7 +399,7 @@ export class NatsBus implements MessageBus {
         await ensure().catch((error) => this.noteError(error, `consumer ${durable}`));
       }
     };
-    const done = run();
+    const done = run().finally(() => inHand.clear());
     const consumer: Consumer = {
       stop: async () => {
         stopping = true;
@@ -401,7 +432,7 @@ export class NatsBus implements MessageBus {
     };
     let verdict: Awaited<ReturnType<typeof handler>>;
     try {
-      verdict = await whileWorking([msg], () => handler(message));
+      verdict = await handler(message);
     } catch (error) {
       this.noteError(error, `inbound ${durable}`);
       if (maxDeliver > 0 && msg.info.deliveryCount >= maxDeliver) await this.storeInboundLetter(msg, stream, durable, retryDelayMs, errorText(error), undefined);
@@ -446,8 +477,8 @@ export class NatsBus implements MessageBus {
     }
     const { batchHandler } = d;
     if (batchHandler && admitted.length > 1) {
-      const inHand = admitted.map(({ msg }) => msg);
-      const handled = await whileWorking(inHand, () => batchHandler(admitted.map(({ event }) => event))).then(
+      const batch = admitted.map(({ msg }) => msg);
+      const handled = await batchHandler(admitted.map(({ event }) => event)).then(
         () => true,
         (error: unknown) => {
           this.noteError(error, `batch ${d.durable}`);
@@ -455,7 +486,7 @@ export class NatsBus implements MessageBus {
         },
       );
       if (handled) {
-        inHand.forEach((msg) => msg.ack());
+        batch.forEach((msg) => msg.ack());
         return;
       }
     }
@@ -487,7 +518,7 @@ export class NatsBus implements MessageBus {
   private async handleOne(msg: JsMsg, event: CustosEvent, d: Delivery): Promise<void> {
     let failure: { error: unknown } | undefined;
     try {
-      await whileWorking([msg], () => d.handler(event));
+      await d.handler(event);
     } catch (error) {
       failure = { error };
     }

@@ -76,8 +76,24 @@ describe('InMemoryView on PostgreSQL', () => {
 
     await store.append('identity-b', [hired(4)], 'no-stream');
     await view.catchUp();
-    expect(reads).toHaveBeenCalledTimes(3);
     expect(applied.map((e) => (e.data as { n: number }).n)).toEqual([1, 2, 3, 4]);
+    // The append also woke the view's own follower (one more read at most, then no retries).
+    await sleep(200);
+    const afterAppend = reads.mock.calls.length;
+    expect(afterAppend).toBeLessThanOrEqual(4);
+    await view.catchUp();
+    expect(reads).toHaveBeenCalledTimes(afterAppend);
+  });
+
+  it('an append through the store wakes the view at once, without waiting for its poll', async () => {
+    view = new InMemoryView(store, (e) => applied.push(e), { pollIntervalMs: 60_000 });
+    await view.start();
+    const appended = await store.append('identity-a', [hired(1)], 'no-stream');
+    // Inside a transaction: the view is woken once it commits.
+    const inTx = await db.transaction((tx) => store.append('identity-b', [hired(2)], 'no-stream', { tx }));
+
+    await eventually(async () => applied.length === 2, { timeoutMs: 10_000, intervalMs: 5, what: 'both appends applied long before the one-minute poll' });
+    expect(ids()).toEqual([appended.events[0].id, inTx.events[0].id]);
   });
 
   it('concurrent catchUp() calls apply each event once', async () => {

@@ -1,15 +1,20 @@
 import { Checkpoint, compareCheckpoints, CustosEvent, EventStore, START } from '@custos/platform/event-store';
+import { ReadPacer } from '@custos/platform/messaging';
 
 /**
  * A read model kept in memory and rebuilt from the store at every start: it replays from
- * position 0, then follows new events. `catchUp()` gives read-your-writes to code in the same
- * process (a handler that must see the catalog it just changed).
+ * position 0, then follows new events: at once when they were appended through the same store
+ * object (a ReadPacer: no fixed delay, and what is appended during a pass makes the next one),
+ * else within the poll interval. `catchUp()` gives read-your-writes to code in the same process
+ * (a handler that must see the catalog it just changed).
  */
 export class InMemoryView {
   private checkpoint: Checkpoint = START;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private running?: Promise<number>;
   private stopped = false;
+  private pacer?: ReadPacer;
+  private following?: Promise<void>;
+  private unlisten?: () => void;
 
   constructor(
     private readonly store: EventStore,
@@ -17,18 +22,31 @@ export class InMemoryView {
     private readonly options: { batchSize?: number; pollIntervalMs?: number; onError?: (error: unknown) => void } = {},
   ) {}
 
-  /** Replays everything stored, then polls for more. */
+  /** Replays everything stored, then follows: woken by this store's appends, polling for other processes'. */
   async start(): Promise<void> {
+    const pacer = new ReadPacer(this.options.pollIntervalMs ?? 50);
+    this.pacer = pacer;
+    // Before the replay: an append committed during it must still wake the first pass after it.
+    this.unlisten = this.store.onAppend?.(() => pacer.wake());
     await this.catchUp();
-    const poll = () => {
+    this.following = this.follow(pacer);
+  }
+
+  private async follow(pacer: ReadPacer): Promise<void> {
+    let found = 0;
+    while (!this.stopped) {
+      await pacer.idle(found);
       if (this.stopped) return;
-      this.passOnce()
-        .catch((error) => this.options.onError?.(error))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(poll, this.options.pollIntervalMs ?? 50);
-        });
-    };
-    this.timer = setTimeout(poll, this.options.pollIntervalMs ?? 50);
+      pacer.reading();
+      try {
+        found = await this.passOnce();
+      } catch (error) {
+        this.options.onError?.(error);
+        // Not woken again at once by a failing read: wait a poll interval.
+        found = 1;
+        pacer.reading();
+      }
+    }
   }
 
   /**
@@ -47,9 +65,9 @@ export class InMemoryView {
     }
   }
 
-  /** One pass over what is visible now; concurrent callers queue their passes. */
-  private passOnce(): Promise<void> {
-    const pass = (this.running ?? Promise.resolve()).catch(() => undefined).then(() => this.pass());
+  /** One pass over what is visible now, resolving with the events it applied; concurrent callers queue their passes. */
+  private passOnce(): Promise<number> {
+    const pass = (this.running ?? Promise.resolve(0)).catch(() => 0).then(() => this.pass());
     this.running = pass;
     void pass.finally(() => {
       if (this.running === pass) this.running = undefined;
@@ -57,20 +75,24 @@ export class InMemoryView {
     return pass;
   }
 
-  private async pass(): Promise<void> {
+  private async pass(): Promise<number> {
     const batchSize = this.options.batchSize ?? 2000;
+    let applied = 0;
     for (;;) {
       const batch = await this.store.readAll(this.checkpoint, batchSize);
       for (const event of batch.events) this.apply(event);
       this.checkpoint = batch.checkpoint;
+      applied += batch.events.length;
       // A short batch held everything visible: reading again now would find nothing.
-      if (batch.events.length < batchSize) return;
+      if (batch.events.length < batchSize) return applied;
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    this.unlisten?.();
+    this.pacer?.stop();
+    await this.following;
+    await this.running?.catch(() => undefined);
   }
 }
