@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { eventually } from '@custos/platform/testing';
@@ -21,6 +22,8 @@ const LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 describe('SCIM provisioning from an identity provider', () => {
   const run = randomUUID().slice(0, 8);
   const domain = `${run}.example`;
+  /** Where an ingress publishes Custos: the only base of SCIM links, whatever Host a request names. */
+  const PUBLIC = `https://custos-${run}.example`;
   let custos: RunningProcess;
   let dataDir: string;
   let client: CustosClient;
@@ -62,6 +65,7 @@ describe('SCIM provisioning from an identity provider', () => {
       NATS_URL: undefined,
       CUSTOS_OIDC_ISSUER: undefined,
       CUSTOS_NAMESPACE: undefined,
+      CUSTOS_PUBLIC_URL: PUBLIC,
     });
     client = new CustosClient(
       () => custos.url,
@@ -89,6 +93,14 @@ describe('SCIM provisioning from an identity provider', () => {
     expect(schemas.body.Resources.map((s: any) => s.id)).toEqual(expect.arrayContaining([USER, E, GROUP]));
     const userSchema = await scim('GET', `/Schemas/${USER}`);
     expect(userSchema.body.attributes.find((a: any) => a.name === 'userName')).toMatchObject({ required: true, uniqueness: 'server', caseExact: false });
+    expect(userSchema.body.meta.location).toBe(`${PUBLIC}/scim/v2/Schemas/${USER}`);
+    const characteristics = ['name', 'type', 'multiValued', 'description', 'required', 'caseExact', 'mutability', 'returned', 'uniqueness'];
+    const every = (attributes: any[]): any[] => attributes.flatMap((a) => [a, ...every(a.subAttributes ?? [])]);
+    for (const schema of schemas.body.Resources) {
+      for (const attribute of every(schema.attributes)) expect([schema.id, attribute.name, characteristics.filter((c) => !(c in attribute))]).toEqual([schema.id, attribute.name, []]);
+    }
+    const members = (await scim('GET', `/Schemas/${GROUP}`)).body.attributes.find((a: any) => a.name === 'members');
+    expect(members.subAttributes.map((a: any) => a.name)).toEqual(expect.arrayContaining(['value', 'display', '$ref', 'type']));
     const types = await scim('GET', '/ResourceTypes');
     expect(types.body.Resources.map((t: any) => [t.id, t.endpoint])).toEqual([
       ['User', '/Users'],
@@ -100,7 +112,7 @@ describe('SCIM provisioning from an identity provider', () => {
     const ada = await scim('POST', '/Users', user('ada', 'Ada', { externalId: `okta-ada-${run}`, [E]: { employeeNumber: `E-${run}-1`, department: 'Engineering' } }));
     expect(ada.status).toBe(201);
     ids.ada = ada.body.id;
-    expect(ada.headers.get('location')).toBe(`${custos.url}/scim/v2/Users/${ids.ada}`);
+    expect(ada.headers.get('location')).toBe(`${PUBLIC}/scim/v2/Users/${ids.ada}`);
     expect(ada.headers.get('etag')).toBe('W/"1"');
     expect(ada.body).toMatchObject({ userName: `ada@${domain}`, active: true, meta: { resourceType: 'User', version: 'W/"1"' }, [E]: { department: 'Engineering' } });
     await identity(ids.ada, (i) => i.status === 'active' && i.employeeId === `E-${run}-1`, 'the joiner');
@@ -193,7 +205,7 @@ describe('SCIM provisioning from an identity provider', () => {
 
     const group = await scim('POST', '/Groups', { schemas: [GROUP], displayName: `eng-${run}`, members: [{ value: ids.ada }] });
     expect(group.status).toBe(201);
-    expect(group.headers.get('location')).toBe(`${custos.url}/scim/v2/Groups/${group.body.id}`);
+    expect(group.headers.get('location')).toBe(`${PUBLIC}/scim/v2/Groups/${group.body.id}`);
     expect(group.body.members.map((m: any) => m.value)).toEqual([ids.ada]);
     await identity(ids.ada, (i) => i.groups.includes(`eng-${run}`), "Ada's groups");
     const access = await eventually(
@@ -233,5 +245,111 @@ describe('SCIM provisioning from an identity provider', () => {
     const employee = await client.token('someone');
     const forbidden = await client.call('GET', '/scim/v2/Users', { token: employee });
     expectScimError(forbidden, 403);
+  });
+
+  /** A request with a Host header of the caller's choosing (fetch keeps Host to the URL's). */
+  const withHost = (method: string, url: string, host: string, body?: unknown): Promise<{ status: number; headers: Record<string, unknown>; body: any }> =>
+    new Promise((resolve, reject) => {
+      const target = new URL(`${custos.url}/scim/v2${url}`);
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = httpRequest(
+        { hostname: target.hostname, port: target.port, path: target.pathname + target.search, method, headers: { host, authorization: `Bearer ${idp}`, ...(payload ? { 'content-type': 'application/scim+json' } : {}) } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? JSON.parse(text) : undefined }));
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+
+  it('links from the configured public URL, never from a forged Host header', async () => {
+    const created = await withHost('POST', '/Users', 'evil.example', user('host', 'Hal', { [E]: { manager: { value: ids.ada } } }));
+    expect(created.status).toBe(201);
+    expect(created.headers.location).toBe(`${PUBLIC}/scim/v2/Users/${created.body.id}`);
+    expect(created.body.meta.location).toBe(`${PUBLIC}/scim/v2/Users/${created.body.id}`);
+    expect(created.body[E].manager.$ref).toBe(`${PUBLIC}/scim/v2/Users/${ids.ada}`);
+    const listed = await withHost('GET', `/Users?filter=${encodeURIComponent(`userName eq "host@${domain}"`)}`, 'evil.example');
+    expect(listed.body.Resources[0].meta.location).toBe(`${PUBLIC}/scim/v2/Users/${created.body.id}`);
+    const config = await withHost('GET', '/ServiceProviderConfig', 'evil.example');
+    expect(JSON.stringify(config.body)).not.toContain('evil.example');
+    const schemas = await withHost('GET', '/Schemas', 'evil.example');
+    expect(JSON.stringify(schemas.body)).not.toContain('evil.example');
+    const group = await withHost('POST', '/Groups', 'evil.example', { schemas: [GROUP], displayName: `hosted-${run}`, members: [{ value: created.body.id }] });
+    expect(group.headers.location).toBe(`${PUBLIC}/scim/v2/Groups/${group.body.id}`);
+    expect(group.body.members[0].$ref).toBe(`${PUBLIC}/scim/v2/Users/${created.body.id}`);
+  });
+
+  it('refuses prototype pollution through PATCH paths and values, POST and PUT bodies, filters and Groups (400), and a token without roles stays powerless', async () => {
+    const target = (await scim('POST', '/Users', user('proto', 'Pat'))).body.id as string;
+    const patch = (operation: Record<string, unknown> | string) =>
+      scim('PATCH', `/Users/${target}`, typeof operation === 'string' ? `{"schemas": ["${PATCH}"], "Operations": [${operation}]}` : { schemas: [PATCH], Operations: [operation] });
+    const attempts: [string, () => ReturnType<typeof scim>, string][] = [
+      ['PATCH path __proto__', () => patch({ op: 'add', path: '__proto__.roles', value: ['custos:admin'] }), 'invalidPath'],
+      ['PATCH path constructor.prototype', () => patch({ op: 'add', path: 'constructor.prototype.roles', value: ['custos:admin'] }), 'invalidPath'],
+      ['PATCH path name.__proto__', () => patch({ op: 'replace', path: 'name.__proto__.roles', value: ['custos:admin'] }), 'invalidPath'],
+      ['PATCH path toString (inherited)', () => patch({ op: 'add', path: 'toString.roles', value: ['custos:admin'] }), 'invalidPath'],
+      ['PATCH no-path value __proto__', () => patch('{"op": "add", "value": {"__proto__": {"roles": ["custos:admin"]}}}'), 'invalidValue'],
+      ['PATCH no-path dotted value', () => patch({ op: 'add', value: { '__proto__.roles': ['custos:admin'] } }), 'invalidValue'],
+      ['POST body __proto__', () => scim('POST', '/Users', `{"schemas": ["${USER}"], "userName": "eve@${domain}", "name": {"givenName": "E", "familyName": "V"}, "__proto__": {"roles": ["custos:admin"]}}`), 'invalidValue'],
+      ['PUT body constructor', () => scim('PUT', `/Users/${target}`, user('proto', 'Pat', { custom: { constructor: { prototype: { roles: ['custos:admin'] } } } })), 'invalidValue'],
+      ['filter', () => list({ filter: '__proto__.roles pr' }), 'invalidPath'],
+      ['attributes', () => scim('GET', `/Users/${target}?attributes=__proto__.roles`), 'invalidPath'],
+      ['Group POST member key', () => scim('POST', '/Groups', `{"schemas": ["${GROUP}"], "displayName": "p-${run}", "members": [{"value": "${target}", "__proto__": {"roles": 1}}]}`), 'invalidValue'],
+    ];
+    for (const [what, attempt, scimType] of attempts) {
+      const answer = await attempt();
+      expect([what, answer.status, answer.body?.scimType]).toEqual([what, 400, scimType]);
+      expectScimError(answer, 400, scimType);
+    }
+    const nobody = await client.token('nobody');
+    expect((await client.call('GET', `/identities/${target}`, { token: nobody })).status).toBe(403);
+    expectScimError(await client.call('GET', '/scim/v2/Users', { token: nobody }), 403);
+    expect((await scim('GET', `/Users/${target}`)).body.meta.version).toBe('W/"1"');
+  });
+
+  it('refuses unknown attributes nested too deep, too many or too big (400) without writing them, and still lists Users', async () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 2000; i++) deep = { deeper: deep };
+    let nested20: unknown = 'bottom';
+    for (let i = 0; i < 20; i++) nested20 = { deeper: nested20 };
+    const refused = [
+      user('deep', 'Dee', { custom: deep }),
+      user('deep20', 'Dee', { custom: nested20 }),
+      user('many', 'Mo', Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`custom${i}`, i]))),
+      user('big', 'Bea', { custom: 'x'.repeat(20_000) }),
+    ];
+    for (const body of refused) expectScimError(await scim('POST', '/Users', body), 400, 'invalidValue');
+    for (const name of ['deep', 'deep20', 'many', 'big']) expect((await list({ filter: `userName eq "${name}@${domain}"` })).body.totalResults).toBe(0);
+    const all = await list({ filter: `userName ew "@${domain}"` });
+    expect(all.status).toBe(200);
+    expect(all.body.totalResults).toBeGreaterThan(0);
+  });
+
+  it('takes what identity providers send: names in any case, an email that is not an address, members with display', async () => {
+    const loud = await scim('POST', '/Users', {
+      Schemas: [USER, E],
+      UserName: `loud@${domain}`,
+      Name: { GivenName: 'Lou', FamilyName: 'Dee' },
+      Emails: [{ Value: `loud@${domain}`, Type: 'work', Primary: true }],
+      [E]: { Department: 'Ops' },
+    });
+    expect(loud.status).toBe(201);
+    expect(loud.body).toMatchObject({ userName: `loud@${domain}`, name: { givenName: 'Lou', familyName: 'Dee' }, emails: [{ value: `loud@${domain}`, type: 'work', primary: true }], [E]: { department: 'Ops' } });
+    const repatched = await scim('PATCH', `/Users/${loud.body.id}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'Emails[Type eq "work"].Value', value: `lou@${domain}` }] });
+    expect(repatched.status).toBe(200);
+    expect(repatched.body.emails).toEqual([{ value: `lou@${domain}`, type: 'work', primary: true }]);
+    expect((await list({ filter: `UserName eq "loud@${domain}" and Emails.Value eq "lou@${domain}"` })).body.totalResults).toBe(1);
+
+    const odd = await scim('POST', '/Users', user('odd', 'Odd', { emails: [{ value: 'odd at example', type: 'work' }] }));
+    expect(odd.status).toBe(201);
+    await identity(odd.body.id, (i) => i.email === 'odd at example', 'the identity with an odd email');
+    expect((await scim('DELETE', `/Users/${odd.body.id}`)).status).toBe(204);
+    await identity(odd.body.id, (i) => i.status === 'terminated', 'the leaver with an odd email');
+
+    const group = await scim('POST', '/Groups', { schemas: [GROUP], displayName: `display-${run}`, members: [{ value: loud.body.id, display: 'Loud' }] });
+    expect(group.status).toBe(201);
+    expect(group.body.members).toEqual([expect.objectContaining({ value: loud.body.id, display: 'Lou Dee' })]);
   });
 });

@@ -27,7 +27,7 @@ export class ScimGroupsController {
   @ApiQuery({ name: 'attributes', required: false })
   @ApiQuery({ name: 'excludedAttributes', required: false })
   list(@Req() request: Request) {
-    return this.groups.list(listQuery(request), scimContext(request));
+    return this.groups.list(listQuery(request));
   }
 
   @Get(':id')

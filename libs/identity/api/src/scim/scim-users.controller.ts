@@ -27,7 +27,7 @@ export class ScimUsersController {
   @ApiQuery({ name: 'attributes', required: false })
   @ApiQuery({ name: 'excludedAttributes', required: false })
   list(@Req() request: Request) {
-    return this.users.list(listQuery(request), scimContext(request));
+    return this.users.list(listQuery(request));
   }
 
   @Get(':id')

@@ -49,7 +49,7 @@ export class ScimGroups {
     return answerOf(groupResource(group, this.baseUrl, displays), GROUP_RESOURCE, context);
   }
 
-  async list(query: ScimListQuery, context: ScimRequestContext): Promise<Resource> {
+  async list(query: ScimListQuery): Promise<Resource> {
     checkListQuery(query, GROUP_RESOURCE);
     const groups = await this.records.groups(this.runtime.db);
     const displays = await this.records.memberDisplays(this.runtime.db, [...new Set(groups.flatMap((g) => g.members))]);

@@ -73,7 +73,7 @@ export class ScimUsers {
     return answerOf(resource, USER_RESOURCE, context);
   }
 
-  async list(query: ScimListQuery, context: ScimRequestContext): Promise<Resource> {
+  async list(query: ScimListQuery): Promise<Resource> {
     checkListQuery(query, USER_RESOURCE);
     await this.view.caughtUp();
     const candidates = await this.candidates(query.filter);
