@@ -129,6 +129,7 @@ describe('HR lifecycle over the webhook', () => {
     const docs = await d.client.call('GET', '/docs-json');
     const schema = docs.body.components.schemas.HrEventDto;
     expect(schema.required).not.toContain('effectiveAt');
+    expect(schema.properties.effectiveAt).toMatchObject({ type: 'string', format: 'date-time', nullable: true });
     expect(schema.properties.effectiveAt.description).toContain('defaults to the time Custos receives the event');
   });
 

@@ -36,6 +36,10 @@ export class HrEventDto {
   type!: 'joiner' | 'mover' | 'leaver' | 'rehire';
 
   @ApiPropertyOptional({
+    // named, since `string | null` reaches the document as Object
+    type: String,
+    format: 'date-time',
+    nullable: true,
     example: '2026-12-01T09:00:00Z',
     description: 'RFC 3339; defaults to the time Custos receives the event (left out or null); in the future, the change is scheduled',
   })

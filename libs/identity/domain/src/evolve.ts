@@ -13,7 +13,7 @@ export function evolve(state: IdentityState, event: IdentityEvent): IdentityStat
   switch (event.type) {
     case 'IdentityHired': {
       const { effectiveAt, recordedAt } = event.data;
-      const identity = withSystemOfRecord(event.data.identity, event.data.source.system);
+      const identity = withSystemOfRecord(event.data.identity, event.data.source?.system);
       const asOf = timelinePosition(effectiveAt, recordedAt);
       const timeline = { identity, recordAsOf: asOf, groupsAsOf: asOf };
       return identity.status === 'pending'
@@ -52,7 +52,7 @@ export function evolve(state: IdentityState, event: IdentityEvent): IdentityStat
     case 'IdentityRehired': {
       if (state.kind === 'NoIdentity') return state;
       const { effectiveAt, recordedAt } = event.data;
-      const identity = withSystemOfRecord(event.data.identity, event.data.source.system);
+      const identity = withSystemOfRecord(event.data.identity, event.data.source?.system);
       const asOf = timelinePosition(effectiveAt, recordedAt);
       const timeline = {
         identity,
