@@ -72,9 +72,10 @@ describe('entitlement catalog: bad input, rule previews, entitlement change and 
       expect(mixed.status).toBe(400);
       expect(mixed.body.errors).toEqual([expect.objectContaining({ field: 'when.all' })]);
 
-      // Previewed only: a rule for everyone would grant to every identity of this deployment.
-      const everyone = await api.asAdmin('POST', `/birthright-rules/${api.key('everyone')}/preview`, { name: 'Everyone', when: { all: true }, roles: [opsBase] });
+      // Previewed only (on a defined rule: a preview answers what a PUT would do): a rule for everyone would grant to every identity of this deployment.
+      const everyone = await api.asAdmin('POST', `/birthright-rules/${opsRule}/preview`, { name: 'Everyone', when: { all: true }, roles: [opsBase] });
       expect(everyone.status).toBe(200);
+      expect((await api.asAdmin('POST', `/birthright-rules/${api.key('everyone')}/preview`, { name: 'Everyone', when: { all: true }, roles: [opsBase] })).status).toBe(404);
       const defined = await api.asAdmin('POST', '/birthright-rules', { key: api.key('everyone'), name: 'Everyone', when: { all: true }, roles: [api.key('staff')] });
       expect([defined.status, defined.body.when]).toEqual([201, { all: true }]);
     });
@@ -155,7 +156,7 @@ describe('entitlement catalog: bad input, rule previews, entitlement change and 
       expect((await api.asAdmin('POST', '/catalog/entitlements', { key: legacy, application: 'legacy', name: 'x', privileged: false, risk: 'low' })).status).toBe(409);
       expect((await api.asAdmin('PUT', `/catalog/entitlements/${legacy}`, { name: 'x' })).status).toBe(409);
       // A role that named it no longer gives it: a rule granting the role would give the rest only.
-      const preview = await api.asAdmin('POST', `/birthright-rules/${api.key('legacy-users')}/preview`, { name: 'x', when: { department: ops }, roles: [api.key('legacy-bundle')] });
+      const preview = await api.asAdmin('POST', `/birthright-rules/${opsRule}/preview`, { name: 'x', when: { department: ops }, roles: [api.key('legacy-bundle')] });
       expect(preview.body.items.map((i: { gains: Array<{ entitlement: string }> }) => i.gains.map((g) => g.entitlement))).toEqual([[badge]]);
     });
   });

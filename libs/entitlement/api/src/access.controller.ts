@@ -1,16 +1,11 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AccessService, AccessView, SodQueries } from '@custos/entitlement/application';
-import { CurrentPrincipal, forbidden, Principal, Roles } from '@custos/platform/http';
-import { CONTEXT_RUNTIME, ContextRuntime } from '@custos/platform/runtime';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AccessChecks, AccessService, AccessView, SodQueries, UnknownIdentity } from '@custos/entitlement/application';
+import { CurrentPrincipal, Principal, Roles } from '@custos/platform/http';
+import { mayAskAbout } from './access-readers';
 import { CheckQueryDto, GrantDto, RevokeDto } from './dto';
 
-const ACCESS_READERS = ['custos:admin', 'custos:auditor'];
-
-/** Anyone may read their own access; admins and auditors anyone's. */
-function mayRead(principal: Principal, identityId: string): void {
-  if (principal.sub !== identityId && !principal.roles.some((r) => ACCESS_READERS.includes(r))) throw forbidden('you may read only your own access');
-}
+const WHO_MAY_ASK = 'the identity itself, or a caller with custos:admin, custos:auditor or custos:checker';
 
 @ApiTags('access')
 @ApiBearerAuth()
@@ -19,16 +14,19 @@ export class AccessController {
   constructor(
     @Inject(AccessService) private readonly access: AccessService,
     @Inject(AccessView) private readonly view: AccessView,
-    @Inject(CONTEXT_RUNTIME) private readonly runtime: ContextRuntime,
+    @Inject(AccessChecks) private readonly checks: AccessChecks,
     @Inject(SodQueries) private readonly sod: SodQueries,
   ) {}
 
   @Get('access/:identityId')
-  @ApiOperation({ summary: "An identity's grants (yourself, or any with admin or auditor roles)" })
+  @ApiOperation({ summary: `An identity's grants. Who may ask: ${WHO_MAY_ASK}` })
+  @ApiResponse({ status: 403, description: `the caller is not ${WHO_MAY_ASK}` })
+  @ApiResponse({ status: 404, description: 'the entitlement context knows no identity with this id (problem type identity-not-found)' })
   async getAccess(@Param('identityId') identityId: string, @CurrentPrincipal() principal: Principal) {
-    mayRead(principal, identityId);
+    mayAskAbout(principal, identityId);
     // Read-your-writes: a grant or revoke this service accepted a moment ago is in the answer.
     await this.view.catchUp();
+    if (!(await this.checks.isKnown(identityId))) throw new UnknownIdentity(identityId);
     const state = this.view.of(identityId);
     return {
       identityId,
@@ -38,24 +36,38 @@ export class AccessController {
   }
 
   @Get('access/:identityId/sod')
-  @ApiOperation({ summary: "The SoD policies an identity violates now, whatever created them, with the grants involved and approved exceptions" })
+  @ApiOperation({ summary: `The SoD policies an identity violates now, whatever created them, with the grants involved and approved exceptions. Who may ask: ${WHO_MAY_ASK}` })
+  @ApiResponse({ status: 403, description: `the caller is not ${WHO_MAY_ASK}` })
+  @ApiResponse({ status: 404, description: 'the entitlement context knows no identity with this id (problem type identity-not-found)' })
   async getSodViolations(@Param('identityId') identityId: string, @CurrentPrincipal() principal: Principal) {
-    mayRead(principal, identityId);
+    mayAskAbout(principal, identityId);
+    if (!(await this.checks.isKnown(identityId))) throw new UnknownIdentity(identityId);
     return { identityId, violations: await this.sod.violations(identityId) };
   }
 
   @Get('check')
-  @ApiOperation({ summary: 'May this identity use this entitlement now? (also rpc.entitlement.check on NATS)' })
-  check(@Query() q: CheckQueryDto) {
-    return this.view.check(q.identityId, q.entitlement, this.runtime.clock());
+  @ApiOperation({
+    summary: `May this identity use this entitlement now? Who may ask: ${WHO_MAY_ASK} (policy-enforcement points). An identity the entitlement context has not heard of is {allowed: false, reason: "unknown-identity"}. Also rpc.entitlement.check on NATS, for services`,
+  })
+  @ApiResponse({ status: 200, description: '{allowed, reason: granted | not-granted | expired | terminated | unknown-identity, grantIds, expiresAt?}' })
+  @ApiResponse({ status: 403, description: `the caller is not ${WHO_MAY_ASK}` })
+  check(@Query() q: CheckQueryDto, @CurrentPrincipal() principal: Principal) {
+    mayAskAbout(principal, q.identityId);
+    return this.checks.checkConfirmed(q.identityId, q.entitlement);
   }
 
   @Post('access/:identityId/grant')
   @HttpCode(202)
   @Roles('custos:admin')
-  @ApiOperation({ summary: 'Grant an entitlement directly (source admin), optionally for a limited time' })
+  @ApiOperation({
+    summary:
+      'Grant an entitlement directly (source admin), optionally for a limited time (duration at most P10Y). Nobody grants to themselves; a privileged entitlement needs a multi-factor login (mfa in amr); an Idempotency-Key deduplicates per caller',
+  })
+  @ApiResponse({ status: 400, description: 'bad input, e.g. a duration that is not an ISO 8601 duration of at most ten years (errors name the field)' })
+  @ApiResponse({ status: 403, description: 'not an admin; a grant to oneself (self-grant); a privileged entitlement without mfa in amr (step-up-required)' })
+  @ApiResponse({ status: 404, description: 'the identity is not known (identity-not-found)' })
   async grant(@Param('identityId') identityId: string, @Body() body: GrantDto, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') idempotencyKey?: string) {
-    const { events } = await this.access.adminGrant({ identityId, ...body, idempotencyKey }, { actor: principal.sub });
+    const { events } = await this.access.adminGrant({ identityId, ...body, idempotencyKey, amr: principal.amr ?? [] }, { actor: principal.sub });
     const granted = events.find((e) => e.type === 'AccessGranted');
     const exception = events.find((e) => e.type === 'SodExceptionRecorded');
     return {

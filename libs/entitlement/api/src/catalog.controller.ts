@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CatalogPreview, CatalogService, CatalogView } from '@custos/entitlement/application';
 import type { AccessPreview } from '@custos/entitlement/domain';
 import type { BirthrightWhen } from '@custos/entitlement/contracts';
-import { CurrentPrincipal, notFound, Principal, Roles } from '@custos/platform/http';
-import { BirthrightRuleBodyDto, BirthrightRuleDto, EntitlementChangeDto, EntitlementDto, PageQueryDto, RetireQueryDto, RoleBodyDto, RoleDto, SodPolicyDto } from './dto';
+import { badRequest, CurrentPrincipal, notFound, Principal, Roles } from '@custos/platform/http';
+import { BirthrightRuleChangeDto, BirthrightRuleDto, EntitlementChangeDto, EntitlementDto, PageQueryDto, RetireQueryDto, RoleChangeDto, RoleDto, SodPolicyDto } from './dto';
 
 /** A page of a sorted list, with the cursor of the next page. */
 function page<T>(items: T[], key: (item: T) => string, q: PageQueryDto): { items: T[]; next: string | null } {
@@ -15,6 +15,19 @@ function page<T>(items: T[], key: (item: T) => string, q: PageQueryDto): { items
 }
 
 const meta = (principal: Principal) => ({ actor: principal.sub });
+
+/**
+ * The body of a PUT or preview without the fields GET returns beside the changeable ones: a
+ * `key` is accepted when it is the path's (so a GET body can be sent back), refused otherwise.
+ */
+function withoutKey<T extends { key?: string }>(pathKey: string, body: T): Omit<T, 'key'> {
+  const { key, ...rest } = body;
+  if (key !== undefined && key !== pathKey) throw badRequest(`key ${key} differs from the key of the path, ${pathKey}: a key cannot change`, [{ field: 'key', message: `must equal ${pathKey}, the key of the path` }]);
+  return rest;
+}
+
+const NOT_DEFINED = { status: 404, description: 'nothing is defined under this key' };
+const KEY_DIFFERS = { status: 400, description: 'bad input; a `key` in the body that differs from the path (the body GET returns is accepted back)' };
 
 /** A preview answer: every active identity whose birthright access would change, and how. */
 function previewPage(items: AccessPreview[]): { items: AccessPreview[]; next: null } {
@@ -58,9 +71,17 @@ export class CatalogController {
 
   @Put('catalog/entitlements/:key')
   @Roles('custos:admin')
-  @ApiOperation({ summary: 'Change an entitlement: the fields given change, null clears an optional one' })
+  @ApiOperation({ summary: 'Change an entitlement: the fields given change, null clears an optional one; the body GET returns is accepted back (key and application must stay)' })
+  @ApiResponse(KEY_DIFFERS)
+  @ApiResponse(NOT_DEFINED)
   async changeEntitlement(@Param('key') key: string, @Body() body: EntitlementChangeDto, @CurrentPrincipal() principal: Principal) {
-    await this.service.changeEntitlement({ ...body, key }, meta(principal));
+    const { application, ...changes } = withoutKey(key, body);
+    await this.view.catchUp();
+    const current = this.view.entitlement(key);
+    if (application !== undefined && current !== undefined && application !== current.application) {
+      throw badRequest(`the application of ${key} is ${current.application} and cannot change`, [{ field: 'application', message: `must equal ${current.application}: an application cannot change` }]);
+    }
+    await this.service.changeEntitlement({ ...changes, key }, meta(principal));
     return this.view.entitlement(key);
   }
 
@@ -84,9 +105,12 @@ export class CatalogController {
 
   @Put('roles/:key')
   @Roles('custos:admin')
-  @ApiOperation({ summary: 'Change a role; every affected identity is re-evaluated' })
-  async changeRole(@Param('key') key: string, @Body() body: RoleBodyDto, @CurrentPrincipal() principal: Principal) {
-    await this.service.changeRole({ ...body, key, roles: body.roles ?? [] }, meta(principal));
+  @ApiOperation({ summary: 'Change a role; every affected identity is re-evaluated; the body GET returns is accepted back' })
+  @ApiResponse(KEY_DIFFERS)
+  @ApiResponse(NOT_DEFINED)
+  async changeRole(@Param('key') key: string, @Body() body: RoleChangeDto, @CurrentPrincipal() principal: Principal) {
+    const change = withoutKey(key, body);
+    await this.service.changeRole({ ...change, key, roles: change.roles ?? [] }, meta(principal));
     return this.view.role(key);
   }
 
@@ -94,8 +118,11 @@ export class CatalogController {
   @HttpCode(200)
   @Roles('custos:admin')
   @ApiOperation({ summary: 'Who would gain and lose which entitlements if the role read like this body (PUT body); changes nothing' })
-  async previewRole(@Param('key') key: string, @Body() body: RoleBodyDto, @CurrentPrincipal() principal: Principal) {
-    return previewPage(await this.preview.role({ ...body, key, roles: body.roles ?? [] }, meta(principal)));
+  @ApiResponse(KEY_DIFFERS)
+  @ApiResponse(NOT_DEFINED)
+  async previewRole(@Param('key') key: string, @Body() body: RoleChangeDto, @CurrentPrincipal() principal: Principal) {
+    const change = withoutKey(key, body);
+    return previewPage(await this.preview.role({ ...change, key, roles: change.roles ?? [] }, meta(principal)));
   }
 
   @Get('roles')
@@ -124,9 +151,12 @@ export class CatalogController {
 
   @Put('birthright-rules/:key')
   @Roles('custos:admin')
-  @ApiOperation({ summary: 'Change a birthright rule; every identity is re-evaluated' })
-  async changeRule(@Param('key') key: string, @Body() body: BirthrightRuleBodyDto, @CurrentPrincipal() principal: Principal) {
-    await this.service.changeBirthrightRule({ ...body, key, when: body.when as BirthrightWhen }, meta(principal));
+  @ApiOperation({ summary: 'Change a birthright rule; every identity is re-evaluated; the body GET returns is accepted back' })
+  @ApiResponse(KEY_DIFFERS)
+  @ApiResponse(NOT_DEFINED)
+  async changeRule(@Param('key') key: string, @Body() body: BirthrightRuleChangeDto, @CurrentPrincipal() principal: Principal) {
+    const change = withoutKey(key, body);
+    await this.service.changeBirthrightRule({ ...change, key, when: change.when as BirthrightWhen }, meta(principal));
     return this.view.rule(key);
   }
 
@@ -134,8 +164,11 @@ export class CatalogController {
   @HttpCode(200)
   @Roles('custos:admin')
   @ApiOperation({ summary: 'Who would gain and lose which entitlements if the rule read like this body (PUT body); changes nothing' })
-  async previewRule(@Param('key') key: string, @Body() body: BirthrightRuleBodyDto, @CurrentPrincipal() principal: Principal) {
-    return previewPage(await this.preview.birthrightRule({ ...body, key, when: body.when as BirthrightWhen }, meta(principal)));
+  @ApiResponse(KEY_DIFFERS)
+  @ApiResponse(NOT_DEFINED)
+  async previewRule(@Param('key') key: string, @Body() body: BirthrightRuleChangeDto, @CurrentPrincipal() principal: Principal) {
+    const change = withoutKey(key, body);
+    return previewPage(await this.preview.birthrightRule({ ...change, key, when: change.when as BirthrightWhen }, meta(principal)));
   }
 
   @Get('birthright-rules')

@@ -1,13 +1,16 @@
-import type { AccessView } from '@custos/entitlement/application';
+import type { AccessChecks } from '@custos/entitlement/application';
 import type { ContextRuntime } from '@custos/platform/runtime';
 
-/** `rpc.entitlement.check`: the check API for other services, answered from the same in-memory view. */
+/**
+ * `rpc.entitlement.check`: the check API for other services, answered as GET /check answers
+ * (`unknown-identity` for an identity the context has not heard of). Any service on the bus may ask.
+ */
 export class CheckRpc {
   private served?: { stop(): Promise<void> };
 
   constructor(
     private readonly runtime: ContextRuntime,
-    private readonly view: AccessView,
+    private readonly checks: AccessChecks,
   ) {}
 
   async start(): Promise<void> {
@@ -16,7 +19,7 @@ export class CheckRpc {
       if (typeof identityId !== 'string' || typeof entitlement !== 'string' || !identityId || !entitlement) {
         throw Object.assign(new Error('identityId and entitlement are required strings'), { status: 400 });
       }
-      return this.view.check(identityId, entitlement, this.runtime.clock());
+      return this.checks.checkConfirmed(identityId, entitlement);
     });
   }
 

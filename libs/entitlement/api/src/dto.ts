@@ -38,6 +38,8 @@ const IfPresent = () => ValidateIf((_object: object, value: unknown) => value !=
  * `ownerId`, `maxDuration`, and restores the default `approvalPolicy`. The key and application stay.
  */
 export class EntitlementChangeDto {
+  @ApiPropertyOptional({ description: 'as GET returns it: must equal the key of the path' }) @IsOptional() @IsString() key?: string;
+  @ApiPropertyOptional({ description: 'as GET returns it: cannot change, must equal the current one' }) @IsOptional() @IsString() application?: string;
   @ApiPropertyOptional() @IfPresent() @IsString() @IsNotEmpty() @MaxLength(200) name?: string;
   @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsString() @MaxLength(2000) description?: string | null;
   @ApiPropertyOptional() @IfPresent() @IsBoolean() privileged?: boolean;
@@ -58,6 +60,11 @@ export class RoleBodyDto {
   @ApiPropertyOptional({ type: [String], description: 'roles this role includes' }) @IsOptional() @IsArray() @ArrayMaxSize(1000) @Matches(KEY, { each: true, message: KEY_MESSAGE }) roles?: string[];
 }
 
+/** The body of PUT /roles/{key} and its preview: what GET /roles/{key} returns is accepted back. */
+export class RoleChangeDto extends RoleBodyDto {
+  @ApiPropertyOptional({ description: 'as GET returns it: must equal the key of the path' }) @IsOptional() @IsString() key?: string;
+}
+
 export class RoleDto extends RoleBodyDto {
   @ApiProperty({ example: 'eng-base' }) @Matches(KEY, { message: KEY_MESSAGE }) key!: string;
 }
@@ -71,6 +78,11 @@ export class BirthrightRuleBodyDto {
   @IsObject()
   when!: Record<string, unknown>;
   @ApiProperty({ type: [String] }) @IsArray() @ArrayMinSize(1) @Matches(KEY, { each: true, message: KEY_MESSAGE }) roles!: string[];
+}
+
+/** The body of PUT /birthright-rules/{key} and its preview: what GET /birthright-rules/{key} returns is accepted back. */
+export class BirthrightRuleChangeDto extends BirthrightRuleBodyDto {
+  @ApiPropertyOptional({ description: 'as GET returns it: must equal the key of the path' }) @IsOptional() @IsString() key?: string;
 }
 
 export class BirthrightRuleDto extends BirthrightRuleBodyDto {

@@ -1,5 +1,6 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import {
+  AccessChecks,
   AccessService,
   AccessView,
   BirthrightRecompute,
@@ -9,10 +10,12 @@ import {
   EntitlementWorkers,
   IdentityLifecycle,
   IdentityProfiles,
+  KnownIdentities,
   SodQueries,
 } from '@custos/entitlement/application';
 import { FAST_ROUTES, FastRoutes } from '@custos/platform/http';
 import { CONTEXT_RUNTIME, ContextRuntime, DurableScheduler, Inbox, migrateContext } from '@custos/platform/runtime';
+import { mayAskAbout } from './access-readers';
 import { AccessController } from './access.controller';
 import { CatalogController } from './catalog.controller';
 import { CheckRpc } from './check.rpc';
@@ -27,7 +30,7 @@ class EntitlementLifecycle implements OnModuleInit, OnApplicationShutdown {
     @Inject(EntitlementWorkers) private readonly workers: EntitlementWorkers,
     @Inject(CheckRpc) private readonly rpc: CheckRpc,
     @Inject(SodRpc) private readonly sodRpc: SodRpc,
-    @Inject(AccessView) private readonly accessView: AccessView,
+    @Inject(AccessChecks) private readonly checks: AccessChecks,
     @Inject(FAST_ROUTES) private readonly fastRoutes: FastRoutes,
   ) {}
 
@@ -40,7 +43,10 @@ class EntitlementLifecycle implements OnModuleInit, OnApplicationShutdown {
     // (AccessController.check documents it in OpenAPI and answers anything the fast path does not).
     this.fastRoutes.get('/check', {
       params: ['identityId', 'entitlement'],
-      handle: ({ identityId, entitlement }) => this.accessView.check(identityId, entitlement, this.runtime.clock()),
+      handle: ({ identityId, entitlement }, principal) => {
+        mayAskAbout(principal, identityId);
+        return this.checks.check(identityId, entitlement);
+      },
     });
   }
 
@@ -73,10 +79,16 @@ export class EntitlementModule {
           useFactory: (c: CatalogView, p: IdentityProfiles, s: DurableScheduler) => new AccessService(runtime, c, p, s),
           inject: [CatalogView, IdentityProfiles, DurableScheduler],
         },
+        { provide: KnownIdentities, useFactory: () => new KnownIdentities(runtime.db, schema, log('known identities')) },
+        {
+          provide: AccessChecks,
+          useFactory: (v: AccessView, k: KnownIdentities, p: IdentityProfiles) => new AccessChecks(v, k, p, runtime.clock),
+          inject: [AccessView, KnownIdentities, IdentityProfiles],
+        },
         {
           provide: IdentityLifecycle,
-          useFactory: (i: Inbox, p: IdentityProfiles, a: AccessService, c: CatalogView) => new IdentityLifecycle(runtime, i, p, a, c),
-          inject: [Inbox, IdentityProfiles, AccessService, CatalogView],
+          useFactory: (i: Inbox, p: IdentityProfiles, a: AccessService, c: CatalogView, k: KnownIdentities) => new IdentityLifecycle(runtime, i, p, a, c, k),
+          inject: [Inbox, IdentityProfiles, AccessService, CatalogView, KnownIdentities],
         },
         {
           provide: BirthrightRecompute,
@@ -85,10 +97,11 @@ export class EntitlementModule {
         },
         {
           provide: EntitlementWorkers,
-          useFactory: (c: CatalogView, v: AccessView, l: IdentityLifecycle, r: BirthrightRecompute, a: AccessService, s: DurableScheduler) => new EntitlementWorkers(c, v, l, r, a, s),
-          inject: [CatalogView, AccessView, IdentityLifecycle, BirthrightRecompute, AccessService, DurableScheduler],
+          useFactory: (c: CatalogView, v: AccessView, l: IdentityLifecycle, r: BirthrightRecompute, a: AccessService, s: DurableScheduler, k: KnownIdentities) =>
+            new EntitlementWorkers(c, v, l, r, a, s, k),
+          inject: [CatalogView, AccessView, IdentityLifecycle, BirthrightRecompute, AccessService, DurableScheduler, KnownIdentities],
         },
-        { provide: CheckRpc, useFactory: (v: AccessView) => new CheckRpc(runtime, v), inject: [AccessView] },
+        { provide: CheckRpc, useFactory: (c: AccessChecks) => new CheckRpc(runtime, c), inject: [AccessChecks] },
         { provide: CatalogPreview, useFactory: (c: CatalogView, p: IdentityProfiles) => new CatalogPreview(c, p, runtime.clock), inject: [CatalogView, IdentityProfiles] },
         { provide: SodQueries, useFactory: (c: CatalogView, v: AccessView) => new SodQueries(runtime.store, c, v, runtime.clock), inject: [CatalogView, AccessView] },
         { provide: SodRpc, useFactory: (q: SodQueries) => new SodRpc(runtime, q), inject: [SodQueries] },

@@ -3,6 +3,7 @@ import {
   AccessPreview,
   birthrightRuleDecider,
   BirthrightRuleView,
+  NotDefined,
   IdentityProfile as PreviewIdentity,
   previewBirthrightChange,
   previewRoleChange,
@@ -29,8 +30,8 @@ export interface RoleProposal {
 /**
  * CatalogPreview answers "what would this change do?" before a role or birthright rule changes:
  * the proposal is decided by the aggregate's own `decide` (so it is refused exactly as the write
- * would be) against the current catalog, and nothing is appended. A key not defined yet is
- * previewed as its definition.
+ * would be) against the current catalog, and nothing is appended. Only a defined key is
+ * previewed (404 otherwise): a preview answers what a PUT would do.
  */
 export class CatalogPreview {
   constructor(
@@ -42,12 +43,10 @@ export class CatalogPreview {
   /** Who would gain and lose which birthright grants if the rule `proposal.key` read as `proposal`. */
   async birthrightRule(proposal: RuleProposal, meta: CommandMeta): Promise<AccessPreview[]> {
     await this.catalog.catchUp();
-    const state = this.catalog.rules.get(proposal.key) ?? birthrightRuleDecider.initialState();
+    const state = this.catalog.rules.get(proposal.key);
+    if (state === undefined || state.status === 'empty') throw new NotDefined('birthright-rule', proposal.key);
     const data = { ...proposal, knownRoles: Object.keys(this.catalog.roleCatalog()), now: this.now(), actor: meta.actor };
-    const events = birthrightRuleDecider.decide(
-      state.status === 'empty' ? { type: 'DefineBirthrightRule', data } : { type: 'ChangeBirthrightRule', data },
-      state,
-    );
+    const events = birthrightRuleDecider.decide({ type: 'ChangeBirthrightRule', data }, state);
     if (events.length === 0) return [];
     const proposed: BirthrightRuleDefinition = events[0].data;
     const before = this.catalog.ruleViews();
@@ -59,10 +58,11 @@ export class CatalogPreview {
   /** Who would gain and lose which birthright grants if the role `proposal.key` read as `proposal`. */
   async role(proposal: RoleProposal, meta: CommandMeta): Promise<AccessPreview[]> {
     await this.catalog.catchUp();
-    const state = this.catalog.roles.get(proposal.key) ?? roleDecider.initialState();
+    const state = this.catalog.roles.get(proposal.key);
+    if (state === undefined || state.status === 'empty') throw new NotDefined('role', proposal.key);
     const known = { entitlements: this.catalog.activeEntitlementKeys(), roles: this.catalog.roleGraph() };
     const data = { ...proposal, known, now: this.now(), actor: meta.actor };
-    const events = roleDecider.decide(state.status === 'empty' ? { type: 'DefineRole', data } : { type: 'ChangeRole', data }, state);
+    const events = roleDecider.decide({ type: 'ChangeRole', data }, state);
     if (events.length === 0) return [];
     const proposed: RoleDefinition = events[0].data;
     const rolesBefore = this.catalog.roleCatalog();

@@ -1,5 +1,5 @@
 /** Roles of API.md. */
-export type CustosRole = 'custos:admin' | 'custos:auditor' | 'custos:hr';
+export type CustosRole = 'custos:admin' | 'custos:auditor' | 'custos:hr' | 'custos:checker';
 
 /** The authenticated caller of a request. */
 export interface Principal {

@@ -1,0 +1,42 @@
+import type { AccessCheck } from '@custos/entitlement/domain';
+import type { AccessView } from './access-view';
+import type { IdentityProfiles } from './identity-profiles';
+import type { KnownIdentities } from './known-identities';
+
+const UNKNOWN_IDENTITY: AccessCheck = Object.freeze({ allowed: false, reason: 'unknown-identity', grantIds: Object.freeze([]) as unknown as string[] });
+
+/**
+ * AccessChecks answers the check API (HTTP, its fast path, NATS): an identity the entitlement
+ * context has heard of (one with access events, or an identity profile) is checked against its
+ * grants; any other is denied as `unknown-identity`, so a typo or a stale id is told apart from
+ * an identity that simply lacks the entitlement.
+ */
+export class AccessChecks {
+  constructor(
+    private readonly view: AccessView,
+    private readonly known: KnownIdentities,
+    private readonly profiles: IdentityProfiles,
+    private readonly clock: () => Date,
+  ) {}
+
+  /** From memory, without I/O (the fast path): an identity recorded by another replica a moment ago may still look unknown. */
+  check(identityId: string, entitlement: string): AccessCheck {
+    if (this.view.of(identityId) === undefined && !this.known.has(identityId)) return UNKNOWN_IDENTITY;
+    return this.view.check(identityId, entitlement, this.clock());
+  }
+
+  /** As `check`, but an identity unknown in memory is looked up in the identity profiles before it is called unknown. */
+  async checkConfirmed(identityId: string, entitlement: string): Promise<AccessCheck> {
+    const answer = this.check(identityId, entitlement);
+    if (answer.reason !== 'unknown-identity' || !(await this.isKnown(identityId))) return answer;
+    return this.view.check(identityId, entitlement, this.clock());
+  }
+
+  /** Whether the entitlement context has heard of the identity, asking the identity profiles when memory does not know it. */
+  async isKnown(identityId: string): Promise<boolean> {
+    if (this.view.of(identityId) !== undefined || this.known.has(identityId)) return true;
+    if (!(await this.profiles.get(identityId))) return false;
+    this.known.add([identityId]);
+    return true;
+  }
+}
