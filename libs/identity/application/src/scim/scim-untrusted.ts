@@ -80,17 +80,3 @@ export function checkUntrustedValue(value: unknown, what: string, options: { inh
     }
   }
 }
-
-/** depthOf is how many levels of objects and arrays a value nests (a scalar is 0), counted up to `limit` + 1. */
-export function depthOf(value: unknown, limit = SCIM_MAX_DEPTH): number {
-  let deepest = 0;
-  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
-  while (pending.length > 0) {
-    const { value: current, depth } = pending.pop()!;
-    if (typeof current !== 'object' || current === null) continue;
-    deepest = Math.max(deepest, depth + 1);
-    if (deepest > limit) return deepest;
-    for (const child of Array.isArray(current) ? current : Object.values(current)) pending.push({ value: child, depth: depth + 1 });
-  }
-  return deepest;
-}
