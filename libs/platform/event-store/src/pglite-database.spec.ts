@@ -4,13 +4,26 @@ import type { SqlDatabase } from './sql';
 describe('PGlite database: one connection, shared by the async flow of a transaction', () => {
   let db: SqlDatabase;
 
+  // Opening PGlite loads and starts its wasm: 3-4 s on a loaded 2-core machine.
   beforeAll(async () => {
     db = await createPgliteDatabase();
     await db.query('CREATE TABLE t (v int)');
-  });
+  }, 60_000);
 
   afterAll(() => db.close());
   beforeEach(() => db.query('DELETE FROM t'));
+
+  it('answers a query whose result it cannot pass back with an error, and goes on answering', async () => {
+    const deep = '['.repeat(3000) + ']'.repeat(3000);
+    await expect(db.query('SELECT $1::jsonb AS v', [deep])).rejects.toThrow(/nests deeper/);
+    await expect(db.transaction((tx) => tx.query('SELECT $1::jsonb AS v', [deep]))).rejects.toThrow(/nests deeper/);
+    expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+
+  it('refuses a parameter it cannot send to the worker, and goes on answering', async () => {
+    await expect(db.query('SELECT $1::text AS v', [() => 1])).rejects.toThrow();
+    expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
 
   it('lets code inside a transaction use the database itself instead of waiting for its own transaction', async () => {
     await db.transaction(async (tx) => {

@@ -53,6 +53,15 @@ class PgliteWorker {
       }
     };
     this.worker.on('error', fail);
+    // A reply this thread cannot read names no request; the worker refuses to send such values
+    // (see MAX_REPLY_DEPTH), so this is the last resort that keeps a caller from waiting forever.
+    this.worker.on('messageerror', (error) => {
+      for (const id of [...this.pending.keys()]) {
+        const request = this.pending.get(id);
+        this.settled(id);
+        request?.reject(new Error(`a reply of the PGlite worker could not be read: ${error.message}`));
+      }
+    });
     this.worker.on('exit', (code) => fail(new Error(`PGlite worker exited (code ${code})`)));
   }
 
@@ -64,7 +73,13 @@ class PgliteWorker {
     if (this.pending.size === 0) this.worker.ref();
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.worker.postMessage({ ...message, id });
+      try {
+        this.worker.postMessage({ ...message, id });
+      } catch (error) {
+        // A parameter that cannot be cloned: refused here, and the worker is not left referenced.
+        this.settled(id);
+        reject(error as Error);
+      }
     });
   }
 

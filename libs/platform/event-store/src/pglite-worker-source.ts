@@ -5,6 +5,7 @@
  * and in bundles, but always works in a worker's own Node context.
  *
  * Protocol (every request has an `id`, every reply is `{ id, ok, value | error }`):
+ * every request is answered, with an error when its result cannot be sent back (see `reply`).
  *   open {dataDir} | query {text, params} | begin -> txId | txquery {txId, text, params}
  *   end {txId, commit} | close
  */
@@ -28,11 +29,37 @@ function errorData(error) {
   return data;
 }
 
+// Structured clone is recursive on both sides: a value nested a few thousand levels deep (a jsonb
+// column) is posted without error but cannot be read by the receiving thread, whose 'messageerror'
+// does not say which request it answered, so the caller would wait forever. Results nested deeper
+// than this are answered with an error instead.
+const MAX_REPLY_DEPTH = 256;
+
+function tooDeep(value) {
+  const stack = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop();
+    if (item === null || typeof item !== 'object' || item instanceof Date || ArrayBuffer.isView(item)) continue;
+    if (depth >= MAX_REPLY_DEPTH) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+function reply(id, value) {
+  try {
+    if (tooDeep(value)) throw new Error('the result nests deeper than ' + MAX_REPLY_DEPTH + ' levels and cannot be passed back from the PGlite worker');
+    parentPort.postMessage({ id, ok: true, value });
+  } catch (error) {
+    parentPort.postMessage({ id, ok: false, error: errorData(error) });
+  }
+}
+
 function send(id, settle) {
   Promise.resolve()
     .then(settle)
     .then(
-      (value) => parentPort.postMessage({ id, ok: true, value }),
+      (value) => reply(id, value),
       (error) => parentPort.postMessage({ id, ok: false, error: errorData(error) }),
     );
 }
@@ -51,7 +78,7 @@ function begin(id) {
     });
     control.tx = tx;
     transactions.set(txId, control);
-    parentPort.postMessage({ id, ok: true, value: txId });
+    reply(id, txId);
     await decided;
   });
   finished.then(
