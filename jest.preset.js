@@ -24,4 +24,7 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
   testMatch: ['**/*.spec.ts'],
+  // Tests and hooks start real servers (PGlite's wasm, PostgreSQL databases, NATS): on a loaded
+  // 2-core CI machine opening PGlite alone took 3.2-3.5 s, past Jest's 5 s default with the rest.
+  testTimeout: 60_000,
 };
