@@ -95,7 +95,8 @@ describe('entitlement access rules: self-grants, step-up, who may ask, unknown i
 
   describe('unknown identities and keys', () => {
     it('answers 404 for the access and SoD violations of an identity nobody has heard of', async () => {
-      for (const path of ['/access/does-not-exist', '/access/does-not-exist/sod']) {
+      // A NUL in the id cannot reach PostgreSQL (it answered 500 before).
+      for (const path of ['/access/does-not-exist', '/access/does-not-exist/sod', '/access/a%00b', '/access/a%00b/sod']) {
         const answer = await api.asAdmin('GET', path);
         expect([answer.status, answer.body.type]).toEqual([404, 'urn:custos:problem:identity-not-found']);
       }
@@ -107,6 +108,7 @@ describe('entitlement access rules: self-grants, step-up, who may ask, unknown i
         expect((await api.asAdmin('GET', checkPath('does-not-exist', repoRead, nest))).body).toEqual({ allowed: false, reason: 'unknown-identity', grantIds: [] });
         expect((await api.asAdmin('GET', checkPath(ada, repoRead, nest))).body).toEqual({ allowed: false, reason: 'not-granted', grantIds: [] });
       }
+      expect((await api.asAdmin('GET', checkPath('a\u0000b', repoRead, true))).body).toMatchObject({ reason: 'unknown-identity' });
       expect(await bus.request(CHECK, { identityId: 'does-not-exist', entitlement: repoRead })).toEqual({ allowed: false, reason: 'unknown-identity', grantIds: [] });
       expect(await bus.request(CHECK, { identityId: ada, entitlement: repoRead })).toMatchObject({ reason: 'not-granted' });
     });

@@ -35,6 +35,8 @@ export class AccessChecks {
   /** Whether the entitlement context has heard of the identity, asking the identity profiles when memory does not know it. */
   async isKnown(identityId: string): Promise<boolean> {
     if (this.view.of(identityId) !== undefined || this.known.has(identityId)) return true;
+    // PostgreSQL text cannot hold NUL: no identity has such an id, and the query would fail.
+    if (identityId.includes('\0')) return false;
     if (!(await this.profiles.get(identityId))) return false;
     this.known.add([identityId]);
     return true;
