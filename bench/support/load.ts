@@ -175,9 +175,17 @@ export function getRequest(url: string, path: string, headers: Record<string, st
 }
 
 /** A POST request with a JSON body, encoded once. */
-export function postJsonRequest(url: string, path: string, json: string): Buffer {
+export function postJsonRequest(url: string, path: string, json: string, headers: Record<string, string> = {}): Buffer {
   const { host } = new URL(url);
   const body = Buffer.from(json, 'utf8');
-  const head = [`POST ${path} HTTP/1.1`, `Host: ${host}`, 'Content-Type: application/json', `Content-Length: ${body.length}`, '', ''].join('\r\n');
+  const head = [
+    `POST ${path} HTTP/1.1`,
+    `Host: ${host}`,
+    'Content-Type: application/json',
+    `Content-Length: ${body.length}`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    '',
+    '',
+  ].join('\r\n');
   return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
