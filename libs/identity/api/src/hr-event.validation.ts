@@ -1,5 +1,5 @@
 import type { EmployeeCheck, HrEventCheck } from '@custos/identity/application';
-import { flattenValidationErrors, malformedText, malformedTextError } from '@custos/platform/http';
+import { flattenValidationErrors, untrustedInputError } from '@custos/platform/http';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validate, validateSync, ValidationTypes, type ValidationArguments, type ValidatorConstraintInterface, type ValidatorOptions } from 'class-validator';
 import { EmployeeDto, HrEventDto } from './hr-event.dto';
@@ -44,10 +44,10 @@ export const checkHrEventSlowly: HrEventCheck = async (payload) => {
  * else goes through class-validator, which also words every error.
  */
 export const checkHrEvent: HrEventCheck = async (payload) => {
-  // No text may hold a lone surrogate: it cannot be stored as UTF-8, and validator.js throws a
-  // URIError on one (in isEmail), which would otherwise be a 500 instead of a 400 naming the field.
-  const malformed = malformedText(payload);
-  if (malformed !== undefined) return { ok: false, errors: [malformedTextError(malformed)] };
+  // What no route accepts, refused first and named: a lone surrogate (validator.js throws a URIError
+  // on one in isEmail, a 500), a NUL (PostgreSQL cannot store it), deep nesting, prototype names.
+  const unacceptable = untrustedInputError(payload);
+  if (unacceptable) return { ok: false, errors: [unacceptable] };
   const dto = buildValid(hrEventPlan(), payload);
   return dto === undefined ? checkHrEventSlowly(payload) : toEvent(dto as HrEventDto);
 };

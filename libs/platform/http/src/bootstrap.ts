@@ -9,6 +9,7 @@ import { DEV_ISSUER, HEALTH_CHECKS, HealthCheck, PlatformController } from './pl
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { ProblemDetailsFilter } from './problem.filter';
 import { createValidationPipe } from './validation';
+import { requestGuards } from './request-guards';
 import { FAST_ROUTES, FastRoutes } from './fast-routes';
 
 export interface CustosAppOptions {
@@ -50,7 +51,10 @@ export async function createCustosApp(options: CustosAppOptions): Promise<INestA
     metricsStarted = true;
     if (!register.getSingleMetric('process_cpu_user_seconds_total')) collectDefaultMetrics();
   }
-  const app = await NestFactory.create(CustosAppModule, { logger: ['error', 'warn'], bodyParser: true });
+  // The platform parses JSON bodies itself (requestGuards), so that what no route may accept is
+  // answered before any guard, interceptor or pipe sees it.
+  const app = await NestFactory.create(CustosAppModule, { logger: ['error', 'warn'], bodyParser: false });
+  app.use(...requestGuards());
   app.useGlobalPipes(createValidationPipe());
   fastRoutes.install(app.getHttpServer());
   app.enableShutdownHooks();

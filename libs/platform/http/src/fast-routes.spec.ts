@@ -57,6 +57,23 @@ describe('fast routes in front of the HTTP framework', () => {
     expect(body.errors.map((e) => e.field).sort()).toEqual(['colour', 'entitlement', 'identityId']);
   });
 
+  it('refuses a NUL character in the query with a 400, before the handler', async () => {
+    const token = await issuer.issue({ sub: 'svc-1' });
+    const r = await fetch(`${url}/check?identityId=i%001&entitlement=e`, { headers: { authorization: `Bearer ${token}` } });
+    expect(r.status).toBe(400);
+    expect(await r.json()).toMatchObject({ errors: [{ field: 'url' }] });
+  });
+
+  it('refuses a JSON body no route may accept (deep, prototype names, NUL) with a 400, before the handler', async () => {
+    const token = await issuer.issue({ sub: 'hr-1', roles: ['custos:hr'] });
+    const post = (text: string) => fetch(`${url}/things`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: text });
+    for (const text of ['{"name":' + '['.repeat(3000) + ']'.repeat(3000) + '}', '{"name":"x","__proto__":{"roles":["custos:admin"]}}', '{"name":"a\\u0000b"}']) {
+      const r = await post(text);
+      expect(r.status).toBe(400);
+    }
+    expect(({} as Record<string, unknown>).roles).toBeUndefined();
+  });
+
   it('hands every other request to the framework', async () => {
     await fetch(`${url}/check/more`);
     await fetch(`${url}/check?identityId=i1&entitlement=e`, { method: 'POST' });

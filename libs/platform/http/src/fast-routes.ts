@@ -3,7 +3,8 @@ import type { IncomingHttpHeaders, IncomingMessage, RequestListener, Server, Ser
 import { authenticateBearer, requireRole } from './auth/auth.guard';
 import type { Principal } from './auth/principal';
 import type { TokenVerifier } from './auth/token-verifier';
-import { problem, ProblemException } from './problem';
+import { badRequest, problem, ProblemException } from './problem';
+import { INPUT_LIMITS, untrustedInputError, untrustedTargetError } from './untrusted-input';
 import { toProblem } from './problem.filter';
 
 /** A read answered from memory, with the query parameters it accepts. */
@@ -21,8 +22,8 @@ export interface FastPost {
   handle(body: unknown, principal: Principal, headers: IncomingHttpHeaders): Promise<{ status: number; body: unknown }>;
 }
 
-/** Largest JSON body a fast POST reads (Express's default limit). */
-const MAX_BODY_BYTES = 100 * 1024;
+/** Largest JSON body a fast POST reads (the platform's limit for every JSON route). */
+const MAX_BODY_BYTES = INPUT_LIMITS.maxBodyBytes;
 
 /** DI token of the process's FastRoutes. */
 export const FAST_ROUTES = Symbol('FAST_ROUTES');
@@ -84,14 +85,16 @@ export class FastRoutes {
   }
 
   private async read(route: FastRoute, req: IncomingMessage, query: string): Promise<{ status: number; body: unknown }> {
-    const principal = await authenticateBearer(this.verifier, req.headers.authorization);
+    const target = untrustedTargetError(req.url ?? '');
+    if (target) throw badRequest(`invalid request: ${target.message}`, [target]);
+    const principal = await authenticateBearer(this.verifier, req.headers.authorization, req.socket.remoteAddress);
     return { status: 200, body: route.handle(this.parse(route, query), principal) };
   }
 
   private async write(route: FastPost, req: IncomingMessage): Promise<{ status: number; body: unknown }> {
     // Authenticate before reading the body, as the guard would refuse before the pipe parses it;
     // the server discards a body left unread once the answer is sent.
-    const principal = await authenticateBearer(this.verifier, req.headers.authorization);
+    const principal = await authenticateBearer(this.verifier, req.headers.authorization, req.socket.remoteAddress);
     requireRole(principal, route.roles);
     const text = await readBody(req);
     let body: unknown;
@@ -100,6 +103,8 @@ export class FastRoutes {
     } catch {
       throw new ProblemException(problem(400, 'validation', 'the request body is not valid JSON'));
     }
+    const unacceptable = untrustedInputError(body);
+    if (unacceptable) throw badRequest(`invalid request: ${unacceptable.message}`, [unacceptable]);
     return route.handle(body, principal, req.headers);
   }
 

@@ -1,4 +1,5 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import canonicalize from 'canonicalize';
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { from, Observable, of } from 'rxjs';
@@ -41,7 +42,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (key.length > 200) throw new ProblemException(problem(400, 'validation', 'Idempotency-Key is longer than 200 characters'));
     const response = context.switchToHttp().getResponse<Response>();
     const caller = request.principal?.sub ?? 'anonymous';
-    const fingerprint = createHash('sha256').update(`${request.method} ${request.originalUrl}\n${JSON.stringify(request.body ?? null)}`).digest('hex');
+    // The canonical JSON (RFC 8785) of the body: the same request with its properties in another
+    // order is the same request, not a reuse of the key for a different one.
+    const fingerprint = createHash('sha256').update(`${request.method} ${request.originalUrl}\n${canonicalize(request.body ?? null) ?? 'null'}`).digest('hex');
     return from(this.claim(caller, key, fingerprint)).pipe(
       mergeMap((stored) => {
         if (stored) {

@@ -9,3 +9,4 @@ export * from './bootstrap';
 export * from './server';
 export * from './idempotency.interceptor';
 export * from './fast-routes';
+export * from './untrusted-input';

@@ -1,9 +1,10 @@
-import { Body, Controller, Get, Header, HttpCode, Inject, NotFoundException, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Inject, NotFoundException, Post, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsArray, IsOptional, IsString, MinLength } from 'class-validator';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { register } from 'prom-client';
-import { Public } from './auth/auth.guard';
+import { isLoopback, Public } from './auth/auth.guard';
+import { forbidden } from './problem';
 import { DevTokenIssuer } from './auth/token-verifier';
 
 export interface HealthCheck {
@@ -80,8 +81,9 @@ export class PlatformController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Development token issuer (only when CUSTOS_DEV_AUTH=true)' })
   @ApiOkResponse({ schema: { properties: { access_token: { type: 'string' }, token_type: { type: 'string' } } } })
-  async devToken(@Body() body: DevTokenRequest): Promise<{ access_token: string; token_type: 'Bearer' }> {
+  async devToken(@Body() body: DevTokenRequest, @Req() request: Request): Promise<{ access_token: string; token_type: 'Bearer' }> {
     if (!this.devIssuer) throw new NotFoundException('the development issuer is off (CUSTOS_DEV_AUTH is not true)');
+    if (!isLoopback(request.socket.remoteAddress)) throw forbidden('the development issuer answers clients on this machine only');
     return { access_token: await this.devIssuer.issue(body), token_type: 'Bearer' };
   }
 }

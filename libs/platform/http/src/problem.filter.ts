@@ -55,7 +55,26 @@ export function toProblem(error: unknown): ProblemBody {
     const message = typeof response === 'string' ? response : ((response as { message?: unknown }).message ?? error.message);
     return problem(status, status === 404 ? 'not-found' : status === 401 ? 'unauthenticated' : status === 403 ? 'forbidden' : 'http', Array.isArray(message) ? message.join('; ') : String(message));
   }
-  return problem(500, 'internal', 'an unexpected error occurred');
+  return bodyParserProblem(error) ?? problem(500, 'internal', 'an unexpected error occurred');
+}
+
+/** The problem of a body parser's error (http-errors: a 4xx `status` and a `type` such as `entity.too.large`). */
+function bodyParserProblem(error: unknown): ProblemBody | undefined {
+  // http-errors puts `status` on the error class's prototype, so it is read as any property is.
+  if (!(error instanceof Error)) return undefined;
+  const { status, type } = error as Error & { status?: unknown; type?: unknown };
+  if (typeof status !== 'number' || status < 400 || status > 499 || typeof type !== 'string') return undefined;
+  switch (type) {
+    case 'entity.too.large':
+      return problem(413, 'payload-too-large', `the request body is larger than ${Number((error as { limit?: unknown }).limit) || 'the limit of'} bytes`);
+    case 'entity.parse.failed':
+      return problem(400, 'validation', 'the request body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return problem(415, 'unsupported-media-type', (error as Error).message);
+    default:
+      return problem(status, 'http', (error as Error).message);
+  }
 }
 
 function kebab(code: string): string {

@@ -1,6 +1,7 @@
 import { IsEmail, IsOptional, IsString } from 'class-validator';
 import { toProblem } from './problem.filter';
-import { createValidationPipe, malformedText } from './validation';
+import { untrustedInputError } from './untrusted-input';
+import { createValidationPipe } from './validation';
 
 class Contact {
   @IsEmail() email!: string;
@@ -32,7 +33,7 @@ describe('the validation pipe', () => {
     [{ a: 'fine', b: { c: ['x', 'y\uDC00'] } }, 'b.c.1'],
     ['\uD800', ''],
     [{ a: '😀', b: 1, c: null }, undefined],
-  ])('malformedText finds the path of a lone surrogate in %j', (value, path) => {
-    expect(malformedText(value)).toBe(path);
+  ])('untrustedInputError finds the path of a lone surrogate in %j', (value, path) => {
+    expect(untrustedInputError(value)?.field).toBe(path === '' ? 'body' : path);
   });
 });

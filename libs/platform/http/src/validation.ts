@@ -1,5 +1,6 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { badRequest, FieldError } from './problem';
+import { untrustedInputError } from './untrusted-input';
 
 /** One FieldError per broken constraint, nested fields named with dots (`employee.email`). */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
@@ -10,30 +11,15 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   });
 }
 
-const LONE_SURROGATE = /\p{Cs}/u;
-
 /**
- * The path (`employee.email`) of the first string in `value` holding a lone surrogate: text that
- * is not well-formed Unicode, cannot be stored as UTF-8, and on which validator.js (isEmail) throws.
+ * Refuses what no DTO may see with a 400 naming the field, before class-validator does: text it
+ * would throw on (a lone surrogate: validator.js's isEmail raises a URIError, a 500), text
+ * PostgreSQL cannot store (NUL), nesting a recursive walk would overflow on, prototype names.
  */
-export function malformedText(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : undefined;
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const found = malformedText(item, path === '' ? key : `${path}.${key}`);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
-/** The field error of malformed text at `field`. */
-export const malformedTextError = (field: string): FieldError => ({ field, message: `${field} is not well-formed Unicode text (a lone surrogate)` });
-
-/** Refuses malformed text with a 400 naming the field before class-validator sees it (it would throw, a 500). */
 class CustosValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    const malformed = malformedText(value);
-    if (malformed !== undefined) throw badRequest(`invalid request: ${malformed}`, [malformedTextError(malformed)]);
+    const error = untrustedInputError(value);
+    if (error) throw badRequest(`invalid request: ${error.field}`, [error]);
     return super.transform(value, metadata);
   }
 }

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { problem, ProblemException } from '../problem';
 import type { Principal } from './principal';
-import type { TokenVerifier } from './token-verifier';
+import { DevTokenIssuer, type TokenVerifier } from './token-verifier';
 
 const PUBLIC = 'custos:public';
 const ROLES = 'custos:roles';
@@ -31,7 +31,7 @@ export class AuthGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
-    const principal = await authenticateBearer(this.verifier, request.headers.authorization);
+    const principal = await authenticateBearer(this.verifier, request.headers.authorization, request.socket.remoteAddress);
     request.principal = principal;
     const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES, targets);
     if (required) requireRole(principal, required);
@@ -39,15 +39,30 @@ export class AuthGuard implements CanActivate {
   }
 }
 
-/** The caller behind an `Authorization: Bearer` header; a 401 problem without a valid token. */
-export async function authenticateBearer(verifier: TokenVerifier, authorization: string | undefined): Promise<Principal> {
+/** Whether a client address is this machine's own (IPv4 127/8, IPv6 ::1, or 127/8 mapped into IPv6). */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || /^(::ffff:)?127\./i.test(address);
+}
+
+/**
+ * The caller behind an `Authorization: Bearer` header; a 401 problem without a valid token. A
+ * token of the development issuer is accepted only from a loopback client: the issuer hands out
+ * any role to anyone who asks, so its tokens must not work from another machine even if one leaks.
+ */
+export async function authenticateBearer(verifier: TokenVerifier, authorization: string | undefined, remoteAddress: string | undefined): Promise<Principal> {
   const match = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
   if (!match) throw new ProblemException(problem(401, 'unauthenticated', 'a bearer token is required'));
+  let principal: Principal;
   try {
-    return await verifier.verify(match[1]);
+    principal = await verifier.verify(match[1]);
   } catch (error) {
     throw new ProblemException(problem(401, 'unauthenticated', `invalid token: ${(error as Error).message}`));
   }
+  if (principal.issuer === DevTokenIssuer.ISSUER && !isLoopback(remoteAddress)) {
+    throw new ProblemException(problem(401, 'unauthenticated', 'development tokens are accepted from this machine only'));
+  }
+  return principal;
 }
 
 /** A 403 problem unless the caller holds one of `roles`. */

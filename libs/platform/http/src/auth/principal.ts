@@ -8,6 +8,8 @@ export interface Principal {
   email?: string;
   roles: string[];
   amr: string[];
+  /** The token's issuer (`iss`): tokens of the development issuer are accepted from loopback clients only. */
+  issuer: string;
 }
 
 /** The `actor` recorded on events caused by this caller. */

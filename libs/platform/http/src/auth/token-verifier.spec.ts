@@ -14,7 +14,7 @@ describe('token verifiers', () => {
   it('accepts a token of the configured OIDC issuer, found through discovery and its JWKS', async () => {
     const verifier = new OidcTokenVerifier(issuer.issuer, 'custos');
     const principal = await verifier.verify(await issuer.token({ sub: 'u1', roles: ['custos:admin'], amr: ['pwd', 'mfa'] }, 'custos'));
-    expect(principal).toEqual({ sub: 'u1', email: undefined, roles: ['custos:admin'], amr: ['pwd', 'mfa'] });
+    expect(principal).toEqual({ sub: 'u1', email: undefined, roles: ['custos:admin'], amr: ['pwd', 'mfa'], issuer: issuer.issuer });
   });
 
   it.each([
@@ -34,7 +34,21 @@ describe('token verifiers', () => {
   it('maps an email-only token to an email principal', async () => {
     const dev = await DevTokenIssuer.create();
     const token = await new SignJWT({ email: 'ada@example.com', roles: 'custos:hr custos:auditor' }).setProtectedHeader({ alg: 'ES256', kid: 'custos-dev' }).setIssuer(DevTokenIssuer.ISSUER).setExpirationTime('1h').sign((dev as unknown as { privateKey: KeyLike }).privateKey);
-    expect(await dev.verify(token)).toEqual({ sub: 'email:ada@example.com', email: 'ada@example.com', roles: ['custos:hr', 'custos:auditor'], amr: [] });
+    expect(await dev.verify(token)).toEqual({ sub: 'email:ada@example.com', email: 'ada@example.com', roles: ['custos:hr', 'custos:auditor'], amr: [], issuer: DevTokenIssuer.ISSUER });
+  });
+
+  it('reads claims as own properties: a token without roles gets none, even with Object.prototype polluted', async () => {
+    const dev = await DevTokenIssuer.create();
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'custos-dev' }).setSubject('u9').setIssuer(DevTokenIssuer.ISSUER).setExpirationTime('1h').sign((dev as unknown as { privateKey: KeyLike }).privateKey);
+    const prototype = Object.prototype as unknown as Record<string, unknown>;
+    prototype.roles = ['custos:admin'];
+    prototype.amr = ['mfa'];
+    try {
+      expect(await dev.verify(token)).toMatchObject({ sub: 'u9', roles: [], amr: [] });
+    } finally {
+      delete prototype.roles;
+      delete prototype.amr;
+    }
   });
 
   it('refuses a development token where only the OIDC issuer is trusted, and vice versa', async () => {

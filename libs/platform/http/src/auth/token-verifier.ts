@@ -6,12 +6,20 @@ export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
 }
 
+/**
+ * The caller a verified token names. Claims are read as own properties only: a claim the token
+ * does not carry must never be found on Object.prototype (had anything polluted it, a token
+ * without `roles` would have inherited whatever roles were put there).
+ */
 function principalFrom(payload: Record<string, unknown>): Principal {
-  const sub = typeof payload.sub === 'string' ? payload.sub : undefined;
-  const email = typeof payload.email === 'string' ? payload.email : undefined;
+  const claim = (name: string): unknown => (Object.hasOwn(payload, name) ? payload[name] : undefined);
+  const sub = typeof claim('sub') === 'string' ? (claim('sub') as string) : undefined;
+  const email = typeof claim('email') === 'string' ? (claim('email') as string) : undefined;
   if (!sub && !email) throw new Error('token has neither sub nor email');
-  const list = (value: unknown) => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? value.split(' ') : []);
-  return { sub: sub ?? `email:${email}`, email, roles: list(payload.roles), amr: list(payload.amr) };
+  const list = (value: unknown) =>
+    Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? value.split(' ').filter(Boolean) : [];
+  const issuer = typeof claim('iss') === 'string' ? (claim('iss') as string) : '';
+  return { sub: sub ?? `email:${email}`, email, roles: list(claim('roles')), amr: list(claim('amr')), issuer };
 }
 
 /** Validates tokens of an OIDC issuer through the JWKS its discovery document names. */
