@@ -3,7 +3,7 @@ import { AuditModule } from '@custos/audit/api';
 import { EntitlementModule } from '@custos/entitlement/api';
 import { IdentityModule } from '@custos/identity/api';
 import { startCustos } from '@custos/platform/http';
-import { readConfig } from '@custos/platform/runtime';
+import { hardenProcess, readConfig } from '@custos/platform/runtime';
 import { RequestModule } from '@custos/request/api';
 import { isCliCommand, runCli } from './cli/cli';
 
@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
+// Prototype pollution fails loudly in the server and in the admin commands alike.
+hardenProcess();
 const args = process.argv.slice(2);
 if (isCliCommand(args)) {
   // `custos hr import <file.csv> ...`: an admin command against a running Custos, not a server.

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { EntitlementModule } from '@custos/entitlement/api';
 import { startCustos } from '@custos/platform/http';
-import { readConfig } from '@custos/platform/runtime';
+import { hardenProcess, readConfig } from '@custos/platform/runtime';
 
 /** The entitlement service on its own: PostgreSQL (DATABASE_URL) and NATS (NATS_URL), any number of replicas. */
 async function main(): Promise<void> {
+  hardenProcess();
   const config = readConfig();
   if (!config.databaseUrl || !config.natsUrl) throw new Error('the entitlement service needs DATABASE_URL and NATS_URL (use `npm start` for the embedded all-in-one)');
   const service = await startCustos({

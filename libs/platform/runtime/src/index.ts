@@ -7,3 +7,4 @@ export * from './scheduler';
 export * from './migrate';
 export * from './aggregate';
 export * from './group-commit';
+export * from './harden';
