@@ -484,8 +484,11 @@ class BusTables {
   }
 
   /** commit stores the dead letters and moves the checkpoint from `previous` to `next`; it throws CheckpointMoved, writing nothing, if another reader moved it first. */
-  commit(db: SqlDatabase, context: string, consumer: string, previous: Checkpoint | null, next: Checkpoint, deadLetters: DeadLetter[]): Promise<void> {
-    return db.transaction(async (tx) => {
+  async commit(db: SqlDatabase, context: string, consumer: string, previous: Checkpoint | null, next: Checkpoint, deadLetters: DeadLetter[]): Promise<void> {
+    // Most batches move the checkpoint alone: one statement, atomic by itself, no BEGIN and COMMIT
+    // (on PGlite's single connection every round trip holds up the readers queued behind it).
+    if (deadLetters.length === 0) return this.moveCheckpoint(db, context, consumer, previous, next);
+    await db.transaction(async (tx) => {
       for (const letter of deadLetters) {
         await tx.query(
           `insert into ${this.schema}.dead_letters (context, durable, event_id, event, error, deliveries, dead_at)
@@ -495,19 +498,25 @@ class BusTables {
           [context, letter.durable, letter.eventId, JSON.stringify(letter.event), letter.error, letter.deliveries, letter.deadAt],
         );
       }
-      const moved = previous
-        ? await tx.query(
-            `update ${this.schema}.consumer_checkpoints set tx = $3, pos = $4, updated_at = now()
-              where context = $1 and consumer = $2 and tx = $5 and pos = $6 returning 1`,
-            [context, consumer, next.tx, next.pos, previous.tx, previous.pos],
-          )
-        : await tx.query(
-            `insert into ${this.schema}.consumer_checkpoints (context, consumer, tx, pos) values ($1, $2, $3, $4)
-             on conflict (context, consumer) do nothing returning 1`,
-            [context, consumer, next.tx, next.pos],
-          );
-      if (moved.rows.length === 0) throw new CheckpointMoved();
+      await this.moveCheckpoint(tx, context, consumer, previous, next);
     });
+  }
+
+  /** Moves the checkpoint from `previous` to `next` in one statement; throws CheckpointMoved if another reader moved it first. */
+  private async moveCheckpoint(db: SqlExecutor, context: string, consumer: string, previous: Checkpoint | null, next: Checkpoint): Promise<void> {
+    const moved = previous
+      ? await db.query(
+          `update ${this.schema}.consumer_checkpoints set tx = $3, pos = $4, updated_at = now()
+            where context = $1 and consumer = $2 and tx = $5 and pos = $6 returning 1`,
+          [context, consumer, next.tx, next.pos, previous.tx, previous.pos],
+          { prepare: true },
+        )
+      : await db.query(
+          `insert into ${this.schema}.consumer_checkpoints (context, consumer, tx, pos) values ($1, $2, $3, $4)
+           on conflict (context, consumer) do nothing returning 1`,
+          [context, consumer, next.tx, next.pos],
+        );
+    if (moved.rows.length === 0) throw new CheckpointMoved();
   }
 
   async deadLetters(store: EventStore, durable: string): Promise<DeadLetter[]> {
