@@ -245,7 +245,6 @@ describe('bad input on every documented route: a 4xx, never a 5xx, and nothing w
     }
     await new Promise((r) => setTimeout(r, 1_000));
     const after = await auditLength();
-    // eslint-disable-next-line no-console
     if (failures.length > 0) console.log(failures);
     expect({ sent: sent > 500, failures }).toEqual({ sent: true, failures: [] });
     expect(after).toBe(before);
