@@ -50,4 +50,14 @@ describe('parseSnapshot (an HR export as CSV)', () => {
       { line: 7, message: 'email must be an email' },
     ]);
   });
+
+  it('refuses columns named like a prototype (__proto__, constructor, prototype) as unknown, and Object.prototype stays as it was', () => {
+    const before = Object.getOwnPropertyNames(Object.prototype).sort();
+    const text = 'employeeId,givenName,familyName,email,employmentType,__proto__,constructor,prototype\nE1,Ada,L,ada@example.com,employee,custos:admin,x,y\n';
+    const { rows, problems } = parseSnapshot(text);
+    expect(rows).toEqual([]);
+    expect(problems.map((p) => p.message)).toEqual([expect.stringContaining('unknown column "__proto__"'), expect.stringContaining('unknown column "constructor"'), expect.stringContaining('unknown column "prototype"')]);
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
+    expect(({} as Record<string, unknown>).roles).toBeUndefined();
+  });
 });
