@@ -170,7 +170,7 @@ async function main(): Promise<void> {
     cleanup.unshift(() => removeNamespaceStreamsAt(nats.url, namespace));
     const issuer = await startOidcIssuer();
     cleanup.unshift(() => issuer.stop());
-    const token = await issuer.token({ sub: 'bench-policy-enforcement-point' });
+    const token = await issuer.token({ sub: 'bench-policy-enforcement-point', roles: ['custos:checker'] });
     // The events were written straight into the store, as if published long ago: the relay
     // starts at the head instead of publishing a million events while the checks are measured.
     const head = await store.head();
