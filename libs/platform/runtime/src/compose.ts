@@ -28,6 +28,9 @@ export function createLogger(config: CustosConfig, name: string): Logger {
  */
 export async function openTopology(config: CustosConfig, contexts: ContextName[], processName: string): Promise<Topology> {
   const logger = createLogger(config, processName);
+  // Said before the slow part, so that a first start does not look hung: PGlite loads its wasm and,
+  // on a new data dir, runs initdb (several seconds on a small machine).
+  if (!config.databaseUrl) logger.info({ dataDir: config.dataDir }, 'opening the embedded store (PGlite); a first start creates it, which takes a few seconds');
   const db = config.databaseUrl
     ? createPgDatabase(config.databaseUrl, { max: 20, applicationName: processName })
     : await createPgliteDatabase(config.dataDir);
