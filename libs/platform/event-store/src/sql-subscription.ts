@@ -121,8 +121,9 @@ export class SqlSubscription implements Subscription {
   wake(urgent = false): void {
     this.woken = true;
     if (!urgent) {
+      // A wake-up during a run of empty reads keeps backing off: the same open transaction holds them back.
+      if (this.expected === 0) this.expectedRetryMs = FIRST_EXPECTED_RETRY_MS;
       this.expected = EXPECTED_RETRIES;
-      this.expectedRetryMs = FIRST_EXPECTED_RETRY_MS;
     }
     const sleeping = this.sleeping;
     if (urgent || this.lingerMs === 0 || !sleeping?.wakeable) return this.interruptSleep(false);
@@ -144,14 +145,17 @@ export class SqlSubscription implements Subscription {
         }
         const read = await this.processBatch();
         backoff = 0;
-        if (read > 0) this.expected = 0;
+        // Events read, and no wake-up since this read began: nothing more is expected.
+        if (read > 0 && !this.woken) this.expected = 0;
         if (read === 0 && this.expected > 0) {
           // Woken by a commit yet nothing to read: an older transaction elsewhere still holds the
-          // visibility horizon back. Look again soon rather than a whole poll interval later.
+          // visibility horizon back. Look again soon rather than a whole poll interval later, and
+          // let no wake-up cut the wait short: under load they come every few ms, and each would
+          // cost a read that the same open transaction keeps empty.
           this.expected -= 1;
           const retryMs = this.expectedRetryMs;
           this.expectedRetryMs = Math.min(EXPECTED_RETRY_MS, retryMs * 2);
-          await this.sleep(retryMs, true);
+          await this.sleep(retryMs, false);
         } else if (read < this.batchSize) await this.sleep(this.pollIntervalMs, true);
       } catch (error) {
         if (error instanceof CheckpointMoved) {

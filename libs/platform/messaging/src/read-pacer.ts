@@ -11,24 +11,27 @@ const FIRST_RETRY_MS = 1;
  * - woken while a read and its handling are in flight: read again as soon as they end, so what was
  *   appended meanwhile is gathered into one batch. A busy store still gives few, large batches;
  * - woken, yet the read found nothing (an older transaction elsewhere still holds the store's
- *   visibility horizon back): look again after 1, 2, 4, … ms, up to the poll interval;
+ *   visibility horizon back: earlier work still being written): look again after 1, 2, 4, … ms,
+ *   up to the poll interval, and let no wake-up cut that short (under load wake-ups come every
+ *   few ms, and each would cost a read that the same open transaction keeps empty);
  * - otherwise after the poll interval, for appends by other processes, which wake nobody here.
  *
  * There is no fixed linger: an idle system reacts at once.
  */
 export class ReadPacer {
   private woken = false;
+  /** The next retry after an empty read since the last wake-up (0: none expected). */
   private retryMs = 0;
-  private sleeping: (() => void) | undefined;
+  private sleeping: { end: () => void; retry: boolean } | undefined;
   private stopped = false;
 
   constructor(private readonly pollIntervalMs: number) {}
 
-  /** Something was appended: end the wait in progress, or make the next one return at once. */
+  /** Something was appended: end a poll wait, or make the next wait return at once. A retry wait runs out. */
   wake(): void {
     this.woken = true;
-    this.retryMs = FIRST_RETRY_MS;
-    this.interrupt();
+    if (this.retryMs === 0) this.retryMs = FIRST_RETRY_MS;
+    if (this.sleeping && !this.sleeping.retry) this.interrupt();
   }
 
   /** Call before each read: a wake-up from here on is for events this read may not see. */
@@ -38,33 +41,43 @@ export class ReadPacer {
 
   /** Resolves when the next read is due, given how many events the last one found. */
   idle(found: number): Promise<void> {
-    if (found > 0) this.retryMs = 0;
-    if (this.woken || this.stopped) return Promise.resolve();
-    let ms = this.pollIntervalMs;
+    if (this.stopped) return Promise.resolve();
+    // Events found, and no wake-up since: nothing more is expected.
+    if (found > 0 && !this.woken) this.retryMs = 0;
     if (found === 0 && this.retryMs > 0) {
-      ms = this.retryMs;
-      this.retryMs = this.retryMs * 2 >= this.pollIntervalMs ? 0 : this.retryMs * 2;
+      const ms = this.retryMs;
+      this.retryMs = ms * 2 >= this.pollIntervalMs ? 0 : ms * 2;
+      return this.sleep(ms, true);
     }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      this.sleeping = done;
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
+    if (this.woken) return Promise.resolve();
+    return this.sleep(this.pollIntervalMs, false);
   }
 
   /** Ends the wait in progress, if any (without counting as a wake-up). */
   interrupt(): void {
     const sleeping = this.sleeping;
     this.sleeping = undefined;
-    sleeping?.();
+    sleeping?.end();
   }
 
   /** Ends the wait in progress and every later one at once: the reader is stopping. */
   stop(): void {
     this.stopped = true;
     this.interrupt();
+  }
+
+  private sleep(ms: number, retry: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const sleeping = {
+        retry,
+        end: () => {
+          clearTimeout(timer);
+          if (this.sleeping === sleeping) this.sleeping = undefined;
+          resolve();
+        },
+      };
+      const timer = setTimeout(sleeping.end, ms);
+      this.sleeping = sleeping;
+    });
   }
 }
