@@ -40,6 +40,11 @@ export interface SubscribeOptions {
    * `caughtUp()` is never delayed by it.
    */
   lingerMs?: number;
+  /**
+   * How long the next batch may wait to fill when events were appended while the previous one
+   * was handled (a busy store): default 25 ms. An idle subscriber is never held back by it.
+   */
+  busyLingerMs?: number;
   /** Only events whose stream id starts with one of these prefixes (`identity-`). */
   streamPrefixes?: string[];
   /**

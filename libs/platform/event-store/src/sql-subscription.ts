@@ -28,11 +28,14 @@ const FIRST_EXPECTED_RETRY_MS = 1;
 const EXPECTED_RETRY_MS = 10;
 const EXPECTED_RETRIES = 100;
 /**
- * No fixed linger by default: a woken idle subscriber reads at once, and what is appended while
- * it handles a batch is read right after, as the next batch (the group-commit policy, shared with
- * the buses' consumers and the in-memory views). An explicit `lingerMs` still waits that long.
+ * No fixed linger by default: a woken idle subscriber reads at once. What is appended while it
+ * handles a batch makes the next batch, which then waits up to `busyLingerMs` to fill (the policy
+ * of the buses' consumers and the in-memory views too). An explicit `lingerMs` still makes an
+ * idle subscriber wait that long.
  */
 const DEFAULT_LINGER_MS = 0;
+/** Under load (appends arrived while a batch was handled), how long the next batch may fill. */
+const DEFAULT_BUSY_LINGER_MS = 25;
 const FIRST_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 5_000;
 
@@ -64,6 +67,7 @@ export class SqlSubscription implements Subscription {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly lingerMs: number;
+  private readonly busyLingerMs: number;
   private readonly loop: Promise<void>;
 
   constructor(
@@ -76,6 +80,7 @@ export class SqlSubscription implements Subscription {
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
     this.lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
+    this.busyLingerMs = options.busyLingerMs ?? DEFAULT_BUSY_LINGER_MS;
     if (!Number.isSafeInteger(this.batchSize) || this.batchSize <= 0) throw new RangeError(`batchSize must be a positive integer`);
     this.loop = this.run();
   }
@@ -156,6 +161,10 @@ export class SqlSubscription implements Subscription {
           const retryMs = this.expectedRetryMs;
           this.expectedRetryMs = Math.min(EXPECTED_RETRY_MS, retryMs * 2);
           await this.sleep(retryMs, false);
+        } else if (read > 0 && read < this.batchSize && this.woken && this.busyLingerMs > 0) {
+          // Appended to while this batch was handled: busy. Let the next batch gather what comes
+          // in the next moment too, rather than read (and commit a checkpoint) per few events.
+          await this.sleep(this.busyLingerMs, false);
         } else if (read < this.batchSize) await this.sleep(this.pollIntervalMs, true);
       } catch (error) {
         if (error instanceof CheckpointMoved) {

@@ -36,6 +36,8 @@ interface Member {
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 const TIMED_OUT = Symbol('timed out');
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** How long a busy consumer lets its next batch fill (see ReadPacer); an idle one reads at once. */
+const BUSY_LINGER_MS = 15;
 
 /**
  * InProcessHub is the meeting point of the bus instances of one process (one per service in the
@@ -278,7 +280,7 @@ class ConsumerGroup {
     private readonly tables: BusTables,
     private readonly runtime: GroupRuntime,
   ) {
-    this.pacer = new ReadPacer(runtime.pollIntervalMs);
+    this.pacer = new ReadPacer(runtime.pollIntervalMs, BUSY_LINGER_MS);
   }
 
   assertSameSettings(other: GroupSettings): void {
@@ -314,8 +316,8 @@ class ConsumerGroup {
 
   /**
    * run follows the store from the stored checkpoint, paced by a ReadPacer: an append of this
-   * process wakes it at once, and what is appended while a batch is handled is read right after,
-   * as the next batch (no fixed linger).
+   * process wakes it at once; when more was appended while a batch was handled (a busy store), the
+   * next read waits up to BUSY_LINGER_MS so that it gathers a fuller batch.
    */
   private async run(): Promise<void> {
     this.unlisten ??= this.store.onAppend?.(() => this.pacer.wake());
@@ -342,6 +344,8 @@ class ConsumerGroup {
             // A batch is finished even when stop was asked midway: its checkpoint can only cover it whole.
             await this.tables.commit(this.store.db, this.settings.context, this.consumerKey, stored, batch.checkpoint, deadLetters);
             checkpoint = stored = batch.checkpoint;
+            // A full batch means a backlog: read on at once. Else as the pacer says (busy: let the next batch fill).
+            if (batch.events.length < this.runtime.batchSize && !this.stopping) await this.pacer.idle(batch.events.length);
           }
         } catch (error) {
           if (error instanceof CheckpointMoved) continue;

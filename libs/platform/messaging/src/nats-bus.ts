@@ -137,19 +137,25 @@ function oneByOne(onMessage: (msg: JsMsg) => Promise<void>): Drain {
   };
 }
 
+/** How long a busy batch consumer lets its next batch fill (see inBatches). */
+const BUSY_LINGER_MS = 15;
+
 /**
  * inBatches yields the messages of `messages` in arrays of at most `max`, each holding what has
- * arrived by then, the way a group commit forms its batches: it never waits for a second message,
- * so a lone one goes at once, and what arrives while a batch is being handled is gathered into the
- * next one, so batches grow exactly as far as handling falls behind. A pump moves messages from
- * the iterator into `waiting` (telling `onArrival`), pausing at `max` so that no more sit there
- * than one batch.
+ * arrived by then, the way a group commit forms its batches: an idle consumer never waits for a
+ * second message, so a lone one goes at once. When messages arrived while the previous batch was
+ * handled (a busy moment), the next batch waits up to `busyLingerMs` to fill, unless it fills
+ * first: under load, few large batches (fewer transactions per event), and no delay when quiet.
+ * A pump moves messages from the iterator into `waiting` (telling `onArrival`), pausing at `max`
+ * so that no more sit there than one batch.
  */
-async function* inBatches<T>(messages: AsyncIterable<T>, max: number, onArrival: (message: T) => void): AsyncGenerator<T[]> {
+async function* inBatches<T>(messages: AsyncIterable<T>, max: number, onArrival: (message: T) => void, busyLingerMs = BUSY_LINGER_MS): AsyncGenerator<T[]> {
   const waiting: T[] = [];
   let arrived: (() => void) | undefined;
+  let lingering: (() => void) | undefined;
   let taken: (() => void) | undefined;
   let abandoned = false;
+  let busy = false;
   let ended = false;
   let failure: { error: unknown } | undefined;
   const pump = async () => {
@@ -158,6 +164,7 @@ async function* inBatches<T>(messages: AsyncIterable<T>, max: number, onArrival:
         onArrival(message);
         waiting.push(message);
         arrived?.();
+        if (waiting.length >= max) lingering?.();
         if (waiting.length >= max) await new Promise<void>((resolve) => (taken = resolve));
         // Leaving the loop ends the iterator, as the consumer of the batches left.
         if (abandoned) break;
@@ -167,6 +174,7 @@ async function* inBatches<T>(messages: AsyncIterable<T>, max: number, onArrival:
     }
     ended = true;
     arrived?.();
+    lingering?.();
   };
   void pump();
   try {
@@ -175,10 +183,22 @@ async function* inBatches<T>(messages: AsyncIterable<T>, max: number, onArrival:
       // The iterator hands over what it already holds in microtasks: one turn of the event loop
       // lets all of it reach `waiting`, without waiting on the network.
       await new Promise((resolve) => setImmediate(resolve));
+      if (busy && busyLingerMs > 0 && waiting.length > 0 && waiting.length < max && !ended) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => lingering?.(), busyLingerMs);
+          lingering = () => {
+            clearTimeout(timer);
+            lingering = undefined;
+            resolve();
+          };
+        });
+      }
       if (waiting.length > 0) {
         const batch = waiting.splice(0, max);
         taken?.();
         yield batch;
+        // Handled: whatever arrived meanwhile says how busy it is.
+        busy = waiting.length > 0;
       } else if (ended) {
         break;
       }

@@ -30,6 +30,24 @@ describe('ReadPacer: when a reader of the store reads next', () => {
     expect(await timed(waiting)).toBeGreaterThanOrEqual(40);
   });
 
+  it('busy with a busy linger: the next read waits that long for its batch to fill, which wake-ups do not cut short; idle, it never waits', async () => {
+    const pacer = new ReadPacer(MINUTE, 60);
+    pacer.reading();
+    pacer.wake(); // appended to while the read was in flight
+    const lingering = pacer.idle(3);
+    const noise = setInterval(() => pacer.wake(), 5);
+    const waited = await timed(lingering);
+    clearInterval(noise);
+    expect(waited).toBeGreaterThanOrEqual(50);
+    expect(waited).toBeLessThan(MINUTE / 2);
+    // Idle (nothing appended during the read), then a lone append: read at once.
+    pacer.reading();
+    const idle = pacer.idle(3);
+    setTimeout(() => pacer.wake(), 10);
+    expect(await timed(idle)).toBeLessThan(MINUTE / 2);
+    pacer.stop();
+  });
+
   it('woken yet the read found nothing: looks again after 1, 2, 4, … ms, which further wake-ups do not cut short, then polls', async () => {
     const pacer = new ReadPacer(64);
     pacer.wake();

@@ -8,15 +8,16 @@ const FIRST_RETRY_MS = 1;
  *
  * - woken while idle (an append of this process became readable): read at once, so a lone change
  *   is never held back;
- * - woken while a read and its handling are in flight: read again as soon as they end, so what was
- *   appended meanwhile is gathered into one batch. A busy store still gives few, large batches;
+ * - woken while a read and its handling are in flight: the store is busy. Read again once they end,
+ *   after `busyLingerMs` (if set), so that what is appended meanwhile and just after is gathered
+ *   into one batch: a busy store gives few, large batches, as before there were wake-ups at all;
  * - woken, yet the read found nothing (an older transaction elsewhere still holds the store's
  *   visibility horizon back: earlier work still being written): look again after 1, 2, 4, … ms,
  *   up to the poll interval, and let no wake-up cut that short (under load wake-ups come every
  *   few ms, and each would cost a read that the same open transaction keeps empty);
  * - otherwise after the poll interval, for appends by other processes, which wake nobody here.
  *
- * There is no fixed linger: an idle system reacts at once.
+ * There is no fixed linger: an idle system reacts at once, and only a busy one waits to batch.
  */
 export class ReadPacer {
   private woken = false;
@@ -25,7 +26,11 @@ export class ReadPacer {
   private sleeping: { end: () => void; retry: boolean } | undefined;
   private stopped = false;
 
-  constructor(private readonly pollIntervalMs: number) {}
+  constructor(
+    private readonly pollIntervalMs: number,
+    /** How long to let a batch fill after a read during which more was appended (0: read again at once). */
+    private readonly busyLingerMs = 0,
+  ) {}
 
   /** Something was appended: end a poll wait, or make the next wait return at once. A retry wait runs out. */
   wake(): void {
@@ -49,7 +54,7 @@ export class ReadPacer {
       this.retryMs = ms * 2 >= this.pollIntervalMs ? 0 : ms * 2;
       return this.sleep(ms, true);
     }
-    if (this.woken) return Promise.resolve();
+    if (this.woken) return found > 0 && this.busyLingerMs > 0 ? this.sleep(this.busyLingerMs, true) : Promise.resolve();
     return this.sleep(this.pollIntervalMs, false);
   }
 

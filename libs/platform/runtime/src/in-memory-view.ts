@@ -4,7 +4,8 @@ import { ReadPacer } from '@custos/platform/messaging';
 /**
  * A read model kept in memory and rebuilt from the store at every start: it replays from
  * position 0, then follows new events: at once when they were appended through the same store
- * object (a ReadPacer: no fixed delay, and what is appended during a pass makes the next one),
+ * object (a ReadPacer: no delay when idle; under load, what is appended during a pass and up to
+ * `busyLingerMs` after it makes the next one),
  * else within the poll interval. `catchUp()` gives read-your-writes to code in the same process
  * (a handler that must see the catalog it just changed).
  */
@@ -19,12 +20,13 @@ export class InMemoryView {
   constructor(
     private readonly store: EventStore,
     private readonly apply: (event: CustosEvent) => void,
-    private readonly options: { batchSize?: number; pollIntervalMs?: number; onError?: (error: unknown) => void } = {},
+    private readonly options: { batchSize?: number; pollIntervalMs?: number; busyLingerMs?: number; onError?: (error: unknown) => void } = {},
   ) {}
 
   /** Replays everything stored, then follows: woken by this store's appends, polling for other processes'. */
   async start(): Promise<void> {
-    const pacer = new ReadPacer(this.options.pollIntervalMs ?? 50);
+    // Under load a pass waits up to 20 ms for more events (one read instead of one per append).
+    const pacer = new ReadPacer(this.options.pollIntervalMs ?? 50, this.options.busyLingerMs ?? 20);
     this.pacer = pacer;
     // Before the replay: an append committed during it must still wake the first pass after it.
     this.unlisten = this.store.onAppend?.(() => pacer.wake());
