@@ -4,6 +4,8 @@ import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { Roles } from './auth/auth.guard';
 import { DevTokenIssuer } from './auth/token-verifier';
 import { createCustosApp } from './bootstrap';
+import { PlatformController } from './platform.controller';
+import { toProblem } from './problem.filter';
 
 class NoteDto {
   @IsString() @MaxLength(200) text!: string;
@@ -110,6 +112,14 @@ describe('what no route may accept, answered before any route', () => {
     expect(({} as Record<string, unknown>).roles).toBeUndefined();
     const nobody = await issuer.issue({ sub: 'nobody' });
     await expectProblem(await post('/notes', '{"text":"x"}', { authorization: `Bearer ${nobody}` }), 403);
+  });
+
+  it('issues development tokens to clients on this machine only', async () => {
+    const controller = app.get(PlatformController);
+    const from = (remoteAddress: string) => ({ socket: { remoteAddress } }) as unknown as Parameters<PlatformController['devToken']>[1];
+    await expect(controller.devToken({ sub: 'admin-1', roles: ['custos:admin'] }, from('127.0.0.1'))).resolves.toMatchObject({ token_type: 'Bearer' });
+    const refusal = await controller.devToken({ sub: 'admin-1', roles: ['custos:admin'] }, from('10.1.2.3')).catch((error: unknown) => error);
+    expect(toProblem(refusal)).toMatchObject({ status: 403 });
   });
 
   it('still takes a good request', async () => {
