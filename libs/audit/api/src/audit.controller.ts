@@ -1,10 +1,11 @@
 import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, IsString, Max, Min } from 'class-validator';
 import type { Response } from 'express';
 import { AuditLog } from '@custos/audit/application';
-import { Roles } from '@custos/platform/http';
+import { ApiProblemResponses, Roles } from '@custos/platform/http';
+import { AuditEventPage, ChainVerdict } from './audit.responses';
 
 class AuditEventsQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() identityId?: string;
@@ -15,6 +16,8 @@ class AuditEventsQuery {
   @ApiPropertyOptional({ description: 'cursor from the previous page', maximum: Number.MAX_SAFE_INTEGER }) @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) after?: number;
   @ApiPropertyOptional({ default: 100, maximum: 1000 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
 }
+
+const AUDITOR_ONLY = { status: 403, description: 'the token lacks custos:auditor' };
 
 const CSV_COLUMNS = ['seq', 'time', 'type', 'subject', 'actor', 'correlationid', 'causationid', 'id', 'hash', 'data'] as const;
 
@@ -32,6 +35,16 @@ export class AuditController {
 
   @Get('events')
   @ApiOperation({ summary: 'Audit events, oldest first; Accept: text/csv for CSV' })
+  @ApiExtraModels(AuditEventPage)
+  @ApiOkResponse({
+    description: 'a page of events; as CSV (columns seq, time, type, subject, actor, correlationid, causationid, id, hash, data) with a Link header to the next page',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(AuditEventPage) } },
+      'text/csv': { schema: { type: 'string' } },
+    },
+    headers: { Link: { description: 'CSV only: `<?after=N>; rel="next"` while there are more', schema: { type: 'string' } } },
+  })
+  @ApiProblemResponses(400, 401, AUDITOR_ONLY)
   async events(@Query() q: AuditEventsQuery, @Headers('accept') accept: string | undefined, @Res() response: Response): Promise<void> {
     const page = await this.log.query({
       identityId: q.identityId,
@@ -57,6 +70,8 @@ export class AuditController {
 
   @Get('verify')
   @ApiOperation({ summary: 'Recompute the hash chain over the whole log' })
+  @ApiOkResponse({ type: ChainVerdict, description: 'the verdict, ok or not (a broken chain is a 200 with ok false)' })
+  @ApiProblemResponses(401, AUDITOR_ONLY)
   verify() {
     return this.log.verify();
   }

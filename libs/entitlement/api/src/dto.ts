@@ -41,11 +41,11 @@ export class EntitlementChangeDto {
   @ApiPropertyOptional({ description: 'as GET returns it: must equal the key of the path' }) @IsOptional() @IsString() key?: string;
   @ApiPropertyOptional({ description: 'as GET returns it: cannot change, must equal the current one' }) @IsOptional() @IsString() application?: string;
   @ApiPropertyOptional() @IfPresent() @IsString() @IsNotEmpty() @MaxLength(200) name?: string;
-  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsString() @MaxLength(2000) description?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) @IsOptional() @IsString() @MaxLength(2000) description?: string | null;
   @ApiPropertyOptional() @IfPresent() @IsBoolean() privileged?: boolean;
   @ApiPropertyOptional({ enum: ['low', 'medium', 'high', 'critical'] }) @IfPresent() @IsIn(['low', 'medium', 'high', 'critical']) risk?: 'low' | 'medium' | 'high' | 'critical';
-  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsString() @IsNotEmpty() ownerId?: string | null;
-  @ApiPropertyOptional({ nullable: true, example: 'PT8H' }) @IsOptional() @Matches(DURATION, { message: `maxDuration ${DURATION_MESSAGE}` }) maxDuration?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) @IsOptional() @IsString() @IsNotEmpty() ownerId?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'PT8H' }) @IsOptional() @Matches(DURATION, { message: `maxDuration ${DURATION_MESSAGE}` }) maxDuration?: string | null;
   @ApiPropertyOptional() @IfPresent() @IsBoolean() breakGlass?: boolean;
   @ApiPropertyOptional({ type: ApprovalPolicyDto, nullable: true }) @IsOptional() @ValidateNested() @Type(() => ApprovalPolicyDto) approvalPolicy?: ApprovalPolicyDto | null;
 }
@@ -92,7 +92,7 @@ export class BirthrightRuleDto extends BirthrightRuleBodyDto {
 export class SodPolicyDto {
   @ApiProperty() @Matches(KEY, { message: KEY_MESSAGE }) key!: string;
   @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
-  @ApiProperty({ example: [['payments:initiate'], ['payments:approve']] })
+  @ApiProperty({ type: 'array', items: { type: 'array', items: { type: 'string' } }, minItems: 2, maxItems: 2, example: [['payments:initiate'], ['payments:approve']] })
   @IsArray()
   @ArrayMinSize(2)
   @ArrayMaxSize(2)

@@ -1,7 +1,7 @@
 import { Body, Controller, Headers, HttpCode, Inject, OnModuleInit, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HrIntake, ReceivedHrChange } from '@custos/identity/application';
-import { badRequest, FAST_ROUTES, FastRoutes, Roles } from '@custos/platform/http';
+import { ApiProblemResponses, badRequest, FAST_ROUTES, FastRoutes, Roles } from '@custos/platform/http';
 import { HrEventAcceptedDto, HrEventDto } from './hr-event.dto';
 import { checkHrEvent } from './hr-event.validation';
 
@@ -38,7 +38,18 @@ export class HrController implements OnModuleInit {
   @HttpCode(202)
   @Roles(HR_ROLE)
   @ApiOperation({ summary: 'Receive a joiner / mover / leaver / rehire from an HR system' })
-  @ApiAcceptedResponse({ type: HrEventAcceptedDto })
+  @ApiAcceptedResponse({ type: HrEventAcceptedDto, description: 'applied now, scheduled for its effectiveAt, or a duplicate of an (system, eventId) already received' })
+  @ApiHeader({ name: 'x-correlation-id', required: false, description: 'kept on the events the change records' })
+  @ApiProblemResponses(
+    400,
+    401,
+    { status: 403, description: 'the token lacks custos:hr' },
+    { status: 404, description: 'a mover, leaver or rehire of an employee without an identity (identity-not-found)' },
+    { status: 409, description: 'the change does not fit the identity now (invalid-lifecycle-transition, activation-before-start-date)' },
+    413,
+    415,
+    { status: 422, description: 'the employee id does not match the identity (employee-id-mismatch)' },
+  )
   receive(@Body() body: HrEventDto, @Headers('x-correlation-id') correlationId?: string): Promise<HrEventAcceptedDto> {
     const { groups, ...rest } = body;
     return this.accept({ ...rest, employee: { ...body.employee }, groups }, correlationId);

@@ -1,11 +1,12 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { IdentitiesView, IdentityView } from '@custos/identity/application';
 import { identityStreamId } from '@custos/identity/contracts';
 import type { EventStore } from '@custos/platform/event-store';
-import { CurrentPrincipal, notFound, forbidden, Principal } from '@custos/platform/http';
+import { ApiProblemResponses, CurrentPrincipal, notFound, forbidden, Principal } from '@custos/platform/http';
+import { IdentityAnswer, IdentityHistory, IdentityPage } from './identity.responses';
 import { CONTEXT_RUNTIME, ContextRuntime } from '@custos/platform/runtime';
 
 class IdentityListQuery {
@@ -43,6 +44,8 @@ export class IdentitiesController {
 
   @Get()
   @ApiOperation({ summary: 'Identities, filtered; admins, HR and auditors' })
+  @ApiOkResponse({ type: IdentityPage })
+  @ApiProblemResponses(400, 401, { status: 403, description: 'the token holds none of custos:admin, custos:hr, custos:auditor' })
   async list(@Query() q: IdentityListQuery, @CurrentPrincipal() principal: Principal): Promise<{ items: IdentityView[]; next: string | null }> {
     if (!mayRead(principal)) throw forbidden('listing identities requires custos:admin, custos:hr or custos:auditor');
     return this.view.list({ ...q, limit: q.limit ?? 100 });
@@ -50,6 +53,8 @@ export class IdentitiesController {
 
   @Get(':identityId')
   @ApiOperation({ summary: 'One identity (yourself, or any with admin, HR or auditor roles)' })
+  @ApiOkResponse({ type: IdentityAnswer })
+  @ApiProblemResponses(401, { status: 403, description: 'another identity, without custos:admin, custos:hr or custos:auditor' }, { status: 404, description: 'no identity has this id' })
   async get(@Param('identityId') identityId: string, @CurrentPrincipal() principal: Principal): Promise<IdentityView> {
     if (!mayRead(principal, identityId)) throw forbidden('you may read only your own identity');
     const identity = await this.view.get(identityId);
@@ -59,6 +64,8 @@ export class IdentitiesController {
 
   @Get(':identityId/history')
   @ApiOperation({ summary: 'Every lifecycle event of an identity with its effective and recorded times' })
+  @ApiOkResponse({ type: IdentityHistory })
+  @ApiProblemResponses(401, { status: 403, description: 'another identity, without custos:admin, custos:hr or custos:auditor' }, { status: 404, description: 'no identity has this id' })
   async history(@Param('identityId') identityId: string, @CurrentPrincipal() principal: Principal) {
     if (!mayRead(principal, identityId)) throw forbidden('you may read only your own history');
     const events = await this.store.readStream(identityStreamId(identityId));

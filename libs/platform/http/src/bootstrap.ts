@@ -1,7 +1,6 @@
 import { DynamicModule, Global, INestApplication, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, NestFactory, Reflector } from '@nestjs/core';
 import type { SqlDatabase } from '@custos/platform/event-store';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { AuthGuard } from './auth/auth.guard';
 import { DevTokenIssuer, TokenVerifier } from './auth/token-verifier';
@@ -11,6 +10,7 @@ import { ProblemDetailsFilter } from './problem.filter';
 import { createValidationPipe } from './validation';
 import { requestGuards } from './request-guards';
 import { FAST_ROUTES, FastRoutes } from './fast-routes';
+import { serveOpenApiDocument } from './openapi';
 
 export interface CustosAppOptions {
   title: string;
@@ -58,15 +58,6 @@ export async function createCustosApp(options: CustosAppOptions): Promise<INestA
   app.useGlobalPipes(createValidationPipe());
   fastRoutes.install(app.getHttpServer());
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle(options.title)
-      .setDescription('Custos access governance: identity lifecycle, entitlements, requests and audit. Errors are RFC 9457 problem details.')
-      .setVersion('0.1.0')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  serveOpenApiDocument(app, options.title);
   return app;
 }

@@ -10,3 +10,4 @@ export * from './server';
 export * from './idempotency.interceptor';
 export * from './fast-routes';
 export * from './untrusted-input';
+export * from './openapi';

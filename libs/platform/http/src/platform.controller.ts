@@ -1,11 +1,13 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, NotFoundException, Post, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { IsArray, IsOptional, IsString, MinLength } from 'class-validator';
 import type { Request, Response } from 'express';
 import { register } from 'prom-client';
 import { isLoopback, Public } from './auth/auth.guard';
 import { forbidden } from './problem';
 import { DevTokenIssuer } from './auth/token-verifier';
+import { ApiProblemResponses } from './openapi';
+import { DevToken, HealthCheckResult, HealthReport, Liveness } from './openapi-platform-responses';
 
 export interface HealthCheck {
   name: string;
@@ -35,6 +37,7 @@ class DevTokenRequest {
 }
 
 @ApiTags('operations')
+@ApiExtraModels(HealthCheckResult)
 @Controller()
 export class PlatformController {
   constructor(
@@ -44,7 +47,9 @@ export class PlatformController {
 
   @Public()
   @Get('health')
-  @ApiOperation({ summary: 'State of the store and the bus' })
+  @ApiOperation({ summary: 'State of the store and the bus', security: [] })
+  @ApiOkResponse({ type: HealthReport, description: 'every check is ok' })
+  @ApiServiceUnavailableResponse({ type: HealthReport, description: 'a check failed: the same report, status degraded (not a problem)' })
   async health(@Res() response: Response): Promise<void> {
     const results = await Promise.all(
       this.checks.map(async (c) => {
@@ -62,8 +67,8 @@ export class PlatformController {
   @Public()
   @Get('health/live')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Liveness: 200 while the process serves HTTP (no store or bus I/O; use /health for readiness)' })
-  @ApiOkResponse({ schema: { properties: { status: { type: 'string', example: 'ok' } } } })
+  @ApiOperation({ summary: 'Liveness: 200 while the process serves HTTP (no store or bus I/O; use /health for readiness)', security: [] })
+  @ApiOkResponse({ type: Liveness })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -71,7 +76,8 @@ export class PlatformController {
   @Public()
   @Get('metrics')
   @Header('Content-Type', register.contentType)
-  @ApiOperation({ summary: 'Prometheus metrics' })
+  @ApiOperation({ summary: 'Prometheus metrics', security: [] })
+  @ApiResponse({ status: 200, description: 'the Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } })
   metrics(): Promise<string> {
     return register.metrics();
   }
@@ -79,8 +85,9 @@ export class PlatformController {
   @Public()
   @Post('dev/token')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Development token issuer (only when CUSTOS_DEV_AUTH=true)' })
-  @ApiOkResponse({ schema: { properties: { access_token: { type: 'string' }, token_type: { type: 'string' } } } })
+  @ApiOperation({ summary: 'Development token issuer (only when CUSTOS_DEV_AUTH=true)', security: [] })
+  @ApiOkResponse({ type: DevToken })
+  @ApiProblemResponses(400, { status: 403, description: 'the client is not on this machine' }, { status: 404, description: 'the development issuer is off' }, 413, 415)
   async devToken(@Body() body: DevTokenRequest, @Req() request: Request): Promise<{ access_token: string; token_type: 'Bearer' }> {
     if (!this.devIssuer) throw new NotFoundException('the development issuer is off (CUSTOS_DEV_AUTH is not true)');
     if (!isLoopback(request.socket.remoteAddress)) throw forbidden('the development issuer answers clients on this machine only');

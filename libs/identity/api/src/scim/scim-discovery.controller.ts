@@ -1,9 +1,10 @@
 import { Controller, Get, Header, Inject, Param, UseFilters } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, resourceTypes, SCIM, schemaResource, ScimError, scimBaseUrl, serviceProviderConfig, USER_SCHEMA } from '@custos/identity/application';
 import { Roles } from '@custos/platform/http';
 import { CONTEXT_RUNTIME, type ContextRuntime } from '@custos/platform/runtime';
 import { ScimExceptionFilter, SCIM_CONTENT_TYPE } from './scim-exception.filter';
+import { ApiScim, ApiScimErrors, ScimDiscoveryList, ScimDiscoveryResource } from './scim.responses';
 
 const SCHEMAS = [USER_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA];
 
@@ -13,6 +14,7 @@ function listOf(resources: Record<string, unknown>[]) {
 
 /** SCIM 2.0 discovery (RFC 7644 section 4): what this service provider supports and the schemas it speaks. */
 @ApiTags('scim')
+@ApiScim()
 @ApiBearerAuth()
 @Roles('custos:hr', 'custos:admin')
 @UseFilters(ScimExceptionFilter)
@@ -28,6 +30,8 @@ export class ScimDiscoveryController {
   @Get('ServiceProviderConfig')
   @Header('Content-Type', SCIM_CONTENT_TYPE)
   @ApiOperation({ summary: 'What this SCIM service provider supports (PATCH, filter, ETag; no bulk, sort or password change)' })
+  @ApiOkResponse({ type: ScimDiscoveryResource })
+  @ApiScimErrors(401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' })
   config() {
     return serviceProviderConfig(this.baseUrl);
   }
@@ -35,6 +39,8 @@ export class ScimDiscoveryController {
   @Get('Schemas')
   @Header('Content-Type', SCIM_CONTENT_TYPE)
   @ApiOperation({ summary: 'The User, EnterpriseUser and Group schemas' })
+  @ApiOkResponse({ type: ScimDiscoveryList })
+  @ApiScimErrors(401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' })
   schemas() {
     return listOf(SCHEMAS.map((s) => schemaResource(s, this.baseUrl)));
   }
@@ -42,6 +48,8 @@ export class ScimDiscoveryController {
   @Get('Schemas/:id')
   @Header('Content-Type', SCIM_CONTENT_TYPE)
   @ApiOperation({ summary: 'One schema by its URN' })
+  @ApiOkResponse({ type: ScimDiscoveryResource })
+  @ApiScimErrors(401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' }, { status: 404, description: 'no schema has this URN' })
   schema(@Param('id') id: string) {
     const schema = SCHEMAS.find((s) => s.id.toLowerCase() === id.toLowerCase());
     if (!schema) throw ScimError.notFound(`schema ${id} not found`);
@@ -51,6 +59,8 @@ export class ScimDiscoveryController {
   @Get('ResourceTypes')
   @Header('Content-Type', SCIM_CONTENT_TYPE)
   @ApiOperation({ summary: 'The User and Group resource types' })
+  @ApiOkResponse({ type: ScimDiscoveryList })
+  @ApiScimErrors(401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' })
   resourceTypes() {
     return listOf(resourceTypes(this.baseUrl));
   }
@@ -58,6 +68,8 @@ export class ScimDiscoveryController {
   @Get('ResourceTypes/:id')
   @Header('Content-Type', SCIM_CONTENT_TYPE)
   @ApiOperation({ summary: 'One resource type (User or Group)' })
+  @ApiOkResponse({ type: ScimDiscoveryResource })
+  @ApiScimErrors(401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' }, { status: 404, description: 'neither User nor Group' })
   resourceType(@Param('id') id: string) {
     const type = resourceTypes(this.baseUrl).find((t) => String(t.id).toLowerCase() === id.toLowerCase());
     if (!type) throw ScimError.notFound(`resource type ${id} not found`);
