@@ -94,6 +94,9 @@ export function buildOpenApiDocument(app: INestApplication, title: string): Open
       .build();
   config.info.contact = { name: 'Custos maintainers' };
   const document = SwaggerModule.createDocument(app, config);
+  const problemSchema = document.components?.schemas?.[ProblemDetails.name];
+  // Problem types may add extension members (RFC 9457 section 3.2), which decorators cannot say.
+  if (problemSchema && !('$ref' in problemSchema)) problemSchema.additionalProperties = true;
   addDocsRoutes(document);
   for (const item of Object.values(document.paths)) {
     for (const method of WRITES) if (item[method]) acceptIdempotencyKey(item[method], document);
