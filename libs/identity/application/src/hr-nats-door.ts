@@ -46,8 +46,9 @@ export class HrNatsDoor {
       this.runtime.logger.info('HR NATS door is off: the bus is in-process (set NATS_URL to receive HR events on hr.jml.<system>)');
       return;
     }
-    const stream = hrStreamName(bus.namespace);
-    const subject = hrSubjectFilter(bus.namespace);
+    // Named without namespace: the bus adds its own.
+    const stream = hrStreamName('');
+    const subject = hrSubjectFilter('');
     const durable = this.options.durable ?? HR_NATS_DURABLE;
     this.consumer = await bus.consumeInbound({ stream, subjects: [subject], durable, handler: (message) => this.handle(message) });
     this.runtime.logger.info({ stream, subject, durable }, 'HR NATS door is open');

@@ -59,9 +59,9 @@ export interface InboundMessage {
 }
 
 export interface InboundConsumeOptions {
-  /** The JetStream stream, namespaced (`hrStreamName(bus.namespace)`); created over `subjects` when missing. */
+  /** The JetStream stream (`CUSTOS_HR`), created over `subjects` when missing. Without namespace: the bus adds its own. */
   stream: string;
-  /** The subjects the stream holds and the consumer reads, namespaced (`hrSubjectFilter(bus.namespace)`). */
+  /** The subjects the stream holds and the consumer reads (`hr.jml.*`). Without namespace: the bus adds its own. */
   subjects: string[];
   /** Durable consumer name, shared by every replica; its dead letters go to `dlq.<durable>`. */
   durable: string;
@@ -95,6 +95,11 @@ export interface MessageBus {
    */
   serve(subject: string, handler: RpcHandler): Promise<{ stop(): Promise<void> }>;
   request<T = unknown>(subject: string, payload: unknown, options?: RpcOptions): Promise<T>;
+  /**
+   * A durable consumer of messages from outside Custos (HR systems publishing to `hr.jml.<system>`),
+   * settled by the handler's verdict. Only NATS has it: in the embedded mode outside systems use HTTP.
+   */
+  consumeInbound?(options: InboundConsumeOptions): Promise<Consumer>;
   /** Liveness for /health. */
   health(): Promise<{ ok: boolean; detail: string }>;
   /** The events a durable consumer gave up on, oldest first (optional: for operators and tests). */

@@ -4,3 +4,6 @@ export * from './nats-bus';
 export * from './in-process-bus';
 export * from './contract/message-bus-contract';
 export * from './read-pacer';
+export * from './nest-patterns';
+export * from './nest-transport';
+export * from './nest-client';

@@ -59,7 +59,12 @@ export function hrSubjectFilter(ns: string): string {
 
 /** hrStreamName names the JetStream stream of inbound HR events: `[<NS>_]CUSTOS_HR`. */
 export function hrStreamName(ns: string): string {
-  return `${streamPrefix(ns)}CUSTOS_HR`;
+  return streamName(ns, 'CUSTOS_HR');
+}
+
+/** streamName puts a stream named without namespace (`CUSTOS_HR`) in the namespace: `[<NS>_]CUSTOS_HR`. */
+export function streamName(ns: string, name: string): string {
+  return `${streamPrefix(ns)}${token('stream name', name)}`;
 }
 
 /** deadLetterSubject names where a durable consumer's dead letters go: `[<ns>.]dlq.<durable>`. */

@@ -40,6 +40,8 @@ afterAll(async () => {
 
 const stream = () => hrStreamName(namespace);
 const subjects = () => [hrSubjectFilter(namespace)];
+/** What a consumer is given: names without namespace, which the bus adds. */
+const hrDoor = { stream: hrStreamName(''), subjects: [hrSubjectFilter('')] };
 
 async function publish(system: string, body: string, msgId?: string): Promise<void> {
   const h = headers();
@@ -48,7 +50,7 @@ async function publish(system: string, body: string, msgId?: string): Promise<vo
 }
 
 async function consume(durable: string, handler: (m: InboundMessage) => Promise<InboundVerdict>, maxDeliver?: number): Promise<void> {
-  consumers.push(await bus.consumeInbound({ stream: stream(), subjects: subjects(), durable, handler, maxDeliver, retryDelayMs: 20 }));
+  consumers.push(await bus.consumeInbound({ ...hrDoor, durable, handler, maxDeliver, retryDelayMs: 20 }));
 }
 
 async function until<T>(probe: () => T | Promise<T>, done: (v: T) => boolean, what: string): Promise<T> {
@@ -168,8 +170,8 @@ describe('NatsBus.consumeInbound', () => {
   });
 
   it('refuses a consumer without subjects or with a maxDeliver of 0', async () => {
-    await expect(bus.consumeInbound({ stream: stream(), subjects: [], durable: 'x', handler: async () => 'ack' })).rejects.toThrow(/at least one subject/);
-    await expect(bus.consumeInbound({ stream: stream(), subjects: subjects(), durable: 'x', maxDeliver: 0, handler: async () => 'ack' })).rejects.toThrow(/maxDeliver/);
-    await expect(bus.consumeInbound({ stream: stream(), subjects: subjects(), durable: 'a.b', handler: async () => 'ack' })).rejects.toThrow(/invalid durable/);
+    await expect(bus.consumeInbound({ stream: hrDoor.stream, subjects: [], durable: 'x', handler: async () => 'ack' })).rejects.toThrow(/at least one subject/);
+    await expect(bus.consumeInbound({ ...hrDoor, durable: 'x', maxDeliver: 0, handler: async () => 'ack' })).rejects.toThrow(/maxDeliver/);
+    await expect(bus.consumeInbound({ ...hrDoor, durable: 'a.b', handler: async () => 'ack' })).rejects.toThrow(/invalid durable/);
   });
 });

@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import type { Consumer, DeadLetter, InboundConsumeOptions, InboundMessage } from './bus';
-import { deadLetterSubject } from './naming';
+import { deadLetterSubject, streamName, subjectPrefix } from './naming';
 import { storeDeadLetter } from './nats-dead-letters';
 import type { NatsLink } from './nats-link';
 import { ACK_WAIT_MS, oneByOne, PULL_BATCH, runPull } from './nats-pull';
@@ -9,14 +9,16 @@ import { DEFAULT_RETRY_DELAY_MS, errorText, retryDelay } from './retry-delay';
 
 /**
  * consumeInbound runs a durable pull consumer over messages from outside Custos (HR systems on
- * `hr.jml.<system>`), creating `stream` over `subjects` when it is missing. The handler's
+ * `hr.jml.<system>`), creating `stream` over `subjects` (both put in the bus's namespace) when it is missing. The handler's
  * verdict settles each message: `'ack'` acks it; a dead letter stores it with its reason and
  * details on `dlq.<durable>` and terminates it, so a bad message never blocks the ones behind
  * it; a throw naks it for redelivery with a growing delay (unlimited by default: input is not
  * given up because a database was down).
  */
 export async function consumeInbound(link: NatsLink, options: InboundConsumeOptions): Promise<Consumer> {
-  const { stream, subjects, durable } = options;
+  const { durable } = options;
+  const stream = streamName(link.namespace, options.stream);
+  const subjects = options.subjects.map((subject) => subjectPrefix(link.namespace) + subject);
   if (subjects.length === 0) throw new Error('consumeInbound needs at least one subject');
   const maxDeliver = options.maxDeliver ?? -1;
   if (!Number.isInteger(maxDeliver) || maxDeliver === 0 || maxDeliver < -1) throw new Error(`maxDeliver must be a positive integer (or -1 for unlimited), got ${maxDeliver}`);
