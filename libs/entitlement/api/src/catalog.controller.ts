@@ -105,7 +105,7 @@ export class CatalogController {
   async retireEntitlement(@Param('key') key: string, @Query() q: RetireQueryDto, @CurrentPrincipal() principal: Principal) {
     await this.service.retireEntitlement({ key, ...(q.reason !== undefined && { reason: q.reason }) }, meta(principal));
     const state = this.view.entitlements.get(key);
-    return { key, status: 'retired', retiredAt: state?.status === 'retired' ? state.retiredAt : undefined };
+    return { key, status: 'retired', retiredAt: state?.kind === 'RetiredEntitlement' ? state.retiredAt : undefined };
   }
 
   @Post('roles')

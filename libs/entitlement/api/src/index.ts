@@ -1,1 +1,2 @@
+export { ENTITLEMENT_ERROR_STATUSES } from './domain-error-statuses';
 export * from './entitlement.module';

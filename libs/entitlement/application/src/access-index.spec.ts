@@ -163,14 +163,14 @@ describe('AccessIndex agrees with the access decider', () => {
           for (const now of instants) {
             const state = states.get(identityId);
             const expected = state
-              ? checkAccess({ terminated: state.status === 'terminated', grants: state.grants }, entitlement, now)
+              ? checkAccess({ terminated: state.kind === 'TerminatedAccess', grants: state.grants }, entitlement, now)
               : { allowed: false, reason: 'not-granted', grantIds: [] };
             const actual = index.check(identityId, entitlement, ms(now));
             if (!isDeepStrictEqual(actual, expected)) mismatches.push({ round, step, identityId, entitlement, now, actual, expected });
           }
         }
         const state = states.get(identityId);
-        if (!isDeepStrictEqual(index.of(identityId)?.grants, state?.grants) || index.of(identityId)?.status !== state?.status) {
+        if (!isDeepStrictEqual(index.of(identityId)?.grants, state?.grants) || index.of(identityId)?.status !== (state && (state.kind === 'TerminatedAccess' ? 'terminated' : 'active'))) {
           mismatches.push({ round, step, identityId, of: index.of(identityId), state });
         }
       }

@@ -96,7 +96,7 @@ describe('AccessService admin grants and AccessChecks over PostgreSQL', () => {
   });
 
   it.each(['P300000Y', 'PT99999999999999999999H'])('refuses the duration %s with a 400 naming duration, writing nothing', async (duration) => {
-    await expect(context.access.adminGrant(grant({ duration }), adminA)).rejects.toMatchObject({ httpStatus: 400, errors: [{ field: 'duration' }] });
+    await expect(context.access.adminGrant(grant({ duration }), adminA)).rejects.toMatchObject({ code: 'validation-failed', errors: [{ field: 'duration' }] });
     expect(await context.store.readStream(accessStreamId('ada'))).toEqual([]);
   });
 

@@ -44,7 +44,7 @@ export class CatalogPreview {
   async birthrightRule(proposal: RuleProposal, meta: CommandMeta): Promise<AccessPreview[]> {
     await this.catalog.catchUp();
     const state = this.catalog.rules.get(proposal.key);
-    if (state === undefined || state.status === 'empty') throw new NotDefined('birthright-rule', proposal.key);
+    if (state === undefined || state.kind === 'NoBirthrightRule') throw new NotDefined('birthright-rule', proposal.key);
     const data = { ...proposal, knownRoles: Object.keys(this.catalog.roleCatalog()), now: this.now(), actor: meta.actor };
     const events = birthrightRuleDecider.decide({ type: 'ChangeBirthrightRule', data }, state);
     if (events.length === 0) return [];
@@ -59,7 +59,7 @@ export class CatalogPreview {
   async role(proposal: RoleProposal, meta: CommandMeta): Promise<AccessPreview[]> {
     await this.catalog.catchUp();
     const state = this.catalog.roles.get(proposal.key);
-    if (state === undefined || state.status === 'empty') throw new NotDefined('role', proposal.key);
+    if (state === undefined || state.kind === 'NoRole') throw new NotDefined('role', proposal.key);
     const known = { entitlements: this.catalog.activeEntitlementKeys(), roles: this.catalog.roleGraph() };
     const data = { ...proposal, known, now: this.now(), actor: meta.actor };
     const events = roleDecider.decide({ type: 'ChangeRole', data }, state);

@@ -75,16 +75,16 @@ export class CatalogView {
 
   entitlement(key: string): EntitlementDefinition | undefined {
     const state = this.entitlements.get(key);
-    return state && state.status === 'active' ? state.definition : undefined;
+    return state && state.kind === 'ActiveEntitlement' ? state.definition : undefined;
   }
 
   activeEntitlementKeys(): Set<string> {
-    return new Set([...this.entitlements].filter(([, s]) => s.status === 'active').map(([k]) => k));
+    return new Set([...this.entitlements].filter(([, s]) => s.kind === 'ActiveEntitlement').map(([k]) => k));
   }
 
   role(key: string): RoleDefinition | undefined {
     const state = this.roles.get(key);
-    return state && state.status === 'active' ? state.definition : undefined;
+    return state && state.kind === 'ActiveRole' ? state.definition : undefined;
   }
 
   /** Each active role's entitlements and child roles; a retired entitlement is no longer given by any role. */
@@ -92,7 +92,7 @@ export class CatalogView {
     const active = this.activeEntitlementKeys();
     const catalog: Record<string, { entitlements: readonly string[]; roles: readonly string[] }> = {};
     for (const [key, state] of this.roles) {
-      if (state.status !== 'active') continue;
+      if (state.kind !== 'ActiveRole') continue;
       catalog[key] = { entitlements: state.definition.entitlements.filter((entitlement) => active.has(entitlement)), roles: state.definition.roles };
     }
     return catalog;
@@ -105,19 +105,19 @@ export class CatalogView {
 
   rule(key: string): BirthrightRuleDefinition | undefined {
     const state = this.rules.get(key);
-    return state && state.status === 'active' ? state.definition : undefined;
+    return state && state.kind === 'ActiveBirthrightRule' ? state.definition : undefined;
   }
 
   ruleViews(): BirthrightRuleView[] {
-    return [...this.rules.values()].filter((s) => s.status === 'active').map((s) => (s as { definition: BirthrightRuleDefinition }).definition);
+    return [...this.rules.values()].filter((s) => s.kind === 'ActiveBirthrightRule').map((s) => (s as { definition: BirthrightRuleDefinition }).definition);
   }
 
   sodPolicy(key: string): SodPolicyDefinition | undefined {
     const state = this.sodPolicies.get(key);
-    return state && state.status === 'active' ? state.definition : undefined;
+    return state && state.kind === 'ActiveSodPolicy' ? state.definition : undefined;
   }
 
   sodPolicyViews(): SodPolicyView[] {
-    return [...this.sodPolicies.values()].filter((s) => s.status === 'active').map((s) => (s as { definition: SodPolicyDefinition }).definition);
+    return [...this.sodPolicies.values()].filter((s) => s.kind === 'ActiveSodPolicy').map((s) => (s as { definition: SodPolicyDefinition }).definition);
   }
 }

@@ -112,7 +112,7 @@ async function openContext(pool: SqlDatabase, schema: string) {
           causationid: e.causationid,
         }));
         const folded = events.map((e) => ({ type: e.name, data: e.data }) as Parameters<typeof accessDecider.evolve>[1]).reduce(accessDecider.evolve, accessDecider.initialState());
-        result[identityId] = { events, profile: await profiles.get(identityId), status: folded.status, holds: folded.grants.map((g) => g.entitlement).sort() };
+        result[identityId] = { events, profile: await profiles.get(identityId), status: folded.kind === 'TerminatedAccess' ? 'terminated' : 'active', holds: folded.grants.map((g) => g.entitlement).sort() };
       }
       return result;
     },

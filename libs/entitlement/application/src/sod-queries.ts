@@ -44,7 +44,7 @@ export class SodQueries {
   async violations(identityId: string): Promise<HeldSodViolation[]> {
     await this.catalog.catchUp();
     const { state } = await loadAggregate(this.store, accessStreamId(identityId), accessDecider);
-    if (state.status === 'terminated') return [];
+    if (state.kind === 'TerminatedAccess') return [];
     const grants = inForce(state.grants, this.now());
     const grantIds = new Set(grants.map((grant) => grant.grantId));
     const exceptions = state.sodExceptions.filter((exception) => grantIds.has(exception.grantId));

@@ -1,4 +1,4 @@
-import type { DomainEvent } from './domain-event';
+import type { DomainEvent } from '@custos/platform/domain';
 import type { SodConflict } from './sod-policy-events';
 
 export type GrantSource = 'birthright' | 'request' | 'break-glass' | 'admin';

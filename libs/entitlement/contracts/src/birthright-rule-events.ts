@@ -1,4 +1,4 @@
-import type { DomainEvent } from './domain-event';
+import type { DomainEvent } from '@custos/platform/domain';
 
 /** The identity attributes a birthright rule may test. */
 export const BIRTHRIGHT_ATTRIBUTES = ['department', 'title', 'location', 'employmentType', 'costCenter', 'groups'] as const;

@@ -1,5 +1,2 @@
-/** A domain event as deciders emit it: a past-tense name and its payload (the store adds the envelope). */
-export interface DomainEvent<Type extends string, Data> {
-  type: Type;
-  data: Data;
-}
+/** The platform's event shape (`type` + `data`), re-exported for consumers of these contracts; declared once in @custos/platform/domain. */
+export type { DomainEvent } from '@custos/platform/domain';

@@ -1,4 +1,4 @@
-import type { DomainEvent } from './domain-event';
+import type { DomainEvent } from '@custos/platform/domain';
 
 /** The built-in entitlement whose holders approve the `security` step of privileged requests. */
 export const SECURITY_ENTITLEMENT = 'custos:security';

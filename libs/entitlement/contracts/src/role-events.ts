@@ -1,4 +1,4 @@
-import type { DomainEvent } from './domain-event';
+import type { DomainEvent } from '@custos/platform/domain';
 
 /** A role bundles entitlements and other roles (child roles), by key. */
 export interface RoleDefinition {

@@ -1,4 +1,4 @@
-import type { DomainEvent } from './domain-event';
+import type { DomainEvent } from '@custos/platform/domain';
 
 /** `prevent` refuses access that would create the conflict; `approve` routes it to the security step. */
 export type SodMode = 'prevent' | 'approve';

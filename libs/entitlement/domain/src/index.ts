@@ -1,5 +1,5 @@
 export { SECURITY_ENTITLEMENT } from '@custos/entitlement/contracts';
-export * from './shared/errors';
+export * from './errors';
 export type { KnownKeys } from './shared/references';
 export * from './entitlement';
 export * from './role';

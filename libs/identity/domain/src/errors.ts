@@ -1,20 +1,12 @@
-/**
- * A command broke a domain rule. `code` is stable and machine-readable so that the HTTP edge
- * maps it to a status without knowing the class (suggested: identity-not-found 404,
- * identity-already-exists 409, invalid-lifecycle-transition 409, activation-before-start-date 409,
- * employee-id-mismatch 422, invalid-timestamp 422).
- */
-export abstract class DomainError extends Error {
-  abstract readonly code: string;
+import { DomainError } from '@custos/platform/domain';
 
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+/*
+ * The identity context's broken rules. Each names its stable code (DomainError); the HTTP status
+ * of each code is declared at the edge (libs/identity/api, `IDENTITY_ERROR_STATUSES`).
+ */
 
 export class IdentityNotFound extends DomainError {
-  readonly code = 'identity-not-found';
+  static readonly code = 'identity-not-found';
 
   constructor(readonly identityId: string) {
     super(`identity ${identityId} does not exist`);
@@ -22,7 +14,7 @@ export class IdentityNotFound extends DomainError {
 }
 
 export class IdentityAlreadyExists extends DomainError {
-  readonly code = 'identity-already-exists';
+  static readonly code = 'identity-already-exists';
 
   constructor(readonly identityId: string) {
     super(`identity ${identityId} already exists`);
@@ -30,7 +22,7 @@ export class IdentityAlreadyExists extends DomainError {
 }
 
 export class InvalidLifecycleTransition extends DomainError {
-  readonly code = 'invalid-lifecycle-transition';
+  static readonly code = 'invalid-lifecycle-transition';
 
   constructor(
     readonly identityId: string,
@@ -42,7 +34,7 @@ export class InvalidLifecycleTransition extends DomainError {
 }
 
 export class ActivationBeforeStartDate extends DomainError {
-  readonly code = 'activation-before-start-date';
+  static readonly code = 'activation-before-start-date';
 
   constructor(
     readonly identityId: string,
@@ -54,7 +46,7 @@ export class ActivationBeforeStartDate extends DomainError {
 }
 
 export class EmployeeIdMismatch extends DomainError {
-  readonly code = 'employee-id-mismatch';
+  static readonly code = 'employee-id-mismatch';
 
   constructor(
     readonly identityId: string,
@@ -66,7 +58,7 @@ export class EmployeeIdMismatch extends DomainError {
 }
 
 export class InvalidTimestamp extends DomainError {
-  readonly code = 'invalid-timestamp';
+  static readonly code = 'invalid-timestamp';
 
   constructor(
     readonly field: string,

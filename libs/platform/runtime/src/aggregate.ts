@@ -1,11 +1,5 @@
+import { fold, type Decider, type DomainEvent } from '@custos/platform/domain';
 import type { CustosEvent, EventStore, NewEvent, SqlExecutor } from '@custos/platform/event-store';
-
-/** A decider over `{ type, data }` commands and events. */
-export interface Decider<C, E extends { type: string; data: unknown }, S> {
-  initialState: () => S;
-  decide: (command: C, state: S) => E[];
-  evolve: (state: S, event: E) => S;
-}
 
 export interface CommandMeta {
   actor: string;
@@ -22,17 +16,17 @@ export interface HandleOptions {
 }
 
 /** Folds stored events into a decider's state. */
-export function foldStream<C, E extends { type: string; data: unknown }, S>(decider: Decider<C, E, S>, stored: CustosEvent[]): S {
-  return stored.map((e) => ({ type: e.name, data: e.data }) as E).reduce(decider.evolve, decider.initialState());
+export function foldStream<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, stored: CustosEvent[]): S {
+  return fold(decider, stored.map((e) => ({ type: e.name, data: e.data }) as E));
 }
 
 /** A decider's events as the store takes them, stamped with who caused them. */
-export function toNewEvents(events: Array<{ type: string; data: unknown }>, meta: CommandMeta): NewEvent[] {
+export function toNewEvents(events: DomainEvent[], meta: CommandMeta): NewEvent[] {
   return events.map((e) => ({ name: e.type, data: e.data, actor: meta.actor, correlationId: meta.correlationId, causationId: meta.causationId }));
 }
 
 /** Reads a stream and folds it into a decider's state. */
-export async function loadAggregate<C, E extends { type: string; data: unknown }, S>(
+export async function loadAggregate<C, E extends DomainEvent, S>(
   store: EventStore,
   streamId: string,
   decider: Decider<C, E, S>,
@@ -48,7 +42,7 @@ export async function loadAggregate<C, E extends { type: string; data: unknown }
  * with the version read (a concurrent writer turns into a version conflict, never a lost update).
  * `version` is the stream's version after the command.
  */
-export async function handleCommand<C, E extends { type: string; data: unknown }, S>(
+export async function handleCommand<C, E extends DomainEvent, S>(
   store: EventStore,
   streamId: string,
   decider: Decider<C, E, S>,

@@ -1,6 +1,5 @@
 export * from './postgres';
 export * from './nats';
-export * from './given-when-then';
 export * from './oidc-issuer';
 export * from './eventually';
 export * from './postgres-fixture';

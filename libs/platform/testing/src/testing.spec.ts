@@ -3,7 +3,6 @@ import { connect } from '@nats-io/transport-node';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Client } from 'pg';
 import { eventually } from './eventually';
-import { deciderSpec, type Decider } from './given-when-then';
 import { randomNamespace, startNats } from './nats';
 import { startOidcIssuer } from './oidc-issuer';
 import { createTestDatabase, startPostgres } from './postgres';
@@ -183,54 +182,5 @@ describe('eventually', () => {
         { timeoutMs: 50, intervalMs: 10 },
       ),
     ).rejects.toThrow(/timed out waiting for a condition; last value: undefined; last error: Error: connection refused/);
-  });
-});
-
-describe('deciderSpec', () => {
-  type Command = { type: 'Add'; amount: number };
-  type Event = { type: 'Added'; amount: number; total: number };
-  class LimitExceeded extends Error {
-    constructor(readonly total: number) {
-      super(`limit exceeded: ${total}`);
-    }
-  }
-  const counter: Decider<Command, Event, { total: number }> = {
-    initialState: () => ({ total: 0 }),
-    decide: (command, state) => {
-      const total = state.total + command.amount;
-      if (total > 10) throw new LimitExceeded(total);
-      return [{ type: 'Added', amount: command.amount, total }];
-    },
-    evolve: (state, event) => ({ total: event.total }),
-  };
-  const spec = deciderSpec(counter);
-  const added = (amount: number, total: number): Event => ({ type: 'Added', amount, total });
-
-  it('then() passes when the command, on the state folded from the given events, decides exactly those events', () => {
-    spec.given().when({ type: 'Add', amount: 2 }).then([added(2, 2)]);
-    spec.given([added(3, 3), added(4, 7)]).when({ type: 'Add', amount: 1 }).then([added(1, 8)]);
-  });
-
-  it('then() fails when the decided events differ', () => {
-    expect(() => spec.given([added(3, 3)]).when({ type: 'Add', amount: 1 }).then([added(1, 1)])).toThrow();
-    expect(() => spec.given().when({ type: 'Add', amount: 1 }).then([])).toThrow();
-  });
-
-  it('thenThrows() passes on the expected domain error and hands it to the check', () => {
-    const check = jest.fn((error: LimitExceeded) => expect(error.total).toBe(12));
-    spec.given([added(9, 9)]).when({ type: 'Add', amount: 3 }).thenThrows(LimitExceeded, check);
-    expect(check).toHaveBeenCalledTimes(1);
-  });
-
-  it('thenThrows() fails when nothing is thrown, another error type is thrown, or the check fails', () => {
-    expect(() => spec.given().when({ type: 'Add', amount: 1 }).thenThrows(LimitExceeded)).toThrow();
-    class OtherError extends Error {}
-    expect(() => spec.given([added(9, 9)]).when({ type: 'Add', amount: 3 }).thenThrows(OtherError)).toThrow();
-    expect(() =>
-      spec
-        .given([added(9, 9)])
-        .when({ type: 'Add', amount: 3 })
-        .thenThrows(LimitExceeded, (e) => expect(e.total).toBe(99)),
-    ).toThrow();
   });
 });

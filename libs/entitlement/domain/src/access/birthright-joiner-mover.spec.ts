@@ -1,8 +1,8 @@
 import type { AccessEvent } from '@custos/entitlement/contracts';
 import type { DesiredGrant } from '../policies/birthright-policy';
-import { ValidationFailed } from '../shared/errors';
+import { ValidationFailed } from '../errors';
 import { IDENTITY, LATER, NOW, accessGranted, accessReinstated, accessRevoked, accessTerminated, moverReviewFlagged } from '../testing/builders';
-import { deciderSpec } from '../testing/spec';
+import { deciderSpec } from '@custos/platform/domain/testing';
 import type { AccessCommand, ApplyBirthright } from './commands';
 import { accessDecider } from './index';
 import type { AccessState } from './state';

@@ -15,7 +15,7 @@ import {
   SodViolation,
   ValidationFailed,
   type FieldError,
-} from '../shared/errors';
+} from '../errors';
 import { instantOf } from '../shared/time';
 import type {
   AccessCommand,
@@ -30,8 +30,8 @@ import type {
 import { birthrightGrantId, directGrantId } from './grant-id';
 import { fulfilledRequestKey, type AccessState } from './state';
 
-/** decideAccess: an identity's grants change only through these commands, and a repeated command changes nothing. */
-export function decideAccess(command: AccessCommand, state: AccessState): AccessEvent[] {
+/** decide: an identity's grants change only through these commands, and a repeated command changes nothing. */
+export function decide(command: AccessCommand, state: AccessState): AccessEvent[] {
   switch (command.type) {
     case 'ApplyBirthright':
       return applyBirthright(command, state);
@@ -68,7 +68,7 @@ const BIRTHRIGHT_REVOKE_REASON: Record<BirthrightReason, RevokeReason> = {
  * break-glass and admin grants but flags them for review. Nothing happens to a terminated identity.
  */
 function applyBirthright({ data }: ApplyBirthright, state: AccessState): AccessEvent[] {
-  if (state.status === 'terminated') return [];
+  if (state.kind === 'TerminatedAccess') return [];
   const errors = data.desired.flatMap((grant, index) =>
     (['entitlement', 'role', 'ruleKey'] as const)
       .filter((field) => typeof grant[field] !== 'string' || grant[field].trim() === '')
@@ -126,7 +126,7 @@ function applyBirthright({ data }: ApplyBirthright, state: AccessState): AccessE
  * command, the same request, or an admin grant already covered by a held one gives nothing.
  */
 function grantAccess({ data }: GrantAccess, state: AccessState): AccessEvent[] {
-  if (state.status === 'terminated') throw new IdentityTerminated(data.identityId);
+  if (state.kind === 'TerminatedAccess') throw new IdentityTerminated(data.identityId);
   const errors: FieldError[] = [];
   if (typeof data.entitlement !== 'string' || data.entitlement.trim() === '') errors.push({ field: 'entitlement', message: 'must not be blank' });
   if (!['admin', 'request', 'break-glass'].includes(data.source)) {
@@ -255,7 +255,7 @@ function revokeAccess({ data }: RevokeAccess, state: AccessState): AccessEvent[]
  * every grant, just-in-time and break-glass included; a second time does nothing.
  */
 function revokeAllAccess({ data }: RevokeAllAccess, state: AccessState): AccessEvent[] {
-  if (state.status === 'terminated') return [];
+  if (state.kind === 'TerminatedAccess') return [];
   return [
     { type: 'AccessTerminated', data: { identityId: data.identityId, at: data.now } },
     ...state.grants.map((grant) => revocation(data.identityId, grant, data.reason, data.now)),
@@ -271,7 +271,7 @@ function expireGrant({ data }: ExpireGrant, state: AccessState): AccessEvent[] {
 
 /** reinstateAccess: a rehired identity may receive grants again; an identity that is not terminated is left as is. */
 function reinstateAccess({ data }: ReinstateAccess, state: AccessState): AccessEvent[] {
-  if (state.status !== 'terminated') return [];
+  if (state.kind !== 'TerminatedAccess') return [];
   return [{ type: 'AccessReinstated', data: { identityId: data.identityId, at: data.now } }];
 }
 

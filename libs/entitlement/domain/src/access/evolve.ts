@@ -2,11 +2,11 @@ import type { AccessEvent } from '@custos/entitlement/contracts';
 import { fulfilledRequestKey, type AccessState } from './state';
 
 /**
- * evolveAccess: grants are added and removed by id (an SoD exception goes with its grant); the
+ * evolve: grants are added and removed by id (an SoD exception goes with its grant); the
  * ledger of issued grants, fulfilled requests and flagged moves only grows; termination and
  * reinstatement switch the stage.
  */
-export function evolveAccess(state: AccessState, event: AccessEvent): AccessState {
+export function evolve(state: AccessState, event: AccessEvent): AccessState {
   switch (event.type) {
     case 'AccessGranted': {
       const { identityId: _identityId, ...grant } = event.data;
@@ -27,11 +27,11 @@ export function evolveAccess(state: AccessState, event: AccessEvent): AccessStat
         sodExceptions: dropException(state.sodExceptions, event.data.grantId),
       };
     case 'AccessTerminated':
-      return { ...state, status: 'terminated', terminatedAt: event.data.at };
+      return { ...state, kind: 'TerminatedAccess', terminatedAt: event.data.at };
     case 'AccessReinstated': {
-      if (state.status !== 'terminated') return state;
+      if (state.kind !== 'TerminatedAccess') return state;
       const { terminatedAt: _terminatedAt, ...ledger } = state;
-      return { ...ledger, status: 'active' };
+      return { ...ledger, kind: 'ActiveAccess' };
     }
     case 'MoverReviewFlagged':
       return { ...state, flaggedMoves: new Set(state.flaggedMoves).add(event.data.moveId) };

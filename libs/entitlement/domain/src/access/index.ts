@@ -1,12 +1,13 @@
-import { decideAccess } from './decide';
-import { evolveAccess } from './evolve';
-import { initialAccessState } from './state';
+import type { AccessEvent } from '@custos/entitlement/contracts';
+import type { Decider } from '@custos/platform/domain';
+import type { AccessCommand } from './commands';
+import { decide } from './decide';
+import { evolve } from './evolve';
+import { initialState, type AccessState } from './state';
 
 export * from './commands';
-export * from './state';
+export type { AccessState, ActiveAccess, TerminatedAccess, SodExceptionRecord } from './state';
 export * from './grant-id';
-export { decideAccess } from './decide';
-export { evolveAccess } from './evolve';
 
 /** accessDecider: one identity's grants (stream `access-{identityId}`). */
-export const accessDecider = { initialState: initialAccessState, decide: decideAccess, evolve: evolveAccess };
+export const accessDecider: Decider<AccessCommand, AccessEvent, AccessState> = { initialState, decide, evolve };

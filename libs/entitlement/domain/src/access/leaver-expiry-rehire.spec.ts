@@ -1,6 +1,6 @@
 import type { AccessEvent } from '@custos/entitlement/contracts';
 import { IDENTITY, LATER, NOW, accessGranted, accessReinstated, accessRevoked, accessTerminated } from '../testing/builders';
-import { deciderSpec } from '../testing/spec';
+import { deciderSpec } from '@custos/platform/domain/testing';
 import type { AccessCommand, ExpireGrant, ReinstateAccess, RevokeAllAccess } from './commands';
 import { accessDecider } from './index';
 import type { AccessState } from './state';

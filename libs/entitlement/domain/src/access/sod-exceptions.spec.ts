@@ -1,8 +1,8 @@
 import type { AccessEvent } from '@custos/entitlement/contracts';
 import type { SodPolicyView } from '../policies/sod';
-import { SodExceptionRequired, SodViolation, ValidationFailed } from '../shared/errors';
+import { SodExceptionRequired, SodViolation, ValidationFailed } from '../errors';
 import { ADMIN, IDENTITY, LATER, NOW, accessGranted, accessRevoked, sodExceptionRecorded } from '../testing/builders';
-import { deciderSpec } from '../testing/spec';
+import { deciderSpec } from '@custos/platform/domain/testing';
 import type { AccessCommand, GrantAccess } from './commands';
 import { accessDecider } from './index';
 import type { AccessState } from './state';
@@ -66,7 +66,7 @@ describe('access: SoD exceptions', () => {
         .when(grant())
         .thenThrows(SodExceptionRequired, (error) => {
           expect(error.conflicts).toEqual([{ policyKey: 'pay-vs-approve', mode: 'approve', severity: 'high', left: ['erp:vendor-create'], right: ['erp:payment-approve'] }]);
-          expect(error).toMatchObject({ httpStatus: 422 });
+          expect(error).toMatchObject({ code: 'sod-exception-required' });
           expect(error.message).toContain('erp:vendor-create');
         });
     });

@@ -18,19 +18,19 @@ interface AccessLedger {
 }
 
 export interface ActiveAccess extends AccessLedger {
-  status: 'active';
+  kind: 'ActiveAccess';
 }
 
 export interface TerminatedAccess extends AccessLedger {
-  status: 'terminated';
+  kind: 'TerminatedAccess';
   terminatedAt: string;
 }
 
 export type AccessState = ActiveAccess | TerminatedAccess;
 
-/** initialAccessState: an identity nobody has granted anything yet; not terminated. */
-export function initialAccessState(): AccessState {
-  return { status: 'active', grants: [], issuedGrantIds: new Set(), fulfilledRequests: new Set(), flaggedMoves: new Set(), sodExceptions: [] };
+/** initialState: an identity nobody has granted anything yet; not terminated. */
+export function initialState(): AccessState {
+  return { kind: 'ActiveAccess', grants: [], issuedGrantIds: new Set(), fulfilledRequests: new Set(), flaggedMoves: new Set(), sodExceptions: [] };
 }
 
 /** fulfilledRequestKey: a request is fulfilled per entitlement (a role request grants several). */

@@ -1,7 +1,7 @@
 import type { BirthrightRuleEvent, BirthrightWhen } from '@custos/entitlement/contracts';
-import { AlreadyDefined, NotDefined, RuleWithoutConditions, UnknownReference, ValidationFailed } from '../shared/errors';
+import { AlreadyDefined, NotDefined, RuleWithoutConditions, UnknownReference, ValidationFailed } from '../errors';
 import { ADMIN, LATER, NOW, birthrightRuleDefined } from '../testing/builders';
-import { deciderSpec } from '../testing/spec';
+import { deciderSpec } from '@custos/platform/domain/testing';
 import type { BirthrightRuleCommand, ChangeBirthrightRule, DefineBirthrightRule } from './commands';
 import { birthrightRuleDecider } from './index';
 import type { BirthrightRuleState } from './state';
@@ -46,7 +46,7 @@ describe('birthright rule', () => {
       spec
         .given([])
         .when(define({ when }))
-        .thenThrows(RuleWithoutConditions, (error) => expect(error).toMatchObject({ key: 'engineering-staff', httpStatus: 400 }));
+        .thenThrows(RuleWithoutConditions, (error) => expect(error).toMatchObject({ key: 'engineering-staff', code: 'rule-without-conditions' }));
     });
 
     it.each<[string, unknown, string]>([

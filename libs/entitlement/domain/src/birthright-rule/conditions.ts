@@ -5,7 +5,7 @@ import {
   type BirthrightConditions,
   type BirthrightWhen,
 } from '@custos/entitlement/contracts';
-import { RuleWithoutConditions, ValidationFailed, type FieldError } from '../shared/errors';
+import { RuleWithoutConditions, ValidationFailed, type FieldError } from '../errors';
 import { unique } from '../shared/references';
 
 /**

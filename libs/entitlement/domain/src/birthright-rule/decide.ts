@@ -1,5 +1,5 @@
 import type { BirthrightRuleDefinition, BirthrightRuleEvent } from '@custos/entitlement/contracts';
-import { AlreadyDefined, NotDefined, ValidationFailed, type FieldError } from '../shared/errors';
+import { AlreadyDefined, NotDefined, ValidationFailed, type FieldError } from '../errors';
 import { assertReferencesKnown, unique } from '../shared/references';
 import { sameValue } from '../shared/same-value';
 import type { BirthrightRuleCommand, ChangeBirthrightRule, DefineBirthrightRule } from './commands';
@@ -7,18 +7,18 @@ import { normalizeWhen } from './conditions';
 import type { BirthrightRuleState } from './state';
 
 /**
- * decideBirthrightRule: a rule is defined once, has conditions (or `{ all: true }`), grants at
+ * decide: a rule is defined once, has conditions (or `{ all: true }`), grants at
  * least one existing role; a change that alters nothing records nothing.
  */
-export function decideBirthrightRule(command: BirthrightRuleCommand, state: BirthrightRuleState): BirthrightRuleEvent[] {
+export function decide(command: BirthrightRuleCommand, state: BirthrightRuleState): BirthrightRuleEvent[] {
   switch (command.type) {
     case 'DefineBirthrightRule': {
-      if (state.status !== 'empty') throw new AlreadyDefined('birthright-rule', command.data.key);
+      if (state.kind !== 'NoBirthrightRule') throw new AlreadyDefined('birthright-rule', command.data.key);
       const definition = checkedDefinition(command);
       return [{ type: 'BirthrightRuleDefined', data: { ...definition, definedAt: command.data.now, definedBy: command.data.actor } }];
     }
     case 'ChangeBirthrightRule': {
-      if (state.status === 'empty') throw new NotDefined('birthright-rule', command.data.key);
+      if (state.kind === 'NoBirthrightRule') throw new NotDefined('birthright-rule', command.data.key);
       const definition = checkedDefinition(command);
       const before = state.definition;
       const unchanged =

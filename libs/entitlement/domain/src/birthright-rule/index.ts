@@ -1,16 +1,13 @@
-import { decideBirthrightRule } from './decide';
-import { evolveBirthrightRule } from './evolve';
-import { initialBirthrightRuleState } from './state';
+import type { BirthrightRuleEvent } from '@custos/entitlement/contracts';
+import type { Decider } from '@custos/platform/domain';
+import type { BirthrightRuleCommand } from './commands';
+import { decide } from './decide';
+import { evolve } from './evolve';
+import { initialState, type BirthrightRuleState } from './state';
 
 export * from './commands';
-export * from './state';
-export { decideBirthrightRule } from './decide';
-export { evolveBirthrightRule } from './evolve';
+export type { BirthrightRuleState, NoBirthrightRule, ActiveBirthrightRule } from './state';
 export { normalizeWhen } from './conditions';
 
 /** birthrightRuleDecider: the birthright rule aggregate (stream `birthright-rule-{key}`). */
-export const birthrightRuleDecider = {
-  initialState: initialBirthrightRuleState,
-  decide: decideBirthrightRule,
-  evolve: evolveBirthrightRule,
-};
+export const birthrightRuleDecider: Decider<BirthrightRuleCommand, BirthrightRuleEvent, BirthrightRuleState> = { initialState, decide, evolve };

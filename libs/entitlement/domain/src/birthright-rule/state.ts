@@ -1,17 +1,17 @@
 import type { BirthrightRuleDefinition } from '@custos/entitlement/contracts';
 
-export interface EmptyBirthrightRule {
-  status: 'empty';
+export interface NoBirthrightRule {
+  kind: 'NoBirthrightRule';
 }
 
 export interface ActiveBirthrightRule {
-  status: 'active';
+  kind: 'ActiveBirthrightRule';
   definition: BirthrightRuleDefinition;
 }
 
-export type BirthrightRuleState = EmptyBirthrightRule | ActiveBirthrightRule;
+export type BirthrightRuleState = NoBirthrightRule | ActiveBirthrightRule;
 
-/** initialBirthrightRuleState: a key nobody has defined yet. */
-export function initialBirthrightRuleState(): BirthrightRuleState {
-  return { status: 'empty' };
+/** initialState: a key nobody has defined yet. */
+export function initialState(): BirthrightRuleState {
+  return { kind: 'NoBirthrightRule' };
 }

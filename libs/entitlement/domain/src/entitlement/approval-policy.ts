@@ -1,5 +1,5 @@
 import type { ApprovalPolicy, ApproverKind } from '@custos/entitlement/contracts';
-import type { FieldError } from '../shared/errors';
+import type { FieldError } from '../errors';
 
 const APPROVER_KINDS: readonly ApproverKind[] = ['manager', 'owner', 'security', 'group'];
 

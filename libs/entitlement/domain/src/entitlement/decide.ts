@@ -4,7 +4,7 @@ import type {
   EntitlementEvent,
   Risk,
 } from '@custos/entitlement/contracts';
-import { AlreadyDefined, NotDefined, Retired, ValidationFailed, type FieldError } from '../shared/errors';
+import { AlreadyDefined, NotDefined, Retired, ValidationFailed, type FieldError } from '../errors';
 import { sameValue } from '../shared/same-value';
 import { durationError } from '../policies/duration';
 import { approvalPolicyErrors, defaultApprovalPolicy } from './approval-policy';
@@ -13,8 +13,8 @@ import type { ActiveEntitlement, EntitlementState } from './state';
 
 const RISKS: readonly Risk[] = ['low', 'medium', 'high', 'critical'];
 
-/** decideEntitlement: a key is defined once, changes only while active, and retires once. */
-export function decideEntitlement(command: EntitlementCommand, state: EntitlementState): EntitlementEvent[] {
+/** decide: a key is defined once, changes only while active, and retires once. */
+export function decide(command: EntitlementCommand, state: EntitlementState): EntitlementEvent[] {
   switch (command.type) {
     case 'DefineEntitlement':
       return define(command, state);
@@ -30,7 +30,7 @@ export function decideEntitlement(command: EntitlementCommand, state: Entitlemen
 }
 
 function define({ data }: DefineEntitlement, state: EntitlementState): EntitlementEvent[] {
-  if (state.status !== 'empty') throw new AlreadyDefined('entitlement', data.key);
+  if (state.kind !== 'NoEntitlement') throw new AlreadyDefined('entitlement', data.key);
   const definition: EntitlementDefinition = {
     key: data.key,
     application: data.application,
@@ -76,8 +76,8 @@ function change({ data }: ChangeEntitlement, state: EntitlementState): Entitleme
 }
 
 function retire({ data }: RetireEntitlement, state: EntitlementState): EntitlementEvent[] {
-  if (state.status === 'empty') throw new NotDefined('entitlement', data.key);
-  if (state.status === 'retired') return [];
+  if (state.kind === 'NoEntitlement') throw new NotDefined('entitlement', data.key);
+  if (state.kind === 'RetiredEntitlement') return [];
   return [
     {
       type: 'EntitlementRetired',
@@ -87,12 +87,12 @@ function retire({ data }: RetireEntitlement, state: EntitlementState): Entitleme
 }
 
 function activeOrThrow(state: EntitlementState, key: string): ActiveEntitlement['definition'] {
-  switch (state.status) {
-    case 'empty':
+  switch (state.kind) {
+    case 'NoEntitlement':
       throw new NotDefined('entitlement', key);
-    case 'retired':
+    case 'RetiredEntitlement':
       throw new Retired('entitlement', key);
-    case 'active':
+    case 'ActiveEntitlement':
       return state.definition;
   }
 }

@@ -1,15 +1,15 @@
 import type { EntitlementDefinition, EntitlementEvent } from '@custos/entitlement/contracts';
 import type { EntitlementState } from './state';
 
-/** evolveEntitlement: a definition becomes active, takes each change as a patch, and ends retired. */
-export function evolveEntitlement(state: EntitlementState, event: EntitlementEvent): EntitlementState {
+/** evolve: a definition becomes active, takes each change as a patch, and ends retired. */
+export function evolve(state: EntitlementState, event: EntitlementEvent): EntitlementState {
   switch (event.type) {
     case 'EntitlementDefined': {
       const { definedAt: _definedAt, definedBy: _definedBy, ...definition } = event.data;
-      return { status: 'active', definition };
+      return { kind: 'ActiveEntitlement', definition };
     }
     case 'EntitlementChanged': {
-      if (state.status === 'empty') return state;
+      if (state.kind === 'NoEntitlement') return state;
       const definition: EntitlementDefinition = { ...state.definition };
       for (const [field, value] of Object.entries(event.data.changes)) {
         if (value === null) delete (definition as unknown as Record<string, unknown>)[field];
@@ -18,7 +18,7 @@ export function evolveEntitlement(state: EntitlementState, event: EntitlementEve
       return { ...state, definition };
     }
     case 'EntitlementRetired':
-      return state.status === 'empty' ? state : { status: 'retired', definition: state.definition, retiredAt: event.data.retiredAt };
+      return state.kind === 'NoEntitlement' ? state : { kind: 'RetiredEntitlement', definition: state.definition, retiredAt: event.data.retiredAt };
     default: {
       const unexpected: never = event;
       return unexpected;

@@ -1,18 +1,13 @@
 import type { EntitlementEvent } from '@custos/entitlement/contracts';
+import type { Decider } from '@custos/platform/domain';
 import type { EntitlementCommand } from './commands';
-import { decideEntitlement } from './decide';
-import { evolveEntitlement } from './evolve';
-import { initialEntitlementState, type EntitlementState } from './state';
+import { decide } from './decide';
+import { evolve } from './evolve';
+import { initialState, type EntitlementState } from './state';
 
 export * from './commands';
-export * from './state';
+export type { EntitlementState, NoEntitlement, ActiveEntitlement, RetiredEntitlement } from './state';
 export * from './approval-policy';
-export { decideEntitlement } from './decide';
-export { evolveEntitlement } from './evolve';
 
 /** entitlementDecider: the catalog entitlement aggregate (stream `entitlement-{key}`). */
-export const entitlementDecider = {
-  initialState: initialEntitlementState,
-  decide: decideEntitlement,
-  evolve: evolveEntitlement,
-} satisfies { initialState: () => EntitlementState; decide: (c: EntitlementCommand, s: EntitlementState) => EntitlementEvent[]; evolve: (s: EntitlementState, e: EntitlementEvent) => EntitlementState };
+export const entitlementDecider: Decider<EntitlementCommand, EntitlementEvent, EntitlementState> = { initialState, decide, evolve };

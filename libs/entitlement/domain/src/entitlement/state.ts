@@ -1,23 +1,23 @@
 import type { EntitlementDefinition } from '@custos/entitlement/contracts';
 
-export interface EmptyEntitlement {
-  status: 'empty';
+export interface NoEntitlement {
+  kind: 'NoEntitlement';
 }
 
 export interface ActiveEntitlement {
-  status: 'active';
+  kind: 'ActiveEntitlement';
   definition: EntitlementDefinition;
 }
 
 export interface RetiredEntitlement {
-  status: 'retired';
+  kind: 'RetiredEntitlement';
   definition: EntitlementDefinition;
   retiredAt: string;
 }
 
-export type EntitlementState = EmptyEntitlement | ActiveEntitlement | RetiredEntitlement;
+export type EntitlementState = NoEntitlement | ActiveEntitlement | RetiredEntitlement;
 
-/** initialEntitlementState: a key nobody has defined yet. */
-export function initialEntitlementState(): EntitlementState {
-  return { status: 'empty' };
+/** initialState: a key nobody has defined yet. */
+export function initialState(): EntitlementState {
+  return { kind: 'NoEntitlement' };
 }

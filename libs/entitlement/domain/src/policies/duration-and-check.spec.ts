@@ -1,6 +1,6 @@
 import type { Grant } from '@custos/entitlement/contracts';
 import { checkAccess, heldEntitlements, type AccessCheck } from './access-check';
-import { ValidationFailed } from '../shared/errors';
+import { ValidationFailed } from '../errors';
 import { addIsoDuration, durationError, parseIsoDuration } from './duration';
 
 describe('addIsoDuration', () => {

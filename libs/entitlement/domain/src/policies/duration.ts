@@ -1,4 +1,4 @@
-import { ValidationFailed, type FieldError } from '../shared/errors';
+import { ValidationFailed, type FieldError } from '../errors';
 import { instantOf } from '../shared/time';
 
 /** The parts of an ISO 8601 duration (`P1Y2M3W4DT5H6M7.5S`). */

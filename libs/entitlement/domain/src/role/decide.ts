@@ -1,23 +1,23 @@
 import type { RoleDefinition, RoleEvent } from '@custos/entitlement/contracts';
-import { AlreadyDefined, NotDefined, RoleCycle, ValidationFailed, type FieldError } from '../shared/errors';
+import { AlreadyDefined, NotDefined, RoleCycle, ValidationFailed, type FieldError } from '../errors';
 import { assertReferencesKnown, unique } from '../shared/references';
 import type { ChangeRole, DefineRole, RoleCommand } from './commands';
 import { findRoleCycle } from './role-graph';
 import type { RoleState } from './state';
 
 /**
- * decideRole: a role is defined once, names only existing entitlements and roles, and never
+ * decide: a role is defined once, names only existing entitlements and roles, and never
  * contains itself; a change that alters nothing records nothing.
  */
-export function decideRole(command: RoleCommand, state: RoleState): RoleEvent[] {
+export function decide(command: RoleCommand, state: RoleState): RoleEvent[] {
   switch (command.type) {
     case 'DefineRole': {
-      if (state.status !== 'empty') throw new AlreadyDefined('role', command.data.key);
+      if (state.kind !== 'NoRole') throw new AlreadyDefined('role', command.data.key);
       const definition = checkedDefinition(command);
       return [{ type: 'RoleDefined', data: { ...definition, definedAt: command.data.now, definedBy: command.data.actor } }];
     }
     case 'ChangeRole': {
-      if (state.status === 'empty') throw new NotDefined('role', command.data.key);
+      if (state.kind === 'NoRole') throw new NotDefined('role', command.data.key);
       const definition = checkedDefinition(command);
       if (sameRole(definition, state.definition)) return [];
       return [{ type: 'RoleChanged', data: { ...definition, changedAt: command.data.now, changedBy: command.data.actor } }];

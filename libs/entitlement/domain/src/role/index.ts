@@ -1,12 +1,13 @@
-import { decideRole } from './decide';
-import { evolveRole } from './evolve';
-import { initialRoleState } from './state';
+import type { RoleEvent } from '@custos/entitlement/contracts';
+import type { Decider } from '@custos/platform/domain';
+import type { RoleCommand } from './commands';
+import { decide } from './decide';
+import { evolve } from './evolve';
+import { initialState, type RoleState } from './state';
 
 export * from './commands';
-export * from './state';
-export { decideRole } from './decide';
-export { evolveRole } from './evolve';
+export type { RoleState, NoRole, ActiveRole } from './state';
 export { findRoleCycle } from './role-graph';
 
 /** roleDecider: the role aggregate (stream `role-{key}`). */
-export const roleDecider = { initialState: initialRoleState, decide: decideRole, evolve: evolveRole };
+export const roleDecider: Decider<RoleCommand, RoleEvent, RoleState> = { initialState, decide, evolve };

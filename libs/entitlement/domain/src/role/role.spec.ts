@@ -1,7 +1,7 @@
 import type { RoleEvent } from '@custos/entitlement/contracts';
-import { AlreadyDefined, NotDefined, RoleCycle, UnknownReference, ValidationFailed } from '../shared/errors';
+import { AlreadyDefined, NotDefined, RoleCycle, UnknownReference, ValidationFailed } from '../errors';
 import { ADMIN, LATER, NOW, roleDefined } from '../testing/builders';
-import { deciderSpec } from '../testing/spec';
+import { deciderSpec } from '@custos/platform/domain/testing';
 import type { ChangeRole, DefineRole, KnownRoleCatalog, RoleCommand } from './commands';
 import { roleDecider } from './index';
 import type { RoleState } from './state';
@@ -54,7 +54,7 @@ describe('role', () => {
           ]);
           expect(error.kind).toBe('entitlement');
           expect(error.keys).toEqual(['jira:admin', 'slack:owner', 'ghost']);
-          expect(error.httpStatus).toBe(422);
+          expect(error.code).toBe('unknown-reference');
         });
     });
 

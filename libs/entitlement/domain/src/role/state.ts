@@ -1,17 +1,17 @@
 import type { RoleDefinition } from '@custos/entitlement/contracts';
 
-export interface EmptyRole {
-  status: 'empty';
+export interface NoRole {
+  kind: 'NoRole';
 }
 
 export interface ActiveRole {
-  status: 'active';
+  kind: 'ActiveRole';
   definition: RoleDefinition;
 }
 
-export type RoleState = EmptyRole | ActiveRole;
+export type RoleState = NoRole | ActiveRole;
 
-/** initialRoleState: a key nobody has defined yet. */
-export function initialRoleState(): RoleState {
-  return { status: 'empty' };
+/** initialState: a key nobody has defined yet. */
+export function initialState(): RoleState {
+  return { kind: 'NoRole' };
 }

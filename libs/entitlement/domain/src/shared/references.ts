@@ -1,4 +1,4 @@
-import { UnknownReference, type ReferenceKind } from './errors';
+import { UnknownReference, type ReferenceKind } from '../errors';
 
 /** A set of known keys, as the application hands it over. */
 export type KnownKeys = ReadonlySet<string> | readonly string[];

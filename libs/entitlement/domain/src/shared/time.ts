@@ -1,4 +1,4 @@
-import { ValidationFailed } from './errors';
+import { ValidationFailed } from '../errors';
 
 /** instantOf: times travel as RFC 3339 strings and are compared as instants, never as text. */
 export function instantOf(value: string, field: string): number {

@@ -1,5 +1,5 @@
 import type { SodMode, SodPolicyDefinition, SodPolicyEvent, SodSeverity } from '@custos/entitlement/contracts';
-import { AlreadyDefined, ValidationFailed, type FieldError } from '../shared/errors';
+import { AlreadyDefined, ValidationFailed, type FieldError } from '../errors';
 import { assertReferencesKnown, unique } from '../shared/references';
 import type { DefineSodPolicy, SodPolicyCommand } from './commands';
 import type { SodPolicyState } from './state';
@@ -8,13 +8,13 @@ const MODES: readonly SodMode[] = ['prevent', 'approve'];
 const SEVERITIES: readonly SodSeverity[] = ['low', 'medium', 'high', 'critical'];
 
 /**
- * decideSodPolicy: a policy is defined once and opposes two non-empty, disjoint sets of existing
+ * decide: a policy is defined once and opposes two non-empty, disjoint sets of existing
  * entitlements; mode defaults to `prevent`, severity to `high`.
  */
-export function decideSodPolicy(command: SodPolicyCommand, state: SodPolicyState): SodPolicyEvent[] {
+export function decide(command: SodPolicyCommand, state: SodPolicyState): SodPolicyEvent[] {
   switch (command.type) {
     case 'DefineSodPolicy': {
-      if (state.status !== 'empty') throw new AlreadyDefined('sod-policy', command.data.key);
+      if (state.kind !== 'NoSodPolicy') throw new AlreadyDefined('sod-policy', command.data.key);
       const definition = checkedDefinition(command);
       return [{ type: 'SodPolicyDefined', data: { ...definition, definedAt: command.data.now, definedBy: command.data.actor } }];
     }

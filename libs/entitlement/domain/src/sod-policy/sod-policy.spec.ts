@@ -1,7 +1,7 @@
 import type { SodPolicyEvent } from '@custos/entitlement/contracts';
-import { AlreadyDefined, UnknownReference, ValidationFailed } from '../shared/errors';
+import { AlreadyDefined, UnknownReference, ValidationFailed } from '../errors';
 import { ADMIN, NOW, sodPolicyDefined } from '../testing/builders';
-import { deciderSpec } from '../testing/spec';
+import { deciderSpec } from '@custos/platform/domain/testing';
 import type { DefineSodPolicy, SodPolicyCommand } from './commands';
 import { sodPolicyDecider } from './index';
 import type { SodPolicyState } from './state';

@@ -1,17 +1,17 @@
 import type { SodPolicyDefinition } from '@custos/entitlement/contracts';
 
-export interface EmptySodPolicy {
-  status: 'empty';
+export interface NoSodPolicy {
+  kind: 'NoSodPolicy';
 }
 
 export interface ActiveSodPolicy {
-  status: 'active';
+  kind: 'ActiveSodPolicy';
   definition: SodPolicyDefinition;
 }
 
-export type SodPolicyState = EmptySodPolicy | ActiveSodPolicy;
+export type SodPolicyState = NoSodPolicy | ActiveSodPolicy;
 
-/** initialSodPolicyState: a key nobody has defined yet. */
-export function initialSodPolicyState(): SodPolicyState {
-  return { status: 'empty' };
+/** initialState: a key nobody has defined yet. */
+export function initialState(): SodPolicyState {
+  return { kind: 'NoSodPolicy' };
 }

@@ -1,14 +1,14 @@
-import { deciderSpec } from '@custos/platform/testing';
+import { deciderSpec } from '@custos/platform/domain/testing';
 import type { IdentityCommand } from './commands';
+import { DomainError } from '@custos/platform/domain';
 import {
   ActivationBeforeStartDate,
-  DomainError,
   EmployeeIdMismatch,
   IdentityAlreadyExists,
   IdentityNotFound,
   InvalidLifecycleTransition,
   InvalidTimestamp,
-} from './errors';
+} from '../errors';
 import { identityDecider } from './index';
 import {
   IDENTITY_ID,
@@ -33,7 +33,7 @@ import {
   moveIdentity,
   rehireIdentity,
   terminateIdentity,
-} from './testing';
+} from '../testing/builders';
 
 const spec = deciderSpec(identityDecider);
 

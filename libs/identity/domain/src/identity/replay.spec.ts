@@ -16,7 +16,7 @@ import {
   terminateIdentity,
   assignGroups,
   correctIdentityAttributes,
-} from './testing';
+} from '../testing/builders';
 
 const fold = (events: IdentityEvent[]): IdentityState => events.reduce(identityDecider.evolve, identityDecider.initialState());
 

@@ -1,19 +1,17 @@
+import { fold, type Decider } from '../decider';
+import type { DomainEvent } from '../domain-event';
+
 /**
  * Given/when/then specifications for deciders (STYLE.md): given past events, when a command,
- * then the new events, or a domain error.
+ * then the new events, or a domain error. For specs only (it uses Jest's `expect`):
+ * import it from `@custos/platform/domain/testing`.
  */
-export interface Decider<Command, Event, State> {
-  initialState: () => State;
-  decide: (command: Command, state: State) => Event[];
-  evolve: (state: State, event: Event) => State;
-}
-
-export function deciderSpec<Command, Event, State>(decider: Decider<Command, Event, State>) {
+export function deciderSpec<Command, Event extends DomainEvent, State>(decider: Decider<Command, Event, State>) {
   return {
     given(events: Event[] = []) {
       return {
         when(command: Command) {
-          const run = () => decider.decide(command, events.reduce(decider.evolve, decider.initialState()));
+          const run = () => decider.decide(command, fold(decider, events));
           return {
             then(expected: Event[]) {
               expect(run()).toEqual(expected);

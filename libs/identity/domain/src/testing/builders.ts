@@ -8,7 +8,15 @@ import {
   type ChangeSource,
   type EmployeeRecord,
   type FieldChange,
-  type IdentityEventOf,
+  type GroupsAssigned,
+  type IdentityActivated,
+  type IdentityAttributesCorrected,
+  type IdentityChangeSuperseded,
+  type IdentityHired,
+  type IdentityMoved,
+  type IdentityRehired,
+  type IdentityTerminated,
+  type ManagerLinked,
   type IdentitySnapshot,
   type SupersededChange,
 } from '@custos/identity/contracts';
@@ -22,7 +30,7 @@ import type {
   MoveIdentity,
   RehireIdentity,
   TerminateIdentity,
-} from './commands';
+} from '../identity/commands';
 
 /** A day in June 2026 at 09:00 UTC: `june(15)`. */
 export const june = (day: number): string => `2026-06-${String(day).padStart(2, '0')}T09:00:00.000Z`;
@@ -73,7 +81,7 @@ function cleaned(identity: IdentitySnapshot): IdentitySnapshot {
 }
 
 /** An active hire effective and recorded on June 1 unless overridden. */
-export function identityHired(overrides: WithSnapshot = {}): IdentityEventOf<'IdentityHired'> {
+export function identityHired(overrides: WithSnapshot = {}): IdentityHired {
   const { identity, rest } = split(overrides);
   const full = cleaned(snapshot(identity));
   return {
@@ -82,7 +90,7 @@ export function identityHired(overrides: WithSnapshot = {}): IdentityEventOf<'Id
   };
 }
 
-export function identityActivated(overrides: WithSnapshot = {}): IdentityEventOf<'IdentityActivated'> {
+export function identityActivated(overrides: WithSnapshot = {}): IdentityActivated {
   const { identity, rest } = split(overrides);
   const full = cleaned(snapshot(identity));
   return {
@@ -91,7 +99,7 @@ export function identityActivated(overrides: WithSnapshot = {}): IdentityEventOf
   };
 }
 
-export function identityMoved(overrides: WithSnapshot<{ changes?: FieldChange[] }> = {}): IdentityEventOf<'IdentityMoved'> {
+export function identityMoved(overrides: WithSnapshot<{ changes?: FieldChange[] }> = {}): IdentityMoved {
   const { identity, rest } = split(overrides);
   const full = cleaned(snapshot(identity));
   return {
@@ -100,7 +108,7 @@ export function identityMoved(overrides: WithSnapshot<{ changes?: FieldChange[] 
   };
 }
 
-export function identityTerminated(overrides: WithSnapshot = {}): IdentityEventOf<'IdentityTerminated'> {
+export function identityTerminated(overrides: WithSnapshot = {}): IdentityTerminated {
   const { identity, rest } = split(overrides);
   const full = cleaned(snapshot({ status: 'terminated', ...identity }));
   return {
@@ -109,7 +117,7 @@ export function identityTerminated(overrides: WithSnapshot = {}): IdentityEventO
   };
 }
 
-export function identityRehired(overrides: WithSnapshot<{ changes?: FieldChange[] }> = {}): IdentityEventOf<'IdentityRehired'> {
+export function identityRehired(overrides: WithSnapshot<{ changes?: FieldChange[] }> = {}): IdentityRehired {
   const { identity, rest } = split(overrides);
   const full = cleaned(snapshot(identity));
   return {
@@ -120,7 +128,7 @@ export function identityRehired(overrides: WithSnapshot<{ changes?: FieldChange[
 
 export function identityAttributesCorrected(
   overrides: WithSnapshot<{ changes?: FieldChange[] }> = {},
-): IdentityEventOf<'IdentityAttributesCorrected'> {
+): IdentityAttributesCorrected {
   const { identity, rest } = split(overrides);
   const full = cleaned(snapshot(identity));
   return {
@@ -129,7 +137,7 @@ export function identityAttributesCorrected(
   };
 }
 
-export function managerLinked(overrides: WithSnapshot = {}): IdentityEventOf<'ManagerLinked'> {
+export function managerLinked(overrides: WithSnapshot = {}): ManagerLinked {
   const { identity, rest } = split(overrides);
   const full = cleaned(snapshot({ managerId: 'id-manager', ...identity }));
   const managerEmployeeId = full.managerEmployeeId === undefined ? {} : { managerEmployeeId: full.managerEmployeeId };
@@ -149,7 +157,7 @@ export function managerLinked(overrides: WithSnapshot = {}): IdentityEventOf<'Ma
 
 export function groupsAssigned(
   overrides: WithSnapshot<{ added?: string[]; removed?: string[] }> = {},
-): IdentityEventOf<'GroupsAssigned'> {
+): GroupsAssigned {
   const { identity, rest } = split(overrides);
   const full = cleaned(snapshot(identity));
   return {
@@ -170,7 +178,7 @@ export function groupsAssigned(
 
 export function identityChangeSuperseded(
   overrides: { change?: SupersededChange; supersededBy?: string; identityId?: string; source?: ChangeSource } & Times = {},
-): IdentityEventOf<'IdentityChangeSuperseded'> {
+): IdentityChangeSuperseded {
   return {
     type: 'IdentityChangeSuperseded',
     data: {

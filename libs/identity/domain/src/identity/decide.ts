@@ -17,7 +17,7 @@ import {
   IdentityAlreadyExists,
   IdentityNotFound,
   InvalidLifecycleTransition,
-} from './errors';
+} from '../errors';
 import { fieldChanges, identitySnapshot, normalizeGroups, withoutAbsent } from './snapshot';
 import type { ExistingIdentity, IdentityState } from './state';
 import { isBefore, requireTimestamp, timelinePosition } from './timeline';

@@ -1,1 +1,0 @@
-export { deciderSpec } from '@custos/platform/testing';

@@ -1,0 +1,3 @@
+export * from './domain-event';
+export * from './decider';
+export * from './domain-error';
