@@ -24,6 +24,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { CHECK_RPC, type CheckResult } from '../libs/entitlement/contracts/src/rpc';
 import { accessStreamId } from '../libs/entitlement/contracts/src/stream-ids';
 import { ACCESS_VIEW_BATCH_SIZE, AccessView } from '../libs/entitlement/application/src/access-view';
 import { START } from '../libs/platform/event-store/src/event';
@@ -228,7 +229,7 @@ async function main(): Promise<void> {
         const http = await custosHttp.send(custosRequests[k]);
         if (http.status !== 200) throw new Error(`GET /check answered ${http.status}: ${http.body}`);
         const viaHttp = JSON.parse(http.body) as { allowed: boolean; reason: string };
-        const viaNats = await buses[k % CLIENTS].request<{ allowed: boolean; reason: string }>('rpc.entitlement.check', { identityId: q.identityId, entitlement: q.entitlement });
+        const viaNats = await buses[k % CLIENTS].request<CheckResult>(CHECK_RPC, { identityId: q.identityId, entitlement: q.entitlement });
         const cerbosAnswer = await cerbosHttp.send(cerbosRequests[k]);
         if (cerbosAnswer.status !== 200) throw new Error(`Cerbos answered ${cerbosAnswer.status}: ${cerbosAnswer.body}`);
         const viaCerbos = cerbosAllowed(cerbosAnswer.body);
@@ -282,7 +283,7 @@ async function main(): Promise<void> {
       });
     const natsRounds = async (shared: boolean) => {
       const [custos, echo] = await alternating(
-        (ms) => natsRound('rpc.entitlement.check', ms, shared),
+        (ms) => natsRound(CHECK_RPC, ms, shared),
         (ms) => natsRound(echoSubject, ms, shared),
         ROUNDS,
         roundMs,

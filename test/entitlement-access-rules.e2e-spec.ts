@@ -1,8 +1,7 @@
+import { CHECK_RPC } from '@custos/entitlement/contracts';
 import type { NatsBus } from '@custos/platform/messaging';
 import { EntitlementApi } from './support/entitlement-api';
 import { EntitlementDeployment, startEntitlementDeployment } from './support/entitlement-deployment';
-
-const CHECK = 'rpc.entitlement.check';
 
 /**
  * Who may grant, who may ask, and what unknown identities and keys, absurd durations and GET
@@ -109,8 +108,8 @@ describe('entitlement access rules: self-grants, step-up, who may ask, unknown i
         expect((await api.asAdmin('GET', checkPath(ada, repoRead, nest))).body).toEqual({ allowed: false, reason: 'not-granted', grantIds: [] });
       }
       expect((await api.asAdmin('GET', checkPath('a\u0000b', repoRead, true))).body).toMatchObject({ reason: 'unknown-identity' });
-      expect(await bus.request(CHECK, { identityId: 'does-not-exist', entitlement: repoRead })).toEqual({ allowed: false, reason: 'unknown-identity', grantIds: [] });
-      expect(await bus.request(CHECK, { identityId: ada, entitlement: repoRead })).toMatchObject({ reason: 'not-granted' });
+      expect(await bus.request(CHECK_RPC, { identityId: 'does-not-exist', entitlement: repoRead })).toEqual({ allowed: false, reason: 'unknown-identity', grantIds: [] });
+      expect(await bus.request(CHECK_RPC, { identityId: ada, entitlement: repoRead })).toMatchObject({ reason: 'not-granted' });
     });
 
     it('answers 404 for a preview of a role or rule that does not exist', async () => {

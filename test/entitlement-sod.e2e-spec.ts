@@ -1,9 +1,8 @@
+import { EVALUATE_SOD_RPC, type EvaluateSodResult } from '@custos/entitlement/contracts';
 import type { NatsBus } from '@custos/platform/messaging';
 import { RpcError } from '@custos/platform/messaging';
 import { EntitlementApi } from './support/entitlement-api';
 import { EntitlementDeployment, startEntitlementDeployment } from './support/entitlement-deployment';
-
-const EVALUATE_SOD = 'rpc.entitlement.evaluate-sod';
 
 /**
  * Separation of duties end to end: the evaluate-sod query the request service asks over NATS,
@@ -62,22 +61,22 @@ describe('entitlement SoD: evaluate over NATS, refuse or except admin grants, li
     ['both sides of a prevent policy asked at once are prevented', () => [vendorCreate, paymentRelease], 'prevent', () => [preventPolicy]],
     ['prevent outranks approve', () => [prodDeploy, vendorCreate, paymentRelease], 'prevent', () => [preventPolicy, approvePolicy]],
   ])('evaluate-sod over NATS: %s', async (_description, entitlements, outcome, policies) => {
-    const answer = await bus.request<{ outcome: string; violations: Array<{ policyKey: string }> }>(EVALUATE_SOD, { identityId: ivy, entitlements: entitlements() });
+    const answer = await bus.request<EvaluateSodResult>(EVALUATE_SOD_RPC, { identityId: ivy, entitlements: entitlements() });
     expect(answer.outcome).toBe(outcome);
     expect(answer.violations.map((v) => v.policyKey).sort()).toEqual(policies().sort());
   });
 
   it('evaluate-sod names the held side of the conflict', async () => {
-    const answer = await bus.request<{ violations: unknown[] }>(EVALUATE_SOD, { identityId: ivy, entitlements: [prodDeploy] });
+    const answer = await bus.request<EvaluateSodResult>(EVALUATE_SOD_RPC, { identityId: ivy, entitlements: [prodDeploy] });
     expect(answer.violations).toEqual([{ policyKey: approvePolicy, mode: 'approve', severity: 'high', left: [codeMerge], right: [prodDeploy] }]);
   });
 
   it('evaluate-sod refuses bad input: 400 for a malformed payload, 422 naming unknown keys', async () => {
-    const malformed = await bus.request(EVALUATE_SOD, { identityId: ivy, entitlements: 'prod:deploy' }).catch((e: unknown) => e);
+    const malformed = await bus.request(EVALUATE_SOD_RPC, { identityId: ivy, entitlements: 'prod:deploy' }).catch((e: unknown) => e);
     expect(malformed).toBeInstanceOf(RpcError);
     expect((malformed as RpcError).status).toBe(400);
     const unknownKey = api.key('no:such-entitlement');
-    const unknown = await bus.request(EVALUATE_SOD, { identityId: ivy, entitlements: [prodDeploy, unknownKey] }).catch((e: unknown) => e);
+    const unknown = await bus.request(EVALUATE_SOD_RPC, { identityId: ivy, entitlements: [prodDeploy, unknownKey] }).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(RpcError);
     expect((unknown as RpcError).status).toBe(422);
     expect((unknown as RpcError).message).toContain(unknownKey);

@@ -1,21 +1,14 @@
-import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { AuditLog, AuditRecorder } from '@custos/audit/application';
+import { DynamicModule, Inject, Module, OnModuleInit } from '@nestjs/common';
+import { AuditLog } from '@custos/audit/application';
 import { CONTEXT_RUNTIME, ContextRuntime } from '@custos/platform/runtime';
+import { AuditEventsController } from './audit-events.controller';
 import { AuditController } from './audit.controller';
 
-class AuditLifecycle implements OnModuleInit, OnApplicationShutdown {
-  constructor(
-    @Inject(AuditLog) private readonly log: AuditLog,
-    @Inject(AuditRecorder) private readonly recorder: AuditRecorder,
-  ) {}
+class AuditLifecycle implements OnModuleInit {
+  constructor(@Inject(AuditLog) private readonly log: AuditLog) {}
 
   async onModuleInit(): Promise<void> {
     await this.log.migrate();
-    await this.recorder.start();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.recorder.stop();
   }
 }
 
@@ -25,11 +18,11 @@ export class AuditModule {
   static forRuntime(runtime: ContextRuntime): DynamicModule {
     return {
       module: AuditModule,
-      controllers: [AuditController],
+      // AuditEventsController consumes every context's events over the bus (BusTransport).
+      controllers: [AuditController, AuditEventsController],
       providers: [
         { provide: CONTEXT_RUNTIME, useValue: runtime },
         { provide: AuditLog, useFactory: () => new AuditLog(runtime.db) },
-        { provide: AuditRecorder, useFactory: (log: AuditLog) => new AuditRecorder(runtime, log), inject: [AuditLog] },
         AuditLifecycle,
       ],
     };

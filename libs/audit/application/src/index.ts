@@ -1,3 +1,2 @@
 export * from './hash-chain';
 export * from './audit-log';
-export * from './audit-recorder';

@@ -19,6 +19,7 @@ import { mayAskAbout } from './access-readers';
 import { AccessController } from './access.controller';
 import { CatalogController } from './catalog.controller';
 import { CheckRpc } from './check.rpc';
+import { IdentityEventsController } from './identity-events.controller';
 import { SodRpc } from './sod.rpc';
 
 class EntitlementLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -28,8 +29,6 @@ class EntitlementLifecycle implements OnModuleInit, OnApplicationShutdown {
     @Inject(IdentityProfiles) private readonly profiles: IdentityProfiles,
     @Inject(DurableScheduler) private readonly scheduler: DurableScheduler,
     @Inject(EntitlementWorkers) private readonly workers: EntitlementWorkers,
-    @Inject(CheckRpc) private readonly rpc: CheckRpc,
-    @Inject(SodRpc) private readonly sodRpc: SodRpc,
     @Inject(AccessChecks) private readonly checks: AccessChecks,
     @Inject(FAST_ROUTES) private readonly fastRoutes: FastRoutes,
   ) {}
@@ -37,8 +36,6 @@ class EntitlementLifecycle implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     await migrateContext(this.runtime.db, this.runtime.context, [(x) => this.inbox.migrate(x), (x) => this.profiles.migrate(x), (x) => this.scheduler.migrate(x)]);
     await this.workers.start();
-    await this.rpc.start();
-    await this.sodRpc.start();
     // The check API is the hottest read of all: it is answered before Express and Nest
     // (AccessController.check documents it in OpenAPI and answers anything the fast path does not).
     this.fastRoutes.get('/check', {
@@ -51,8 +48,6 @@ class EntitlementLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.sodRpc.stop();
-    await this.rpc.stop();
     await this.workers.stop();
   }
 }
@@ -65,7 +60,8 @@ export class EntitlementModule {
     const log = (what: string) => (err: unknown) => runtime.logger.error({ err }, `${what} failed; retrying`);
     return {
       module: EntitlementModule,
-      controllers: [CatalogController, AccessController],
+      // CheckRpc, SodRpc and IdentityEventsController are message handlers, served over the bus (BusTransport).
+      controllers: [CatalogController, AccessController, CheckRpc, SodRpc, IdentityEventsController],
       providers: [
         { provide: CONTEXT_RUNTIME, useValue: runtime },
         { provide: Inbox, useFactory: () => new Inbox(runtime.db, schema) },
@@ -97,14 +93,12 @@ export class EntitlementModule {
         },
         {
           provide: EntitlementWorkers,
-          useFactory: (c: CatalogView, v: AccessView, l: IdentityLifecycle, r: BirthrightRecompute, a: AccessService, s: DurableScheduler, k: KnownIdentities) =>
-            new EntitlementWorkers(c, v, l, r, a, s, k),
-          inject: [CatalogView, AccessView, IdentityLifecycle, BirthrightRecompute, AccessService, DurableScheduler, KnownIdentities],
+          useFactory: (c: CatalogView, v: AccessView, r: BirthrightRecompute, a: AccessService, s: DurableScheduler, k: KnownIdentities) =>
+            new EntitlementWorkers(c, v, r, a, s, k),
+          inject: [CatalogView, AccessView, BirthrightRecompute, AccessService, DurableScheduler, KnownIdentities],
         },
-        { provide: CheckRpc, useFactory: (c: AccessChecks) => new CheckRpc(runtime, c), inject: [AccessChecks] },
         { provide: CatalogPreview, useFactory: (c: CatalogView, p: IdentityProfiles) => new CatalogPreview(c, p, runtime.clock), inject: [CatalogView, IdentityProfiles] },
         { provide: SodQueries, useFactory: (c: CatalogView, v: AccessView) => new SodQueries(runtime.store, c, v, runtime.clock), inject: [CatalogView, AccessView] },
-        { provide: SodRpc, useFactory: (q: SodQueries) => new SodRpc(runtime, q), inject: [SodQueries] },
         EntitlementLifecycle,
       ],
     };

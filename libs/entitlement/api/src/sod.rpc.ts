@@ -1,46 +1,41 @@
-import type { SodQueries } from '@custos/entitlement/application';
-import type { ContextRuntime } from '@custos/platform/runtime';
-
-export const EVALUATE_SOD = 'rpc.entitlement.evaluate-sod';
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { SodQueries } from '@custos/entitlement/application';
+import { EVALUATE_SOD_RPC, type EvaluateSodResult } from '@custos/entitlement/contracts';
+import { ENTITLEMENT_ERROR_STATUSES } from './domain-error-statuses';
 
 /**
  * `rpc.entitlement.evaluate-sod`: `{identityId, entitlements}` -> `{outcome, violations}`, what
  * adding the entitlements to what the identity holds now would create. The request service asks
  * before routing a request (`approve` adds the security step, `prevent` refuses it).
  */
+@Controller()
 export class SodRpc {
-  private served?: { stop(): Promise<void> };
+  constructor(@Inject(SodQueries) private readonly sod: SodQueries) {}
 
-  constructor(
-    private readonly runtime: ContextRuntime,
-    private readonly sod: SodQueries,
-  ) {}
-
-  async start(): Promise<void> {
-    this.served = await this.runtime.bus.serve(EVALUATE_SOD, async (payload) => {
-      const { identityId, entitlements } = (payload ?? {}) as { identityId?: unknown; entitlements?: unknown };
-      const valid =
-        typeof identityId === 'string' &&
-        identityId !== '' &&
-        Array.isArray(entitlements) &&
-        entitlements.every((key): key is string => typeof key === 'string' && key !== '');
-      if (!valid) throw Object.assign(new Error('identityId (a string) and entitlements (an array of keys) are required'), { status: 400 });
-      try {
-        return await this.sod.evaluate(identityId, entitlements as string[]);
-      } catch (error) {
-        throw asRpcError(error);
-      }
-    });
-  }
-
-  async stop(): Promise<void> {
-    await this.served?.stop();
+  @MessagePattern(EVALUATE_SOD_RPC)
+  async evaluate(@Payload() payload: unknown): Promise<EvaluateSodResult> {
+    const { identityId, entitlements } = (payload ?? {}) as { identityId?: unknown; entitlements?: unknown };
+    const valid =
+      typeof identityId === 'string' &&
+      identityId !== '' &&
+      Array.isArray(entitlements) &&
+      entitlements.every((key): key is string => typeof key === 'string' && key !== '');
+    if (!valid) throw Object.assign(new Error('identityId (a string) and entitlements (an array of keys) are required'), { status: 400 });
+    try {
+      return await this.sod.evaluate(identityId, entitlements as string[]);
+    } catch (error) {
+      throw asRpcError(error);
+    }
   }
 }
 
 /** A domain error travels with its HTTP status and its named data (`keys`...), as the problem details would carry them. */
 function asRpcError(error: unknown): unknown {
-  if (!(error instanceof Error) || typeof (error as { httpStatus?: unknown }).httpStatus !== 'number') return error;
-  const { httpStatus, code, name: _name, stack: _stack, message: _message, ...fields } = error as Error & { httpStatus: number; code: string };
-  return Object.assign(new Error(error.message), { status: httpStatus, details: { code, ...fields } });
+  if (!(error instanceof Error)) return error;
+  const { httpStatus, code, name: _name, stack: _stack, message: _message, ...fields } = error as Error & { httpStatus?: number; code?: string };
+  // A domain error's status is declared at this edge (ENTITLEMENT_ERROR_STATUSES); an application error may carry its own.
+  const status = httpStatus ?? ENTITLEMENT_ERROR_STATUSES[code as keyof typeof ENTITLEMENT_ERROR_STATUSES];
+  if (typeof status !== 'number') return error;
+  return Object.assign(new Error(error.message), { status, details: { code, ...fields } });
 }

@@ -3,15 +3,13 @@ import { AccessService, EXPIRE_GRANT } from './access-service';
 import type { AccessView } from './access-view';
 import type { BirthrightRecompute } from './birthright-recompute';
 import type { CatalogView } from './catalog-view';
-import type { IdentityLifecycle } from './identity-lifecycle';
 import type { KnownIdentities } from './known-identities';
 
-/** The entitlement context's background work: its views, the identity lifecycle, recomputes and expiries. */
+/** The entitlement context's background work: its views, recomputes and expiries (identity events arrive through IdentityEventsController). */
 export class EntitlementWorkers implements BackgroundWorker {
   constructor(
     private readonly catalog: CatalogView,
     private readonly accessView: AccessView,
-    private readonly lifecycle: IdentityLifecycle,
     private readonly recompute: BirthrightRecompute,
     private readonly access: AccessService,
     private readonly scheduler: DurableScheduler,
@@ -24,7 +22,6 @@ export class EntitlementWorkers implements BackgroundWorker {
     await this.catalog.start();
     await this.accessView.start();
     await this.known.start();
-    await this.lifecycle.start();
     this.scheduler.start({
       [EXPIRE_GRANT]: async (payload, tx) => {
         const { identityId, grantId, correlationId } = payload as { identityId: string; grantId: string; correlationId?: string };
@@ -35,7 +32,6 @@ export class EntitlementWorkers implements BackgroundWorker {
 
   async stop(): Promise<void> {
     await this.scheduler.stop();
-    await this.lifecycle.stop();
     await this.known.stop();
     await this.recompute.stop();
     await this.accessView.stop();

@@ -1,7 +1,6 @@
 import { changesIdentity, type IdentityEvent } from '@custos/identity/contracts';
 import type { BirthrightReason } from '@custos/entitlement/domain';
 import type { CustosEvent } from '@custos/platform/event-store';
-import type { Consumer } from '@custos/platform/messaging';
 import type { ContextRuntime, Inbox } from '@custos/platform/runtime';
 import type { AccessChange, AccessService } from './access-service';
 import type { CatalogView } from './catalog-view';
@@ -27,10 +26,10 @@ function changeOf(stored: CustosEvent): IdentityChange | undefined {
  * The process manager from identity lifecycle to access: joiners get their birthright, movers
  * gain and lose it, leavers lose everything at once, rehires start again. Each identity event
  * is claimed in the inbox in the same transaction as its effect: a redelivery does nothing.
+ * The entitlement API's IdentityEventsController hands it the identity events (durable consumer
+ * IDENTITY_LIFECYCLE_CONSUMER, in batches).
  */
 export class IdentityLifecycle {
-  private consumer?: Consumer;
-
   constructor(
     private readonly runtime: ContextRuntime,
     private readonly inbox: Inbox,
@@ -39,20 +38,6 @@ export class IdentityLifecycle {
     private readonly catalog: CatalogView,
     private readonly known?: KnownIdentities,
   ) {}
-
-  async start(): Promise<void> {
-    this.consumer = await this.runtime.bus.consume({
-      durable: IDENTITY_LIFECYCLE_CONSUMER,
-      context: 'identity',
-      handler: (event) => this.handle(event),
-      // Identity events that arrive while a batch is being written make the next one (see ConsumeOptions.batchHandler).
-      batchHandler: (events) => this.handleBatch(events),
-    });
-  }
-
-  async stop(): Promise<void> {
-    await this.consumer?.stop();
-  }
 
   /** Applies one identity event's consequences once. */
   handle(stored: CustosEvent): Promise<void> {

@@ -6,3 +6,4 @@ export * from './birthright-rule-events';
 export * from './sod-policy-events';
 export * from './access-events';
 export * from './entitlement-context-event';
+export * from './rpc';

@@ -1,13 +1,22 @@
+import { Module, type INestMicroservice } from '@nestjs/common';
 import { EmployeeDirectory, HR_NATS_DURABLE, HrIntake, HrNatsDoor } from '@custos/identity/application';
 import { identityStreamId } from '@custos/identity/contracts';
 import { createPgDatabase, SqlDatabase, SqlEventStore } from '@custos/platform/event-store';
-import { hrStreamName, hrSubject, InProcessBus, NatsBus, type DeadLetter } from '@custos/platform/messaging';
+import { hrStreamName, hrSubject, InProcessBus, NatsBus, startBusMicroservice, type DeadLetter, type MessageBus } from '@custos/platform/messaging';
 import { ContextRuntime, createLogger, DurableScheduler, migrateContext, readConfig } from '@custos/platform/runtime';
 import { createTestDatabase, eventually, randomNamespace, removeNamespaceStreams, startNats, type TestDatabase } from '@custos/platform/testing';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { checkHrEvent } from './hr-event.validation';
+import { HrNatsController } from './hr-nats.controller';
+
+/** The door as a service runs it: HrNatsController on the bus transport. */
+function openDoor(door: HrNatsDoor, bus: MessageBus, logs: string[] = []): Promise<INestMicroservice> {
+  @Module({ controllers: [HrNatsController], providers: [{ provide: HrNatsDoor, useValue: door }] })
+  class DoorModule {}
+  return startBusMicroservice(DoorModule, bus, { info: (_fields, message) => void logs.push(message) });
+}
 
 /** The NATS door for HR systems against a real NATS JetStream and a real PostgreSQL. */
 describe('HR NATS door (hr.jml.<system>)', () => {
@@ -16,7 +25,7 @@ describe('HR NATS door (hr.jml.<system>)', () => {
   let db: SqlDatabase;
   let bus: NatsBus;
   let runtime: ContextRuntime;
-  let door: HrNatsDoor;
+  let doorService: INestMicroservice;
   let directory: EmployeeDirectory;
   let nc: NatsConnection;
   let jsm: JetStreamManager;
@@ -34,14 +43,13 @@ describe('HR NATS door (hr.jml.<system>)', () => {
     const scheduler = new DurableScheduler(db, 'identity', runtime.clock);
     const intake = new HrIntake(runtime, directory, scheduler);
     await migrateContext(db, 'identity', [(x) => directory.migrate(x), (x) => intake.migrate(x), (x) => scheduler.migrate(x)]);
-    door = new HrNatsDoor(runtime, intake, checkHrEvent);
-    await door.start();
+    doorService = await openDoor(new HrNatsDoor(runtime, intake, checkHrEvent), bus);
     nc = await connect({ servers: nats.url });
     jsm = await jetstreamManager(nc);
   }, 60_000);
 
   afterAll(async () => {
-    await door?.stop();
+    await doorService?.close();
     await bus?.close();
     if (jsm) {
       await removeNamespaceStreams(jsm, namespace);
@@ -158,15 +166,11 @@ describe('HR NATS door (hr.jml.<system>)', () => {
   });
 
   it('stays closed on the in-process bus and says so', async () => {
-    const lines: string[] = [];
-    const logger = createLogger(readConfig({ LOG_LEVEL: 'info' }), 'off-spec');
-    const info = jest.spyOn(logger, 'info').mockImplementation(((msg: string) => void lines.push(msg)) as never);
+    const logs: string[] = [];
     const inProcess = new InProcessBus();
-    const off = new HrNatsDoor({ ...runtime, bus: inProcess, logger }, undefined as never, checkHrEvent);
-    await off.start();
-    await off.stop();
+    const off = await openDoor(new HrNatsDoor({ ...runtime, bus: inProcess }, undefined as never, checkHrEvent), inProcess, logs);
+    await off.close();
     await inProcess.close();
-    expect(info).toHaveBeenCalledTimes(1);
-    expect(lines[0]).toMatch(/HR NATS door is off/);
+    expect(logs).toEqual([expect.stringMatching(/^inbound door identity-hr-door is off: .*set NATS_URL to receive hr\.jml\.\*/)]);
   });
 });

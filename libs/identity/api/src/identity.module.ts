@@ -4,6 +4,7 @@ import { registerDomainErrorStatuses } from '@custos/platform/http';
 import { CONTEXT_RUNTIME, ContextRuntime, DurableScheduler, migrateContext } from '@custos/platform/runtime';
 import { checkHrEvent } from './hr-event.validation';
 import { HrController } from './hr.controller';
+import { HrNatsController } from './hr-nats.controller';
 import { IdentitiesController } from './identities.controller';
 import { SCIM_CONTROLLERS, scimProviders, ScimJsonBodyModule } from './scim';
 
@@ -24,7 +25,6 @@ class IdentityLifecycle implements OnModuleInit, OnApplicationShutdown {
     @Inject(IdentitiesView) private readonly view: IdentitiesView,
     @Inject(DurableScheduler) private readonly scheduler: DurableScheduler,
     @Inject(IdentityWorkers) private readonly workers: IdentityWorkers,
-    @Inject(HrNatsDoor) private readonly hrNatsDoor: HrNatsDoor,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -35,11 +35,9 @@ class IdentityLifecycle implements OnModuleInit, OnApplicationShutdown {
       (x) => this.scheduler.migrate(x),
     ]);
     await this.workers.start();
-    await this.hrNatsDoor.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.hrNatsDoor.stop();
     await this.workers.stop();
   }
 }
@@ -52,7 +50,8 @@ export class IdentityModule {
     return {
       module: IdentityModule,
       imports: [ScimJsonBodyModule],
-      controllers: [HrController, IdentitiesController, ...SCIM_CONTROLLERS],
+      // HrNatsController is the NATS door, served over the bus (BusTransport).
+      controllers: [HrController, IdentitiesController, ...SCIM_CONTROLLERS, HrNatsController],
       providers: [
         { provide: CONTEXT_RUNTIME, useValue: runtime },
         { provide: EmployeeDirectory, useFactory: () => new EmployeeDirectory(runtime.db, schema) },

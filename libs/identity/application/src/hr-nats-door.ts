@@ -1,5 +1,5 @@
 import { DomainError } from '@custos/identity/domain';
-import { hrStreamName, hrSubjectFilter, NatsBus, type Consumer, type InboundMessage, type InboundVerdict } from '@custos/platform/messaging';
+import { hrStreamName, hrSubjectFilter, type InboundEvents, type InboundMessage, type InboundVerdict } from '@custos/platform/messaging';
 import type { ContextRuntime } from '@custos/platform/runtime';
 import { EmployeeIdTaken } from './employee-directory';
 import type { ReceivedHrChange } from './hr-change';
@@ -20,6 +20,9 @@ export type HrEventCheck = (payload: unknown) => Promise<{ ok: true; event: Omit
 /** The durable consumer of the HR stream, shared by every identity-service replica. */
 export const HR_NATS_DURABLE = 'identity-hr-door';
 
+/** The door's pattern on the bus transport: `hr.jml.*` in the JetStream stream `CUSTOS_HR` (the bus adds its namespace). */
+export const HR_NATS_DOOR: InboundEvents = { durable: HR_NATS_DURABLE, stream: hrStreamName(''), subjects: [hrSubjectFilter('')] };
+
 /**
  * The NATS door for HR systems: a durable pull consumer of `hr.jml.<system>` (JetStream stream
  * `CUSTOS_HR`) taking the same payload as `POST /hr/events`. Each message is validated with the
@@ -27,37 +30,15 @@ export const HR_NATS_DURABLE = 'identity-hr-door';
  * HrIntake (channel `nats`), so a redelivered or republished event is a duplicate, not a second
  * change. Invalid messages and domain refusals go to the dead-letter subject `dlq.identity-hr-door`
  * with their reasons and never block the stream; a failure that may pass (the database is down)
- * is retried.
+ * is retried. The identity API's HrNatsController receives the messages (pattern HR_NATS_DOOR);
+ * on the in-process bus the transport logs that the door is off.
  */
 export class HrNatsDoor {
-  private consumer?: Consumer;
-
   constructor(
     private readonly runtime: ContextRuntime,
     private readonly intake: HrIntake,
     private readonly check: HrEventCheck,
-    private readonly options: { durable?: string } = {},
   ) {}
-
-  /** Opens the door when the runtime's bus is NATS; with the in-process bus it logs that the door is off. */
-  async start(): Promise<void> {
-    const bus = this.runtime.bus;
-    if (bus.kind !== 'nats' || !(bus instanceof NatsBus)) {
-      this.runtime.logger.info('HR NATS door is off: the bus is in-process (set NATS_URL to receive HR events on hr.jml.<system>)');
-      return;
-    }
-    // Named without namespace: the bus adds its own.
-    const stream = hrStreamName('');
-    const subject = hrSubjectFilter('');
-    const durable = this.options.durable ?? HR_NATS_DURABLE;
-    this.consumer = await bus.consumeInbound({ stream, subjects: [subject], durable, handler: (message) => this.handle(message) });
-    this.runtime.logger.info({ stream, subject, durable }, 'HR NATS door is open');
-  }
-
-  async stop(): Promise<void> {
-    await this.consumer?.stop();
-    this.consumer = undefined;
-  }
 
   /** Decides one message: applied or duplicate -> ack; invalid or refused -> dead letter; anything else throws (retried). */
   async handle(message: InboundMessage): Promise<InboundVerdict> {

@@ -1,4 +1,5 @@
 import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { connectBusTransport } from '@custos/platform/messaging';
 import { ContextName, ContextRuntime, CustosConfig, openTopology, Topology } from '@custos/platform/runtime';
 import { CachingTokenVerifier, DevTokenIssuer, OidcTokenVerifier, TokenVerifier } from './auth/token-verifier';
 import { createCustosApp } from './bootstrap';
@@ -58,7 +59,16 @@ export async function startCustos(options: {
         { name: 'bus', check: () => topology.bus.health() },
       ],
     });
+    // The message doors (RPC, event consumers, inbound doors) are the modules' @MessagePattern and
+    // @EventPattern handlers, served over the topology's bus.
+    connectBusTransport(app, topology.bus, topology.logger);
     await app.listen(config.port, config.host);
+    // Once the HTTP server is up and every module has started its views; they stop when the app
+    // closes, after the HTTP server and before the modules' shutdown hooks and the store.
+    await app.startAllMicroservices().catch(async (error: unknown) => {
+      await app.close();
+      throw error;
+    });
     const address = app.getHttpServer().address() as { port: number };
     const url = `http://127.0.0.1:${address.port}`;
     topology.logger.info({ url, contexts: options.contexts }, 'custos listening');

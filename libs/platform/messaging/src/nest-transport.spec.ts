@@ -1,5 +1,4 @@
-import { Controller, Module, type INestMicroservice } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Controller, Module, type INestMicroservice, type Type } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 import { createPgDatabase, SqlEventStore, type CustosEvent, type EventStore, type SqlDatabase } from '@custos/platform/event-store';
 import { createTestDatabase, eventually, randomNamespace, removeNamespaceStreamsAt, startNats, type TestDatabase } from '@custos/platform/testing';
@@ -12,7 +11,7 @@ import { subjectPrefix } from './naming';
 import { NatsBus } from './nats-bus';
 import { BusClient } from './nest-client';
 import type { DurableEvents, InboundEvents } from './nest-patterns';
-import { BusContext, BusErrorFilter, BusTransport } from './nest-transport';
+import { BusContext, startBusMicroservice } from './nest-transport';
 
 /** What the handlers of one bus received. */
 class Received {
@@ -87,16 +86,7 @@ afterAll(async () => {
   await database?.drop();
 }, 60_000);
 
-async function startMicroservice(module: object, bus: MessageBus, logs: string[] = []): Promise<INestMicroservice> {
-  const microservice = await NestFactory.createMicroservice(module as never, {
-    strategy: new BusTransport(bus, { info: (_fields, message) => void logs.push(message) }),
-    logger: false,
-    abortOnError: false,
-  });
-  microservice.useGlobalFilters(new BusErrorFilter());
-  await microservice.listen();
-  return microservice;
-}
+const startMicroservice = (module: Type, bus: MessageBus, logs: string[] = []) => startBusMicroservice(module, bus, { info: (_fields, message) => void logs.push(message) });
 
 describe.each([
   ['in-process', () => Promise.resolve(new InProcessBus({ pollIntervalMs: 20 }) as MessageBus)],

@@ -1,4 +1,5 @@
-import { Catch, type INestApplication, type RpcExceptionFilter } from '@nestjs/common';
+import { Catch, type DynamicModule, type INestApplication, type INestMicroservice, type RpcExceptionFilter, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import {
   BaseRpcContext,
   RpcException,
@@ -178,5 +179,21 @@ export function connectBusTransport(app: INestApplication, bus: MessageBus, log?
   microservice.registerListeners();
   microservice.setIsInitialized(true);
   microservice.setIsInitHookCalled(true);
+  return microservice;
+}
+
+/**
+ * startBusMicroservice runs the message handlers of `module` over `bus` without an HTTP server
+ * (a worker process, a spec), with BusErrorFilter, and resolves once they all serve and consume.
+ */
+export async function startBusMicroservice(module: Type | DynamicModule, bus: MessageBus, log?: TransportLog): Promise<INestMicroservice> {
+  const microservice = await NestFactory.createMicroservice<MicroserviceOptions>(module, { strategy: new BusTransport(bus, log), logger: false, abortOnError: false });
+  microservice.useGlobalFilters(new BusErrorFilter());
+  try {
+    await microservice.listen();
+  } catch (error) {
+    await microservice.close();
+    throw error;
+  }
   return microservice;
 }
