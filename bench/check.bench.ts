@@ -5,7 +5,7 @@
  *   npm run bench:check                       (100,000 identities x 10 grants)
  *   npm run bench:check -- --identities 10000 --seconds 2     (a quick run)
  *   npm run bench:check -- --lean-edge        (adds a diagnostic: the same view behind plain node:http
- *                                             and plain Express instead of NestJS, support/lean-edge.ts)
+ *                                             and plain Fastify instead of NestJS, support/lean-edge.ts)
  *
  * Data: 10 AccessGranted events per identity on its `access-{id}` stream, plus AccessTerminated
  * for about 3% of them (see support/check-data.ts), appended through SqlEventStore.append into
@@ -303,11 +303,11 @@ async function main(): Promise<void> {
     const lean: Array<{ framework: string; custos: Run; cerbos: Run }> = [];
     if (process.argv.includes('--lean-edge')) {
       await service.stop();
-      for (const framework of ['node:http', 'express']) {
+      for (const framework of ['node:http', 'fastify']) {
         const edge = await startProcess(
           `lean edge (${framework})`,
           'bench/support/lean-edge.ts',
-          { DATABASE_URL: database.url, CUSTOS_OIDC_ISSUER: issuer.issuer, EDGE_FRAMEWORK: framework === 'express' ? 'express' : 'node' },
+          { DATABASE_URL: database.url, CUSTOS_OIDC_ISSUER: issuer.issuer, EDGE_FRAMEWORK: framework === 'fastify' ? 'fastify' : 'node' },
           300_000,
         );
         try {

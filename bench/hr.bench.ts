@@ -6,7 +6,7 @@
  *
  * Phases: 10,000 joiners, then 10,000 movers, then 10,000 leavers through `POST /hr/events`
  * from 32 concurrent keep-alive clients, each phase right after the same load against the
- * no-op route `GET /health/live` of the same process (no I/O: routing, Express, the global
+ * no-op route `GET /health/live` of the same process (no I/O: routing, Nest on Fastify, the global
  * guards, JSON), measured with the same load generator. The ratio is HR events/s ÷ no-op req/s.
  * Then the identity read model is grown to 100,000 identities by running HrIntake (the same
  * code path as the webhook, minus HTTP) from this process against the same database, and its

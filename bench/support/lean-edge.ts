@@ -2,14 +2,14 @@
  * A diagnostic for `npm run bench:check -- --lean-edge`, not the product: the same AccessView
  * rebuilt from the same store, answering GET /check behind the same kind of bearer-token check
  * (the OIDC issuer's JWKS, each verified token remembered until it expires), but over plain
- * `node:http` (EDGE_FRAMEWORK=node) or plain Express 5 (EDGE_FRAMEWORK=express) instead of NestJS
- * on Express. Run as its own process by the benchmark, it shows how much of an HTTP check the
+ * `node:http` (EDGE_FRAMEWORK=node) or plain Fastify (EDGE_FRAMEWORK=fastify) instead of NestJS
+ * on Fastify. Run as its own process by the benchmark, it shows how much of an HTTP check the
  * view costs and how much the web framework does.
  *
  * Env: DATABASE_URL, CUSTOS_OIDC_ISSUER, PORT, EDGE_FRAMEWORK.
  */
 import { createServer, type ServerResponse } from 'node:http';
-import express from 'express';
+import Fastify from 'fastify';
 import { AccessView } from '../../libs/entitlement/application/src/access-view';
 import { createPgDatabase } from '../../libs/platform/event-store/src/pg-database';
 import { SqlEventStore } from '../../libs/platform/event-store/src/sql-event-store';
@@ -51,13 +51,16 @@ async function main(): Promise<void> {
     return { status: 200, body: view.check(identityId, entitlement, new Date()) };
   };
   let server: import('node:http').Server;
-  if (process.env.EDGE_FRAMEWORK === 'express') {
-    const app = express();
-    app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
-    app.get('/check', (req, res) => {
-      void answer(req.headers.authorization, req.query.identityId, req.query.entitlement).then(({ status, body }) => res.status(status).json(body));
+  if (process.env.EDGE_FRAMEWORK === 'fastify') {
+    const app = Fastify({ serverFactory: (handler) => createServer(handler) });
+    app.get('/health', async () => ({ status: 'ok' }));
+    app.get('/check', async (req, reply) => {
+      const query = req.query as Record<string, unknown>;
+      const { status, body } = await answer(req.headers.authorization, query.identityId, query.entitlement);
+      return reply.status(status).send(body);
     });
-    server = createServer(app);
+    await app.ready();
+    server = app.server;
   } else {
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://edge');

@@ -7,7 +7,8 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import { AuditModule } from '../../libs/audit/api/src';
 import { EntitlementModule } from '../../libs/entitlement/api/src';
 import { IdentityModule } from '../../libs/identity/api/src';
-import { buildOpenApiDocument, DEV_ISSUER, FAST_ROUTES, HEALTH_CHECKS, PlatformController } from '../../libs/platform/http/src';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { buildOpenApiDocument, DEV_ISSUER, HEALTH_CHECKS, PlatformController } from '../../libs/platform/http/src';
 import type { ContextName, ContextRuntime } from '../../libs/platform/runtime/src';
 import { RequestModule } from '../../libs/request/api/src';
 
@@ -19,7 +20,7 @@ import { RequestModule } from '../../libs/request/api/src';
  */
 async function previewApp(): Promise<INestApplication> {
   const runtime = (context: ContextName) => ({ context, store: { context } }) as unknown as ContextRuntime;
-  const lent = [FAST_ROUTES, HEALTH_CHECKS, DEV_ISSUER].map((token) => ({ provide: token, useValue: null }));
+  const lent = [HEALTH_CHECKS, DEV_ISSUER].map((token) => ({ provide: token, useValue: null }));
   @Global()
   @Module({ providers: lent, exports: lent.map((p) => p.provide) })
   class PlatformLoansModule {}
@@ -34,7 +35,7 @@ async function previewApp(): Promise<INestApplication> {
     controllers: [PlatformController],
   })
   class CustosPreviewModule {}
-  return NestFactory.create(CustosPreviewModule, { preview: true, logger: false, abortOnError: false });
+  return NestFactory.create(CustosPreviewModule, new FastifyAdapter(), { preview: true, logger: false, abortOnError: false });
 }
 
 /** A route as Nest's router serves it: `GET /identities/{identityId}`. */

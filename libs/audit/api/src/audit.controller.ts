@@ -2,7 +2,7 @@ import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, IsString, Max, Min } from 'class-validator';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { AuditLog } from '@custos/audit/application';
 import { ApiProblemResponses, Roles } from '@custos/platform/http';
 import { AuditEventPage, ChainVerdict } from './audit.responses';
@@ -45,7 +45,7 @@ export class AuditController {
     headers: { Link: { description: 'CSV only: `<?after=N>; rel="next"` while there are more', schema: { type: 'string' } } },
   })
   @ApiProblemResponses(400, 401, AUDITOR_ONLY)
-  async events(@Query() q: AuditEventsQuery, @Headers('accept') accept: string | undefined, @Res() response: Response): Promise<void> {
+  async events(@Query() q: AuditEventsQuery, @Headers('accept') accept: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<object | string> {
     const page = await this.log.query({
       identityId: q.identityId,
       type: q.type,
@@ -61,11 +61,11 @@ export class AuditController {
         const row: Record<(typeof CSV_COLUMNS)[number], unknown> = { seq, hash, ...event };
         lines.push(CSV_COLUMNS.map((c) => csvCell(row[c])).join(','));
       }
-      if (page.next) response.setHeader('Link', `<?after=${page.next}>; rel="next"`);
-      response.type('text/csv').send(lines.join('\r\n') + '\r\n');
-      return;
+      if (page.next) reply.header('Link', `<?after=${page.next}>; rel="next"`);
+      reply.type('text/csv');
+      return lines.join('\r\n') + '\r\n';
     }
-    response.json({ items: page.items.map(({ seq, hash, event }) => ({ ...event, seq, hash })), next: page.next });
+    return { items: page.items.map(({ seq, hash, event }) => ({ ...event, seq, hash })), next: page.next };
   }
 
   @Get('verify')

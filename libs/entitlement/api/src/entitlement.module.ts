@@ -13,9 +13,7 @@ import {
   KnownIdentities,
   SodQueries,
 } from '@custos/entitlement/application';
-import { FAST_ROUTES, FastRoutes } from '@custos/platform/http';
 import { CONTEXT_RUNTIME, ContextRuntime, DurableScheduler, Inbox, migrateContext } from '@custos/platform/runtime';
-import { mayAskAbout } from './access-readers';
 import { AccessController } from './access.controller';
 import { CatalogController } from './catalog.controller';
 import { CheckRpc } from './check.rpc';
@@ -29,22 +27,11 @@ class EntitlementLifecycle implements OnModuleInit, OnApplicationShutdown {
     @Inject(IdentityProfiles) private readonly profiles: IdentityProfiles,
     @Inject(DurableScheduler) private readonly scheduler: DurableScheduler,
     @Inject(EntitlementWorkers) private readonly workers: EntitlementWorkers,
-    @Inject(AccessChecks) private readonly checks: AccessChecks,
-    @Inject(FAST_ROUTES) private readonly fastRoutes: FastRoutes,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await migrateContext(this.runtime.db, this.runtime.context, [(x) => this.inbox.migrate(x), (x) => this.profiles.migrate(x), (x) => this.scheduler.migrate(x)]);
     await this.workers.start();
-    // The check API is the hottest read of all: it is answered before Express and Nest
-    // (AccessController.check documents it in OpenAPI and answers anything the fast path does not).
-    this.fastRoutes.get('/check', {
-      params: ['identityId', 'entitlement'],
-      handle: ({ identityId, entitlement }, principal) => {
-        mayAskAbout(principal, identityId);
-        return this.checks.check(identityId, entitlement);
-      },
-    });
   }
 
   async onApplicationShutdown(): Promise<void> {

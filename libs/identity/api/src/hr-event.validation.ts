@@ -1,344 +1,40 @@
-import type { EmployeeCheck, HrEventCheck } from '@custos/identity/application';
-import { flattenValidationErrors, untrustedInputError } from '@custos/platform/http';
+import type { EmployeeCheck, HrEventCheck, ReceivedHrChange } from '@custos/identity/application';
+import { flattenValidationErrors, untrustedInputError, VALIDATOR_OPTIONS } from '@custos/platform/http';
 import { plainToInstance } from 'class-transformer';
-import { getMetadataStorage, validate, validateSync, ValidationTypes, type ValidationArguments, type ValidatorConstraintInterface, type ValidatorOptions } from 'class-validator';
+import { validate, validateSync } from 'class-validator';
 import { EmployeeDto, HrEventDto } from './hr-event.dto';
 
-const VALIDATOR_OPTIONS: ValidatorOptions = { whitelist: true, forbidNonWhitelisted: true, validationError: { target: false, value: false } };
-
-type Accepted = Extract<Awaited<ReturnType<HrEventCheck>>, { ok: true }>;
-
 /**
- * The event of a valid HrEventDto, for both paths: `{ ...rest, employee: { ...employee }, groups }`
- * (groups only when defined), written as a loop because object rest on a class instance is slow.
+ * hrChangeOf is the change a valid HrEventDto asks for, as plain data: `employee` copied out of
+ * its DTO instance, `groups` only when given.
  */
-function toEvent(dto: HrEventDto): Accepted {
-  const source = dto as unknown as Record<string, unknown>;
-  const event: Record<string, unknown> = {};
-  for (const key of Object.keys(source)) if (key !== 'groups' && key !== 'employee') event[key] = source[key];
-  event['employee'] = { ...dto.employee };
-  if (dto.groups !== undefined) event['groups'] = dto.groups;
-  return { ok: true, event: event as unknown as Accepted['event'] };
+export function hrChangeOf(dto: HrEventDto): Omit<ReceivedHrChange, 'channel'> {
+  const { employee, groups, ...rest } = dto;
+  return { ...rest, employee: { ...employee }, ...(groups !== undefined ? { groups } : {}) };
 }
 
 /**
- * checkHrEventSlowly is the reference: class-transformer + class-validator, exactly as
- * `POST /hr/events` always did. Every payload the fast path is not sure of ends here.
+ * checkHrEvent applies the rules of `POST /hr/events` to a payload that did not come through HTTP
+ * (the NATS door): what no route accepts (untrustedInputError), then HrEventDto through
+ * class-transformer and class-validator with the global validation pipe's options, so both doors
+ * accept the same events and name each bad field with the same message.
  */
-export const checkHrEventSlowly: HrEventCheck = async (payload) => {
+export const checkHrEvent: HrEventCheck = async (payload) => {
+  // A lone surrogate (validator.js throws a URIError on one in isEmail), a NUL (PostgreSQL cannot
+  // store it), deep nesting, prototype names: refused first, as the platform's parser does.
+  const unacceptable = untrustedInputError(payload);
+  if (unacceptable) return { ok: false, errors: [unacceptable] };
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return { ok: false, errors: [{ field: '', message: 'an HR event must be a JSON object' }] };
   }
   const dto = plainToInstance(HrEventDto, payload);
   const errors = await validate(dto, VALIDATOR_OPTIONS);
   if (errors.length > 0) return { ok: false, errors: flattenValidationErrors(errors) };
-  return toEvent(dto);
-};
-
-
-/**
- * checkHrEvent applies the rules of `POST /hr/events` (HrEventDto, unknown fields refused) to a
- * payload that did not come through HTTP: the NATS door uses it, so both doors accept exactly
- * the same events and name the same bad fields. A plain JSON event that is certainly valid is
- * accepted by the fast path (the DTO's own class-validator rules, without the engine); anything
- * else goes through class-validator, which also words every error.
- */
-export const checkHrEvent: HrEventCheck = async (payload) => {
-  // What no route accepts, refused first and named: a lone surrogate (validator.js throws a URIError
-  // on one in isEmail, a 500), a NUL (PostgreSQL cannot store it), deep nesting, prototype names.
-  const unacceptable = untrustedInputError(payload);
-  if (unacceptable) return { ok: false, errors: [unacceptable] };
-  const dto = buildValid(hrEventPlan(), payload);
-  return dto === undefined ? checkHrEventSlowly(payload) : toEvent(dto as HrEventDto);
-};
-
-/** checkEmployeeSlowly is checkEmployee through class-validator only (the reference of the fast path). */
-export const checkEmployeeSlowly: EmployeeCheck = (employee) => {
-  const errors = validateSync(plainToInstance(EmployeeDto, { ...employee }), VALIDATOR_OPTIONS);
-  return flattenValidationErrors(errors).map((e) => (e.message.startsWith(`${e.field} `) ? e.message : `${e.field}: ${e.message}`));
+  return { ok: true, event: hrChangeOf(dto) };
 };
 
 /** checkEmployee applies the webhook's rules for `employee` (EmployeeDto) to one record, as `field: message` lines; none when valid. */
-export const checkEmployee: EmployeeCheck = (employee) => (buildValid(employeePlan(), { ...employee }) === undefined ? checkEmployeeSlowly(employee) : []);
-
-/**
- * The fast path only for tests: the DTO instance class-transformer would have built when the
- * payload is certainly valid, undefined when the fast path is not sure (and class-validator decides).
- */
-export function fastHrEventDto(payload: unknown): HrEventDto | undefined {
-  return buildValid(hrEventPlan(), payload) as HrEventDto | undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The fast path: a plan compiled once from the DTOs' class-validator metadata (getMetadataStorage,
-// the list ValidationExecutor reads), run without class-transformer and the executor. It calls the
-// very constraint instances class-validator calls (validator.js isEmail, isISO8601, isLength, the
-// DTO's regexes...), so it cannot disagree on a value; for three of them a cheaper check that
-// can only say "certainly valid" comes first (SHORTCUTS). It never refuses: whatever it is not
-// sure of is left to the slow path.
-// ---------------------------------------------------------------------------------------------
-
-type Ctor = new () => object;
-
-interface Rule {
-  constraint: ValidatorConstraintInterface;
-  constraints: unknown[];
-  each: boolean;
-  validateIf?: (object: unknown, value: unknown) => boolean;
-  /** True only when the constraint would answer true too; false says nothing. */
-  surelyValid?: (value: unknown) => boolean;
-}
-
-interface Field {
-  name: string;
-  /** IsOptional / ValidateIf: when one answers false, no rule of the field is checked. */
-  conditions: Array<(object: unknown, value: unknown) => boolean>;
-  rules: Rule[];
-  nested?: Plan;
-}
-
-interface Plan {
-  cls: Ctor;
-  name: string;
-  byName: Map<string, Field>;
-  fields: Field[];
-}
-
-/** Null when the DTO uses something the fast path does not know: class-validator then decides every payload. */
-let plans: { hrEvent: Plan | null; employee: Plan | null } | undefined;
-
-function compiledPlans(): { hrEvent: Plan | null; employee: Plan | null } {
-  plans ??= { hrEvent: tryCompile(HrEventDto), employee: tryCompile(EmployeeDto) };
-  return plans;
-}
-const hrEventPlan = (): Plan | null => compiledPlans().hrEvent;
-const employeePlan = (): Plan | null => compiledPlans().employee;
-
-/** Whether the fast path could be compiled from both DTOs (a spec keeps it true). */
-export function hrEventFastPathEnabled(): boolean {
-  const { hrEvent, employee } = compiledPlans();
-  return hrEvent !== null && employee !== null;
-}
-
-function tryCompile(cls: Ctor): Plan | null {
-  try {
-    return compile(cls, '', new Map());
-  } catch {
-    return null;
-  }
-}
-
-class Unsupported extends Error {}
-
-function compile(cls: Ctor, schema: string, compiling: Map<Ctor, Plan>): Plan {
-  const known = compiling.get(cls);
-  if (known) return known;
-  const storage = getMetadataStorage();
-  // What ValidationExecutor.execute asks for (no groups, always and strictGroups false).
-  const metadatas = storage.getTargetValidationMetadatas(cls, schema, false, false, undefined);
-  if (metadatas.length === 0) throw new Unsupported(`${cls.name} has no validation metadata`);
-  const plan: Plan = { cls, name: cls.name, byName: new Map(), fields: [] };
-  compiling.set(cls, plan);
-  const blank = new cls() as Record<string, unknown>;
-  for (const metadata of metadatas) {
-    const name = metadata.propertyName;
-    // class-transformer silently drops these keys (and whitelisting never sees them): leave them to the slow path.
-    if (name === '__proto__' || name === 'constructor' || typeof blank[name] === 'function' || hasAccessor(cls, name)) throw new Unsupported(name);
-    let field = plan.byName.get(name);
-    if (!field) {
-      field = { name, conditions: [], rules: [] };
-      plan.byName.set(name, field);
-      plan.fields.push(field);
-    }
-    switch (metadata.type) {
-      case ValidationTypes.CONDITIONAL_VALIDATION:
-        field.conditions.push(metadata.constraints[0] as (object: unknown, value: unknown) => boolean);
-        break;
-      case ValidationTypes.CUSTOM_VALIDATION:
-      case ValidationTypes.IS_DEFINED:
-        for (const constraint of storage.getTargetValidatorConstraints(metadata.constraintCls)) {
-          if (constraint.async) throw new Unsupported(`${name}: async constraint`);
-          const constraints = metadata.constraints ?? [];
-          field.rules.push({ constraint: constraint.instance, constraints, each: metadata.each === true, validateIf: metadata.validateIf, surelyValid: SHORTCUTS.get(constraint.name)?.(constraints) });
-        }
-        break;
-      case ValidationTypes.NESTED_VALIDATION:
-        if (field.nested) throw new Unsupported(`${name}: two nested validations`);
-        field.nested = compile(nestedType(cls, name), typeof metadata.target === 'string' ? metadata.target : metadata.target.name, compiling);
-        break;
-      case ValidationTypes.WHITELIST:
-        break;
-      default:
-        throw new Unsupported(`${name}: ${metadata.type}`);
-    }
-  }
-  checkTransformIsCopy(plan);
-  return plan;
-}
-
-function hasAccessor(cls: Ctor, name: string): boolean {
-  for (let proto = cls.prototype as object | null; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
-    if (Object.getOwnPropertyDescriptor(proto, name)) return true;
-  }
-  return false;
-}
-
-/** The class plainToInstance makes of an object under `name` (its @Type), asked of class-transformer itself. */
-function nestedType(cls: Ctor, name: string): Ctor {
-  const made = (plainToInstance(cls, { [name]: {} }) as Record<string, unknown>)[name];
-  if (typeof made !== 'object' || made === null || made.constructor === Object || Array.isArray(made)) throw new Unsupported(`${cls.name}.${name}: no @Type`);
-  return made.constructor as Ctor;
-}
-
-/**
- * The fast path builds the instance as plainToInstance does on JSON when the DTO has no
- * class-transformer decorator but @Type: a new instance, every key copied, arrays copied, nested
- * objects made instances of their @Type. Probes make sure no @Transform, @Expose or @Exclude
- * changes that.
- */
-function checkTransformIsCopy(plan: Plan): void {
-  for (const probe of [' Probe-Value ', [' Probe ', 'x', 1, null], null, '2026-01-01T00:00:00Z', '', 0, false]) {
-    const plain: Record<string, unknown> = {};
-    for (const field of plan.fields) plain[field.name] = field.nested && probe !== null ? {} : probe;
-    const made = plainToInstance(plan.cls, plain) as Record<string, unknown>;
-    const expected = Object.assign(new plan.cls(), plain) as Record<string, unknown>;
-    if (made.constructor !== plan.cls || Object.keys(made).join() !== Object.keys(expected).join()) throw new Unsupported(`${plan.name}: keys`);
-    for (const field of plan.fields) {
-      const value = made[field.name];
-      if (field.nested && probe !== null) {
-        if (!(value instanceof field.nested.cls)) throw new Unsupported(`${plan.name}.${field.name}: nested`);
-      } else if (Array.isArray(probe)) {
-        if (!Array.isArray(value) || value === probe || value.length !== probe.length || value.some((item, i) => item !== probe[i])) throw new Unsupported(`${plan.name}.${field.name}: array`);
-      } else if (value !== probe) {
-        throw new Unsupported(`${plan.name}.${field.name}: value`);
-      }
-    }
-  }
-}
-
-const ARRAY_PROTO: unknown = Array.prototype;
-const OBJECT_PROTO: unknown = Object.prototype;
-
-const isPrimitive = (value: unknown): boolean => value === null || (typeof value !== 'object' && typeof value !== 'function');
-
-/** The instance class-transformer would make of `input`, when every rule of the plan passes on it; undefined when not sure. */
-function buildValid(plan: Plan | null, input: unknown): object | undefined {
-  if (plan === null || typeof input !== 'object' || input === null || Object.getPrototypeOf(input) !== OBJECT_PROTO) return undefined;
-  const source = input as Record<string, unknown>;
-  const instance = new plan.cls() as Record<string, unknown>;
-  for (const key of Object.keys(source)) {
-    const field = plan.byName.get(key);
-    if (field === undefined) return undefined; // forbidNonWhitelisted (or a key class-transformer would drop)
-    const value = source[key];
-    if (isPrimitive(value)) {
-      instance[key] = value;
-    } else if (Array.isArray(value)) {
-      if (Object.getPrototypeOf(value) !== ARRAY_PROTO) return undefined;
-      const copy: unknown[] = [];
-      for (let i = 0; i < value.length; i++) {
-        // class-transformer drops holes and transforms objects: not for the fast path
-        if (!(i in value) || !isPrimitive(value[i])) return undefined;
-        copy.push(value[i]);
-      }
-      instance[key] = copy;
-    } else if (field.nested !== undefined) {
-      const nested = buildValid(field.nested, value);
-      if (nested === undefined) return undefined;
-      instance[key] = nested;
-    } else {
-      return undefined;
-    }
-  }
-  for (const field of plan.fields) {
-    const value = instance[field.name];
-    let checked = true;
-    for (const condition of field.conditions) if (!condition(instance, value)) checked = false;
-    if (!checked) continue;
-    for (const rule of field.rules) {
-      if (rule.validateIf && !rule.validateIf(instance, value)) continue;
-      if (rule.each && Array.isArray(value)) {
-        for (const item of value as unknown[]) if (!passes(rule, item, instance, value, plan, field)) return undefined;
-      } else if (!passes(rule, value, instance, value, plan, field)) {
-        return undefined;
-      }
-    }
-    // ValidateNested skips undefined; an object must be one built (and so checked) above, not a default of the class.
-    if (field.nested !== undefined && value !== undefined && !(value instanceof field.nested.cls && Object.hasOwn(source, field.name))) return undefined;
-  }
-  return instance;
-}
-
-function passes(rule: Rule, checked: unknown, object: object, value: unknown, plan: Plan, field: Field): boolean {
-  if (rule.surelyValid?.(checked) === true) return true;
-  const args: ValidationArguments = { targetName: plan.name, property: field.name, object, value, constraints: rule.constraints };
-  return rule.constraint.validate(checked, args) === true;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Shortcuts: for a constraint name (with its constraints), a check that answers true only for
-// values the constraint certainly accepts; anything else still goes to the constraint itself.
-// ---------------------------------------------------------------------------------------------
-
-/**
- * MaxLength → validator's isLength(value, { min: 0, max }) counts a surrogate pair, and a
- * character followed by a variation selector, as one: never more than `.length`, never less than 0.
- */
-const surelyShortEnough =
-  (max: number) =>
-  (value: unknown): boolean =>
-    typeof value === 'string' && value.length <= max;
-
-const SIMPLE_EMAIL = /^[a-zA-Z0-9]+(?:[._+-][a-zA-Z0-9]+)*@((?:[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*\.)+[a-zA-Z]{2,63})$/;
-
-/**
- * IsEmail() (validator's isEmail with its default options) accepts every ASCII address of the
- * plainest shape: letters and digits in dot-, underscore-, plus- or hyphen-separated runs, at most
- * 64 characters before the @ (one @ only), at most 254 in all, then hostname labels of letters,
- * digits and inner hyphens, at most 63 each, and an alphabetic TLD of 2 to 63 letters. Quoted
- * local parts, IP literals, IDN and everything else go to isEmail.
- */
-function surelyEmail(value: unknown): boolean {
-  if (typeof value !== 'string' || value.length > 254) return false;
-  const match = SIMPLE_EMAIL.exec(value);
-  if (match === null) return false;
-  const domain = match[1];
-  if (value.length - domain.length - 1 > 64) return false;
-  for (const label of domain.split('.')) if (label.length > 63) return false;
-  return true;
-}
-
-const SIMPLE_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/;
-
-/**
- * IsISO8601 (validator's isISO8601, strict or not, either separator) accepts
- * `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` when the year is 1000 or later, the date exists
- * (proleptic Gregorian, as its Date check), the hour is 00-23, minutes and seconds 00-59 (no leap second) and the zone hour
- * 00-23. Anything else goes to isISO8601.
- */
-function surelyTimestamp(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
-  const match = SIMPLE_TIMESTAMP.exec(value);
-  if (match === null) return false;
-  const year = Number(match[1]);
-  const month = Number(match[2]);
-  const day = Number(match[3]);
-  // isISO8601's date check parses `${Number(year)}-MM-DD`: before 1000 the year loses its zeros and Date guesses (0000 is refused).
-  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
-  if (Number(match[4]) > 23 || Number(match[5]) > 59 || Number(match[6]) > 59) return false;
-  return match[7] === undefined || (Number(match[7]) <= 23 && Number(match[8]) <= 59);
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
-
-const SHORTCUTS = new Map<string, (constraints: unknown[]) => ((value: unknown) => boolean) | undefined>([
-  ['maxLength', ([max]) => (typeof max === 'number' ? surelyShortEnough(max) : undefined)],
-  // only with isEmail's default options (@IsEmail() with no options)
-  ['isEmail', ([options]) => (options === undefined ? surelyEmail : undefined)],
-  ['isIso8601', () => surelyTimestamp],
-]);
-
-/** The shortcuts, for the spec to check each against its constraint. */
-export const fastPathShortcuts = { surelyEmail, surelyTimestamp, surelyShortEnough };
+export const checkEmployee: EmployeeCheck = (employee) => {
+  const errors = validateSync(plainToInstance(EmployeeDto, { ...employee }), VALIDATOR_OPTIONS);
+  return flattenValidationErrors(errors).map((e) => (e.message.startsWith(`${e.field} `) ? e.message : `${e.field}: ${e.message}`));
+};

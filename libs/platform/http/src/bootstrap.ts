@@ -1,4 +1,4 @@
-import { DynamicModule, Global, INestApplication, Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, NestFactory, Reflector } from '@nestjs/core';
 import type { SqlDatabase } from '@custos/platform/event-store';
 import { collectDefaultMetrics, register } from 'prom-client';
@@ -8,9 +8,11 @@ import { DEV_ISSUER, HEALTH_CHECKS, HealthCheck, PlatformController } from './pl
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { ProblemDetailsFilter } from './problem.filter';
 import { createValidationPipe } from './validation';
-import { requestGuards } from './request-guards';
-import { FAST_ROUTES, FastRoutes } from './fast-routes';
 import { serveOpenApiDocument } from './openapi';
+import pino, { type Logger } from 'pino';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { PinoNestLogger } from './access-log';
+import { createHttpAdapter } from './http-edge';
 
 export interface CustosAppOptions {
   title: string;
@@ -21,21 +23,16 @@ export interface CustosAppOptions {
   healthChecks: HealthCheck[];
   /** Where answers to writes with an Idempotency-Key are kept. */
   db: SqlDatabase;
+  /** The process's log stream (requests, and Nest's own messages); warnings and errors to stdout when left out. */
+  logger?: Logger;
 }
 
 let metricsStarted = false;
 
 /** Builds a Nest application with the platform's guard, validation, problem details, health, metrics and OpenAPI. */
-export async function createCustosApp(options: CustosAppOptions): Promise<INestApplication> {
-  const fastRoutes = new FastRoutes(options.verifier);
-
-  /** Lends every context module the process's fast routes. */
-  @Global()
-  @Module({ providers: [{ provide: FAST_ROUTES, useValue: fastRoutes }], exports: [FAST_ROUTES] })
-  class FastRoutesModule {}
-
+export async function createCustosApp(options: CustosAppOptions): Promise<NestFastifyApplication> {
   @Module({
-    imports: [FastRoutesModule, ...options.modules],
+    imports: options.modules,
     controllers: [PlatformController],
     providers: [
       { provide: HEALTH_CHECKS, useValue: options.healthChecks },
@@ -51,12 +48,11 @@ export async function createCustosApp(options: CustosAppOptions): Promise<INestA
     metricsStarted = true;
     if (!register.getSingleMetric('process_cpu_user_seconds_total')) collectDefaultMetrics();
   }
-  // The platform parses JSON bodies itself (requestGuards), so that what no route may accept is
-  // answered before any guard, interceptor or pipe sees it.
-  const app = await NestFactory.create(CustosAppModule, { logger: ['error', 'warn'], bodyParser: false });
-  app.use(...requestGuards());
+  const logger = options.logger ?? pino({ name: 'custos', level: 'warn' });
+  // The platform parses JSON bodies itself (createHttpAdapter), so that what no route may accept
+  // is answered before any guard, interceptor or pipe sees it.
+  const app = await NestFactory.create<NestFastifyApplication>(CustosAppModule, createHttpAdapter(logger), { logger: new PinoNestLogger(logger), bodyParser: false });
   app.useGlobalPipes(createValidationPipe());
-  fastRoutes.install(app.getHttpServer());
   app.enableShutdownHooks();
   serveOpenApiDocument(app, options.title);
   return app;

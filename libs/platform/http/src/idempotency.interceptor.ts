@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import canonicalize from 'canonicalize';
 import { createHash } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, Observable, of } from 'rxjs';
 import { catchError, mergeMap } from 'rxjs/operators';
 import type { SqlDatabase } from '@custos/platform/event-store';
@@ -36,20 +36,20 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
+    const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal | null }>();
     const key = request.headers['idempotency-key'];
     if (!WRITES.has(request.method) || typeof key !== 'string' || key === '') return next.handle();
     if (key.length > 200) throw new ProblemException(problem(400, 'validation', 'Idempotency-Key is longer than 200 characters'));
-    const response = context.switchToHttp().getResponse<Response>();
+    const response = context.switchToHttp().getResponse<FastifyReply>();
     const caller = request.principal?.sub ?? 'anonymous';
     // The canonical JSON (RFC 8785) of the body: the same request with its properties in another
     // order is the same request, not a reuse of the key for a different one.
-    const fingerprint = createHash('sha256').update(`${request.method} ${request.originalUrl}\n${canonicalize(request.body ?? null) ?? 'null'}`).digest('hex');
+    const fingerprint = createHash('sha256').update(`${request.method} ${request.url}\n${canonicalize(request.body ?? null) ?? 'null'}`).digest('hex');
     return from(this.claim(caller, key, fingerprint)).pipe(
       mergeMap((stored) => {
         if (stored) {
           response.status(stored.status);
-          response.setHeader('Idempotent-Replayed', 'true');
+          response.header('Idempotent-Replayed', 'true');
           return of(stored.body);
         }
         return next.handle().pipe(

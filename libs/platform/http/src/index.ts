@@ -8,6 +8,7 @@ export * from './platform.controller';
 export * from './bootstrap';
 export * from './server';
 export * from './idempotency.interceptor';
-export * from './fast-routes';
+export * from './http-edge';
+export * from './access-log';
 export * from './untrusted-input';
 export * from './openapi';

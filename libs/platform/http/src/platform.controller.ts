@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, NotFoundException, Post, Req, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { IsArray, IsOptional, IsString, MinLength } from 'class-validator';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { register } from 'prom-client';
 import { isLoopback, Public } from './auth/auth.guard';
 import { forbidden } from './problem';
@@ -50,7 +50,7 @@ export class PlatformController {
   @ApiOperation({ summary: 'State of the store and the bus', security: [] })
   @ApiOkResponse({ type: HealthReport, description: 'every check is ok' })
   @ApiServiceUnavailableResponse({ type: HealthReport, description: 'a check failed: the same report, status degraded (not a problem)' })
-  async health(@Res() response: Response): Promise<void> {
+  async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthReport> {
     const results = await Promise.all(
       this.checks.map(async (c) => {
         try {
@@ -61,7 +61,8 @@ export class PlatformController {
       }),
     );
     const ok = results.every((r) => r.ok);
-    response.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', checks: Object.fromEntries(results.map(({ name, ...rest }) => [name, rest])) });
+    reply.status(ok ? 200 : 503);
+    return { status: ok ? 'ok' : 'degraded', checks: Object.fromEntries(results.map(({ name, ...rest }) => [name, rest])) };
   }
 
   @Public()
@@ -88,7 +89,7 @@ export class PlatformController {
   @ApiOperation({ summary: 'Development token issuer (only when CUSTOS_DEV_AUTH=true)', security: [] })
   @ApiOkResponse({ type: DevToken })
   @ApiProblemResponses(400, { status: 403, description: 'the client is not on this machine' }, { status: 404, description: 'the development issuer is off' }, 413, 415)
-  async devToken(@Body() body: DevTokenRequest, @Req() request: Request): Promise<{ access_token: string; token_type: 'Bearer' }> {
+  async devToken(@Body() body: DevTokenRequest, @Req() request: FastifyRequest): Promise<{ access_token: string; token_type: 'Bearer' }> {
     if (!this.devIssuer) throw new NotFoundException('the development issuer is off (CUSTOS_DEV_AUTH is not true)');
     if (!isLoopback(request.socket.remoteAddress)) throw forbidden('the development issuer answers clients on this machine only');
     return { access_token: await this.devIssuer.issue(body), token_type: 'Bearer' };

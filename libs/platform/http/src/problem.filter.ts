@@ -1,8 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { WrongExpectedVersionError } from '@custos/platform/event-store';
 import { RpcError } from '@custos/platform/messaging';
-import type { Response } from 'express';
-import { problem, ProblemBody, ProblemException } from './problem';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errorAnswerFor, methodNotAllowedFor } from './http-edge';
+import { KIND_OF_STATUS, problem, ProblemBody, ProblemException } from './problem';
 
 /**
  * A domain error that the edge maps to a status. Domain libraries cannot import NestJS,
@@ -50,45 +51,41 @@ export function toProblem(error: unknown): ProblemBody {
     return problem(error.status, 'upstream', error.message, error.details ? { details: error.details } : {});
   }
   if (error instanceof HttpException) {
+    // Nest's own (a pipe's, the router's 404) and Fastify's (413, 415, a bad Content-Length), by status.
     const status = error.getStatus();
     const response = error.getResponse();
     const message = typeof response === 'string' ? response : ((response as { message?: unknown }).message ?? error.message);
-    return problem(status, status === 404 ? 'not-found' : status === 401 ? 'unauthenticated' : status === 403 ? 'forbidden' : 'http', Array.isArray(message) ? message.join('; ') : String(message));
+    return problem(status, KIND_OF_STATUS[status] ?? 'http', Array.isArray(message) ? message.join('; ') : String(message));
   }
-  return bodyParserProblem(error) ?? problem(500, 'internal', 'an unexpected error occurred');
-}
-
-/** The problem of a body parser's error (http-errors: a 4xx `status` and a `type` such as `entity.too.large`). */
-function bodyParserProblem(error: unknown): ProblemBody | undefined {
-  // http-errors puts `status` on the error class's prototype, so it is read as any property is.
-  if (!(error instanceof Error)) return undefined;
-  const { status, type } = error as Error & { status?: unknown; type?: unknown };
-  if (typeof status !== 'number' || status < 400 || status > 499 || typeof type !== 'string') return undefined;
-  switch (type) {
-    case 'entity.too.large':
-      return problem(413, 'payload-too-large', `the request body is larger than ${Number((error as { limit?: unknown }).limit) || 'the limit of'} bytes`);
-    case 'entity.parse.failed':
-      return problem(400, 'validation', 'the request body is not valid JSON');
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return problem(415, 'unsupported-media-type', (error as Error).message);
-    default:
-      return problem(status, 'http', (error as Error).message);
-  }
+  return problem(500, 'internal', 'an unexpected error occurred');
 }
 
 function kebab(code: string): string {
   return code.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/_/g, '-').toLowerCase();
 }
 
+/** The headers an error's answer carries: `WWW-Authenticate` on a 401, `Allow` on a 405. */
+export function headersOf(error: unknown): Readonly<Record<string, string>> {
+  return error instanceof ProblemException ? error.headers : {};
+}
+
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
 
-  catch(error: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    const body = toProblem(error);
-    if (body.status >= 500) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    response.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+  catch(caught: unknown, host: ArgumentsHost): void {
+    const request = host.switchToHttp().getRequest<FastifyRequest | undefined>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    // No route matched: a path served with other methods is a 405 naming them.
+    const error = (caught instanceof HttpException && caught.getStatus() === 404 && methodNotAllowedFor(request)) || caught;
+    const family = errorAnswerFor(request, error);
+    const body = family ? undefined : toProblem(error);
+    const status = family?.status ?? body!.status;
+    if (status >= 500) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    reply
+      .status(status)
+      .headers(headersOf(error))
+      .type(family?.contentType ?? 'application/problem+json')
+      .send(JSON.stringify(family?.body ?? body));
   }
 }

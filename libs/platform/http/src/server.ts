@@ -1,11 +1,12 @@
-import type { DynamicModule, INestApplication } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { connectBusTransport } from '@custos/platform/messaging';
 import { ContextName, ContextRuntime, CustosConfig, openTopology, Topology } from '@custos/platform/runtime';
 import { CachingTokenVerifier, DevTokenIssuer, OidcTokenVerifier, TokenVerifier } from './auth/token-verifier';
 import { createCustosApp } from './bootstrap';
 
 export interface RunningCustos {
-  app: INestApplication;
+  app: NestFastifyApplication;
   topology: Topology;
   url: string;
   devIssuer?: DevTokenIssuer;
@@ -48,6 +49,7 @@ export async function startCustos(options: {
       verifier: new CachingTokenVerifier(verifier),
       devIssuer,
       db: topology.db,
+      logger: topology.logger,
       healthChecks: [
         {
           name: 'store',

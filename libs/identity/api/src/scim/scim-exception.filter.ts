@@ -1,8 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { SCIM, ScimError } from '@custos/identity/application';
 import { WrongExpectedVersionError } from '@custos/platform/event-store';
-import { ProblemException } from '@custos/platform/http';
+import { BodyNotJson, headersOf, ProblemException } from '@custos/platform/http';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json';
 
@@ -34,11 +34,16 @@ export function scimErrorOf(error: unknown): ScimErrorBody {
     detail,
   });
   if (error instanceof ScimError) return body(error.httpStatus, error.message, error.scimType);
-  if (error instanceof ProblemException) return body(error.body.status, error.body.detail ?? error.body.title);
+  if (error instanceof BodyNotJson) return body(400, error.body.detail ?? 'the body is not valid JSON', 'invalidSyntax');
+  if (error instanceof ProblemException) {
+    // The platform's checks of every body (too deep, prototype names, NUL, lone surrogates): an invalid value to SCIM.
+    const invalidValue = error.body.status === 400 && error.body.type === 'urn:custos:problem:validation';
+    return body(error.body.status, error.body.detail ?? error.body.title, invalidValue ? 'invalidValue' : undefined);
+  }
   if (error instanceof WrongExpectedVersionError) return body(409, 'the User was changed concurrently; retry');
   const code = (error as { code?: unknown })?.code;
   if (typeof code === 'string' && CODES[code]) return body(CODES[code].status, (error as Error).message, CODES[code].scimType);
-  if (error instanceof SyntaxError || (error as { type?: string })?.type === 'entity.parse.failed') return body(400, `the body is not valid JSON: ${(error as Error).message}`, 'invalidSyntax');
+  if (error instanceof SyntaxError) return body(400, `the body is not valid JSON: ${error.message}`, 'invalidSyntax');
   if (error instanceof HttpException) {
     const response = error.getResponse();
     const message = typeof response === 'string' ? response : (response as { message?: unknown }).message ?? error.message;
@@ -53,9 +58,9 @@ export class ScimExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('scim');
 
   catch(error: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
     const body = scimErrorOf(error);
     if (Number(body.status) >= 500) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    response.status(Number(body.status)).type(SCIM_CONTENT_TYPE).send(JSON.stringify(body));
+    reply.status(Number(body.status)).headers(headersOf(error)).type(SCIM_CONTENT_TYPE).send(JSON.stringify(body));
   }
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Patch, Post, Put, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ScimGroups } from '@custos/identity/application';
 import { Roles } from '@custos/platform/http';
 import { ScimExceptionFilter, SCIM_CONTENT_TYPE } from './scim-exception.filter';
@@ -30,7 +30,7 @@ export class ScimGroupsController {
   @ApiQuery({ name: 'excludedAttributes', required: false })
   @ApiOkResponse({ type: ScimGroupList })
   @ApiScimErrors({ status: 400, description: 'an invalid filter (invalidFilter), count, startIndex or attributes (invalidValue)' }, 401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' })
-  list(@Req() request: Request) {
+  list(@Req() request: FastifyRequest) {
     return this.groups.list(listQuery(request));
   }
 
@@ -39,8 +39,8 @@ export class ScimGroupsController {
   @ApiOperation({ summary: 'One Group' })
   @ApiOkResponse({ type: ScimGroupAnswer, headers: { ETag: { schema: { type: 'string' } } } })
   @ApiScimErrors({ status: 400, description: 'invalid attributes or excludedAttributes (invalidValue)' }, 401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' }, { status: 404, description: 'no Group has this id' })
-  async get(@Param('id') id: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return send(response, await this.groups.get(id, scimContext(request)));
+  async get(@Param('id') id: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    return send(reply, await this.groups.get(id, scimContext(request)));
   }
 
   @Post()
@@ -52,8 +52,8 @@ export class ScimGroupsController {
   @ApiScimBodyErrors()
   @ApiHeader({ name: 'x-correlation-id', required: false, description: 'kept on the events the change records' })
   @ApiScimErrors(401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' }, { status: 409, description: 'the Group was changed concurrently' })
-  async create(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return send(response, await this.groups.create(body, scimContext(request)), { created: true });
+  async create(@Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    return send(reply, await this.groups.create(body, scimContext(request)), { created: true });
   }
 
   @Put(':id')
@@ -65,8 +65,8 @@ export class ScimGroupsController {
   @ApiHeader({ name: 'If-Match', required: false, description: 'the ETag the change expects; 412 when the resource has changed since' })
   @ApiHeader({ name: 'x-correlation-id', required: false, description: 'kept on the events the change records' })
   @ApiScimErrors(401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' }, { status: 404, description: 'no Group has this id' }, { status: 409, description: 'the Group was changed concurrently' }, { status: 412, description: 'If-Match names another version (preconditionFailed)' })
-  async replace(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return send(response, await this.groups.replace(id, body, scimContext(request)));
+  async replace(@Param('id') id: string, @Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    return send(reply, await this.groups.replace(id, body, scimContext(request)));
   }
 
   @Patch(':id')
@@ -78,8 +78,8 @@ export class ScimGroupsController {
   @ApiHeader({ name: 'If-Match', required: false, description: 'the ETag the change expects; 412 when the resource has changed since' })
   @ApiHeader({ name: 'x-correlation-id', required: false, description: 'kept on the events the change records' })
   @ApiScimErrors(401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' }, { status: 404, description: 'no Group has this id' }, { status: 409, description: 'the Group was changed concurrently' }, { status: 412, description: 'If-Match names another version (preconditionFailed)' })
-  async patch(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return send(response, await this.groups.patch(id, body, scimContext(request)));
+  async patch(@Param('id') id: string, @Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    return send(reply, await this.groups.patch(id, body, scimContext(request)));
   }
 
   @Delete(':id')
@@ -89,7 +89,7 @@ export class ScimGroupsController {
   @ApiHeader({ name: 'If-Match', required: false, description: 'the ETag the change expects; 412 when the resource has changed since' })
   @ApiHeader({ name: 'x-correlation-id', required: false, description: 'kept on the events the change records' })
   @ApiScimErrors(401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' }, { status: 404, description: 'no Group has this id' }, { status: 412, description: 'If-Match names another version (preconditionFailed)' })
-  async delete(@Param('id') id: string, @Req() request: Request): Promise<void> {
+  async delete(@Param('id') id: string, @Req() request: FastifyRequest): Promise<void> {
     await this.groups.delete(id, scimContext(request));
   }
 }

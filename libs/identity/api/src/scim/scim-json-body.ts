@@ -1,27 +1,32 @@
-import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { json, type NextFunction, type Request, type Response } from 'express';
+import { Inject, Module } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { acceptJsonBodies } from '@custos/platform/http';
+import type { FastifyInstance } from 'fastify';
 import { scimErrorOf, SCIM_CONTENT_TYPE } from './scim-exception.filter';
-import { ScimGroupsController } from './scim-groups.controller';
-import { ScimUsersController } from './scim-users.controller';
 
-const parseScimJson = json({ type: ['application/scim+json', 'application/*+json'], limit: '1mb' });
+/** The SCIM routes (RFC 7644 section 3.1: the service provider's base URL). */
+export const SCIM_BASE = '/scim/v2';
+/** Largest SCIM body: identity providers send whole groups in one PUT. */
+export const SCIM_MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * scimJsonBody parses `application/scim+json` bodies, which the platform's JSON parser leaves
- * alone; a body that is not JSON gets a SCIM error (invalidSyntax), not problem details.
+ * ScimJsonBodyModule lets the SCIM routes read `application/scim+json` (and `application/json`)
+ * bodies up to 1 MiB, with the platform's JSON checks; an error raised before a SCIM route runs
+ * (a body that is not JSON, too large, of another media type) is a SCIM error (invalidSyntax for
+ * bad JSON), not problem details. It acts on the HTTP adapter when the application is created,
+ * before the routes are registered.
  */
-export function scimJsonBody(request: Request, response: Response, next: NextFunction): void {
-  parseScimJson(request, response, (error?: unknown) => {
-    if (!error) return next();
-    const body = scimErrorOf(Object.assign(error as object, { type: 'entity.parse.failed' }));
-    response.status(Number(body.status)).type(SCIM_CONTENT_TYPE).send(JSON.stringify(body));
-  });
-}
-
-/** Installs scimJsonBody in front of the SCIM routes. */
 @Module({})
-export class ScimJsonBodyModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(scimJsonBody).forRoutes(ScimUsersController, ScimGroupsController);
+export class ScimJsonBodyModule {
+  constructor(@Inject(HttpAdapterHost) host: HttpAdapterHost) {
+    acceptJsonBodies(host.httpAdapter.getInstance<FastifyInstance>(), {
+      pathPrefix: SCIM_BASE,
+      mediaTypes: [SCIM_CONTENT_TYPE],
+      maxBytes: SCIM_MAX_BODY_BYTES,
+      answerError: (error) => {
+        const body = scimErrorOf(error);
+        return { status: Number(body.status), contentType: SCIM_CONTENT_TYPE, body };
+      },
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Patch, Post, Put, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ScimUsers } from '@custos/identity/application';
 import { Roles } from '@custos/platform/http';
 import { ScimExceptionFilter, SCIM_CONTENT_TYPE } from './scim-exception.filter';
@@ -30,7 +30,7 @@ export class ScimUsersController {
   @ApiQuery({ name: 'excludedAttributes', required: false })
   @ApiOkResponse({ type: ScimUserList })
   @ApiScimErrors({ status: 400, description: 'an invalid filter (invalidFilter), count, startIndex or attributes (invalidValue)' }, 401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' })
-  list(@Req() request: Request) {
+  list(@Req() request: FastifyRequest) {
     return this.users.list(listQuery(request));
   }
 
@@ -40,8 +40,8 @@ export class ScimUsersController {
   @ApiParam({ name: 'id', description: 'the identity id' })
   @ApiOkResponse({ type: ScimUserAnswer, headers: { ETag: { schema: { type: 'string' } } } })
   @ApiScimErrors({ status: 400, description: 'invalid attributes or excludedAttributes (invalidValue)' }, 401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' }, { status: 404, description: 'no User has this id' })
-  async get(@Param('id') id: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return send(response, await this.users.get(id, scimContext(request)));
+  async get(@Param('id') id: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    return send(reply, await this.users.get(id, scimContext(request)));
   }
 
   @Post()
@@ -53,8 +53,8 @@ export class ScimUsersController {
   @ApiScimBodyErrors()
   @ApiHeader({ name: 'x-correlation-id', required: false, description: 'kept on the events the change records' })
   @ApiScimErrors(401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' }, { status: 409, description: 'userName or externalId already taken (uniqueness)' })
-  async create(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return send(response, await this.users.create(body, scimContext(request)), { created: true });
+  async create(@Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    return send(reply, await this.users.create(body, scimContext(request)), { created: true });
   }
 
   @Put(':id')
@@ -66,8 +66,8 @@ export class ScimUsersController {
   @ApiHeader({ name: 'If-Match', required: false, description: 'the ETag the change expects; 412 when the resource has changed since' })
   @ApiHeader({ name: 'x-correlation-id', required: false, description: 'kept on the events the change records' })
   @ApiScimErrors(401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' }, { status: 404, description: 'no User has this id' }, { status: 409, description: 'userName or externalId already taken (uniqueness)' }, { status: 412, description: 'If-Match names another version (preconditionFailed)' })
-  async replace(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return send(response, await this.users.replace(id, body, scimContext(request)));
+  async replace(@Param('id') id: string, @Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    return send(reply, await this.users.replace(id, body, scimContext(request)));
   }
 
   @Patch(':id')
@@ -79,8 +79,8 @@ export class ScimUsersController {
   @ApiHeader({ name: 'If-Match', required: false, description: 'the ETag the change expects; 412 when the resource has changed since' })
   @ApiHeader({ name: 'x-correlation-id', required: false, description: 'kept on the events the change records' })
   @ApiScimErrors(401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' }, { status: 404, description: 'no User has this id' }, { status: 409, description: 'userName or externalId already taken (uniqueness)' }, { status: 412, description: 'If-Match names another version (preconditionFailed)' })
-  async patch(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return send(response, await this.users.patch(id, body, scimContext(request)));
+  async patch(@Param('id') id: string, @Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    return send(reply, await this.users.patch(id, body, scimContext(request)));
   }
 
   @Delete(':id')
@@ -90,7 +90,7 @@ export class ScimUsersController {
   @ApiHeader({ name: 'If-Match', required: false, description: 'the ETag the change expects; 412 when the resource has changed since' })
   @ApiHeader({ name: 'x-correlation-id', required: false, description: 'kept on the events the change records' })
   @ApiScimErrors(401, { status: 403, description: 'the token holds neither custos:hr nor custos:admin' }, { status: 404, description: 'no User has this id' }, { status: 412, description: 'If-Match names another version (preconditionFailed)' })
-  async delete(@Param('id') id: string, @Req() request: Request): Promise<void> {
+  async delete(@Param('id') id: string, @Req() request: FastifyRequest): Promise<void> {
     await this.users.delete(id, scimContext(request));
   }
 }

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
-import { problem, ProblemException } from '../problem';
+import type { FastifyRequest } from 'fastify';
+import { problem, ProblemException, unauthenticated } from '../problem';
 import type { Principal } from './principal';
 import { DevTokenIssuer, type TokenVerifier } from './token-verifier';
 
@@ -14,7 +14,7 @@ export const Public = () => SetMetadata(PUBLIC, true);
 export const Roles = (...roles: string[]) => SetMetadata(ROLES, roles);
 /** Injects the authenticated caller. */
 export const CurrentPrincipal = createParamDecorator((_: unknown, context: ExecutionContext): Principal => {
-  return context.switchToHttp().getRequest<Request & { principal: Principal }>().principal;
+  return context.switchToHttp().getRequest<FastifyRequest & { principal: Principal }>().principal;
 });
 
 export const TOKEN_VERIFIER = Symbol('TOKEN_VERIFIER');
@@ -30,7 +30,7 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
-    const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
+    const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal | null }>();
     const principal = await authenticateBearer(this.verifier, request.headers.authorization, request.socket.remoteAddress);
     request.principal = principal;
     const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES, targets);
@@ -52,15 +52,15 @@ export function isLoopback(address: string | undefined): boolean {
  */
 export async function authenticateBearer(verifier: TokenVerifier, authorization: string | undefined, remoteAddress: string | undefined): Promise<Principal> {
   const match = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
-  if (!match) throw new ProblemException(problem(401, 'unauthenticated', 'a bearer token is required'));
+  if (!match) throw unauthenticated('a bearer token is required', false);
   let principal: Principal;
   try {
     principal = await verifier.verify(match[1]);
   } catch (error) {
-    throw new ProblemException(problem(401, 'unauthenticated', `invalid token: ${(error as Error).message}`));
+    throw unauthenticated(`invalid token: ${(error as Error).message}`, true);
   }
   if (principal.issuer === DevTokenIssuer.ISSUER && !isLoopback(remoteAddress)) {
-    throw new ProblemException(problem(401, 'unauthenticated', 'development tokens are accepted from this machine only'));
+    throw unauthenticated('development tokens are accepted from this machine only', true);
   }
   return principal;
 }
