@@ -188,13 +188,13 @@ describe.each([
 });
 
 describe('Nest bus transport declarations', () => {
-  it('refuses two handlers for one durable consumer', async () => {
+  it('refuses two handlers for one durable consumer, even with other options', async () => {
     @Controller()
     class Twice {
       @EventPattern({ durable: 'twice', context: 'identity' } satisfies DurableEvents)
       first() {}
 
-      @EventPattern({ durable: 'twice', context: 'identity' } satisfies DurableEvents)
+      @EventPattern({ durable: 'twice', context: 'identity', batch: true } satisfies DurableEvents)
       second() {}
     }
     @Module({ controllers: [Twice] })

@@ -54,10 +54,12 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     this.transportId = BUS_TRANSPORT;
   }
 
-  /** Keeps each handler's pattern as declared (Nest keys them by a string form), and refuses a pattern declared twice. */
+  /** Keeps each handler's pattern as declared (Nest keys them by a string form), and refuses a subject or durable declared twice. */
   override addHandler(pattern: unknown, callback: MessageHandler, isEventHandler = false, extras: Record<string, unknown> = {}): void {
     const route = this.normalizePattern(pattern as string);
-    if (this.messageHandlers.has(route)) throw new Error(`two handlers for ${route} on the bus transport: each subject is served, and each durable consumed, by one handler`);
+    const durable = isDurableEvents(pattern) || isInboundEvents(pattern) ? pattern.durable : undefined;
+    const twice = this.messageHandlers.has(route) || (durable !== undefined && [...this.declared.values()].some((p) => (p as { durable?: unknown }).durable === durable));
+    if (twice) throw new Error(`two handlers for ${durable ?? route} on the bus transport: each subject is served, and each durable consumed, by one handler`);
     this.declared.set(route, pattern);
     super.addHandler(pattern, callback, isEventHandler, extras);
   }
