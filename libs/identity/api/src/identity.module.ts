@@ -1,6 +1,5 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { EmployeeDirectory, HrIntake, HrNatsDoor, IdentitiesView, IdentityWorkers } from '@custos/identity/application';
-import { registerDomainErrorStatuses } from '@custos/platform/http';
 import { CONTEXT_RUNTIME, ContextRuntime, DurableScheduler, migrateContext } from '@custos/platform/runtime';
 import { checkHrEvent } from './hr-event.validation';
 import { HrController } from './hr.controller';
@@ -8,16 +7,7 @@ import { HrNatsController } from './hr-nats.controller';
 import { IdentitiesController } from './identities.controller';
 import { SCIM_CONTROLLERS, scimProviders, ScimJsonBodyModule } from './scim';
 
-registerDomainErrorStatuses({
-  'identity-not-found': 404,
-  'identity-already-exists': 409,
-  'invalid-lifecycle-transition': 409,
-  'activation-before-start-date': 409,
-  'employee-id-mismatch': 422,
-  'invalid-timestamp': 400,
-});
-
-class IdentityLifecycle implements OnModuleInit, OnApplicationShutdown {
+class IdentityModuleLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(CONTEXT_RUNTIME) private readonly runtime: ContextRuntime,
     @Inject(EmployeeDirectory) private readonly directory: EmployeeDirectory,
@@ -64,7 +54,7 @@ export class IdentityModule {
           inject: [HrIntake, IdentitiesView, DurableScheduler],
         },
         { provide: HrNatsDoor, useFactory: (i: HrIntake) => new HrNatsDoor(runtime, i, checkHrEvent), inject: [HrIntake] },
-        IdentityLifecycle,
+        IdentityModuleLifecycle,
         ...scimProviders(runtime),
       ],
     };
