@@ -60,6 +60,16 @@ describe('HR lifecycle over the webhook', () => {
     expect(list.body.items).toEqual([]);
   });
 
+  it('answers a rehire of an active employee with a 409 problem, and goes on serving (it ended the process: an HTTP status of "active")', async () => {
+    const joined = await post(hrEvent('joiner', '2026-01-05T09:00:00Z', employee(`E-${run}-RH`)));
+    expect(joined.status).toBe(202);
+    const rehire = await post(hrEvent('rehire', '2026-02-05T09:00:00Z', employee(`E-${run}-RH`)));
+    expect(rehire.status).toBe(409);
+    expect(rehire.body).toMatchObject({ status: 409, type: expect.stringMatching(/^urn:custos:problem:/) });
+    expect((await d.client.call('GET', '/health/live')).status).toBe(200);
+    expect((await identity(joined.body.identityId))?.status).toBe('active');
+  });
+
   it('keeps the newer record when an older mover arrives late, and shows both in the history', async () => {
     const joined = await post(hrEvent('joiner', '2026-01-05T09:00:00Z', employee(`O-${run}`)));
     const id = joined.body.identityId;

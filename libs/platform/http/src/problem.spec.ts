@@ -37,6 +37,17 @@ describe('problem details', () => {
     expect(toProblem(new RegisteredError('i1'))).toMatchObject({ status: 404, type: 'urn:custos:problem:identity-not-found', identityId: 'i1' });
   });
 
+  it('never lets a domain error\'s own fields replace the status, type, title or detail (a rehire of an active identity carried status: "active")', () => {
+    class RehireRefused extends Error {
+      readonly code = 'not-terminated';
+      readonly httpStatus = 409;
+      readonly status = 'active';
+      readonly type = 'urn:evil';
+      readonly title = 'Nope';
+    }
+    expect(toProblem(new RehireRefused('the identity is active'))).toMatchObject({ status: 409, type: 'urn:custos:problem:not-terminated', title: 'Conflict', detail: 'the identity is active' });
+  });
+
   it('hides the details of an unexpected error behind a 500', () => {
     const problem = toProblem(new Error('connection string postgres://secret@db'));
     expect(problem).toEqual({ type: 'urn:custos:problem:internal', title: 'Internal Server Error', status: 500, detail: 'an unexpected error occurred' });
