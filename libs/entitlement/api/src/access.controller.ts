@@ -56,7 +56,7 @@ export class AccessController {
   @ApiProblemResponses({ status: 400, description: 'identityId or entitlement missing' }, 401, NOT_WHO_MAY_ASK)
   check(@Query() q: CheckQueryDto, @CurrentPrincipal() principal: Principal) {
     mayAskAbout(principal, q.identityId);
-    return this.checks.checkConfirmed(q.identityId, q.entitlement);
+    return this.checks.check(q.identityId, q.entitlement);
   }
 
   @Post('access/:identityId/grant')

@@ -12,11 +12,11 @@ export class CheckRpc {
   constructor(@Inject(AccessChecks) private readonly checks: AccessChecks) {}
 
   @MessagePattern(CHECK_RPC)
-  check(@Payload() payload: unknown): Promise<CheckResult> {
+  check(@Payload() payload: unknown): CheckResult {
     const { identityId, entitlement } = (payload ?? {}) as { identityId?: unknown; entitlement?: unknown };
     if (typeof identityId !== 'string' || typeof entitlement !== 'string' || !identityId || !entitlement) {
       throw Object.assign(new Error('identityId and entitlement are required strings'), { status: 400 });
     }
-    return this.checks.checkConfirmed(identityId, entitlement);
+    return this.checks.check(identityId, entitlement);
   }
 }

@@ -6,7 +6,7 @@ import type { KnownIdentities } from './known-identities';
 const UNKNOWN_IDENTITY: AccessCheck = Object.freeze({ allowed: false, reason: 'unknown-identity', grantIds: Object.freeze([]) as unknown as string[] });
 
 /**
- * AccessChecks answers the check API (HTTP, its fast path, NATS): an identity the entitlement
+ * AccessChecks answers the check API (HTTP and NATS): an identity the entitlement
  * context has heard of (one with access events, or an identity profile) is checked against its
  * grants; any other is denied as `unknown-identity`, so a typo or a stale id is told apart from
  * an identity that simply lacks the entitlement.
@@ -19,16 +19,13 @@ export class AccessChecks {
     private readonly clock: () => Date,
   ) {}
 
-  /** From memory, without I/O (the fast path): an identity recorded by another replica a moment ago may still look unknown. */
+  /**
+   * From memory, without I/O (GET /check and rpc.entitlement.check): a check costs no database
+   * round trip, and asking about made-up ids cannot load the database. An identity recorded by
+   * another replica in the last refresh interval (250 ms) may still look unknown: denied, never allowed.
+   */
   check(identityId: string, entitlement: string): AccessCheck {
     if (this.view.of(identityId) === undefined && !this.known.has(identityId)) return UNKNOWN_IDENTITY;
-    return this.view.check(identityId, entitlement, this.clock());
-  }
-
-  /** As `check`, but an identity unknown in memory is looked up in the identity profiles before it is called unknown. */
-  async checkConfirmed(identityId: string, entitlement: string): Promise<AccessCheck> {
-    const answer = this.check(identityId, entitlement);
-    if (answer.reason !== 'unknown-identity' || !(await this.isKnown(identityId))) return answer;
     return this.view.check(identityId, entitlement, this.clock());
   }
 

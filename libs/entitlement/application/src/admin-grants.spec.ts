@@ -111,14 +111,15 @@ describe('AccessService admin grants and AccessChecks over PostgreSQL', () => {
     expect(granted.events[0]).toMatchObject({ type: 'AccessGranted', data: { expiresAt: '2026-03-02T13:00:00.000Z' } });
   });
 
-  it('checks an unknown identity as unknown-identity, and one known from its profile (another replica’s too) as not-granted', async () => {
+  it('checks an unknown identity as unknown-identity from memory, and one known from its profile (another replica’s after the next refresh, or once confirmed) as not-granted', async () => {
     await context.known.start();
     expect(context.checks.check('nobody', 'repo:read')).toEqual({ allowed: false, reason: 'unknown-identity', grantIds: [] });
-    expect(await context.checks.checkConfirmed('nobody', 'repo:read')).toMatchObject({ reason: 'unknown-identity' });
     expect(context.checks.check('ada', 'repo:read')).toMatchObject({ allowed: false, reason: 'not-granted' });
-    // Recorded after start, as another replica would: learnt by the next refresh, or confirmed at once.
+    // Recorded after start, as another replica would: learnt by the next refresh, or confirmed at once (the /access routes).
     await pg.db.transaction((tx) => context.profiles.recordMany(tx, [profile('bob'), profile('cy')]));
-    expect(await context.checks.checkConfirmed('bob', 'repo:read')).toMatchObject({ reason: 'not-granted' });
+    expect(context.checks.check('bob', 'repo:read')).toMatchObject({ reason: 'unknown-identity' });
+    expect(await context.checks.isKnown('bob')).toBe(true);
+    expect(context.checks.check('bob', 'repo:read')).toMatchObject({ reason: 'not-granted' });
     await context.known.refresh();
     expect(context.checks.check('cy', 'repo:read')).toMatchObject({ reason: 'not-granted' });
     expect(await context.checks.isKnown('nobody')).toBe(false);
