@@ -1,11 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, NestFactory, Reflector } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import type { SqlDatabase } from '@custos/platform/event-store';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { AuthGuard } from './auth/auth.guard';
 import { DevTokenIssuer, TokenVerifier } from './auth/token-verifier';
 import { DEV_ISSUER, HEALTH_CHECKS, HealthCheck, PlatformController } from './platform.controller';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { interceptWrites } from './idempotent-writes';
 import { ProblemDetailsFilter } from './problem.filter';
 import { createValidationPipe } from './validation';
 import { serveOpenApiDocument } from './openapi';
@@ -39,7 +40,6 @@ export async function createCustosApp(options: CustosAppOptions): Promise<NestFa
       { provide: DEV_ISSUER, useValue: options.devIssuer ?? null },
       { provide: APP_GUARD, useFactory: (reflector: Reflector) => new AuthGuard(reflector, options.verifier), inject: [Reflector] },
       { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-      { provide: APP_INTERCEPTOR, useFactory: () => new IdempotencyInterceptor(options.db) },
     ],
   })
   class CustosAppModule {}
@@ -53,6 +53,8 @@ export async function createCustosApp(options: CustosAppOptions): Promise<NestFa
   // is answered before any guard, interceptor or pipe sees it.
   const app = await NestFactory.create<NestFastifyApplication>(CustosAppModule, createHttpAdapter(logger), { logger: new PinoNestLogger(logger), bodyParser: false });
   app.useGlobalPipes(createValidationPipe());
+  // Every write accepts an Idempotency-Key; reads pay nothing for it.
+  interceptWrites(app, new IdempotencyInterceptor(options.db));
   app.enableShutdownHooks();
   serveOpenApiDocument(app, options.title);
   return app;

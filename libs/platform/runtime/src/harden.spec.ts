@@ -6,7 +6,7 @@ function afterHardening(code: string): string {
   const harden = path.join(__dirname, 'harden.ts');
   const script = `require(${JSON.stringify(harden)}).hardenProcess();\n${code}`;
   // No colour: under nx FORCE_COLOR is set, and console.log would colour what the test compares.
-  const env = { ...process.env, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.FORCE_COLOR;
   const result = spawnSync(process.execPath, ['-r', '@swc-node/register', '-e', script], { encoding: 'utf8', timeout: 30_000, env });
   if (result.status !== 0) throw new Error(result.stderr);
