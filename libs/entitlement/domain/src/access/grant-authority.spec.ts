@@ -2,7 +2,7 @@ import type { AccessEvent } from '@custos/entitlement/contracts';
 import type { SodPolicyView } from '../policies/sod';
 import type { DomainError } from '@custos/platform/domain';
 import { SelfApprovedException, SelfGrant, StepUpRequired } from '../errors';
-import { ADMIN, IDENTITY, NOW, accessGranted, sodExceptionRecorded } from '../testing/builders';
+import { ADMIN, IDENTITY, accessGranted, sodExceptionRecorded, grantAccess, paymentApproveGranted } from '../testing/builders';
 import { deciderSpec } from '@custos/platform/domain/testing';
 import type { AccessCommand, GrantAccess } from './commands';
 import { accessDecider } from './index';
@@ -14,23 +14,8 @@ const IN_ONE_HOUR = '2026-03-02T10:00:00.000Z';
 const approvePolicy: SodPolicyView = { key: 'pay-vs-approve', conflicting: [['erp:vendor-create'], ['erp:payment-approve']], mode: 'approve', severity: 'high' };
 const vendorCreate = accessGranted({ grantId: 'g-1', entitlement: 'erp:vendor-create', source: 'admin' });
 
-const grant = (data: Partial<GrantAccess['data']> = {}): GrantAccess => ({
-  type: 'GrantAccess',
-  data: {
-    identityId: IDENTITY,
-    entitlement: 'erp:payment-approve',
-    source: 'admin',
-    reason: 'needed for work',
-    now: NOW,
-    privileged: false,
-    grantedBy: { actor: ADMIN, amr: ['pwd'] },
-    sodPolicies: [approvePolicy],
-    commandId: 'cmd-2',
-    ...data,
-  },
-});
-const paymentApprove = (data: Parameters<typeof accessGranted>[0] = {}) =>
-  accessGranted({ grantId: 'cmd-2:erp:payment-approve', entitlement: 'erp:payment-approve', source: 'admin', ...data });
+const grant = (data: Partial<GrantAccess['data']> = {}): GrantAccess => grantAccess({ sodPolicies: [approvePolicy], ...data });
+const paymentApprove = paymentApproveGranted;
 
 /** Who may give a grant: never oneself, privileged ones only after multi-factor login, SoD exceptions never for oneself. */
 describe('access: who may grant and approve', () => {

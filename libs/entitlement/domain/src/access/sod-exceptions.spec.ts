@@ -1,7 +1,7 @@
 import type { AccessEvent } from '@custos/entitlement/contracts';
 import type { SodPolicyView } from '../policies/sod';
 import { SodExceptionRequired, SodViolation, ValidationFailed } from '../errors';
-import { ADMIN, IDENTITY, LATER, NOW, accessGranted, accessRevoked, sodExceptionRecorded } from '../testing/builders';
+import { ADMIN, LATER, NOW, accessGranted, accessRevoked, sodExceptionRecorded, grantAccess, paymentApproveGranted } from '../testing/builders';
 import { deciderSpec } from '@custos/platform/domain/testing';
 import type { AccessCommand, GrantAccess } from './commands';
 import { accessDecider } from './index';
@@ -14,23 +14,8 @@ const approvePolicy: SodPolicyView = { key: 'pay-vs-approve', conflicting: [['er
 const preventPolicy: SodPolicyView = { key: 'create-vs-release', conflicting: [['erp:vendor-create'], ['erp:payment-release']], mode: 'prevent', severity: 'critical' };
 const exception = { reason: 'month-end close, ticket FIN-7', approvedBy: ADMIN };
 
-const grant = (data: Partial<GrantAccess['data']> = {}): GrantAccess => ({
-  type: 'GrantAccess',
-  data: {
-    identityId: IDENTITY,
-    entitlement: 'erp:payment-approve',
-    source: 'admin',
-    reason: 'needed for work',
-    now: NOW,
-    privileged: false,
-    grantedBy: { actor: ADMIN, amr: ['pwd'] },
-    sodPolicies: [approvePolicy, preventPolicy],
-    commandId: 'cmd-2',
-    ...data,
-  },
-});
-const paymentApprove = (data: Parameters<typeof accessGranted>[0] = {}) =>
-  accessGranted({ grantId: 'cmd-2:erp:payment-approve', entitlement: 'erp:payment-approve', source: 'admin', ...data });
+const grant = (data: Partial<GrantAccess['data']> = {}): GrantAccess => grantAccess({ sodPolicies: [approvePolicy, preventPolicy], ...data });
+const paymentApprove = paymentApproveGranted;
 
 describe('access: SoD exceptions', () => {
   const vendorCreate = accessGranted({ grantId: 'g-1', entitlement: 'erp:vendor-create', source: 'admin' });

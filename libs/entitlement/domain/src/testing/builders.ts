@@ -10,6 +10,7 @@ import type {
   SodExceptionRecorded,
   SodPolicyDefined,
 } from '@custos/entitlement/contracts';
+import type { GrantAccess } from '../access/commands';
 
 /** The fixed `now` of every spec. */
 export const NOW = '2026-03-02T09:00:00.000Z';
@@ -141,3 +142,26 @@ export function sodExceptionRecorded(data: Partial<SodExceptionRecorded['data']>
     },
   };
 }
+
+/** An admin's GrantAccess of `erp:payment-approve` to IDENTITY, without MFA and without SoD policies unless given. */
+export function grantAccess(data: Partial<GrantAccess['data']> = {}): GrantAccess {
+  return {
+    type: 'GrantAccess',
+    data: {
+      identityId: IDENTITY,
+      entitlement: 'erp:payment-approve',
+      source: 'admin',
+      reason: 'needed for work',
+      now: NOW,
+      privileged: false,
+      grantedBy: { actor: ADMIN, amr: ['pwd'] },
+      sodPolicies: [],
+      commandId: 'cmd-2',
+      ...data,
+    },
+  };
+}
+
+/** The AccessGranted that grantAccess() gives when it is granted. */
+export const paymentApproveGranted = (data: Partial<AccessGranted['data']> = {}): AccessGranted =>
+  accessGranted({ grantId: 'cmd-2:erp:payment-approve', entitlement: 'erp:payment-approve', source: 'admin', ...data });

@@ -4,7 +4,7 @@ import { ScimError } from './scim-error';
 import { etagOf } from './scim-etag';
 import { canonicalResource } from './scim-canonical';
 import { COMMON_ATTRIBUTES, SCIM, USER_RESOURCE, USER_SCHEMA } from './scim-schemas';
-import { checkUntrustedValue } from './scim-untrusted';
+import { checkUntrustedValue, isForbiddenName } from './scim-untrusted';
 
 type Resource = Record<string, unknown>;
 
@@ -164,7 +164,10 @@ export function userResource(identity: IdentityView, record: ScimUserRecord | un
     name,
     displayName: typeof stored.displayName === 'string' ? stored.displayName : `${identity.givenName} ${identity.familyName}`,
   };
-  for (const [key, value] of Object.entries(stored)) if (!Object.hasOwn(resource, key) && key !== SCIM.enterprise) resource[key] = value;
+  // A record stored before names were checked may hold one that reaches a prototype: never copied.
+  for (const [key, value] of Object.entries(stored)) {
+    if (!Object.hasOwn(resource, key) && key !== SCIM.enterprise && !isForbiddenName(key)) resource[key] = value;
+  }
   Object.assign(resource, {
     title: identity.title,
     userType,

@@ -7,17 +7,20 @@ import type { ChangeSource, EmployeeRecord } from '@custos/identity/contracts';
  * `managerEmployeeId`; absent while the manager has no identity yet.
  */
 
+/** What a hire and a rehire carry: the full record that an employment starts with. */
+export type EmploymentStart = {
+  identityId: string;
+  employee: EmployeeRecord;
+  managerId?: string;
+  groups?: string[];
+  effectiveAt: string;
+  now: string;
+  source: ChangeSource;
+};
+
 export type HireIdentity = {
   type: 'HireIdentity';
-  data: {
-    identityId: string;
-    employee: EmployeeRecord;
-    managerId?: string;
-    groups?: string[];
-    effectiveAt: string;
-    now: string;
-    source: ChangeSource;
-  };
+  data: EmploymentStart;
 };
 
 /** Sent by the application's scheduler at a pending identity's start date. */
@@ -47,15 +50,7 @@ export type TerminateIdentity = {
 /** A returning employee: `employee` is the full new record (its employeeId may differ from the old one). */
 export type RehireIdentity = {
   type: 'RehireIdentity';
-  data: {
-    identityId: string;
-    employee: EmployeeRecord;
-    managerId?: string;
-    groups?: string[];
-    effectiveAt: string;
-    now: string;
-    source: ChangeSource;
-  };
+  data: EmploymentStart;
 };
 
 /** The attributes a correction may fix; `null` removes an optional attribute, an absent key leaves it alone. */
