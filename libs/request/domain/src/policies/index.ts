@@ -1,0 +1,3 @@
+export * from './routing';
+export * from './approval';
+export * from './duration';
