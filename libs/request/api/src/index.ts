@@ -1,1 +1,2 @@
+export { REQUEST_ERROR_STATUSES } from './domain-error-statuses';
 export * from './request.module';
