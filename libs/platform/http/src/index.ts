@@ -1,6 +1,7 @@
 export * from './problem';
 export * from './problem.filter';
 export * from './validation';
+export * from './compiled-validation';
 export * from './auth/principal';
 export * from './auth/token-verifier';
 export * from './auth/auth.guard';

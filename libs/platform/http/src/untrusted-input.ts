@@ -45,7 +45,8 @@ export function untrustedInputError(value: unknown, where = ''): FieldError | un
     if (depth >= INPUT_LIMITS.maxDepth) {
       return { field: path || 'body', message: `${path || 'the body'} nests deeper than ${INPUT_LIMITS.maxDepth} levels` };
     }
-    const entries = Array.isArray(item) ? item.map((child, index) => [String(index), child] as const) : Object.entries(item);
+    // Array.from visits the holes of a sparse array too (map skips them and leaves holes behind).
+    const entries = Array.isArray(item) ? Array.from(item as unknown[], (child, index) => [String(index), child] as const) : Object.entries(item);
     nodes += entries.length;
     if (nodes > INPUT_LIMITS.maxNodes) return { field: where || 'body', message: `${where || 'the body'} holds more than ${INPUT_LIMITS.maxNodes} values` };
     for (const [key, child] of entries) {

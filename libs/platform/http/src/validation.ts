@@ -1,5 +1,7 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
-import type { ValidatorOptions } from 'class-validator';
+import { plainToInstance } from 'class-transformer';
+import { validate, type ValidatorOptions } from 'class-validator';
+import { validDtoOf } from './compiled-validation';
 import { badRequest, FieldError } from './problem';
 import { untrustedInputError } from './untrusted-input';
 
@@ -52,8 +54,21 @@ class CustosValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const error = untrustedInputError(value);
     if (error) throw badRequest(`invalid request: ${error.field}`, [error]);
+    // A body or query its DTO certainly accepts is built by the DTO's compiled validator; anything
+    // else (and every refusal, with its wording) is class-validator's, through ValidationPipe.
+    if (metadata.type !== 'custom' && isDtoClass(metadata.metatype)) {
+      const dto = validDtoOf(metadata.metatype, value);
+      if (dto !== undefined) return dto;
+    }
     return super.transform(value, metadata);
   }
+}
+
+const NOT_DTOS: ReadonlySet<unknown> = new Set([String, Boolean, Number, Array, Object, Buffer, Date]);
+
+/** A class that may carry class-validator metadata (ValidationPipe's own toValidate test). */
+function isDtoClass(metatype: ArgumentMetadata['metatype']): metatype is new () => object {
+  return typeof metatype === 'function' && !NOT_DTOS.has(metatype);
 }
 
 /** How every DTO is validated, over HTTP (the global pipe) and at the message doors alike: unknown fields refused. */
@@ -69,4 +84,25 @@ export function createValidationPipe(): ValidationPipe {
       return badRequest(`invalid request: ${fieldErrors.map((e) => e.field).join(', ')}`, fieldErrors);
     },
   });
+}
+
+export type DtoCheck<T> = { ok: true; dto: T } | { ok: false; errors: FieldError[] };
+
+/**
+ * validateDto applies a DTO's rules to a payload that did not come through HTTP (a message door),
+ * exactly as the global pipe does: what no route accepts (untrustedInputError), then the DTO's
+ * compiled validator, then class-transformer and class-validator with the same options, so a
+ * door and its HTTP route accept the same payloads and name each bad field with the same message.
+ */
+export async function validateDto<T extends object>(cls: new () => T, payload: unknown, what = 'the payload'): Promise<DtoCheck<T>> {
+  const unacceptable = untrustedInputError(payload);
+  if (unacceptable) return { ok: false, errors: [unacceptable] };
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    return { ok: false, errors: [{ field: '', message: `${what} must be a JSON object` }] };
+  }
+  const fast = validDtoOf(cls, payload);
+  if (fast !== undefined) return { ok: true, dto: fast };
+  const dto = plainToInstance(cls, payload);
+  const errors = await validate(dto, VALIDATOR_OPTIONS);
+  return errors.length > 0 ? { ok: false, errors: flattenValidationErrors(errors) } : { ok: true, dto };
 }
