@@ -6,6 +6,9 @@
  *   npm run bench:check -- --identities 10000 --seconds 2     (a quick run)
  *   npm run bench:check -- --lean-edge        (adds a diagnostic: the same view behind plain node:http
  *                                             and plain Fastify instead of NestJS, support/lean-edge.ts)
+ *   npm run bench:check -- --versus ../old    (adds another build of Custos, a checkout with its own
+ *                                             node_modules, answering the same checks in rounds
+ *                                             alternating with this one: before/after in one run)
  *
  * Data: 10 AccessGranted events per identity on its `access-{id}` stream, plus AccessTerminated
  * for about 3% of them (see support/check-data.ts), appended through SqlEventStore.append into
@@ -22,6 +25,8 @@
  * core-NATS echo responder in its own process, driven by the same clients. Custos and its
  * comparison alternate in short rounds so that drift on a shared machine hits both alike.
  */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { CHECK_RPC, type CheckResult } from '../libs/entitlement/contracts/src/rpc';
@@ -45,6 +50,38 @@ const SEED_WRITERS = 12;
 const AGREEMENT_SAMPLE = 2_000;
 const REQUEST_POOL = 20_000;
 const ROUNDS = 3;
+
+/** The value of `--name <text>`, or undefined. */
+function textOption(name: string): string | undefined {
+  const at = process.argv.indexOf(`--${name}`);
+  if (at < 0) return undefined;
+  const value = process.argv[at + 1];
+  if (!value || value.startsWith('--')) throw new Error(`--${name} needs a value`);
+  return value;
+}
+
+/**
+ * `--versus <dir>`: another checkout of Custos (an older commit in a git worktree, `npm ci` run in
+ * it), whose entitlement service answers the same checks from its own copy of the data.
+ */
+function versusCheckout(): string | undefined {
+  const dir = textOption('versus');
+  if (dir === undefined) return undefined;
+  const root = resolve(dir);
+  for (const needed of ['apps/entitlement-service/src/main.ts', 'node_modules/@swc-node/register']) {
+    if (!existsSync(join(root, needed))) throw new Error(`--versus ${dir}: no ${needed} there (a Custos checkout with npm ci run in it)`);
+  }
+  return root;
+}
+
+/** That checkout's own event store code, so that its copy of the data is written in its own schema. */
+function storeCodeOf(root: string): { createPgDatabase: typeof createPgDatabase; SqlEventStore: typeof SqlEventStore } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pg = require(join(root, 'libs/platform/event-store/src/pg-database')) as { createPgDatabase: typeof createPgDatabase };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sql = require(join(root, 'libs/platform/event-store/src/sql-event-store')) as { SqlEventStore: typeof SqlEventStore };
+  return { createPgDatabase: pg.createPgDatabase, SqlEventStore: sql.SqlEventStore };
+}
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -72,6 +109,7 @@ async function main(): Promise<void> {
   const wallStart = performance.now();
   const identities = Math.floor(option('identities', 100_000));
   const roundMs = option('seconds', 5) * 1000;
+  const versus = versusCheckout();
   const gc = collector();
   const cleanup: Array<() => Promise<unknown>> = [];
   const log = (line: string) => console.log(`[${secs(performance.now() - wallStart).padStart(7)}] ${line}`);
@@ -84,6 +122,16 @@ async function main(): Promise<void> {
     const db = createPgDatabase(database.url, { max: SEED_WRITERS + 4, applicationName: 'custos-check-bench' });
     cleanup.unshift(() => db.close());
     const store = await SqlEventStore.open(db, { context: 'entitlement', schema: 'entitlement' });
+    // The other build's copy of the same events, written by its own store code.
+    let versusData: { url: string; store: SqlEventStore; db: ReturnType<typeof createPgDatabase> } | undefined;
+    if (versus) {
+      const code = storeCodeOf(versus);
+      const copy = await createTestDatabase('custos_check_bench_versus');
+      cleanup.unshift(() => copy.drop());
+      const copyDb = code.createPgDatabase(copy.url, { max: SEED_WRITERS + 4, applicationName: 'custos-check-bench-versus' });
+      cleanup.unshift(() => copyDb.close());
+      versusData = { url: copy.url, db: copyDb, store: await code.SqlEventStore.open(copyDb, { context: 'entitlement', schema: 'entitlement' }) };
+    }
     const { rows: settings } = await db.query<{ version: string }>(`SELECT split_part(version(), ' ', 2) AS version`);
 
     // --- seed ---------------------------------------------------------------------------
@@ -100,6 +148,7 @@ async function main(): Promise<void> {
           const identity = identityAt(i);
           const stream = accessEventsOf(identity);
           await store.append(accessStreamId(identity.id), stream, 'no-stream');
+          if (versusData) await versusData.store.append(accessStreamId(identity.id), stream, 'no-stream');
           events += stream.length;
           if (identity.terminated) terminated++;
           pastEnd += identity.grants.filter((g) => g.expiresAt !== undefined && Date.parse(g.expiresAt) <= seededAt).length;
@@ -109,6 +158,7 @@ async function main(): Promise<void> {
     );
     const seedMs = performance.now() - seedStart;
     await db.query('VACUUM ANALYZE entitlement.events');
+    if (versusData) await versusData.db.query('VACUUM ANALYZE entitlement.events');
     log(`seeded ${fmt(events)} events in ${secs(seedMs)}`);
 
     // --- rebuild and memory, in this process -----------------------------------------------
@@ -199,6 +249,28 @@ async function main(): Promise<void> {
     };
     const memoryText = (m: Awaited<ReturnType<typeof serviceMemory>>) =>
       `RSS ${mb(m.rss)} (V8 heap ${mb(m.heapTotal)} committed, ${mb(m.heapUsed)} used, garbage included; external ${mb(m.external)})`;
+    let versusService: Awaited<ReturnType<typeof startProcess>> | undefined;
+    if (versus && versusData) {
+      const versusNamespace = randomNamespace();
+      cleanup.unshift(() => removeNamespaceStreamsAt(nats.url, versusNamespace));
+      const copyHead = await versusData.store.head();
+      if (copyHead) {
+        await versusData.db.query(`INSERT INTO entitlement.checkpoints (name, tx_id, position) VALUES ($1, $2::xid8, $3::bigint)`, [
+          `relay:nats:${versusNamespace}`,
+          copyHead.tx,
+          copyHead.pos,
+        ]);
+      }
+      versusService = await startProcess(
+        'entitlement-service (versus)',
+        'apps/entitlement-service/src/main.ts',
+        { DATABASE_URL: versusData.url, NATS_URL: nats.url, CUSTOS_NAMESPACE: versusNamespace, CUSTOS_OIDC_ISSUER: issuer.issuer, CUSTOS_DEV_AUTH: undefined },
+        300_000,
+        versus,
+      );
+      cleanup.unshift(() => versusService?.stop() ?? Promise.resolve());
+      log(`the versus build (${versus}) is healthy too`);
+    }
     const healthyMemory = await serviceMemory();
     log(`entitlement service healthy after ${secs(serviceReadyMs)} (replays the store into its catalog and access views); ${memoryText(healthyMemory)}`);
 
@@ -273,6 +345,32 @@ async function main(): Promise<void> {
       );
     const [custosHttp, cerbosHttp] = await versusCerbos(service.url, custosRequests);
     log(`HTTP: Custos ${fmt(perSecond(custosHttp))}/s, Cerbos ${fmt(perSecond(cerbosHttp))}/s`);
+
+    // --- HTTP: this build and the versus build in alternating rounds ----------------------------------
+    let versusHttp: { custos: Run; other: Run } | undefined;
+    if (versusService) {
+      const versusUrl = versusService.url;
+      const versusRequests = pool.map((q) => getRequest(versusUrl, checkPath(q), auth));
+      const probe = await HttpConnection.open(versusUrl);
+      for (let k = 0; k < 200; k++) {
+        const answer = await probe.send(versusRequests[k]);
+        const expected = pool[k].index < 0 ? 'unknown-identity' : expectedReason(identityAt(pool[k].index), pool[k].entitlement, Date.now());
+        if (answer.status !== 200 || (JSON.parse(answer.body) as { reason: string }).reason !== expected) {
+          throw new Error(`the versus build answered ${answer.status} ${answer.body}, expected ${expected}`);
+        }
+      }
+      probe.close();
+      const [custos, other] = await alternating(
+        (ms) => httpRound(service.url, custosRequests, ms),
+        (ms) => httpRound(versusUrl, versusRequests, ms),
+        ROUNDS,
+        roundMs,
+        2_000,
+      );
+      versusHttp = { custos, other };
+      log(`HTTP: this build ${fmt(perSecond(custos))}/s, the versus build ${fmt(perSecond(other))}/s`);
+      await versusService.stop();
+    }
 
     // --- NATS: the check RPC and the raw echo in alternating rounds ----------------------------------
     // Twice: 16 clients with a connection each (16 services asking), and 16 requests in flight
@@ -366,9 +464,14 @@ async function main(): Promise<void> {
         ok,
       };
     };
-    rows.push(rateRow('HTTP checks/s (other: Cerbos)', custosHttp, cerbosHttp, 1.0));
+    rows.push(rateRow('HTTP checks/s (other: Cerbos)', custosHttp, cerbosHttp, 2.0));
     rows.push(latencyRow('HTTP p50 ms (other: Cerbos)', custosHttp, cerbosHttp, 50, {}));
     rows.push(latencyRow('HTTP p99 ms (other: Cerbos)', custosHttp, cerbosHttp, 99, { belowOther: true }));
+    if (versusHttp) {
+      rows.push(rateRow('HTTP checks/s (other: versus build)', versusHttp.custos, versusHttp.other, 1.0));
+      rows.push(latencyRow('HTTP p50 ms (other: versus build)', versusHttp.custos, versusHttp.other, 50, {}));
+      rows.push(latencyRow('HTTP p99 ms (other: versus build)', versusHttp.custos, versusHttp.other, 99, {}));
+    }
     rows.push(rateRow('NATS checks/s (other: raw echo)', custosNats, echoNats, null));
     rows.push(latencyRow('NATS p50 ms (other: raw echo)', custosNats, echoNats, 50, {}));
     rows.push(latencyRow('NATS p99 ms (other: raw echo)', custosNats, echoNats, 99, { below: 5 }));

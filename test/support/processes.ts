@@ -27,9 +27,16 @@ export function freePort(): Promise<number> {
 
 /**
  * Starts one Custos entry point as its own OS process (as an operator would, through
- * @swc-node/register), and waits until its /health answers 200.
+ * @swc-node/register), and waits until its /health answers 200. `root` is the checkout it runs
+ * from: this one, or another build that a benchmark compares against (`--versus`).
  */
-export async function startProcess(name: string, entry: string, env: Record<string, string | undefined>, readyTimeoutMs = 60_000): Promise<RunningProcess> {
+export async function startProcess(
+  name: string,
+  entry: string,
+  env: Record<string, string | undefined>,
+  readyTimeoutMs = 60_000,
+  root = ROOT,
+): Promise<RunningProcess> {
   const port = await freePort();
   const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), LOG_LEVEL: 'warn' };
   for (const [key, value] of Object.entries(env)) {
@@ -38,7 +45,7 @@ export async function startProcess(name: string, entry: string, env: Record<stri
   }
   // e.g. CUSTOS_CHILD_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the services of a benchmark or test.
   const nodeArgs = process.env.CUSTOS_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '-r', '@swc-node/register', entry], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '-r', '@swc-node/register', entry], { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
