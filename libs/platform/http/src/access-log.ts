@@ -30,6 +30,69 @@ export function httpLogger(logger: Logger): Logger {
   return logger.child({}, { redact: { paths: LOG_REDACTIONS, censor: '[redacted]' } });
 }
 
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+type LogArgs = Parameters<Logger['info']>;
+
+/**
+ * A request's logger (`request.log`) whose pino child, the one carrying the request id, is only
+ * made when a line is written at an enabled level: Fastify asks for a child on every request, and
+ * most requests write no line but the access line (none when `info` is off), while a pino child
+ * costs its bindings serialised and redacted each time.
+ */
+export class LazyRequestLogger {
+  private made?: Logger;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: Record<string, unknown>,
+    private readonly options: Record<string, unknown>,
+  ) {}
+
+  private real(): Logger {
+    this.made ??= this.parent.child(this.bindings, this.options);
+    return this.made;
+  }
+
+  get level(): string {
+    return (this.made ?? this.parent).level;
+  }
+  set level(level: string) {
+    this.real().level = level;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return (this.made ?? this.parent).isLevelEnabled(level);
+  }
+
+  fatal(...args: LogArgs): void {
+    this.write('fatal', args);
+  }
+  error(...args: LogArgs): void {
+    this.write('error', args);
+  }
+  warn(...args: LogArgs): void {
+    this.write('warn', args);
+  }
+  info(...args: LogArgs): void {
+    this.write('info', args);
+  }
+  debug(...args: LogArgs): void {
+    this.write('debug', args);
+  }
+  trace(...args: LogArgs): void {
+    this.write('trace', args);
+  }
+  silent(): void {}
+
+  child(bindings: Record<string, unknown>, options?: Record<string, unknown>): Logger {
+    return this.real().child(bindings, options);
+  }
+
+  private write(level: Level, args: LogArgs): void {
+    if (this.isLevelEnabled(level)) (this.real()[level] as (...a: LogArgs) => void)(...args);
+  }
+}
+
 /** A request id a client may choose: short, printable, no spaces (it is echoed in a header and logged). */
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:/+=-]{1,128}$/;
 /** W3C Trace Context: version-traceid-parentid-flags. */

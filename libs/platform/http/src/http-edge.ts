@@ -1,8 +1,8 @@
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { accessLogLine, httpLogger, requestIdOf } from './access-log';
+import { accessLogLine, httpLogger, LazyRequestLogger, requestIdOf } from './access-log';
 import { badRequest, methodNotAllowed, ProblemException, problem, unsupportedMediaType } from './problem';
 import { INPUT_LIMITS, untrustedInputError, untrustedTargetError } from './untrusted-input';
 
@@ -50,6 +50,8 @@ export function createHttpAdapter(logger: Logger): FastifyAdapter {
     loggerInstance: httpLogger(logger),
     logController: new AccessLog({ requestIdLogLabel: 'requestId' }),
     genReqId: requestIdOf,
+    childLoggerFactory: (parent: FastifyBaseLogger, bindings: Record<string, unknown>, options: object) =>
+      new LazyRequestLogger(parent as unknown as Logger, bindings, options as Record<string, unknown>) as unknown as FastifyBaseLogger,
     bodyLimit: INPUT_LIMITS.maxBodyBytes,
     // Express (before Fastify) matched `/roles/` as `/roles` and had no limit on a parameter's length.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },

@@ -32,32 +32,61 @@ export function badText(text: string): string | undefined {
  * depth can overflow it) and reads own properties only; `where` prefixes the field named.
  */
 export function untrustedInputError(value: unknown, where = ''): FieldError | undefined {
-  const stack: Array<{ item: unknown; path: string; depth: number }> = [{ item: value, path: where, depth: 0 }];
+  // Paths are only spelled out for the item refused: a frame knows its parent and its key.
+  const stack: Frame[] = [{ item: value, key: where, parent: undefined, depth: 0 }];
   let nodes = 0;
   while (stack.length > 0) {
-    const { item, path, depth } = stack.pop()!;
+    const frame = stack.pop()!;
+    const { item, depth } = frame;
     if (typeof item === 'string') {
       const reason = badText(item);
-      if (reason) return { field: path || 'body', message: `${path || 'the body'} ${reason}` };
+      if (reason) {
+        const path = pathOf(frame);
+        return { field: path || 'body', message: `${path || 'the body'} ${reason}` };
+      }
       continue;
     }
     if (typeof item !== 'object' || item === null) continue;
     if (depth >= INPUT_LIMITS.maxDepth) {
+      const path = pathOf(frame);
       return { field: path || 'body', message: `${path || 'the body'} nests deeper than ${INPUT_LIMITS.maxDepth} levels` };
     }
-    // Array.from visits the holes of a sparse array too (map skips them and leaves holes behind).
-    const entries = Array.isArray(item) ? Array.from(item as unknown[], (child, index) => [String(index), child] as const) : Object.entries(item);
-    nodes += entries.length;
+    if (Array.isArray(item)) {
+      // Every index, holes of a sparse array included (read as undefined).
+      nodes += item.length;
+      if (nodes > INPUT_LIMITS.maxNodes) return { field: where || 'body', message: `${where || 'the body'} holds more than ${INPUT_LIMITS.maxNodes} values` };
+      for (let index = 0; index < item.length; index++) stack.push({ item: item[index] as unknown, key: String(index), parent: frame, depth: depth + 1 });
+      continue;
+    }
+    const keys = Object.keys(item);
+    nodes += keys.length;
     if (nodes > INPUT_LIMITS.maxNodes) return { field: where || 'body', message: `${where || 'the body'} holds more than ${INPUT_LIMITS.maxNodes} values` };
-    for (const [key, child] of entries) {
-      const childPath = path === '' ? key : `${path}.${key}`;
-      if (PROTOTYPE_KEYS.has(key)) return { field: childPath, message: `${key} is not an acceptable property name` };
+    for (const key of keys) {
+      if (PROTOTYPE_KEYS.has(key)) return { field: pathOf({ item: undefined, key, parent: frame, depth }), message: `${key} is not an acceptable property name` };
       const keyReason = badText(key);
-      if (keyReason) return { field: path || 'body', message: `a property name in ${path || 'the body'} ${keyReason}` };
-      stack.push({ item: child, path: childPath, depth: depth + 1 });
+      if (keyReason) {
+        const path = pathOf(frame);
+        return { field: path || 'body', message: `a property name in ${path || 'the body'} ${keyReason}` };
+      }
+      stack.push({ item: (item as Record<string, unknown>)[key], key, parent: frame, depth: depth + 1 });
     }
   }
   return undefined;
+}
+
+interface Frame {
+  item: unknown;
+  /** The property name or index under the parent; for the root, the `where` prefix. */
+  key: string;
+  parent: Frame | undefined;
+  depth: number;
+}
+
+/** The dotted path of a frame: `employee.email`, `groups.1`, prefixed by the root's `where`. */
+function pathOf(frame: Frame): string {
+  const keys: string[] = [];
+  for (let at: Frame | undefined = frame; at !== undefined; at = at.parent) if (at.parent !== undefined || at.key !== '') keys.push(at.key);
+  return keys.reverse().join('.');
 }
 
 /** The raw request target's problem, if any: a NUL character, encoded (`%00`) or not, in its path or query. */
