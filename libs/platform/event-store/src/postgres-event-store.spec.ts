@@ -74,6 +74,29 @@ describe('postgres connections', () => {
     }
   });
 
+  it('keeps a connection whose statement failed, and replaces one the server closed', async () => {
+    const db = createPgDatabase(database.url, { max: 1 });
+    const pid = async () => (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    try {
+      const first = await pid();
+      // A failed statement (a version conflict is a unique violation) must not cost a new backend.
+      await expect(db.query('SELECT 1 / 0')).rejects.toMatchObject({ code: '22012' });
+      const store = await SqlEventStore.open(db, { context: 'contract', schema: newSchema() });
+      const id = randomUUID();
+      await store.append('identity-1', [{ id, name: 'IdentityHired', data: {}, actor: 'system:test' }], 'no-stream');
+      await expect(store.append('identity-2', [{ id, name: 'IdentityHired', data: {}, actor: 'system:test' }], 'no-stream')).rejects.toMatchObject({
+        code: '23505',
+      });
+      expect(await pid()).toBe(first);
+
+      await expect(db.query('SELECT pg_terminate_backend(pg_backend_pid())')).rejects.toThrow();
+      const second = await pid();
+      expect(second).not.toBe(first);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('keeps the options of the connection string beside its own', async () => {
     const url = new URL(database.url);
     url.searchParams.set('options', '-c statement_timeout=4321');

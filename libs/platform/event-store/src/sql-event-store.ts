@@ -48,6 +48,9 @@ interface AppendedRow {
   time: string;
 }
 
+/** A row of the append statements: an appended event, or (event_id null) the stream's version when it was not the expected one. */
+type AppendRow = (AppendedRow & { actual: null }) | { event_id: null; actual: number };
+
 /** An event ready to insert: id, type and correlation fixed. */
 interface Draft {
   id: string;
@@ -186,30 +189,45 @@ export class SqlEventStore implements EventStore {
   }
 
   private statements() {
-    const appendOne = (onConflict: string) => `WITH head AS (
+    /**
+     * One round trip: versions are computed from the stream head read in the same statement. $2
+     * is the expected version (null for 'any'). A stale one writes nothing and returns one row
+     * with the head it found (event_id null), the stream's actual version, so a conflict costs no
+     * second statement; the head is committed data, read before any insert is tried.
+     * A writer still in flight with the same versions is not in the statement's snapshot: the
+     * insert then waits on the unique index for its commit and takes no row (`onConflict`), or
+     * fails with the unique violation.
+     */
+    const append = (events: string, version: string, onConflict: string) => `WITH head AS (
           SELECT coalesce(max(stream_version), 0) AS version FROM ${this.events} WHERE stream_id = $1
+        ), written AS (
+          INSERT INTO ${this.events}
+            (stream_id, stream_version, event_id, name, type, data, time, correlation_id, causation_id, actor)
+          SELECT $1, head.version + ${version}, ${events}
+          WHERE $2::integer IS NULL OR head.version = $2::integer
+          ${onConflict}
+          RETURNING event_id::text AS event_id, stream_version, global_position::text AS global_position, ${TIME_TEXT} AS time
         )
-        INSERT INTO ${this.events}
-          (stream_id, stream_version, event_id, name, type, data, time, correlation_id, causation_id, actor)
-        SELECT $1, head.version + 1, $3::uuid, $4::text, $5::text, $6::jsonb, coalesce($7::timestamptz, now()), $8::text, $9::text, $10::text
-        FROM head
-        WHERE $2::integer IS NULL OR head.version = $2::integer
-        ${onConflict}
-        RETURNING event_id::text AS event_id, stream_version, global_position::text AS global_position, ${TIME_TEXT} AS time`;
+        SELECT event_id, stream_version, global_position, time, NULL::integer AS actual FROM written
+        UNION ALL
+        SELECT NULL::text, NULL::integer, NULL::text, NULL::text, head.version FROM head WHERE head.version <> $2::integer`;
     return {
-      // One round trip: versions are computed from the stream head read in the same
-      // statement. $2 is the expected version (null for 'any'); a wrong one selects no row,
-      // and a concurrent writer that took the same versions makes the unique key fail.
-      append: `WITH head AS (
-          SELECT coalesce(max(stream_version), 0) AS version FROM ${this.events} WHERE stream_id = $1
-        )
-        INSERT INTO ${this.events}
-          (stream_id, stream_version, event_id, name, type, data, time, correlation_id, causation_id, actor)
-        SELECT $1, head.version + e.ord, e.id, e.name, e.type, e.data::jsonb, coalesce(e.time, now()), e.corr, e.caus, e.actor
-        FROM head, unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[])
-          WITH ORDINALITY AS e(id, name, type, data, time, corr, caus, actor, ord)
-        WHERE $2::integer IS NULL OR head.version = $2::integer
-        RETURNING event_id::text AS event_id, stream_version, global_position::text AS global_position, ${TIME_TEXT} AS time`,
+      append: append(
+        `e.id, e.name, e.type, e.data::jsonb, coalesce(e.time, now()), e.corr, e.caus, e.actor
+          FROM head, unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[])
+            WITH ORDINALITY AS e(id, name, type, data, time, corr, caus, actor, ord)`,
+        'e.ord',
+        // Several events must not be written in part: a version taken concurrently fails the statement.
+        '',
+      ),
+      // The common case, one event, without the unnest: cheaper to execute and to plan. A version
+      // taken concurrently returns no row instead of raising: nothing is aborted, the connection
+      // and a caller's transaction stay usable without a savepoint, and no dead row is left.
+      appendOne: append(
+        `$3::uuid, $4::text, $5::text, $6::jsonb, coalesce($7::timestamptz, now()), $8::text, $9::text, $10::text FROM head`,
+        '1',
+        `ON CONFLICT ON CONSTRAINT ${STREAM_CONFLICT} DO NOTHING`,
+      ),
       // Several streams in one statement: each stream's head is read in the statement, and if any
       // differs from its expected version no row at all is written (all or nothing).
       appendStreams: `WITH e AS (
@@ -230,11 +248,6 @@ export class SqlEventStore implements EventStore {
         RETURNING event_id::text AS event_id, stream_id, stream_version, global_position::text AS global_position, ${TIME_TEXT} AS time`,
       versions: `SELECT stream_id, max(stream_version) AS version FROM ${this.events} WHERE stream_id = ANY($1::text[]) GROUP BY stream_id`,
       readStreams: `SELECT ${EVENT_COLUMNS} FROM ${this.events} e WHERE e.stream_id = ANY($1::text[]) ORDER BY e.stream_id, e.stream_version`,
-      // The common case, one event, without the unnest: cheaper to execute and to plan.
-      appendOne: appendOne(''),
-      // One event inside a caller's transaction: a conflict returns no row instead of raising, so
-      // the transaction stays usable without a savepoint (two round trips fewer per command).
-      appendOneInTx: appendOne(`ON CONFLICT ON CONSTRAINT ${STREAM_CONFLICT} DO NOTHING`),
       version: `SELECT coalesce(max(stream_version), 0) AS version FROM ${this.events} WHERE stream_id = $1`,
       streamHead: `SELECT stream_version, global_position::text AS global_position FROM ${this.events}
         WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1`,
@@ -298,28 +311,33 @@ export class SqlEventStore implements EventStore {
 
     const attempts = expectedVersion === 'any' ? ANY_VERSION_ATTEMPTS : 1;
     for (let attempt = 1; ; attempt++) {
-      let rows: AppendedRow[];
+      let rows: AppendRow[];
       try {
         rows =
-          options.tx && one
-            ? (await options.tx.query<AppendedRow>(this.sql.appendOneInTx, params, PREPARED)).rows
-            : options.tx
-              ? await this.insertInTransaction(options.tx, text, params)
-              : (await this.db.query<AppendedRow>(text, params, PREPARED)).rows;
+          options.tx && !one
+            ? await this.insertInTransaction<AppendRow>(options.tx, text, params)
+            : (await executor.query<AppendRow>(text, params, PREPARED)).rows;
       } catch (error) {
         if (!isUniqueViolation(error, STREAM_CONFLICT)) throw error;
         if (attempt < attempts) continue;
         throw new WrongExpectedVersionError(streamId, expectedVersion, await this.versionOf(executor, streamId));
       }
-      if (rows.length === 0) {
-        // appendOneInTx reports a conflict (a concurrent writer took the version) with no row.
+      const first = rows[0];
+      if (first !== undefined && first.event_id === null) {
+        // The stream was not at the expected version: the row carries the version it is at.
+        throw new WrongExpectedVersionError(streamId, expectedVersion, Number(first.actual));
+      }
+      if (first === undefined) {
+        // appendOne found its version taken by a writer that was still in flight, and waited for
+        // its commit: only a new statement sees the version that writer left.
         if (expected === null && attempt < attempts) continue;
         throw new WrongExpectedVersionError(streamId, expectedVersion, await this.versionOf(executor, streamId));
       }
+      const appended = rows as AppendedRow[];
       // RETURNING order follows the insert in practice, but nothing promises it.
-      rows.sort((a, b) => a.stream_version - b.stream_version);
-      const stored = rows.map((row, i) => this.envelope(streamId, drafts[i], row));
-      const last = rows[rows.length - 1];
+      appended.sort((a, b) => a.stream_version - b.stream_version);
+      const stored = appended.map((row, i) => this.envelope(streamId, drafts[i], row));
+      const last = appended[appended.length - 1];
       this.wakeAfter(options.tx);
       return { nextVersion: last.stream_version, globalPosition: last.global_position, events: stored };
     }
@@ -420,10 +438,10 @@ export class SqlEventStore implements EventStore {
    * A failed statement aborts the whole caller's transaction; the savepoint keeps it
    * usable, so the conflict can be reported with the actual version (and 'any' retried).
    */
-  private async insertInTransaction(tx: SqlExecutor, text: string, params: unknown[]): Promise<AppendedRow[]> {
+  private async insertInTransaction<R>(tx: SqlExecutor, text: string, params: unknown[]): Promise<R[]> {
     await tx.query('SAVEPOINT custos_append');
     try {
-      const { rows } = await tx.query<AppendedRow>(text, params, PREPARED);
+      const { rows } = await tx.query<R>(text, params, PREPARED);
       await tx.query('RELEASE SAVEPOINT custos_append');
       return rows;
     } catch (error) {

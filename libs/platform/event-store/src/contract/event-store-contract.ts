@@ -199,6 +199,56 @@ export function eventStoreContract(
         expect((await store.readStream(stream)).map((e) => e.name)).toEqual(['AccessRequestSubmitted', 'ApprovalRecorded', 'AccessGranted']);
       });
 
+      (options.singleConnection ? it.skip : it)(
+        'waits for a writer in flight on the same version, then writes nothing and reports the version it left',
+        async () => {
+          const bystander = streamId('identity');
+          const stale = streamId('identity');
+          await store.append(stale, [event('IdentityHired'), event('IdentityMoved')], 'no-stream');
+          expect(await rejection(store.append(stale, [event('IdentityMoved'), event('IdentityMoved')], 1))).toMatchObject({ actual: 2 });
+          for (const { events, inTx } of [
+            { events: 1, inTx: false },
+            { events: 3, inTx: false },
+            { events: 1, inTx: true },
+            { events: 3, inTx: true },
+          ]) {
+            const contested = streamId('identity');
+            const first = await appendHeldOpen(store, contested, 'IdentityHired');
+            const mine = Array.from({ length: events }, () => event('IdentityMoved', {}, { id: randomUUID() }));
+            let settled = false;
+            // Sees no stream yet (the first writer has not committed), so it tries version 1 and waits.
+            const second = (
+              inTx
+                ? store.db.transaction(async (tx) => {
+                    const conflict = await rejection(store.append(contested, mine, 'no-stream', { tx }));
+                    // The caller's transaction is still usable after the conflict.
+                    await store.append(bystander, [event('IdentityHired')], 'any', { tx });
+                    return conflict;
+                  })
+                : rejection(store.append(contested, mine, 'no-stream'))
+            ).finally(() => (settled = true));
+            await new Promise((resolve) => setTimeout(resolve, 150));
+            expect(settled).toBe(false);
+            await first.commit();
+            const conflict = await second;
+            expect(conflict).toBeInstanceOf(WrongExpectedVersionError);
+            expect(conflict).toMatchObject({ streamId: contested, expected: 'no-stream', actual: 1 });
+            expect((await store.readStream(contested)).map((e) => e.name)).toEqual(['IdentityHired']);
+          }
+          expect(await store.readStream(bystander)).toHaveLength(2);
+
+          // 'any' waits too, and then appends after the writer it waited for.
+          const shared = streamId('identity');
+          const first = await appendHeldOpen(store, shared, 'IdentityHired');
+          const any = store.append(shared, [event('IdentityMoved')], 'any');
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          await first.commit();
+          expect((await any).nextVersion).toBe(2);
+          expect((await store.readStream(shared)).map((e) => e.name)).toEqual(['IdentityHired', 'IdentityMoved']);
+        },
+        30_000,
+      );
+
       it("appends with 'any' whatever the stream's version", async () => {
         const stream = streamId('entitlement');
         expect((await store.append(stream, [event('EntitlementDefined')], 'any')).nextVersion).toBe(1);
