@@ -9,7 +9,7 @@ import { EntitlementModule } from '../../libs/entitlement/api/src';
 import { IdentityModule } from '../../libs/identity/api/src';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { buildOpenApiDocument, DEV_ISSUER, HEALTH_CHECKS, PlatformController } from '../../libs/platform/http/src';
-import type { ContextName, ContextRuntime } from '../../libs/platform/runtime/src';
+import type { ContextRuntime } from '../../libs/platform/runtime/src';
 import { RequestModule } from '../../libs/request/api/src';
 
 /**
@@ -19,7 +19,7 @@ import { RequestModule } from '../../libs/request/api/src';
  * platform lends every module (bootstrap.ts) is there in name only.
  */
 async function previewApp(): Promise<INestApplication> {
-  const runtime = (context: ContextName) => ({ context, store: { context } }) as unknown as ContextRuntime;
+  const runtime = (context: string) => ({ context, store: { context } }) as unknown as ContextRuntime;
   const lent = [HEALTH_CHECKS, DEV_ISSUER].map((token) => ({ provide: token, useValue: null }));
   @Global()
   @Module({ providers: lent, exports: lent.map((p) => p.provide) })

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { AuditModule } from '@custos/audit/api';
+import { AUDIT_CONTEXT, AuditModule } from '@custos/audit/api';
 import { startCustos } from '@custos/platform/http';
 import { hardenProcess, readConfig } from '@custos/platform/runtime';
 
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
     title: 'Custos audit service',
     processName: 'audit-service',
     config,
-    contexts: ['audit'],
+    contexts: [AUDIT_CONTEXT],
     modules: ([runtime]) => [AuditModule.forRuntime(runtime)],
   });
   const shutdown = () => void service.stop().then(() => process.exit(0), () => process.exit(1));

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
-import { AuditModule } from '@custos/audit/api';
-import { EntitlementModule } from '@custos/entitlement/api';
-import { IdentityModule } from '@custos/identity/api';
+import { AUDIT_CONTEXT, AuditModule } from '@custos/audit/api';
+import { ENTITLEMENT_CONTEXT, EntitlementModule } from '@custos/entitlement/api';
+import { IDENTITY_CONTEXT, IdentityModule } from '@custos/identity/api';
 import { startCustos } from '@custos/platform/http';
 import { hardenProcess, readConfig } from '@custos/platform/runtime';
-import { RequestModule } from '@custos/request/api';
+import { REQUEST_CONTEXT, RequestModule } from '@custos/request/api';
 import { isCliCommand, runCli } from './cli/cli';
 
 /**
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     title: 'Custos',
     processName: 'custos',
     config,
-    contexts: ['identity', 'entitlement', 'request', 'audit'],
+    contexts: [IDENTITY_CONTEXT, ENTITLEMENT_CONTEXT, REQUEST_CONTEXT, AUDIT_CONTEXT],
     modules: ([identity, entitlement, request, audit]) => [
       IdentityModule.forRuntime(identity),
       EntitlementModule.forRuntime(entitlement),

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { EntitlementModule } from '@custos/entitlement/api';
+import { ENTITLEMENT_CONTEXT, EntitlementModule } from '@custos/entitlement/api';
 import { startCustos } from '@custos/platform/http';
 import { hardenProcess, readConfig } from '@custos/platform/runtime';
 
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
     title: 'Custos entitlement service',
     processName: 'entitlement-service',
     config,
-    contexts: ['entitlement'],
+    contexts: [ENTITLEMENT_CONTEXT],
     modules: ([runtime]) => [EntitlementModule.forRuntime(runtime)],
   });
   const shutdown = () => void service.stop().then(() => process.exit(0), () => process.exit(1));

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { IdentityModule } from '@custos/identity/api';
+import { IDENTITY_CONTEXT, IdentityModule } from '@custos/identity/api';
 import { startCustos } from '@custos/platform/http';
 import { hardenProcess, readConfig } from '@custos/platform/runtime';
 
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
     title: 'Custos identity service',
     processName: 'identity-service',
     config,
-    contexts: ['identity'],
+    contexts: [IDENTITY_CONTEXT],
     modules: ([runtime]) => [IdentityModule.forRuntime(runtime)],
   });
   const shutdown = () => void service.stop().then(() => process.exit(0), () => process.exit(1));

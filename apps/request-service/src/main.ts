@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { RequestModule } from '@custos/request/api';
+import { REQUEST_CONTEXT, RequestModule } from '@custos/request/api';
 import { startCustos } from '@custos/platform/http';
 import { hardenProcess, readConfig } from '@custos/platform/runtime';
 
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
     title: 'Custos request service',
     processName: 'request-service',
     config,
-    contexts: ['request'],
+    contexts: [REQUEST_CONTEXT],
     modules: ([runtime]) => [RequestModule.forRuntime(runtime)],
   });
   const shutdown = () => void service.stop().then(() => process.exit(0), () => process.exit(1));

@@ -1,2 +1,3 @@
 export { ENTITLEMENT_ERROR_STATUSES } from './domain-error-statuses';
 export * from './entitlement.module';
+export * from './context';

@@ -1,8 +1,8 @@
 import { Module, type INestMicroservice } from '@nestjs/common';
-import { EmployeeDirectory, HR_NATS_DURABLE, HrIntake, HrNatsDoor } from '@custos/identity/application';
+import { EmployeeDirectory, HR_NATS_DURABLE, HrIntake, HrNatsDoor, hrStreamName, hrSubject, hrSubjectFilter } from '@custos/identity/application';
 import { identityStreamId } from '@custos/identity/contracts';
 import { createPgDatabase, SqlDatabase, SqlEventStore } from '@custos/platform/event-store';
-import { hrStreamName, hrSubject, InProcessBus, NatsBus, startBusMicroservice, type DeadLetter, type MessageBus } from '@custos/platform/messaging';
+import { InProcessBus, NatsBus, startBusMicroservice, type DeadLetter, type MessageBus } from '@custos/platform/messaging';
 import { ContextRuntime, createLogger, DurableScheduler, migrateContext, readConfig } from '@custos/platform/runtime';
 import { createTestDatabase, eventually, randomNamespace, removeNamespaceStreams, startNats, type TestDatabase } from '@custos/platform/testing';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
@@ -19,6 +19,20 @@ function openDoor(door: HrNatsDoor, bus: MessageBus, logs: string[] = []): Promi
 }
 
 /** The NATS door for HR systems against a real NATS JetStream and a real PostgreSQL. */
+describe('the HR door\'s names', () => {
+  it.each([
+    ['HR subject', hrSubject('', 'workday'), 'hr.jml.workday'],
+    ['HR subject, namespaced', hrSubject('t4f2a', 'sap-hr'), 't4f2a.hr.jml.sap-hr'],
+    ['HR subjects of every system', hrSubjectFilter(''), 'hr.jml.*'],
+    ['HR stream', hrStreamName(''), 'CUSTOS_HR'],
+    ['HR stream, namespaced', hrStreamName('t4f2a'), 'T4F2A_CUSTOS_HR'],
+  ])('%s', (_what, actual, expected) => expect(actual).toBe(expected));
+
+  it('refuses a system that would change which subjects match', () => {
+    for (const system of ['work.day', '*', '>', 'work day']) expect(() => hrSubject('', system)).toThrow(/invalid HR system/);
+  });
+});
+
 describe('HR NATS door (hr.jml.<system>)', () => {
   const namespace = randomNamespace();
   let database: TestDatabase;

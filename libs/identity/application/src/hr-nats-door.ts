@@ -1,5 +1,5 @@
 import { DomainError } from '@custos/identity/domain';
-import { hrStreamName, hrSubjectFilter, type InboundEvents, type InboundMessage, type InboundVerdict } from '@custos/platform/messaging';
+import { streamName, subjectPrefix, subjectToken, type InboundEvents, type InboundMessage, type InboundVerdict } from '@custos/platform/messaging';
 import type { ContextRuntime } from '@custos/platform/runtime';
 import { EmployeeIdTaken } from './employee-directory';
 import type { ReceivedHrChange } from './hr-change';
@@ -16,6 +16,21 @@ export interface HrEventFieldError {
  * a valid HR event; the API layer supplies this function so that both doors share it).
  */
 export type HrEventCheck = (payload: unknown) => Promise<{ ok: true; event: Omit<ReceivedHrChange, 'channel'> } | { ok: false; errors: HrEventFieldError[] }>;
+
+/** hrSubject names the inbound HR subject of one source system: `[<ns>.]hr.jml.<system>`. */
+export function hrSubject(ns: string, system: string): string {
+  return `${subjectPrefix(ns)}hr.jml.${subjectToken('HR system', system)}`;
+}
+
+/** hrSubjectFilter matches the inbound HR subjects of every system: `[<ns>.]hr.jml.*`. */
+export function hrSubjectFilter(ns: string): string {
+  return `${subjectPrefix(ns)}hr.jml.*`;
+}
+
+/** hrStreamName names the JetStream stream of inbound HR events: `[<NS>_]CUSTOS_HR`. */
+export function hrStreamName(ns: string): string {
+  return streamName(ns, 'CUSTOS_HR');
+}
 
 /** The durable consumer of the HR stream, shared by every identity-service replica. */
 export const HR_NATS_DURABLE = 'identity-hr-door';

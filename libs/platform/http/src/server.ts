@@ -1,7 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { connectBusTransport } from '@custos/platform/messaging';
-import { ContextName, ContextRuntime, CustosConfig, openTopology, Topology } from '@custos/platform/runtime';
+import { ContextDescriptor, ContextRuntime, CustosConfig, openTopology, Topology } from '@custos/platform/runtime';
 import { CachingTokenVerifier, DevTokenIssuer, OidcTokenVerifier, TokenVerifier } from './auth/token-verifier';
 import { createCustosApp } from './bootstrap';
 
@@ -34,7 +34,7 @@ export async function startCustos(options: {
   title: string;
   processName: string;
   config: CustosConfig;
-  contexts: ContextName[];
+  contexts: ContextDescriptor[];
   modules: (runtimes: ContextRuntime[]) => DynamicModule[];
 }): Promise<RunningCustos> {
   const { config } = options;

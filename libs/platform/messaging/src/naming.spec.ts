@@ -6,9 +6,9 @@ import {
   deadLetterSubject,
   eventNameOf,
   eventSubject,
-  hrStreamName,
-  hrSubject,
   rpcSubject,
+  streamName,
+  subjectToken,
 } from './naming';
 
 describe('bus naming', () => {
@@ -20,9 +20,9 @@ describe('bus naming', () => {
     ['context stream, namespaced', contextStreamName('t4f2a', 'identity'), 'T4F2A_CUSTOS_IDENTITY'],
     ['rpc subject', rpcSubject('', 'entitlement', 'check'), 'rpc.entitlement.check'],
     ['rpc subject, namespaced', rpcSubject('t4f2a', 'entitlement', 'check'), 't4f2a.rpc.entitlement.check'],
-    ['HR subject', hrSubject('', 'workday'), 'hr.jml.workday'],
-    ['HR stream, namespaced', hrStreamName('t4f2a'), 'T4F2A_CUSTOS_HR'],
-    ['HR stream', hrStreamName(''), 'CUSTOS_HR'],
+    ['a stream a context names', streamName('', 'CUSTOS_HR'), 'CUSTOS_HR'],
+    ['a stream a context names, namespaced', streamName('t4f2a', 'CUSTOS_HR'), 'T4F2A_CUSTOS_HR'],
+    ['a subject token', subjectToken('HR system', 'sap-hr_2'), 'sap-hr_2'],
     ['dead-letter subject', deadLetterSubject('', 'entitlement-birthright'), 'dlq.entitlement-birthright'],
     ['dead-letter stream', deadLetterStreamName('t4f2a'), 'T4F2A_CUSTOS_DLQ'],
   ])('%s', (_, actual, expected) => {

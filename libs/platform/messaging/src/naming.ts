@@ -6,6 +6,11 @@
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 
+/** subjectToken returns `value` when it can be one token of a subject or stream name (letters, digits, `_`, `-`), else throws naming `kind`. */
+export function subjectToken(kind: string, value: string): string {
+  return token(kind, value);
+}
+
 function token(kind: string, value: string): string {
   // A dot, wildcard or space would silently change which subjects a name matches.
   if (!TOKEN.test(value)) throw new Error(`invalid ${kind} "${value}": use letters, digits, "_" or "-"`);
@@ -47,22 +52,7 @@ export function rpcSubject(ns: string, context: string, name: string): string {
   return `${subjectPrefix(ns)}rpc.${token('context', context)}.${token('rpc name', name)}`;
 }
 
-/** hrSubject names the inbound HR subject of one source system: `[<ns>.]hr.jml.<system>`. */
-export function hrSubject(ns: string, system: string): string {
-  return `${subjectPrefix(ns)}hr.jml.${token('HR system', system)}`;
-}
-
-/** hrSubjectFilter matches the inbound HR subjects of every system: `[<ns>.]hr.jml.*`. */
-export function hrSubjectFilter(ns: string): string {
-  return `${subjectPrefix(ns)}hr.jml.*`;
-}
-
-/** hrStreamName names the JetStream stream of inbound HR events: `[<NS>_]CUSTOS_HR`. */
-export function hrStreamName(ns: string): string {
-  return streamName(ns, 'CUSTOS_HR');
-}
-
-/** streamName puts a stream named without namespace (`CUSTOS_HR`) in the namespace: `[<NS>_]CUSTOS_HR`. */
+/** streamName puts a stream named without namespace (`CUSTOS_HR`, identity's HR door) in the namespace: `[<NS>_]CUSTOS_HR`. */
 export function streamName(ns: string, name: string): string {
   return `${streamPrefix(ns)}${token('stream name', name)}`;
 }

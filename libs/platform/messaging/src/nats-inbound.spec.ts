@@ -3,7 +3,12 @@ import { AckPolicy, jetstreamManager, StorageType, type JetStreamManager } from 
 import { headers, nanos, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { Consumer, DeadLetter, InboundMessage, InboundVerdict } from './bus';
-import { deadLetterStreamName, hrStreamName, hrSubject, hrSubjectFilter } from './naming';
+import { deadLetterStreamName, streamName, subjectPrefix, subjectToken } from './naming';
+
+// An inbound door as a context declares one (the platform knows none): identity's HR door, `hr.jml.<system>` in CUSTOS_HR.
+const hrSubject = (ns: string, system: string) => `${subjectPrefix(ns)}hr.jml.${subjectToken('HR system', system)}`;
+const hrSubjectFilter = (ns: string) => `${subjectPrefix(ns)}hr.jml.*`;
+const hrStreamName = (ns: string) => streamName(ns, 'CUSTOS_HR');
 import { NatsBus } from './nats-bus';
 
 /** Inbound consumers (messages from outside Custos, such as HR systems on `hr.jml.<system>`) on a real JetStream. */
@@ -73,7 +78,7 @@ async function drained(durable: string): Promise<void> {
 }
 
 describe('NatsBus.consumeInbound', () => {
-  it('names the HR subjects of every system under the namespace', () => {
+  it('reads a door\'s subjects of every system under the namespace', () => {
     expect(hrSubjectFilter('')).toBe('hr.jml.*');
     expect(hrSubjectFilter('t4f2a')).toBe('t4f2a.hr.jml.*');
   });

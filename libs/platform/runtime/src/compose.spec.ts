@@ -6,10 +6,14 @@ import type { CustosEvent, NewEvent } from '@custos/platform/event-store';
 import { createTestDatabase, eventually, randomNamespace, removeNamespaceStreams, startNats, type StartedNats, type TestDatabase } from '@custos/platform/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { openTopology, type ContextName, type Topology } from './compose';
+import { openTopology, type Topology } from './compose';
+import type { ContextDescriptor } from './runtime';
 import { readConfig } from './config';
 
-const ALL: ContextName[] = ['identity', 'entitlement', 'request', 'audit'];
+// Contexts register themselves; the platform knows none by name. Three publish their streams, one only reads.
+const descriptor = (name: string, publishesEvents = true): ContextDescriptor => ({ name, publishesEvents });
+const ALL_CONTEXTS = [descriptor('identity'), descriptor('entitlement'), descriptor('request'), descriptor('audit', false)];
+const ALL = ALL_CONTEXTS.map((c) => c.name);
 const event = (name: string): NewEvent => ({ name, data: { at: Date.now() }, actor: 'system:compose-spec' });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -24,7 +28,7 @@ describe('openTopology, embedded (no DATABASE_URL, no NATS_URL)', () => {
 
   beforeAll(async () => {
     dataDir = join(await mkdtemp(join(tmpdir(), 'custos-compose-')), 'data');
-    topology = await openTopology(readConfig({ CUSTOS_DATA_DIR: dataDir, LOG_LEVEL: 'silent' }), ALL, 'compose-spec');
+    topology = await openTopology(readConfig({ CUSTOS_DATA_DIR: dataDir, LOG_LEVEL: 'silent' }), ALL_CONTEXTS, 'compose-spec');
   }, 90_000);
 
   afterAll(async () => {
@@ -118,7 +122,7 @@ describe('openTopology, distributed (DATABASE_URL and NATS_URL)', () => {
 
   it('opens PostgreSQL and NATS, and an append to a store reaches a consumer through JetStream', async () => {
     const config = readConfig({ DATABASE_URL: database.url, NATS_URL: nats.url, CUSTOS_NAMESPACE: namespace, LOG_LEVEL: 'silent' });
-    const topology = await openTopology(config, ['identity', 'audit'], 'compose-spec');
+    const topology = await openTopology(config, [descriptor('identity'), descriptor('audit', false)], 'compose-spec');
     try {
       expect(topology.db.dialect).toBe('pg');
       expect(topology.bus.kind).toBe('nats');

@@ -2,12 +2,7 @@ import { createPgDatabase, createPgliteDatabase, SqlDatabase, SqlEventStore } fr
 import { InProcessBus, MessageBus, NatsBus, Relay } from '@custos/platform/messaging';
 import pino, { Logger } from 'pino';
 import type { CustosConfig } from './config';
-import type { ContextRuntime } from './runtime';
-
-export type ContextName = ContextRuntime['context'];
-
-/** Contexts that own domain streams, and so run a relay from their store to the bus. */
-const CONTEXTS_WITH_STREAMS: ReadonlySet<ContextName> = new Set(['identity', 'entitlement', 'request']);
+import type { ContextDescriptor, ContextRuntime } from './runtime';
 
 export interface Topology {
   runtimes: ContextRuntime[];
@@ -26,7 +21,9 @@ export function createLogger(config: CustosConfig, name: string): Logger {
  * DATABASE_URL / NATS_URL are set, else (the embedded default) PGlite under the data dir and the
  * in-process bus. Each context keeps its own schema; relays start here, before any consumer.
  */
-export async function openTopology(config: CustosConfig, contexts: ContextName[], processName: string): Promise<Topology> {
+export async function openTopology(config: CustosConfig, contexts: ContextDescriptor[], processName: string): Promise<Topology> {
+  const names = contexts.map((c) => c.name);
+  if (new Set(names).size !== names.length) throw new Error(`a context is composed twice: ${names.join(', ')}`);
   const logger = createLogger(config, processName);
   // Said before the slow part, so that a first start does not look hung: PGlite loads its wasm and,
   // on a new data dir, runs initdb (several seconds on a small machine).
@@ -40,10 +37,10 @@ export async function openTopology(config: CustosConfig, contexts: ContextName[]
   logger.info({ store: db.dialect, bus: bus.kind, dataDir: config.databaseUrl ? undefined : config.dataDir }, 'custos topology');
   const runtimes: ContextRuntime[] = [];
   const relays: Relay[] = [];
-  for (const context of contexts) {
-    const store = await SqlEventStore.open(db, { context, schema: context });
-    runtimes.push({ context, db, store, bus, clock: () => new Date(), logger: logger.child({ context }), publicUrl: config.publicUrl });
-    if (CONTEXTS_WITH_STREAMS.has(context)) relays.push(await bus.startRelay(store));
+  for (const { name, publishesEvents } of contexts) {
+    const store = await SqlEventStore.open(db, { context: name, schema: name });
+    runtimes.push({ context: name, db, store, bus, clock: () => new Date(), logger: logger.child({ context: name }), publicUrl: config.publicUrl });
+    if (publishesEvents) relays.push(await bus.startRelay(store));
   }
   return {
     runtimes,

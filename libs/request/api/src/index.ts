@@ -1,2 +1,3 @@
 export { REQUEST_ERROR_STATUSES } from './domain-error-statuses';
 export * from './request.module';
+export * from './context';
