@@ -1,5 +1,5 @@
 import type { IdentitySnapshot } from '@custos/identity/contracts';
-import type { CustosEvent, EventStore, SqlDatabase, SqlExecutor, Subscription } from '@custos/platform/event-store';
+import { sqlOf, type CustosEvent, type EventStore, type SqlDatabase, type SqlExecutor, type Subscription } from '@custos/platform/event-store';
 
 /** An identity as the API shows it. */
 export interface IdentityView extends IdentitySnapshot {
@@ -59,7 +59,7 @@ export class IdentitiesView {
   }
 
   start(onError: (error: unknown) => void): void {
-    this.subscription = this.store.subscribe(VIEW, (events, tx) => this.project(events, tx), { onError, pollIntervalMs: 50 });
+    this.subscription = this.store.subscribe(VIEW, (events, tx) => this.project(events, sqlOf(tx)), { onError, pollIntervalMs: 50 });
   }
 
   /** Resolves once the view reflects everything stored so far. */

@@ -1,9 +1,25 @@
 import type { AppendResult, Checkpoint, CustosEvent, ExpectedVersion, NewEvent } from './event';
-import type { SqlExecutor } from './sql';
+
+/**
+ * A unit of work: the store's appends and reads and the caller's own writes (an inbox row, a
+ * read model, a subscriber's checkpoint) that commit together or not at all. The port knows
+ * nothing of what it holds: an adapter opens its own (`EventStore.unitOfWork`, or the batch of a
+ * subscription) and reads it back when it is handed one. The SQL adapters' unit of work is a SQL
+ * transaction, which a read model or an inbox reaches with `sqlOf(unit)`.
+ */
+export interface UnitOfWork {
+  /** Runs `callback` once the unit of work has committed, never if it rolls back. */
+  afterCommit?(callback: () => void): void;
+}
 
 export interface AppendOptions {
-  /** Append inside a caller's transaction (to write an inbox row or a projection with it). */
-  tx?: SqlExecutor;
+  /** Append inside a caller's unit of work (to write an inbox row or a projection with it). */
+  tx?: UnitOfWork;
+}
+
+export interface ReadOptions {
+  /** Read inside a caller's unit of work (what it has appended so far included). */
+  tx?: UnitOfWork;
 }
 
 /** One stream's share of a multi-stream append (see EventStore.appendStreams). */
@@ -21,11 +37,11 @@ export interface ReadAllResult {
 }
 
 /**
- * Called with each batch of events, in commit order, inside a transaction that also
- * stores the subscriber's checkpoint: an effect written through `tx` and the checkpoint
- * commit together or not at all.
+ * Called with each batch of events, in commit order, inside a unit of work that also stores the
+ * subscriber's checkpoint: an effect written through `tx` and the checkpoint commit together or
+ * not at all.
  */
-export type SubscriptionHandler = (events: CustosEvent[], tx: SqlExecutor) => Promise<void>;
+export type SubscriptionHandler = (events: CustosEvent[], tx: UnitOfWork) => Promise<void>;
 
 export interface SubscribeOptions {
   /** Where to start when the subscriber has no stored checkpoint. Default: START. */
@@ -69,7 +85,8 @@ export interface Subscription {
 export interface EventStore {
   /** The context whose streams this store holds (`identity`): it names the CloudEvents source and type. */
   readonly context: string;
-  readonly db: import('./sql').SqlDatabase;
+  /** Runs `work` in one unit of work of this store: it commits when `work` resolves, rolls back when it throws. */
+  unitOfWork<T>(work: (tx: UnitOfWork) => Promise<T>): Promise<T>;
   append(streamId: string, events: NewEvent[], expectedVersion: ExpectedVersion, options?: AppendOptions): Promise<AppendResult>;
   /**
    * Appends to several streams in one statement, all or nothing: each write at its stream's
@@ -80,9 +97,9 @@ export interface EventStore {
    */
   appendStreams(writes: StreamWrite[], options?: AppendOptions): Promise<CustosEvent[][]>;
   /** Events of several streams in one read, by stream id, each in version order (absent streams map to []). */
-  readStreams(streamIds: string[], options?: { tx?: SqlExecutor }): Promise<Map<string, CustosEvent[]>>;
+  readStreams(streamIds: string[], options?: ReadOptions): Promise<Map<string, CustosEvent[]>>;
   /** Events of one stream, from `fromVersion` (inclusive, default 1). */
-  readStream(streamId: string, fromVersion?: number, options?: { tx?: SqlExecutor }): Promise<CustosEvent[]>;
+  readStream(streamId: string, fromVersion?: number, options?: ReadOptions): Promise<CustosEvent[]>;
   /** Committed events after `from`, in commit order; never skips one committed late. */
   readAll(from: Checkpoint, batchSize: number): Promise<ReadAllResult>;
   /** The checkpoint of the newest committed event (null when the store is empty). */

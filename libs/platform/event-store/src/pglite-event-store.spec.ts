@@ -31,7 +31,7 @@ eventStoreContract(
     let current = await open();
     return {
       store: current.store,
-      eventsTable: 'custos_events.events',
+      sql: { eventsTable: 'custos_events.events', query: (text: string, params?: unknown[]) => current.db.query(text, params) },
       async reopen() {
         await current.store.close();
         await current.db.close();
@@ -45,7 +45,7 @@ eventStoreContract(
       },
     };
   },
-  { singleConnection: true },
+  { singleConnection: true, sql: true },
 );
 
 describe('pglite database', () => {

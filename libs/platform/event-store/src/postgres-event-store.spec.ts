@@ -28,7 +28,7 @@ eventStoreContract('postgres', async () => {
   let current = await open();
   return {
     store: current.store,
-    eventsTable: `${schema}.events`,
+    sql: { eventsTable: `${schema}.events`, query: (text: string, params?: unknown[]) => current.db.query(text, params) },
     async reopen() {
       await current.store.close();
       await current.db.close();
@@ -40,7 +40,7 @@ eventStoreContract('postgres', async () => {
       await current.db.close();
     },
   };
-});
+}, { sql: true });
 
 describe('postgres event store migration', () => {
   it('lets several processes open the same new schema at once', async () => {

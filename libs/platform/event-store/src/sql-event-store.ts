@@ -10,13 +10,15 @@ import {
 import type {
   AppendOptions,
   EventStore,
+  ReadOptions,
   StreamWrite,
   ReadAllResult,
   SubscribeOptions,
   Subscription,
   SubscriptionHandler,
+  UnitOfWork,
 } from './event-store';
-import type { SqlDatabase, SqlExecutor } from './sql';
+import { sqlOf, type SqlDatabase, type SqlExecutor } from './sql';
 import { SqlSubscription } from './sql-subscription';
 
 export interface SqlEventStoreOptions {
@@ -287,7 +289,7 @@ export class SqlEventStore implements EventStore {
     options: AppendOptions = {},
   ): Promise<AppendResult> {
     checkExpectedVersion(expectedVersion);
-    const executor = options.tx ?? this.db;
+    const executor = this.executor(options.tx);
     const expected = expectedVersion === 'any' ? null : expectedVersion === 'no-stream' ? 0 : expectedVersion;
     if (events.length === 0) return this.appendNothing(executor, streamId, expectedVersion, expected);
 
@@ -315,7 +317,7 @@ export class SqlEventStore implements EventStore {
       try {
         rows =
           options.tx && !one
-            ? await this.insertInTransaction<AppendRow>(options.tx, text, params)
+            ? await this.insertInTransaction<AppendRow>(sqlOf(options.tx), text, params)
             : (await executor.query<AppendRow>(text, params, PREPARED)).rows;
       } catch (error) {
         if (!isUniqueViolation(error, STREAM_CONFLICT)) throw error;
@@ -350,7 +352,7 @@ export class SqlEventStore implements EventStore {
    * `actual` is then the version it took, a lower bound of the stream's real one.
    */
   async appendStreams(writes: StreamWrite[], options: AppendOptions = {}): Promise<CustosEvent[][]> {
-    const executor = options.tx ?? this.db;
+    const executor = this.executor(options.tx);
     const seen = new Set<string>();
     const flat: Array<{ streamId: string; expected: number; draft: Draft }> = [];
     for (const write of writes) {
@@ -391,11 +393,11 @@ export class SqlEventStore implements EventStore {
   }
 
   /** readStreams reads several streams in one query, each in version order. */
-  async readStreams(streamIds: string[], options: { tx?: SqlExecutor } = {}): Promise<Map<string, CustosEvent[]>> {
+  async readStreams(streamIds: string[], options: ReadOptions = {}): Promise<Map<string, CustosEvent[]>> {
     const result = new Map<string, CustosEvent[]>(streamIds.map((id) => [id, []]));
     if (streamIds.length === 0) return result;
     // Not prepared, as readStream: planned with the table's size now (see STREAM_READ).
-    const { rows } = await (options.tx ?? this.db).query<EventRow>(this.sql.readStreams, [streamIds], STREAM_READ);
+    const { rows } = await this.executor(options.tx).query<EventRow>(this.sql.readStreams, [streamIds], STREAM_READ);
     for (const row of rows) result.get(row.stream_id)?.push(this.toEvent(row));
     return result;
   }
@@ -469,8 +471,8 @@ export class SqlEventStore implements EventStore {
   }
 
   /** readStream returns the events of `streamId` from `fromVersion` (inclusive) in version order. */
-  async readStream(streamId: string, fromVersion = 1, options: { tx?: SqlExecutor } = {}): Promise<CustosEvent[]> {
-    const { rows } = await (options.tx ?? this.db).query<EventRow>(this.sql.readStream, [streamId, fromVersion], STREAM_READ);
+  async readStream(streamId: string, fromVersion = 1, options: ReadOptions = {}): Promise<CustosEvent[]> {
+    const { rows } = await this.executor(options.tx).query<EventRow>(this.sql.readStream, [streamId, fromVersion], STREAM_READ);
     return rows.map((row) => this.toEvent(row));
   }
 
@@ -543,7 +545,16 @@ export class SqlEventStore implements EventStore {
   }
 
   /** Wakes the subscribers once what was appended is visible: at once, or when the caller's transaction commits. */
-  private wakeAfter(tx: SqlExecutor | undefined): void {
+  /** What a statement runs on: the caller's unit of work (a SQL transaction), else the database. */
+  private executor(tx: UnitOfWork | undefined): SqlExecutor {
+    return tx === undefined ? this.db : sqlOf(tx);
+  }
+
+  unitOfWork<T>(work: (tx: UnitOfWork) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  private wakeAfter(tx: UnitOfWork | undefined): void {
     if (tx?.afterCommit) tx.afterCommit(() => this.wake());
     else this.wake();
   }
@@ -577,4 +588,14 @@ export class SqlEventStore implements EventStore {
       name: row.name,
     };
   }
+}
+
+/**
+ * sqlDatabaseOf is the database under a SQL adapter's store, for what keeps its own state beside
+ * the events in the same database (the in-process bus's consumer checkpoints and dead letters).
+ * It throws for a store of another kind.
+ */
+export function sqlDatabaseOf(store: EventStore): SqlDatabase {
+  if (store instanceof SqlEventStore) return store.db;
+  throw new TypeError(`the ${store.context} store is not a SQL event store: it has no database to keep state beside its events`);
 }

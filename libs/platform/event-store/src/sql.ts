@@ -1,3 +1,5 @@
+import type { UnitOfWork } from './event-store';
+
 /**
  * The small SQL surface that the event store, projections and inboxes share. One
  * implementation wraps a `pg` pool (production), one wraps PGlite (embedded); the SQL
@@ -32,6 +34,16 @@ export interface SqlDatabase extends SqlExecutor {
   /** `pg` or `pglite`. */
   readonly dialect: 'pg' | 'pglite';
   close(): Promise<void>;
+}
+
+/**
+ * sqlOf is the SQL transaction of a unit of work that a SQL adapter opened (SqlEventStore's, or a
+ * SqlDatabase transaction handed to the store): what a read model, an inbox or a checkpoint
+ * writes through to commit with the events. It throws for a unit of work that holds none.
+ */
+export function sqlOf(unit: UnitOfWork): SqlExecutor {
+  if (typeof (unit as Partial<SqlExecutor>).query !== 'function') throw new TypeError('this unit of work holds no SQL transaction');
+  return unit as SqlExecutor;
 }
 
 /** Runs after-commit callbacks; one that throws must not turn a committed transaction into an error. */

@@ -1,4 +1,4 @@
-import { START, type Checkpoint, type CustosEvent, type EventStore, type SqlDatabase, type SqlExecutor } from '@custos/platform/event-store';
+import { sqlDatabaseOf, START, type Checkpoint, type CustosEvent, type EventStore, type SqlDatabase, type SqlExecutor } from '@custos/platform/event-store';
 import { RpcError, type ConsumeOptions, type Consumer, type DeadLetter, type MessageBus, type Relay, type RpcHandler, type RpcOptions } from './bus';
 import { eventNameOf } from './naming';
 import { ReadPacer } from './read-pacer';
@@ -324,8 +324,8 @@ class ConsumerGroup {
     try {
       while (!this.stopping) {
         try {
-          await this.tables.ensure(this.store.db);
-          let stored = await this.tables.checkpoint(this.store.db, this.settings.context, this.consumerKey);
+          await this.tables.ensure(sqlDatabaseOf(this.store));
+          let stored = await this.tables.checkpoint(sqlDatabaseOf(this.store), this.settings.context, this.consumerKey);
           let checkpoint = stored ?? START;
           while (!this.stopping) {
             this.pacer.reading();
@@ -342,7 +342,7 @@ class ConsumerGroup {
               deadLetters.push(...(await this.handleChunk(matching.slice(start, start + size))));
             }
             // A batch is finished even when stop was asked midway: its checkpoint can only cover it whole.
-            await this.tables.commit(this.store.db, this.settings.context, this.consumerKey, stored, batch.checkpoint, deadLetters);
+            await this.tables.commit(sqlDatabaseOf(this.store), this.settings.context, this.consumerKey, stored, batch.checkpoint, deadLetters);
             checkpoint = stored = batch.checkpoint;
             // A full batch means a backlog: read on at once. Else as the pacer says (busy: let the next batch fill).
             if (batch.events.length < this.runtime.batchSize && !this.stopping) await this.pacer.idle(batch.events.length);
@@ -524,8 +524,9 @@ class BusTables {
   }
 
   async deadLetters(store: EventStore, durable: string): Promise<DeadLetter[]> {
-    await this.ensure(store.db);
-    const { rows } = await store.db.query<{ event_id: string; event: unknown; error: string; deliveries: number; dead_at: Date | string }>(
+    const db = sqlDatabaseOf(store);
+    await this.ensure(db);
+    const { rows } = await db.query<{ event_id: string; event: unknown; error: string; deliveries: number; dead_at: Date | string }>(
       `select event_id, event, error, deliveries, dead_at from ${this.schema}.dead_letters
         where context = $1 and durable = $2 order by dead_at, event_id`,
       [store.context, durable],
