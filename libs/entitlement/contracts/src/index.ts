@@ -1,4 +1,3 @@
-export * from './domain-event';
 export * from './stream-ids';
 export * from './entitlement-events';
 export * from './role-events';

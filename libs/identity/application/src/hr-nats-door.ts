@@ -1,4 +1,4 @@
-import { DomainError } from '@custos/identity/domain';
+import { DomainError } from '@custos/platform/domain';
 import { streamName, subjectPrefix, subjectToken, type InboundEvents, type InboundMessage, type InboundVerdict } from '@custos/platform/messaging';
 import type { ContextRuntime } from '@custos/platform/runtime';
 import { EmployeeIdTaken } from './employee-directory';

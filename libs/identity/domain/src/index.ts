@@ -1,4 +1,3 @@
 export * from './errors';
 export * from './identity';
 /** Re-exported for the application layer's existing imports; declared in @custos/platform/domain. */
-export { DomainError } from '@custos/platform/domain';

@@ -1,4 +1,3 @@
-export * from './domain-event';
 export * from './stream-ids';
 export * from './approval';
 export * from './request-events';
