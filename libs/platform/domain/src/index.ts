@@ -1,3 +1,4 @@
 export * from './domain-event';
 export * from './decider';
 export * from './domain-error';
+export * from './iso-duration';
