@@ -11,19 +11,8 @@ import { DomainError } from '@custos/platform/domain';
 export type CatalogKind = 'entitlement' | 'role' | 'birthright-rule' | 'sod-policy';
 export type ReferenceKind = 'entitlement' | 'role';
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
-
-/** The command is malformed; one entry per bad field. */
-export class ValidationFailed extends DomainError {
-  static readonly code = 'validation-failed';
-
-  constructor(readonly errors: FieldError[]) {
-    super(errors.map((e) => `${e.field}: ${e.message}`).join('; '));
-  }
-}
+/** The kit's validation error (one entry per bad field), among this context's errors. */
+export { ValidationFailed, type FieldError } from '@custos/platform/domain';
 
 /**
  * Referenced keys do not exist. `kind` and `keys` describe the first kind with unknown

@@ -49,3 +49,22 @@ export function domainErrorClasses(exports: Record<string, unknown>): DomainErro
 export type DomainErrorCodeOf<Exports> = {
   [Name in keyof Exports]: Exports[Name] extends { readonly code: infer Code extends string; prototype: DomainError } ? Code : never;
 }[keyof Exports];
+
+/** One bad field of a command: where, and what is wrong with it. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/**
+ * The command is malformed (a missing justification, a duration that is none...), one entry per
+ * bad field: the one validation error of every context, which each context's errors module
+ * exports with its own so that its edge maps its code like the others.
+ */
+export class ValidationFailed extends DomainError {
+  static readonly code = 'validation-failed';
+
+  constructor(readonly errors: FieldError[]) {
+    super(errors.map((e) => `${e.field}: ${e.message}`).join('; '));
+  }
+}

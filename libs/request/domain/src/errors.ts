@@ -9,19 +9,8 @@ import { DomainError } from '@custos/platform/domain';
  * same and answer the same status there.
  */
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
-
-/** The command is malformed (a missing justification, a duration that is none...); one entry per bad field. */
-export class ValidationFailed extends DomainError {
-  static readonly code = 'validation-failed';
-
-  constructor(readonly errors: FieldError[]) {
-    super(errors.map((e) => `${e.field}: ${e.message}`).join('; '));
-  }
-}
+/** The kit's validation error (one entry per bad field), among this context's errors. */
+export { ValidationFailed, type FieldError } from '@custos/platform/domain';
 
 export class RequestNotFound extends DomainError {
   static readonly code = 'request-not-found';
