@@ -10,9 +10,9 @@ import {
   birthrightAccess,
   UnknownReference,
 } from '@custos/entitlement/domain';
-import type { NewEvent, SqlExecutor, StreamWrite } from '@custos/platform/event-store';
+import type { SqlExecutor } from '@custos/platform/event-store';
 import type { ContextRuntime, DurableScheduler, ScheduledJob } from '@custos/platform/runtime';
-import { CommandMeta, foldStream, toNewEvents } from '@custos/platform/runtime';
+import { CommandMeta, handleCommands, unwrap } from '@custos/platform/runtime';
 import type { CatalogView } from './catalog-view';
 import { UnknownIdentity } from './errors';
 import type { IdentityProfile, IdentityProfiles } from './identity-profiles';
@@ -70,26 +70,13 @@ export class AccessService {
    * before anything is written.
    */
   async executeMany(tx: SqlExecutor, changes: AccessChange[]): Promise<AccessOutcome[]> {
-    const streamIds = [...new Set(changes.map(({ command }) => accessStreamId(command.data.identityId)))];
-    const stored = await this.runtime.store.readStreams(streamIds, { tx });
-    const streams = new Map(
-      streamIds.map((streamId) => {
-        const events = stored.get(streamId) ?? [];
-        return [streamId, { read: events.length, state: foldStream(accessDecider, events), version: events.length, appended: [] as NewEvent[] }];
-      }),
+    const handled = await handleCommands(
+      this.runtime.store,
+      accessDecider,
+      changes.map(({ command, meta }) => ({ streamId: accessStreamId(command.data.identityId), command, meta })),
+      tx,
     );
-    const outcomes = changes.map(({ command, meta }): AccessOutcome => {
-      const stream = streams.get(accessStreamId(command.data.identityId))!;
-      const events = accessDecider.decide(command, stream.state);
-      stream.state = events.reduce(accessDecider.evolve, stream.state);
-      stream.version += events.length;
-      stream.appended.push(...toNewEvents(events, meta));
-      return { events, state: stream.state, version: stream.version };
-    });
-    const writes: StreamWrite[] = [...streams]
-      .filter(([, stream]) => stream.appended.length > 0)
-      .map(([streamId, { read, appended }]) => ({ streamId, events: appended, expectedVersion: read === 0 ? 'no-stream' : read }));
-    if (writes.length > 0) await this.runtime.store.appendStreams(writes, { tx });
+    const outcomes = handled.map(unwrap);
     await this.followExpiries(tx, changes.flatMap(({ meta }, i) => outcomes[i].events.map((event) => ({ event, meta }))));
     return outcomes;
   }

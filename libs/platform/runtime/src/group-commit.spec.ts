@@ -1,4 +1,5 @@
-import { GroupCommit, settle, Settled } from './group-commit';
+import { WrongExpectedVersionError, type SqlDatabase, type SqlExecutor } from '@custos/platform/event-store';
+import { GroupCommit, runAlone, runTogether, settle, Settled } from './group-commit';
 
 describe('GroupCommit', () => {
   /** A run that records its batches and waits until released, so arrivals can be staged. */
@@ -56,5 +57,59 @@ describe('GroupCommit', () => {
 
   it('refuses a maxBatch that is not a positive integer', () => {
     expect(() => new GroupCommit(async () => [], { maxBatch: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('runTogether', () => {
+  /** A database whose transactions are numbered; a throwing transaction counts as rolled back. */
+  function fakeDb() {
+    const committed: number[][] = [];
+    let open: number[] = [];
+    const db = {
+      transaction: async <T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> => {
+        open = [];
+        const result = await work({ query: async (_text: string, params?: unknown[]) => (open.push(...(params as number[])), { rows: [], rowCount: 0 }) } as unknown as SqlExecutor);
+        committed.push(open);
+        return result;
+      },
+    } as unknown as SqlDatabase;
+    return { db, committed };
+  }
+  /** Items are numbers; item n writes stream `s-n`; 0 is refused, and `moved` streams conflict while they are in a group. */
+  const attemptWith = (moved: Set<number>, failing = false) => async (tx: SqlExecutor, items: number[]): Promise<Array<Settled<number>>> => {
+    if (failing && items.length > 1) throw new Error('deadlock');
+    const conflict = items.find((i) => moved.has(i) && items.length > 1);
+    if (conflict !== undefined) throw new WrongExpectedVersionError(`s-${conflict}`, 1, 2);
+    await tx.query('write', items);
+    return items.map((i) => (i === 0 ? { ok: false, error: new Error('refused') } : { ok: true, value: i * 10 }));
+  };
+
+  it('runs a group in one transaction and settles each item, a refusal among them', async () => {
+    const { db, committed } = fakeDb();
+    const settled = await runTogether(db, [1, 0, 2], attemptWith(new Set()), { streamOf: (i) => `s-${i}` });
+    expect(settled).toEqual([{ ok: true, value: 10 }, { ok: false, error: new Error('refused') }, { ok: true, value: 20 }]);
+    expect(committed).toEqual([[1, 0, 2]]);
+  });
+
+  it('takes the items of a stream that moved out of the group, tries the others together again, then runs those alone', async () => {
+    const { db, committed } = fakeDb();
+    const refused: number[] = [];
+    const settled = await runTogether(db, [1, 2, 3, 4], attemptWith(new Set([2, 4])), { streamOf: (i) => `s-${i}`, onRefused: (_error, alone) => refused.push(alone) });
+    expect(settled.map((s) => s.ok && s.value)).toEqual([10, 20, 30, 40]);
+    expect(committed).toEqual([[1, 3], [2], [4]]);
+    expect(refused).toEqual([1, 1]);
+  });
+
+  it('runs every item alone when the database refuses the group otherwise', async () => {
+    const { db, committed } = fakeDb();
+    const settled = await runTogether(db, [1, 2, 3], attemptWith(new Set(), true), { streamOf: (i) => `s-${i}` });
+    expect(settled.map((s) => s.ok && s.value)).toEqual([10, 20, 30]);
+    expect(committed).toEqual([[1], [2], [3]]);
+  });
+
+  it('rolls back the transaction of a lone item it refuses', async () => {
+    const { db, committed } = fakeDb();
+    expect(await runAlone(db, 0, attemptWith(new Set()))).toEqual({ ok: false, error: new Error('refused') });
+    expect(committed).toEqual([]);
   });
 });

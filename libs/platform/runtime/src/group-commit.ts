@@ -1,3 +1,5 @@
+import { WrongExpectedVersionError, type SqlDatabase, type SqlExecutor } from '@custos/platform/event-store';
+
 /** How one item of a group came out: its value, or the error its caller should see. */
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
@@ -62,4 +64,54 @@ export async function settle<T>(work: () => Promise<T>): Promise<Settled<T>> {
   } catch (error) {
     return { ok: false, error };
   }
+}
+
+/** The value of a Settled, or its error thrown. */
+export function unwrap<T>(settled: Settled<T>): T {
+  if (settled.ok) return settled.value;
+  throw settled.error;
+}
+
+/** Work on a group of items inside one transaction, settling each item in the order given. */
+export type GroupAttempt<I, O> = (tx: SqlExecutor, items: I[]) => Promise<Array<Settled<O>>>;
+
+export interface TogetherOptions<I> {
+  /** The stream an item was last found to write, to take it out of the group when that stream moved. */
+  streamOf: (item: I) => string | undefined;
+  /** Told when the database refused the group's transaction and some items are run alone instead. */
+  onRefused?: (error: unknown, alone: number) => void;
+}
+
+/**
+ * runTogether runs `attempt` over a group in one transaction and gives each item the outcome it
+ * would have had alone. When a stream moved under the group (a concurrent writer took its
+ * version), the items writing that stream are taken out and the others are tried together
+ * again; any other refusal of the transaction takes every item out. Items taken out then run
+ * one by one, each in a transaction of its own (see runAlone).
+ */
+export async function runTogether<I, O>(db: SqlDatabase, items: I[], attempt: GroupAttempt<I, O>, options: TogetherOptions<I>): Promise<Array<Settled<O>>> {
+  const settled: Array<Settled<O>> = new Array(items.length);
+  let group = items.map((item, index) => ({ item, index }));
+  const alone: typeof group = [];
+  while (group.length > 0) {
+    try {
+      const outcomes = await db.transaction((tx) => attempt(tx, group.map((g) => g.item)));
+      group.forEach((g, i) => (settled[g.index] = outcomes[i]));
+      break;
+    } catch (error) {
+      const moved = error instanceof WrongExpectedVersionError ? group.filter((g) => options.streamOf(g.item) === error.streamId) : [];
+      const out = moved.length > 0 ? moved : group;
+      options.onRefused?.(error, out.length);
+      alone.push(...out);
+      group = group.filter((g) => !out.includes(g));
+    }
+  }
+  alone.sort((a, b) => a.index - b.index);
+  for (const { item, index } of alone) settled[index] = await runAlone(db, item, attempt);
+  return settled;
+}
+
+/** runAlone runs `attempt` for one item in a transaction of its own; an item it refuses rolls that transaction back. */
+export function runAlone<I, O>(db: SqlDatabase, item: I, attempt: GroupAttempt<I, O>): Promise<Settled<O>> {
+  return settle(() => db.transaction(async (tx) => unwrap((await attempt(tx, [item]))[0])));
 }
