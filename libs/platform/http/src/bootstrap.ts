@@ -24,6 +24,8 @@ export interface CustosAppOptions {
   healthChecks: HealthCheck[];
   /** Where answers to writes with an Idempotency-Key are kept. */
   db: SqlDatabase;
+  /** How recent a login must be for its `mfa` to count for step-up, in seconds (default 900). */
+  stepUpMaxAgeSec?: number;
   /** The process's log stream (requests, and Nest's own messages); warnings and errors to stdout when left out. */
   logger?: Logger;
 }
@@ -38,7 +40,7 @@ export async function createCustosApp(options: CustosAppOptions): Promise<NestFa
     providers: [
       { provide: HEALTH_CHECKS, useValue: options.healthChecks },
       { provide: DEV_ISSUER, useValue: options.devIssuer ?? null },
-      { provide: APP_GUARD, useFactory: (reflector: Reflector) => new AuthGuard(reflector, options.verifier), inject: [Reflector] },
+      { provide: APP_GUARD, useFactory: (reflector: Reflector) => new AuthGuard(reflector, options.verifier, options.stepUpMaxAgeSec), inject: [Reflector] },
       { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     ],
   })

@@ -4,6 +4,7 @@ export * from './validation';
 export * from './compiled-validation';
 export * from './auth/principal';
 export * from './auth/token-verifier';
+export * from './auth/auth-settings';
 export * from './auth/auth.guard';
 export * from './platform.controller';
 export * from './bootstrap';

@@ -2,6 +2,7 @@ import type { DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { connectBusTransport } from '@custos/platform/messaging';
 import { ContextDescriptor, ContextRuntime, CustosConfig, openTopology, Topology } from '@custos/platform/runtime';
+import { readAuthSettings, type AuthSettings } from './auth/auth-settings';
 import { CachingTokenVerifier, DevTokenIssuer, OidcTokenVerifier, TokenVerifier } from './auth/token-verifier';
 import { createCustosApp } from './bootstrap';
 
@@ -14,19 +15,21 @@ export interface RunningCustos {
 }
 
 /** Picks the token verifier: the configured OIDC issuer, else the development issuer when allowed. */
-export async function createVerifier(config: CustosConfig): Promise<{ verifier: TokenVerifier; devIssuer?: DevTokenIssuer }> {
+export async function createVerifier(config: CustosConfig, auth: AuthSettings = readAuthSettings()): Promise<{ verifier: TokenVerifier; devIssuer?: DevTokenIssuer }> {
+  const oidc = config.oidcIssuer
+    ? new OidcTokenVerifier(config.oidcIssuer, { audience: config.oidcAudience, claims: auth.claims, clockToleranceSec: auth.clockToleranceSec })
+    : undefined;
   if (config.devAuth) {
-    const devIssuer = await DevTokenIssuer.create();
-    if (!config.oidcIssuer) return { verifier: devIssuer, devIssuer };
-    const oidc = new OidcTokenVerifier(config.oidcIssuer, config.oidcAudience);
+    const devIssuer = await DevTokenIssuer.create({ keyFile: auth.devKeyFile });
+    if (!oidc) return { verifier: devIssuer, devIssuer };
     // Both issuers are accepted: real users through OIDC, scripted demos through the dev issuer.
     return {
       devIssuer,
       verifier: { verify: (token) => oidc.verify(token).catch(() => devIssuer.verify(token)) },
     };
   }
-  if (!config.oidcIssuer) throw new Error('no token issuer: set CUSTOS_OIDC_ISSUER (production) or CUSTOS_DEV_AUTH=true (development only)');
-  return { verifier: new OidcTokenVerifier(config.oidcIssuer, config.oidcAudience) };
+  if (!oidc) throw new Error('no token issuer: set CUSTOS_OIDC_ISSUER (production) or CUSTOS_DEV_AUTH=true (development only)');
+  return { verifier: oidc };
 }
 
 /** Starts one process serving the given contexts: the topology, the HTTP app and its workers. */
@@ -40,7 +43,8 @@ export async function startCustos(options: {
   const { config } = options;
   const topology = await openTopology(config, options.contexts, options.processName);
   try {
-    const { verifier, devIssuer } = await createVerifier(config);
+    const auth = readAuthSettings();
+    const { verifier, devIssuer } = await createVerifier(config, auth);
     if (devIssuer) topology.logger.warn('CUSTOS_DEV_AUTH=true: POST /dev/token issues tokens to anyone. Never enable it in production.');
     const app = await createCustosApp({
       title: options.title,
@@ -48,6 +52,7 @@ export async function startCustos(options: {
       // Clients send the same bearer token request after request: its signature is checked once a minute.
       verifier: new CachingTokenVerifier(verifier),
       devIssuer,
+      stepUpMaxAgeSec: auth.stepUpMaxAgeSec,
       db: topology.db,
       logger: topology.logger,
       healthChecks: [

@@ -5,7 +5,12 @@ import { exportJWK, generateKeyPair, KeyLike, SignJWT } from 'jose';
 export interface TestIssuer {
   issuer: string;
   /** Signs a token as this issuer would after a login. */
-  token(claims: { sub: string; roles?: string[]; amr?: string[]; email?: string }, audience?: string): Promise<string>;
+  token(
+    claims: { sub: string; roles?: string[]; amr?: string[]; email?: string; authTime?: number; expiresInSec?: number; extra?: Record<string, unknown> },
+    audience?: string,
+  ): Promise<string>;
+  /** Replaces the signing key (a new key id); the JWKS then lists only the new key, as after a provider's rotation. */
+  rotateKey(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -14,8 +19,12 @@ export interface TestIssuer {
  * tokens. Services verify its tokens exactly as they would verify a production IdP's.
  */
 export async function startOidcIssuer(): Promise<TestIssuer> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
+  const makeKey = async (kid: string) => {
+    const { privateKey, publicKey } = await generateKeyPair('RS256');
+    return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
+  };
+  let current = await makeKey('test-key');
+  let rotations = 0;
   let issuer = '';
   const server: Server = createServer((req, res) => {
     if (req.url === '/.well-known/openid-configuration') {
@@ -23,7 +32,7 @@ export async function startOidcIssuer(): Promise<TestIssuer> {
       res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks`, id_token_signing_alg_values_supported: ['RS256'] }));
     } else if (req.url === '/jwks') {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ keys: [jwk] }));
+      res.end(JSON.stringify({ keys: [current.jwk] }));
     } else {
       res.statusCode = 404;
       res.end();
@@ -31,18 +40,20 @@ export async function startOidcIssuer(): Promise<TestIssuer> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const key: KeyLike = privateKey;
   return {
     issuer,
     token: (claims, audience) => {
-      const jwt = new SignJWT({ roles: claims.roles ?? [], amr: claims.amr ?? ['pwd'], ...(claims.email ? { email: claims.email } : {}) })
-        .setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
+      const jwt = new SignJWT({ roles: claims.roles ?? [], amr: claims.amr ?? ['pwd'], auth_time: claims.authTime ?? Math.floor(Date.now() / 1000), ...(claims.email ? { email: claims.email } : {}), ...claims.extra })
+        .setProtectedHeader({ alg: 'RS256', kid: current.kid })
         .setSubject(claims.sub)
         .setIssuer(issuer)
         .setIssuedAt()
-        .setExpirationTime('1h');
+        .setExpirationTime(Math.floor(Date.now() / 1000) + (claims.expiresInSec ?? 3600));
       if (audience) jwt.setAudience(audience);
-      return jwt.sign(key);
+      return jwt.sign(current.privateKey as KeyLike);
+    },
+    rotateKey: async () => {
+      current = await makeKey(`test-key-${++rotations}`);
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

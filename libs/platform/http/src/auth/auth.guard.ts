@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable, SetMetadata, createParamDeco
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { problem, ProblemException, unauthenticated } from '../problem';
-import type { Principal } from './principal';
+import { freshMfa, type Principal } from './principal';
 import { DevTokenIssuer, type TokenVerifier } from './token-verifier';
 
 const PUBLIC = 'custos:public';
@@ -19,19 +19,23 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, context: Execu
 
 export const TOKEN_VERIFIER = Symbol('TOKEN_VERIFIER');
 
-/** Every route needs a valid bearer token unless marked @Public; @Roles narrows it further. */
+/**
+ * Every route needs a valid bearer token unless marked @Public; @Roles narrows it further. The
+ * caller's `mfa` counts for step-up only within `stepUpMaxAgeSec` of its login (freshMfa).
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: TokenVerifier,
+    private readonly stepUpMaxAgeSec = 900,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal | null }>();
-    const principal = await authenticateBearer(this.verifier, request.headers.authorization, request.socket.remoteAddress);
+    const principal = freshMfa(await authenticateBearer(this.verifier, request.headers.authorization, request.socket.remoteAddress), this.stepUpMaxAgeSec, Date.now());
     request.principal = principal;
     const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES, targets);
     if (required) requireRole(principal, required);

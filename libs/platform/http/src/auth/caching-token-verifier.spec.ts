@@ -19,8 +19,8 @@ describe('CachingTokenVerifier', () => {
   it('checks a token once, then answers from memory for up to a minute', async () => {
     const verifier = new CachingTokenVerifier(counting, { now: () => now });
     const token = await dev.issue({ sub: 'hr-bot', roles: ['custos:hr'] });
-    expect(await verifier.verify(token)).toEqual({ sub: 'hr-bot', email: undefined, roles: ['custos:hr'], amr: ['pwd'], issuer: DevTokenIssuer.ISSUER });
-    expect(await verifier.verify(token)).toEqual({ sub: 'hr-bot', email: undefined, roles: ['custos:hr'], amr: ['pwd'], issuer: DevTokenIssuer.ISSUER });
+    expect(await verifier.verify(token)).toEqual({ sub: 'hr-bot', email: undefined, roles: ['custos:hr'], amr: ['pwd'], issuer: DevTokenIssuer.ISSUER, authTime: expect.any(Number) });
+    expect(await verifier.verify(token)).toEqual({ sub: 'hr-bot', email: undefined, roles: ['custos:hr'], amr: ['pwd'], issuer: DevTokenIssuer.ISSUER, authTime: expect.any(Number) });
     expect(calls).toBe(1);
     now += 60_001;
     await verifier.verify(token);

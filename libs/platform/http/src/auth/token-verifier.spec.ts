@@ -1,5 +1,10 @@
 import { startOidcIssuer, TestIssuer } from '@custos/platform/testing';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KeyLike, SignJWT, generateKeyPair } from 'jose';
+import { readAuthSettings } from './auth-settings';
+import { freshMfa, type Principal } from './principal';
 import { DevTokenIssuer, OidcTokenVerifier } from './token-verifier';
 
 describe('token verifiers', () => {
@@ -14,7 +19,7 @@ describe('token verifiers', () => {
   it('accepts a token of the configured OIDC issuer, found through discovery and its JWKS', async () => {
     const verifier = new OidcTokenVerifier(issuer.issuer, 'custos');
     const principal = await verifier.verify(await issuer.token({ sub: 'u1', roles: ['custos:admin'], amr: ['pwd', 'mfa'] }, 'custos'));
-    expect(principal).toEqual({ sub: 'u1', email: undefined, roles: ['custos:admin'], amr: ['pwd', 'mfa'], issuer: issuer.issuer });
+    expect(principal).toEqual({ sub: 'u1', email: undefined, roles: ['custos:admin'], amr: ['pwd', 'mfa'], issuer: issuer.issuer, authTime: expect.any(Number) });
   });
 
   it.each([
@@ -65,5 +70,100 @@ describe('token verifiers', () => {
     const verifier = new OidcTokenVerifier(url);
     await expect(verifier.verify(token)).rejects.toThrow();
     await expect(verifier.verify(token)).rejects.toThrow(/fetch failed|ECONNREFUSED|discovery/);
+  });
+
+  it('maps the subject and roles from the claims a provider uses (Keycloak: realm_access.roles), through own properties', async () => {
+    const verifier = new OidcTokenVerifier(issuer.issuer, { audience: 'custos', claims: { subject: 'preferred_username', roles: 'realm_access.roles' } });
+    const keycloakShaped = await issuer.token({ sub: 'f81d4fae', roles: ['not-these'], extra: { preferred_username: 'ada', realm_access: { roles: ['custos:admin', 7] } } }, 'custos');
+    expect(await verifier.verify(keycloakShaped)).toMatchObject({ sub: 'ada', roles: ['custos:admin'] });
+    const withoutThem = await issuer.token({ sub: 'f81d4fae', extra: { realm_access: 'custos:admin' } }, 'custos');
+    await expect(verifier.verify(withoutThem)).rejects.toThrow(/neither preferred_username nor email/);
+    expect(await new OidcTokenVerifier(issuer.issuer, { audience: 'custos', claims: { subject: 'sub', roles: 'realm_access.roles' } }).verify(withoutThem)).toMatchObject({ sub: 'f81d4fae', roles: [] });
+  });
+
+  it.each([
+    ['alg none', () => `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'u1', iss: issuer.issuer, aud: 'custos', exp: Math.floor(Date.now() / 1000) + 600 })).toString('base64url')}.`],
+    ['an HMAC signature (HS256), whatever its key', async () => new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid: 'test-key' }).setSubject('u1').setIssuer(issuer.issuer).setAudience('custos').setExpirationTime('1h').sign(new TextEncoder().encode('x'.repeat(32)))],
+  ])('refuses %s', async (_, token) => {
+    await expect(new OidcTokenVerifier(issuer.issuer, 'custos').verify(await token())).rejects.toThrow();
+  });
+
+  it('accepts a token expired within the clock skew, and refuses one past it', async () => {
+    const expiredAMinuteAgo = await issuer.token({ sub: 'u1', expiresInSec: -60 }, 'custos');
+    await expect(new OidcTokenVerifier(issuer.issuer, { audience: 'custos', clockToleranceSec: 30 }).verify(expiredAMinuteAgo)).rejects.toThrow(/exp/);
+    expect(await new OidcTokenVerifier(issuer.issuer, { audience: 'custos', clockToleranceSec: 120 }).verify(expiredAMinuteAgo)).toMatchObject({ sub: 'u1' });
+  });
+
+  it('follows a key rotation of the provider without a restart (an unknown key id fetches the JWKS again)', async () => {
+    const rotating = await startOidcIssuer();
+    try {
+      const verifier = new OidcTokenVerifier(rotating.issuer, { audience: 'custos', jwksCooldownMs: 0 });
+      expect(await verifier.verify(await rotating.token({ sub: 'before' }, 'custos'))).toMatchObject({ sub: 'before' });
+      const old = await rotating.token({ sub: 'old-key' }, 'custos');
+      await rotating.rotateKey();
+      expect(await verifier.verify(await rotating.token({ sub: 'after' }, 'custos'))).toMatchObject({ sub: 'after' });
+      // The old key is gone from the JWKS: a token it signed no longer verifies once the cache has moved on.
+      await expect(verifier.verify(old)).rejects.toThrow();
+    } finally {
+      await rotating.stop();
+    }
+  });
+});
+
+describe('the development issuer across services (CUSTOS_DEV_AUTH_KEY_FILE)', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custos-dev-key-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('shares one signing key: a token of one service verifies at the others, the file readable by its owner only', async () => {
+    const file = join(dir, 'dev-key.json');
+    const [a, b, c] = await Promise.all([DevTokenIssuer.create({ keyFile: file }), DevTokenIssuer.create({ keyFile: file }), DevTokenIssuer.create({ keyFile: file })]);
+    const token = await a.issue({ sub: 'ada', roles: ['custos:admin'] });
+    expect(await b.verify(token)).toMatchObject({ sub: 'ada', roles: ['custos:admin'] });
+    expect(await c.verify(await b.issue({ sub: 'bob' }))).toMatchObject({ sub: 'bob' });
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const stranger = await DevTokenIssuer.create();
+    await expect(stranger.verify(token)).rejects.toThrow();
+  });
+
+  it('refuses a key file that holds no P-256 private key', async () => {
+    const file = join(dir, 'bad.json');
+    await import('node:fs/promises').then((fs) => fs.writeFile(file, JSON.stringify({ kty: 'oct', k: 'x' })));
+    await expect(DevTokenIssuer.create({ keyFile: file })).rejects.toThrow(/no P-256 private key/);
+  });
+});
+
+describe('step-up freshness (freshMfa)', () => {
+  const now = Date.parse('2026-12-05T12:00:00Z');
+  const caller = (amr: string[], authTime?: number): Principal => ({ sub: 'ada', roles: [], amr, issuer: 'x', ...(authTime === undefined ? {} : { authTime }) });
+
+  it.each([
+    ['a login 10 minutes ago keeps mfa', caller(['pwd', 'mfa'], now / 1000 - 600), ['pwd', 'mfa']],
+    ['a login 16 minutes ago loses it', caller(['pwd', 'mfa'], now / 1000 - 960), ['pwd']],
+    ['a token without auth_time proves no recent login', caller(['mfa']), []],
+    ['a token without mfa is left as it is', caller(['pwd'], now / 1000 - 9999), ['pwd']],
+  ])('%s', (_what, principal, amr) => {
+    expect(freshMfa(principal, 900, now).amr).toEqual(amr);
+  });
+});
+
+describe('readAuthSettings', () => {
+  it('reads claim paths, skew, the dev key file and the step-up window, with defaults', () => {
+    expect(readAuthSettings({})).toEqual({ claims: { subject: 'sub', roles: 'roles' }, clockToleranceSec: 30, devKeyFile: undefined, stepUpMaxAgeSec: 900 });
+    expect(
+      readAuthSettings({ CUSTOS_OIDC_ROLES_CLAIM: 'realm_access.roles', CUSTOS_OIDC_SUBJECT_CLAIM: 'email', CUSTOS_OIDC_CLOCK_SKEW: '5', CUSTOS_DEV_AUTH_KEY_FILE: '/run/custos/dev.json', CUSTOS_STEP_UP_MAX_AGE: '300' }),
+    ).toEqual({ claims: { subject: 'email', roles: 'realm_access.roles' }, clockToleranceSec: 5, devKeyFile: '/run/custos/dev.json', stepUpMaxAgeSec: 300 });
+  });
+
+  it.each([
+    ['CUSTOS_OIDC_ROLES_CLAIM', '__proto__.roles'],
+    ['CUSTOS_OIDC_ROLES_CLAIM', 'realm access'],
+    ['CUSTOS_OIDC_CLOCK_SKEW', '-1'],
+    ['CUSTOS_OIDC_CLOCK_SKEW', '3600'],
+    ['CUSTOS_STEP_UP_MAX_AGE', 'soon'],
+  ])('refuses %s=%s at start', (name, value) => {
+    expect(() => readAuthSettings({ [name]: value })).toThrow(new RegExp(name));
   });
 });

@@ -1,4 +1,6 @@
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, JWK, jwtVerify, JWTVerifyGetKey, KeyLike, SignJWT } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { link, readFile, unlink, writeFile } from 'node:fs/promises';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, JWK, jwtVerify, JWTVerifyGetKey, KeyLike, SignJWT } from 'jose';
 import type { Principal } from './principal';
 
 /** Verifies bearer tokens and turns their claims into a Principal. */
@@ -6,30 +8,84 @@ export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
 }
 
+/** Which claims name the caller and their roles: providers differ (Keycloak puts roles under `realm_access.roles`). */
+export interface ClaimNames {
+  /** The claim naming the caller (default `sub`); `email` is the fallback when it is absent. */
+  subject: string;
+  /** The claim holding the roles, a dotted path for a nested one (default `roles`). */
+  roles: string;
+}
+
+export const DEFAULT_CLAIMS: ClaimNames = { subject: 'sub', roles: 'roles' };
+
+/** A claim by dotted path, through own properties only. */
+function claimAt(payload: Record<string, unknown>, path: string): unknown {
+  let value: unknown = payload;
+  for (const part of path.split('.')) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, part)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
 /**
  * The caller a verified token names. Claims are read as own properties only: a claim the token
  * does not carry must never be found on Object.prototype (had anything polluted it, a token
  * without `roles` would have inherited whatever roles were put there).
  */
-function principalFrom(payload: Record<string, unknown>): Principal {
-  const claim = (name: string): unknown => (Object.hasOwn(payload, name) ? payload[name] : undefined);
-  const sub = typeof claim('sub') === 'string' ? (claim('sub') as string) : undefined;
-  const email = typeof claim('email') === 'string' ? (claim('email') as string) : undefined;
-  if (!sub && !email) throw new Error('token has neither sub nor email');
+function principalFrom(payload: Record<string, unknown>, claims: ClaimNames = DEFAULT_CLAIMS): Principal {
+  const text = (path: string): string | undefined => {
+    const value = claimAt(payload, path);
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const sub = text(claims.subject);
+  const email = text('email');
+  if (!sub && !email) throw new Error(`token has neither ${claims.subject} nor email`);
   const list = (value: unknown) =>
     Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? value.split(' ').filter(Boolean) : [];
-  const issuer = typeof claim('iss') === 'string' ? (claim('iss') as string) : '';
-  return { sub: sub ?? `email:${email}`, email, roles: list(claim('roles')), amr: list(claim('amr')), issuer };
+  const authTime = claimAt(payload, 'auth_time');
+  return {
+    sub: sub ?? `email:${email}`,
+    email,
+    roles: list(claimAt(payload, claims.roles)),
+    amr: list(claimAt(payload, 'amr')),
+    issuer: text('iss') ?? '',
+    ...(text('acr') ? { acr: text('acr') } : {}),
+    ...(typeof authTime === 'number' && Number.isFinite(authTime) ? { authTime } : {}),
+  };
 }
 
-/** Validates tokens of an OIDC issuer through the JWKS its discovery document names. */
+/** Signature algorithms a token may use: asymmetric only (never `none`, never an HMAC that a public key would verify). */
+export const ACCEPTED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+export interface OidcOptions {
+  /** The `aud` a token must carry (CUSTOS_OIDC_AUDIENCE); any when unset. */
+  audience?: string;
+  claims?: ClaimNames;
+  /** Leeway on `exp` and `nbf`, in seconds (CUSTOS_OIDC_CLOCK_SKEW, default 30). */
+  clockToleranceSec?: number;
+  /** Default ACCEPTED_ALGORITHMS. */
+  algorithms?: string[];
+  /** The least time between two JWKS fetches for an unknown key id (default 30 s). */
+  jwksCooldownMs?: number;
+}
+
+/**
+ * Validates tokens of an OIDC issuer through the JWKS its discovery document names. A token
+ * signed with a key the cached JWKS lacks makes jose fetch the JWKS again, at most once per
+ * `jwksCooldownMs` (30 s), so a provider's key rotation needs no restart.
+ */
 export class OidcTokenVerifier implements TokenVerifier {
   private jwks?: Promise<JWTVerifyGetKey>;
+  private readonly options: Required<Omit<OidcOptions, 'audience'>> & { audience?: string };
 
   constructor(
     private readonly issuer: string,
-    private readonly audience?: string,
-  ) {}
+    options: OidcOptions | string = {},
+  ) {
+    const given = typeof options === 'string' ? { audience: options } : options;
+    this.options = { claims: DEFAULT_CLAIMS, clockToleranceSec: 30, algorithms: ACCEPTED_ALGORITHMS, jwksCooldownMs: 30_000, ...given };
+  }
 
   private keys(): Promise<JWTVerifyGetKey> {
     this.jwks ??= (async () => {
@@ -38,7 +94,7 @@ export class OidcTokenVerifier implements TokenVerifier {
       if (!response.ok) throw new Error(`OIDC discovery failed: ${discovery} answered ${response.status}`);
       const { jwks_uri } = (await response.json()) as { jwks_uri?: string };
       if (!jwks_uri) throw new Error(`OIDC discovery at ${discovery} names no jwks_uri`);
-      return createRemoteJWKSet(new URL(jwks_uri));
+      return createRemoteJWKSet(new URL(jwks_uri), { cooldownDuration: this.options.jwksCooldownMs });
     })().catch((error) => {
       // A failed discovery must not stick: the issuer may simply not be up yet.
       this.jwks = undefined;
@@ -48,8 +104,13 @@ export class OidcTokenVerifier implements TokenVerifier {
   }
 
   async verify(token: string): Promise<Principal> {
-    const { payload } = await jwtVerify(token, await this.keys(), { issuer: this.issuer, audience: this.audience });
-    return principalFrom(payload);
+    const { payload } = await jwtVerify(token, await this.keys(), {
+      issuer: this.issuer,
+      audience: this.options.audience,
+      algorithms: this.options.algorithms,
+      clockTolerance: this.options.clockToleranceSec,
+    });
+    return principalFrom(payload, this.options.claims);
   }
 }
 
@@ -66,14 +127,22 @@ export class DevTokenIssuer implements TokenVerifier {
     readonly publicJwk: JWK,
   ) {}
 
-  static async create(): Promise<DevTokenIssuer> {
-    const { privateKey, publicKey } = await generateKeyPair('ES256');
-    const publicJwk = { ...(await exportJWK(publicKey)), kid: 'custos-dev', alg: 'ES256', use: 'sig' };
+  /**
+   * A development issuer. With `keyFile` (CUSTOS_DEV_AUTH_KEY_FILE) its signing key is read from
+   * that file, or made and written there (mode 600) by whichever process comes first, so that
+   * several services on one machine trust each other's development tokens; without one, a key
+   * made for this process only.
+   */
+  static async create(options: { keyFile?: string } = {}): Promise<DevTokenIssuer> {
+    const privateJwk = options.keyFile ? await sharedDevKey(options.keyFile) : await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey);
+    const privateKey = (await importJWK({ ...privateJwk, alg: 'ES256' }, 'ES256')) as KeyLike;
+    const { d: _secret, ...publicPart } = privateJwk;
+    const publicJwk = { ...publicPart, kid: 'custos-dev', alg: 'ES256', use: 'sig' };
     return new DevTokenIssuer(privateKey, createLocalJWKSet({ keys: [publicJwk] }), publicJwk);
   }
 
   async issue(claims: { sub: string; roles?: string[]; amr?: string[]; email?: string }, ttlSeconds = 3600): Promise<string> {
-    return new SignJWT({ roles: claims.roles ?? [], amr: claims.amr ?? ['pwd'], ...(claims.email ? { email: claims.email } : {}) })
+    return new SignJWT({ roles: claims.roles ?? [], amr: claims.amr ?? ['pwd'], auth_time: Math.floor(Date.now() / 1000), ...(claims.email ? { email: claims.email } : {}) })
       .setProtectedHeader({ alg: 'ES256', kid: 'custos-dev' })
       .setSubject(claims.sub)
       .setIssuer(DevTokenIssuer.ISSUER)
@@ -83,7 +152,7 @@ export class DevTokenIssuer implements TokenVerifier {
   }
 
   async verify(token: string): Promise<Principal> {
-    const { payload } = await jwtVerify(token, this.jwks, { issuer: DevTokenIssuer.ISSUER });
+    const { payload } = await jwtVerify(token, this.jwks, { issuer: DevTokenIssuer.ISSUER, algorithms: ['ES256'] });
     return principalFrom(payload);
   }
 }
@@ -128,4 +197,34 @@ export class CachingTokenVerifier implements TokenVerifier {
 
 function copy(principal: Principal): Principal {
   return { ...principal, roles: [...principal.roles], amr: [...principal.amr] };
+}
+
+/** The development signing key kept in `file`: read when it exists, else made and written there (first writer wins). */
+async function sharedDevKey(file: string): Promise<JWK> {
+  const read = async (): Promise<JWK | undefined> => {
+    try {
+      const jwk = JSON.parse(await readFile(file, 'utf8')) as JWK;
+      if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.d !== 'string') throw new Error(`${file} holds no P-256 private key (JWK)`);
+      return jwk;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  };
+  const existing = await read();
+  if (existing) return existing;
+  const made = await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey);
+  // Written whole under a name of its own, then linked into place: a reader never sees half a key,
+  // and link fails when another service got there first.
+  const draft = `${file}.${process.pid}.${randomUUID()}`;
+  await writeFile(draft, JSON.stringify(made), { flag: 'wx', mode: 0o600 });
+  try {
+    await link(draft, file);
+    return made;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await read())!;
+    throw error;
+  } finally {
+    await unlink(draft).catch(() => undefined);
+  }
 }

@@ -1,0 +1,39 @@
+import { DEFAULT_CLAIMS, type ClaimNames } from './token-verifier';
+
+/** How callers are authenticated beyond the issuer itself (CustosConfig has the issuer, audience and dev auth). */
+export interface AuthSettings {
+  /** CUSTOS_OIDC_SUBJECT_CLAIM and CUSTOS_OIDC_ROLES_CLAIM (a dotted path: `realm_access.roles` for Keycloak). */
+  claims: ClaimNames;
+  /** CUSTOS_OIDC_CLOCK_SKEW: seconds of leeway on `exp` and `nbf` (default 30, at most 300). */
+  clockToleranceSec: number;
+  /** CUSTOS_DEV_AUTH_KEY_FILE: the development issuer's key, shared by the services of one machine. */
+  devKeyFile?: string;
+  /** CUSTOS_STEP_UP_MAX_AGE: how recent a login must be for a step-up action, in seconds (default 900). */
+  stepUpMaxAgeSec: number;
+}
+
+const CLAIM_PATH = /^[A-Za-z_][A-Za-z0-9_:-]*(\.[A-Za-z_][A-Za-z0-9_:-]*)*$/;
+
+/** readAuthSettings reads the authentication settings from the environment, refusing what is malformed at start. */
+export function readAuthSettings(env: NodeJS.ProcessEnv = process.env): AuthSettings {
+  const claim = (name: string, fallback: string): string => {
+    const value = env[name]?.trim() || fallback;
+    if (!CLAIM_PATH.test(value) || value.split('.').some((part) => part === '__proto__' || part === 'constructor' || part === 'prototype')) {
+      throw new Error(`${name} must be a claim name or a dotted path of them (realm_access.roles), got ${JSON.stringify(value)}`);
+    }
+    return value;
+  };
+  const seconds = (name: string, fallback: number, max: number): number => {
+    const text = env[name]?.trim();
+    if (!text) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 0 || value > max) throw new Error(`${name} must be a whole number of seconds from 0 to ${max}, got ${JSON.stringify(text)}`);
+    return value;
+  };
+  return {
+    claims: { subject: claim('CUSTOS_OIDC_SUBJECT_CLAIM', DEFAULT_CLAIMS.subject), roles: claim('CUSTOS_OIDC_ROLES_CLAIM', DEFAULT_CLAIMS.roles) },
+    clockToleranceSec: seconds('CUSTOS_OIDC_CLOCK_SKEW', 30, 300),
+    devKeyFile: env.CUSTOS_DEV_AUTH_KEY_FILE?.trim() || undefined,
+    stepUpMaxAgeSec: seconds('CUSTOS_STEP_UP_MAX_AGE', 900, 86_400),
+  };
+}
