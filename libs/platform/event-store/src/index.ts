@@ -6,3 +6,4 @@ export * from './pglite-database';
 export * from './sql-event-store';
 export { compareCheckpoints } from './sql-subscription';
 export * from './contract/event-store-contract';
+export * from './kurrentdb';

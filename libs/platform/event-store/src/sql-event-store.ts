@@ -18,7 +18,7 @@ import type {
   SubscriptionHandler,
   UnitOfWork,
 } from './event-store';
-import { sqlOf, type SqlDatabase, type SqlExecutor } from './sql';
+import { SQL_DATABASE, sqlOf, type SqlDatabase, type SqlExecutor } from './sql';
 import { SqlSubscription } from './sql-subscription';
 
 export interface SqlEventStoreOptions {
@@ -592,10 +592,14 @@ export class SqlEventStore implements EventStore {
 
 /**
  * sqlDatabaseOf is the database under a SQL adapter's store, for what keeps its own state beside
- * the events in the same database (the in-process bus's consumer checkpoints and dead letters).
- * It throws for a store of another kind.
+ * the events in the same database (the in-process bus's consumer checkpoints and dead letters):
+ * a SQL adapter's own database, or the one a store of another kind keeps beside its events under
+ * SQL_DATABASE (KurrentEventStore). It throws for a store with none.
  */
 export function sqlDatabaseOf(store: EventStore): SqlDatabase {
   if (store instanceof SqlEventStore) return store.db;
+  // A store of another kind that keeps a SQL database beside its events (KurrentEventStore).
+  const beside = (store as Partial<Record<typeof SQL_DATABASE, SqlDatabase>>)[SQL_DATABASE];
+  if (beside) return beside;
   throw new TypeError(`the ${store.context} store is not a SQL event store: it has no database to keep state beside its events`);
 }

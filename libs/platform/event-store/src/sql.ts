@@ -46,6 +46,12 @@ export function sqlOf(unit: UnitOfWork): SqlExecutor {
   return unit as SqlExecutor;
 }
 
+/**
+ * The key under which a store that is not a SqlEventStore exposes the SQL database it keeps beside
+ * its events (KurrentEventStore: checkpoints, read models, inbox), for sqlDatabaseOf.
+ */
+export const SQL_DATABASE: unique symbol = Symbol.for('custos.event-store.sql-database');
+
 /** Runs after-commit callbacks; one that throws must not turn a committed transaction into an error. */
 export function runCallbacks(callbacks: Array<() => void>): void {
   for (const callback of callbacks) {

@@ -23,6 +23,13 @@ export interface EventStoreContractOptions {
   singleConnection?: boolean;
   /** A SQL adapter: its events table must refuse UPDATE, DELETE and TRUNCATE (the fixture gives `sql`). */
   sql?: boolean;
+  /**
+   * Appends inside a unit of work are written to the store when the unit commits (KurrentDB, whose
+   * units of work are SQL transactions beside it): a writer outside the unit does not wait for
+   * it, and the unit loses at commit instead, writing nothing. The tests of writers waiting for
+   * one in flight are replaced by that one.
+   */
+  unitAppendsAtCommit?: boolean;
   /** Size of the concurrency test; default 16 writers x 200 appends over 8 streams. */
   concurrency?: { writers: number; appendsPerWriter: number; streams: number };
 }
@@ -205,7 +212,21 @@ export function eventStoreContract(
         expect((await store.readStream(stream)).map((e) => e.name)).toEqual(['AccessRequestSubmitted', 'ApprovalRecorded', 'AccessGranted']);
       });
 
-      (options.singleConnection ? it.skip : it)(
+      (options.unitAppendsAtCommit ? it : it.skip)('lets a unit of work that appended lose at commit to a writer outside it, writing nothing', async () => {
+        const contested = streamId('identity');
+        const other = streamId('identity');
+        const held = store.unitOfWork(async (tx) => {
+          await store.append(other, [event('IdentityHired')], 'no-stream', { tx });
+          await store.append(contested, [event('IdentityHired')], 'no-stream', { tx });
+          // A writer outside the unit is not held back by it.
+          await store.append(contested, [event('IdentityMoved')], 'no-stream');
+        });
+        expect(await rejection(held)).toMatchObject({ name: 'WrongExpectedVersionError', streamId: contested, expected: 'no-stream', actual: 1 });
+        expect((await store.readStream(contested)).map((e) => e.name)).toEqual(['IdentityMoved']);
+        expect(await store.readStream(other)).toEqual([]);
+      });
+
+      (options.singleConnection || options.unitAppendsAtCommit ? it.skip : it)(
         'waits for a writer in flight on the same version, then writes nothing and reports the version it left',
         async () => {
           const bystander = streamId('identity');
@@ -314,7 +335,7 @@ export function eventStoreContract(
         expect(await rejection(store.appendStreams([{ streamId: good, events: [event('A')], expectedVersion: 'no-stream' }, { streamId: good, events: [event('B')], expectedVersion: 'no-stream' }]))).toBeInstanceOf(RangeError);
       });
 
-      (options.singleConnection ? it.skip : it)('loses to a writer that took a version while it waited, writing nothing', async () => {
+      (options.singleConnection || options.unitAppendsAtCommit ? it.skip : it)('loses to a writer that took a version while it waited, writing nothing', async () => {
         const contested = streamId('identity');
         const bystander = streamId('identity');
         const first = await appendHeldOpen(store, contested, 'IdentityHired');
