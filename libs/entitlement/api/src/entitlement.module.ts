@@ -18,6 +18,7 @@ import { AccessController } from './access.controller';
 import { CatalogController } from './catalog.controller';
 import { CheckRpc } from './check.rpc';
 import { IdentityEventsController } from './identity-events.controller';
+import { RequestGrantsRpc } from './request-grants.rpc';
 import { SodRpc } from './sod.rpc';
 
 class EntitlementLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -47,8 +48,8 @@ export class EntitlementModule {
     const log = (what: string) => (err: unknown) => runtime.logger.error({ err }, `${what} failed; retrying`);
     return {
       module: EntitlementModule,
-      // CheckRpc, SodRpc and IdentityEventsController are message handlers, served over the bus (BusTransport).
-      controllers: [CatalogController, AccessController, CheckRpc, SodRpc, IdentityEventsController],
+      // CheckRpc, SodRpc, RequestGrantsRpc and IdentityEventsController are message handlers, served over the bus (BusTransport).
+      controllers: [CatalogController, AccessController, CheckRpc, SodRpc, RequestGrantsRpc, IdentityEventsController],
       providers: [
         { provide: CONTEXT_RUNTIME, useValue: runtime },
         { provide: Inbox, useFactory: () => new Inbox(runtime.db, schema) },

@@ -2,7 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { SodQueries } from '@custos/entitlement/application';
 import { EVALUATE_SOD_RPC, type EvaluateSodResult } from '@custos/entitlement/contracts';
-import { ENTITLEMENT_ERROR_STATUSES } from './domain-error-statuses';
+import { asRpcError } from './rpc-errors';
 
 /**
  * `rpc.entitlement.evaluate-sod`: `{identityId, entitlements}` -> `{outcome, violations}`, what
@@ -28,14 +28,4 @@ export class SodRpc {
       throw asRpcError(error);
     }
   }
-}
-
-/** A domain error travels with its HTTP status and its named data (`keys`...), as the problem details would carry them. */
-function asRpcError(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
-  const { httpStatus, code, name: _name, stack: _stack, message: _message, ...fields } = error as Error & { httpStatus?: number; code?: string };
-  // A domain error's status is declared at this edge (ENTITLEMENT_ERROR_STATUSES); an application error may carry its own.
-  const status = httpStatus ?? ENTITLEMENT_ERROR_STATUSES[code as keyof typeof ENTITLEMENT_ERROR_STATUSES];
-  if (typeof status !== 'number') return error;
-  return Object.assign(new Error(error.message), { status, details: { code, ...fields } });
 }

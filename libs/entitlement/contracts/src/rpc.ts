@@ -39,3 +39,54 @@ export interface EvaluateSodResult {
   outcome: 'allow' | 'approve' | 'prevent';
   violations: SodConflict[];
 }
+
+/**
+ * `rpc.entitlement.grant-request`: grant what an approved access request asks for (source
+ * `request`). The request context's fulfilment asks it once a request is approved. Idempotent per `requestId` and entitlement: a retry grants nothing new and answers
+ * the request's grants again. A refusal (an unknown or retired entitlement, a terminated
+ * identity, a prevent SoD conflict) fails with the status the HTTP routes would answer.
+ */
+export const GRANT_REQUEST_RPC = 'rpc.entitlement.grant-request';
+
+export interface GrantRequestCommand {
+  requestId: string;
+  identityId: string;
+  /** The catalog entitlement the request was approved for. */
+  entitlement: string;
+  /** The requester's justification, kept as the grant's reason. */
+  reason: string;
+  /** Absent: the grant has no end. */
+  expiresAt?: string;
+  /** An approved exception to `approve` SoD policies (the request's security step). */
+  sodException?: { reason: string; approvedBy: string };
+  /** Who approved the request last (the grant's `grantedBy`). */
+  approvedBy: string;
+}
+
+export interface RequestGrant {
+  grantId: string;
+  entitlement: string;
+  expiresAt?: string;
+}
+
+export interface GrantRequestResult {
+  /** Every grant the identity holds now through this request. */
+  grants: RequestGrant[];
+}
+
+/**
+ * `rpc.entitlement.revoke-request`: end the grants an access request gave (the beneficiary gave
+ * the access back early). Idempotent: grants already ended are not revoked again.
+ */
+export const REVOKE_REQUEST_RPC = 'rpc.entitlement.revoke-request';
+
+export interface RevokeRequestCommand {
+  requestId: string;
+  identityId: string;
+  /** Why, in the beneficiary's words. */
+  detail?: string;
+}
+
+export interface RevokeRequestResult {
+  revokedGrantIds: string[];
+}

@@ -1,14 +1,67 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { CONTEXT_RUNTIME, ContextRuntime } from '@custos/platform/runtime';
+import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { CONTEXT_RUNTIME, ContextRuntime, DurableScheduler, Inbox, migrateContext } from '@custos/platform/runtime';
+import { Directory, RequestFulfilment, RequestService, RequestsView, RequestWorkers } from '@custos/request/application';
+import { ApprovalsController } from './approvals.controller';
+import { RequestEventsController } from './events.controller';
+import { RequestsController } from './requests.controller';
+
+class RequestLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(CONTEXT_RUNTIME) private readonly runtime: ContextRuntime,
+    @Inject(Inbox) private readonly inbox: Inbox,
+    @Inject(Directory) private readonly directory: Directory,
+    @Inject(RequestsView) private readonly view: RequestsView,
+    @Inject(DurableScheduler) private readonly scheduler: DurableScheduler,
+    @Inject(RequestWorkers) private readonly workers: RequestWorkers,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await migrateContext(this.runtime.db, this.runtime.context, [
+      (x) => this.inbox.migrate(x),
+      (x) => this.directory.migrate(x),
+      (x) => this.view.migrate(x),
+      (x) => this.scheduler.migrate(x),
+    ]);
+    await this.workers.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.workers.stop();
+  }
+}
 
 /**
- * The request context (access requests, approvals, break-glass, reviews). Its routes arrive
- * with the requests issue; the module already runs in every deployment so that its store,
- * schema and bus connection are part of the topology from the start.
+ * The request context: access requests and their approvals (POST /requests, GET /approvals...),
+ * fulfilled through the entitlement context; break-glass and delegations are still to come.
  */
 @Module({})
 export class RequestModule {
   static forRuntime(runtime: ContextRuntime): DynamicModule {
-    return { module: RequestModule, providers: [{ provide: CONTEXT_RUNTIME, useValue: runtime }] };
+    const schema = runtime.store.context;
+    const log = (what: string) => (err: unknown) => runtime.logger.error({ err }, `${what} failed; retrying`);
+    return {
+      module: RequestModule,
+      // RequestEventsController holds message handlers, served over the bus (BusTransport).
+      controllers: [RequestsController, ApprovalsController, RequestEventsController],
+      providers: [
+        { provide: CONTEXT_RUNTIME, useValue: runtime },
+        { provide: Inbox, useFactory: () => new Inbox(runtime.db, schema) },
+        { provide: Directory, useFactory: () => new Directory(runtime.db, schema) },
+        { provide: RequestsView, useFactory: () => new RequestsView(runtime.db, runtime.store, schema) },
+        { provide: DurableScheduler, useFactory: () => new DurableScheduler(runtime.db, schema, runtime.clock, { onError: (err, job) => runtime.logger.error({ err, job }, 'scheduled job failed') }) },
+        { provide: RequestService, useFactory: (d: Directory, s: DurableScheduler) => new RequestService(runtime, d, s), inject: [Directory, DurableScheduler] },
+        {
+          provide: RequestFulfilment,
+          useFactory: (i: Inbox, d: Directory, r: RequestService) => new RequestFulfilment(runtime, i, d, r),
+          inject: [Inbox, Directory, RequestService],
+        },
+        {
+          provide: RequestWorkers,
+          useFactory: (v: RequestsView, r: RequestService, s: DurableScheduler) => new RequestWorkers(v, r, s, log('requests view')),
+          inject: [RequestsView, RequestService, DurableScheduler],
+        },
+        RequestLifecycle,
+      ],
+    };
   }
 }

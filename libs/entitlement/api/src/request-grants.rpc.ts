@@ -1,0 +1,98 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { AccessService, CatalogView } from '@custos/entitlement/application';
+import {
+  GRANT_REQUEST_RPC,
+  REVOKE_REQUEST_RPC,
+  type GrantRequestCommand,
+  type GrantRequestResult,
+  type RevokeRequestCommand,
+  type RevokeRequestResult,
+} from '@custos/entitlement/contracts';
+import { UnknownReference } from '@custos/entitlement/domain';
+import { CONTEXT_RUNTIME, type ContextRuntime } from '@custos/platform/runtime';
+import { asRpcError, badPayload } from './rpc-errors';
+
+const text = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
+
+/**
+ * The door through which the request context has approved access granted and given back:
+ * `rpc.entitlement.grant-request` and `rpc.entitlement.revoke-request`. Both run the access
+ * aggregate's own commands (GrantAccess with source `request`, RevokeAccess by request), so a
+ * request's grant obeys every rule an admin grant does, and both are idempotent per request.
+ */
+@Controller()
+export class RequestGrantsRpc {
+  constructor(
+    @Inject(CONTEXT_RUNTIME) private readonly runtime: ContextRuntime,
+    @Inject(AccessService) private readonly access: AccessService,
+    @Inject(CatalogView) private readonly catalog: CatalogView,
+  ) {}
+
+  @MessagePattern(GRANT_REQUEST_RPC)
+  async grant(@Payload() payload: unknown): Promise<GrantRequestResult> {
+    const command = (payload ?? {}) as Partial<GrantRequestCommand>;
+    if (!text(command.requestId) || !text(command.identityId) || !text(command.entitlement) || !text(command.reason) || !text(command.approvedBy)) {
+      throw badPayload('requestId, identityId, entitlement, reason and approvedBy are required strings');
+    }
+    try {
+      await this.catalog.catchUp();
+      const entitlement = this.catalog.entitlement(command.entitlement);
+      if (!entitlement) throw new UnknownReference([{ kind: 'entitlement', keys: [command.entitlement] }]);
+      const now = this.runtime.clock().toISOString();
+      const { state } = await this.runtime.db.transaction((tx) =>
+        this.access.execute(
+          tx,
+          {
+            type: 'GrantAccess',
+            data: {
+              identityId: command.identityId!,
+              entitlement: command.entitlement!,
+              source: 'request',
+              requestId: command.requestId,
+              reason: command.reason!,
+              now,
+              ...(command.expiresAt !== undefined && { expiresAt: command.expiresAt }),
+              privileged: entitlement.privileged,
+              grantedBy: { actor: command.approvedBy!, amr: [] },
+              ...(entitlement.maxDuration !== undefined && { maxDuration: entitlement.maxDuration }),
+              sodPolicies: this.catalog.sodPolicyViews(),
+              ...(command.sodException !== undefined && { sodException: command.sodException }),
+              commandId: `request:${command.requestId}`,
+            },
+          },
+          { actor: 'system:request-fulfilment', correlationId: command.requestId },
+        ),
+      );
+      return {
+        grants: state.grants
+          .filter((grant) => grant.requestId === command.requestId)
+          .map((grant) => ({ grantId: grant.grantId, entitlement: grant.entitlement, ...(grant.expiresAt !== undefined && { expiresAt: grant.expiresAt }) })),
+      };
+    } catch (error) {
+      throw asRpcError(error);
+    }
+  }
+
+  @MessagePattern(REVOKE_REQUEST_RPC)
+  async revoke(@Payload() payload: unknown): Promise<RevokeRequestResult> {
+    const command = (payload ?? {}) as Partial<RevokeRequestCommand>;
+    if (!text(command.requestId) || !text(command.identityId)) throw badPayload('requestId and identityId are required strings');
+    try {
+      const now = this.runtime.clock().toISOString();
+      const { events } = await this.runtime.db.transaction((tx) =>
+        this.access.execute(
+          tx,
+          {
+            type: 'RevokeAccess',
+            data: { identityId: command.identityId!, requestId: command.requestId, reason: 'request-revoked', ...(text(command.detail) && { detail: command.detail }), now },
+          },
+          { actor: 'system:request-fulfilment', correlationId: command.requestId },
+        ),
+      );
+      return { revokedGrantIds: events.flatMap((event) => (event.type === 'AccessRevoked' ? [event.data.grantId] : [])) };
+    } catch (error) {
+      throw asRpcError(error);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+
+const KEY = /^[A-Za-z0-9][A-Za-z0-9:._\-/]{0,199}$/;
+const KEY_MESSAGE = 'a key is 1-200 letters, digits and : . _ - /, starting with a letter or digit';
+const DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
+const DURATION_MESSAGE = 'duration must be an ISO 8601 duration such as PT8H, PT30S or P1D';
+
+/** The statuses a request can be listed by. */
+export const REQUEST_STATUSES = ['pending', 'approved', 'denied', 'cancelled', 'expired', 'fulfilled', 'revoked', 'ended'] as const;
+
+export class SubmitRequestDto {
+  @ApiPropertyOptional({ description: 'the identity the access is for; the caller when absent (for someone else: their manager, or custos:admin)' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  beneficiaryId?: string;
+
+  @ApiPropertyOptional({ example: 'prod:db-admin', description: 'the catalog entitlement asked for (give entitlement or role)' })
+  @ValidateIf((o: SubmitRequestDto) => o.role === undefined || o.entitlement !== undefined)
+  @Matches(KEY, { message: KEY_MESSAGE })
+  entitlement?: string;
+
+  @ApiPropertyOptional({ description: 'a role asked for as a whole (not served yet: 422)' })
+  @IsOptional()
+  @Matches(KEY, { message: KEY_MESSAGE })
+  role?: string;
+
+  @ApiProperty({ example: 'incident INC-1234: read the orders table', description: 'why the access is needed, shown to every approver' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  justification!: string;
+
+  @ApiPropertyOptional({ example: 'PT4H', description: 'just in time: the grant ends by itself after this long (ISO 8601, down to seconds), at most the entitlement\'s maxDuration (PT8H for a privileged one without)' })
+  @IsOptional()
+  @Matches(DURATION, { message: DURATION_MESSAGE })
+  duration?: string;
+}
+
+export class ApproveDto {
+  @ApiPropertyOptional({ maxLength: 2000 }) @IsOptional() @IsString() @MaxLength(2000) comment?: string;
+  @ApiPropertyOptional({ maxLength: 2000, description: 'required to approve a step that accepts SoD conflicts: why the exception is acceptable' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  exceptionJustification?: string;
+}
+
+export class DenyDto {
+  @ApiProperty({ maxLength: 2000, description: 'why, for the requester' }) @IsString() @IsNotEmpty() @MaxLength(2000) comment!: string;
+}
+
+export class ReasonDto {
+  @ApiPropertyOptional({ maxLength: 2000 }) @IsOptional() @IsString() @MaxLength(2000) reason?: string;
+}
+
+export class RequestListQueryDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() beneficiaryId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() requesterId?: string;
+  @ApiPropertyOptional({ enum: REQUEST_STATUSES }) @IsOptional() @IsIn(REQUEST_STATUSES) status?: string;
+  @ApiPropertyOptional({ description: 'the `next` of the previous page' }) @IsOptional() @IsString() after?: string;
+  @ApiPropertyOptional({ default: 50, maximum: 500 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
+}

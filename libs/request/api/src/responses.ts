@@ -1,0 +1,114 @@
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import { REQUEST_STATUSES } from './dto';
+
+const KINDS = ['manager', 'owner', 'security', 'group'];
+
+export class RequestTargetAnswer {
+  @ApiProperty({ enum: ['entitlement', 'role'] }) kind!: string;
+  @ApiProperty({ example: 'prod:db-admin' }) key!: string;
+}
+
+export class SodConflictAnswer {
+  @ApiProperty() policyKey!: string;
+  @ApiProperty({ enum: ['prevent', 'approve'] }) mode!: string;
+  @ApiProperty({ enum: ['low', 'medium', 'high', 'critical'] }) severity!: string;
+  @ApiProperty({ type: [String] }) left!: string[];
+  @ApiProperty({ type: [String] }) right!: string[];
+}
+
+export class DecisionAnswerDoc {
+  @ApiProperty() approverId!: string;
+  @ApiPropertyOptional({ description: 'the approver whose place a delegate took' }) onBehalfOf?: string;
+  @ApiProperty({ enum: ['approve', 'deny'] }) decision!: string;
+  @ApiPropertyOptional() comment?: string;
+  @ApiPropertyOptional() exceptionJustification?: string;
+  @ApiProperty({ format: 'date-time' }) decidedAt!: string;
+}
+
+export class StepAnswerDoc {
+  @ApiProperty({ enum: KINDS }) kind!: string;
+  @ApiPropertyOptional({ enum: KINDS, description: 'the policy step this security step replaces (it had too few approvers)' }) routedFrom?: string;
+  @ApiProperty({ type: [String], description: 'who may decide the step, frozen when the request was routed' }) approverIds!: string[];
+  @ApiProperty({ description: 'approvals the step needs (N of the M approvers)' }) required!: number;
+  @ApiProperty({ enum: ['approved', 'pending', 'denied', 'waiting', 'closed'] }) status!: string;
+  @ApiPropertyOptional({ type: [SodConflictAnswer], description: 'SoD conflicts this step accepts: each approval carries an exceptionJustification' }) sodConflicts?: SodConflictAnswer[];
+  @ApiPropertyOptional({ type: [String], description: 'managers the step escalated to after its SLA' }) escalatedTo?: string[];
+  @ApiPropertyOptional({ format: 'date-time' }) requestedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) escalationDueAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) expiryDueAt?: string;
+  @ApiProperty({ type: [DecisionAnswerDoc] }) decisions!: DecisionAnswerDoc[];
+}
+
+export class RequestGrantAnswer {
+  @ApiProperty() grantId!: string;
+  @ApiProperty() entitlement!: string;
+  @ApiPropertyOptional({ format: 'date-time' }) expiresAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) endedAt?: string;
+}
+
+@ApiSchema({ name: 'AccessRequest' })
+export class RequestAnswerDoc {
+  @ApiProperty({ format: 'uuid' }) requestId!: string;
+  @ApiProperty({ enum: REQUEST_STATUSES, description: 'revoked: given back early; ended: the grant ended (just in time, or revoked by an admin)' }) status!: string;
+  @ApiProperty() requesterId!: string;
+  @ApiProperty() beneficiaryId!: string;
+  @ApiProperty({ type: RequestTargetAnswer }) target!: RequestTargetAnswer;
+  @ApiProperty() justification!: string;
+  @ApiPropertyOptional({ example: 'PT4H' }) duration?: string;
+  @ApiProperty() privileged!: boolean;
+  @ApiPropertyOptional({ example: 'PT8H' }) maxDuration?: string;
+  @ApiProperty({ example: 'PT48H', description: 'how long a step waits before it escalates (twice as long: the request expires)' }) approvalSla!: string;
+  @ApiProperty({ format: 'date-time' }) submittedAt!: string;
+  @ApiProperty({ type: [StepAnswerDoc] }) steps!: StepAnswerDoc[];
+  @ApiPropertyOptional({ description: 'the grant, once fulfilled' }) grantId?: string;
+  @ApiPropertyOptional({ type: [RequestGrantAnswer] }) grants?: RequestGrantAnswer[];
+  @ApiPropertyOptional({ format: 'date-time', description: 'when the access ends (absent: no end)' }) expiresAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) approvedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) deniedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) cancelledAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) expiredAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) fulfilledAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) endedAt?: string;
+}
+
+export class RequestPage {
+  @ApiProperty({ type: [RequestAnswerDoc] }) items!: RequestAnswerDoc[];
+  @ApiProperty({ type: String, nullable: true, description: 'the `after` of the next page; null on the last' }) next!: string | null;
+}
+
+export class PersonAnswer {
+  @ApiProperty() identityId!: string;
+  @ApiPropertyOptional() name?: string;
+  @ApiPropertyOptional() email?: string;
+  @ApiPropertyOptional() title?: string;
+  @ApiPropertyOptional() department?: string;
+  @ApiPropertyOptional() managerId?: string;
+}
+
+export class ApprovalEntitlementAnswer {
+  @ApiProperty() key!: string;
+  @ApiPropertyOptional() name?: string;
+  @ApiPropertyOptional({ enum: ['low', 'medium', 'high', 'critical'] }) risk?: string;
+  @ApiProperty() privileged!: boolean;
+}
+
+export class ApprovalItem {
+  @ApiProperty({ format: 'uuid' }) requestId!: string;
+  @ApiProperty({ type: PersonAnswer }) requester!: PersonAnswer;
+  @ApiProperty({ type: PersonAnswer }) beneficiary!: PersonAnswer;
+  @ApiProperty({ type: ApprovalEntitlementAnswer }) entitlement!: ApprovalEntitlementAnswer;
+  @ApiProperty() justification!: string;
+  @ApiPropertyOptional({ example: 'PT4H' }) duration?: string;
+  @ApiProperty({ description: 'the index of the step waiting for the caller' }) step!: number;
+  @ApiProperty({ enum: KINDS }) stepKind!: string;
+  @ApiProperty({ type: [SodConflictAnswer], description: 'SoD conflicts the caller would accept by approving (an exceptionJustification is then required)' }) sodConflicts!: SodConflictAnswer[];
+  @ApiProperty({ format: 'date-time', description: 'when the step opened' }) waitingSince!: string;
+  @ApiProperty({ description: 'seconds the item has waited' }) waitedSeconds!: number;
+  @ApiProperty({ example: 'PT48H' }) sla!: string;
+  @ApiPropertyOptional({ format: 'date-time' }) escalationDueAt?: string;
+  @ApiProperty({ type: RequestAnswerDoc }) request!: RequestAnswerDoc;
+}
+
+export class ApprovalInbox {
+  @ApiProperty({ type: [ApprovalItem] }) items!: ApprovalItem[];
+}

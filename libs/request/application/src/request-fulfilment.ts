@@ -1,0 +1,105 @@
+import {
+  GRANT_REQUEST_RPC,
+  REVOKE_REQUEST_RPC,
+  type GrantRequestCommand,
+  type GrantRequestResult,
+  type RevokeRequestCommand,
+  type RevokeRequestResult,
+} from '@custos/entitlement/contracts';
+import type { CustosEvent, SqlExecutor } from '@custos/platform/event-store';
+import type { ContextRuntime, Inbox } from '@custos/platform/runtime';
+import type { AccessRevokedEarly, RequestApproved } from '@custos/request/contracts';
+import type { Directory } from './read-models/directory/directory';
+import type { RequestService } from './request-service';
+
+/** Durable consumer names of the request context on the bus. */
+export const FULFILMENT_CONSUMER = 'request-fulfilment';
+export const ENTITLEMENT_EVENTS_CONSUMER = 'request-entitlement-events';
+export const IDENTITY_EVENTS_CONSUMER = 'request-identity-events';
+
+/** The request's own events the fulfilment acts on. */
+export const FULFILMENT_EVENTS = ['RequestApproved', 'AccessRevokedEarly'] as const;
+
+/** A grant ended before the request recorded its fulfilment (a very short grant): the end is retried once the fulfilment is in. */
+export class FulfilmentNotYetRecorded extends Error {
+  constructor(readonly requestId: string) {
+    super(`request ${requestId} has not recorded its grant yet; its end is retried`);
+  }
+}
+
+/**
+ * The process manager between requests and access:
+ * - RequestApproved: asks the entitlement context to grant (`rpc.entitlement.grant-request`,
+ *   idempotent per request) and records the grants it answers as the request's fulfilment;
+ * - AccessRevokedEarly: asks it to revoke the request's grants (`rpc.entitlement.revoke-request`);
+ * - AccessRevoked of a request's grant (it expired, or was revoked by anyone): RecordGrantEnded;
+ * - the other contexts' events keep the directory (managers, owners, security approvers) current.
+ * Entitlement events are claimed in the inbox in the same transaction as their effect; the
+ * request's own events need none: granting, revoking and recording are idempotent per request.
+ */
+export class RequestFulfilment {
+  constructor(
+    private readonly runtime: ContextRuntime,
+    private readonly inbox: Inbox,
+    private readonly directory: Directory,
+    private readonly requests: RequestService,
+    private readonly rpcTimeoutMs = 10_000,
+  ) {}
+
+  /** A request event of FULFILMENT_EVENTS: grant or revoke in the entitlement context. No transaction is held while it asks. */
+  async onRequestEvent(stored: CustosEvent): Promise<void> {
+    const meta = { actor: 'system:request-fulfilment', correlationId: stored.correlationid, causationId: stored.id };
+    if (stored.name === 'RequestApproved') {
+      const approved = stored.data as RequestApproved['data'];
+      const { answer } = await this.requests.get(approved.requestId);
+      const approvals = answer.steps.flatMap((step) => step.decisions).filter((decision) => decision.decision === 'approve');
+      const command: GrantRequestCommand = {
+        requestId: approved.requestId,
+        identityId: approved.beneficiaryId,
+        entitlement: approved.target.key,
+        reason: approved.justification,
+        ...(approved.expiresAt !== undefined && { expiresAt: approved.expiresAt }),
+        ...(approved.sodException !== undefined && { sodException: { reason: approved.sodException.reason, approvedBy: approved.sodException.approvedBy } }),
+        approvedBy: approvals[approvals.length - 1]?.approverId ?? meta.actor,
+      };
+      const { grants } = await this.runtime.bus.request<GrantRequestResult>(GRANT_REQUEST_RPC, command, { timeoutMs: this.rpcTimeoutMs });
+      // None held: granted before and ended since (a retry after the answer was lost); its end is recorded from AccessRevoked.
+      if (grants.length === 0) return;
+      await this.requests.run(approved.requestId, { type: 'RecordFulfilment', data: { requestId: approved.requestId, round: 0, grants, now: this.now() } }, meta);
+    } else if (stored.name === 'AccessRevokedEarly') {
+      const revoked = stored.data as AccessRevokedEarly['data'];
+      const command: RevokeRequestCommand = { requestId: revoked.requestId, identityId: revoked.beneficiaryId, ...(revoked.reason !== undefined && { detail: revoked.reason }) };
+      await this.runtime.bus.request<RevokeRequestResult>(REVOKE_REQUEST_RPC, command, { timeoutMs: this.rpcTimeoutMs });
+    }
+  }
+
+  /** An entitlement event: the directory learns from it, and the end of a request's grant is recorded on the request. */
+  async onEntitlementEvent(stored: CustosEvent): Promise<void> {
+    await this.runtime.db.transaction(async (tx) => {
+      if (!(await this.inbox.claim(tx, ENTITLEMENT_EVENTS_CONSUMER, stored.id))) return;
+      const { ended } = await this.directory.recordEntitlementEvent(tx, stored);
+      if (ended) await this.recordGrantEnded(tx, stored, ended);
+    });
+  }
+
+  /** An identity event: the directory keeps the identity's newest profile (manager, names, status). */
+  async onIdentityEvent(stored: CustosEvent): Promise<void> {
+    await this.runtime.db.transaction((tx) => this.directory.recordIdentityEvent(tx, stored));
+  }
+
+  private async recordGrantEnded(tx: SqlExecutor, stored: CustosEvent, ended: { requestId: string; grantId: string; reason: string }): Promise<void> {
+    const meta = { actor: 'system:request-fulfilment', correlationId: stored.correlationid, causationId: stored.id };
+    const { state } = await this.requests.run(
+      ended.requestId,
+      { type: 'RecordGrantEnded', data: { requestId: ended.requestId, grantId: ended.grantId, reason: ended.reason === 'expired' ? 'expired' : 'revoked', now: this.now() } },
+      meta,
+      tx,
+    );
+    // Not fulfilled yet: the end would be lost; throwing rolls the claim back and the bus redelivers it.
+    if (state.kind === 'ApprovedRequest') throw new FulfilmentNotYetRecorded(ended.requestId);
+  }
+
+  private now(): string {
+    return this.runtime.clock().toISOString();
+  }
+}
