@@ -1,0 +1,252 @@
+import { EVALUATE_SOD_RPC, GRANT_REQUEST_RPC, REVOKE_REQUEST_RPC, SECURITY_ENTITLEMENT, type GrantRequestCommand, type EvaluateSodResult } from '@custos/entitlement/contracts';
+import { sampleIdentitySnapshot } from '@custos/identity/contracts';
+import { type CustosEvent, SqlEventStore } from '@custos/platform/event-store';
+import { InProcessBus } from '@custos/platform/messaging';
+import { type ContextRuntime, createLogger, DurableScheduler, Inbox, migrateContext, readConfig } from '@custos/platform/runtime';
+import { usePostgres } from '@custos/platform/testing';
+import { requestStreamId } from '@custos/request/contracts';
+import { NotEligibleApprover, SelfApproval } from '@custos/request/domain';
+import { UnknownEntitlement } from './errors';
+import { Directory } from './read-models/directory/directory';
+import { RequestsView } from './read-models/requests-view/requests-view';
+import { FulfilmentNotYetRecorded, RequestFulfilment } from './request-fulfilment';
+import { ESCALATE_REQUEST, EXPIRE_REQUEST, RequestService } from './request-service';
+
+const NOW = '2026-03-02T09:00:00.000Z';
+const [ADA, MIA, MAX, OLGA, SEC] = ['id-ada', 'id-mia', 'id-max', 'id-olga', 'id-sec'];
+let sequence = 0;
+
+/** An event of another context as the bus delivers it. */
+function delivered(context: string, name: string, subject: string, data: object, streamversion = 1): CustosEvent {
+  sequence += 1;
+  return {
+    specversion: '1.0',
+    id: `evt-${sequence}`,
+    source: `/custos/${context}`,
+    type: `custos.${context}.${name}.v1`,
+    subject,
+    time: NOW,
+    datacontenttype: 'application/json',
+    data,
+    streamversion,
+    globalposition: String(sequence),
+    correlationid: `evt-${sequence}`,
+    causationid: `evt-${sequence}`,
+    actor: 'test',
+    name,
+  };
+}
+
+const hired = (identityId: string, managerId?: string, version = 1) =>
+  delivered('identity', 'IdentityHired', `identity-${identityId}`, { identityId, identity: { ...sampleIdentitySnapshot(identityId, 'Data'), managerId } }, version);
+const entitlementDefined = (key: string, extra: object = {}) =>
+  delivered('entitlement', 'EntitlementDefined', `entitlement-${key}`, {
+    key,
+    application: 'db',
+    name: key,
+    privileged: false,
+    risk: 'medium',
+    ownerId: OLGA,
+    breakGlass: false,
+    approvalPolicy: { steps: [{ kind: 'manager', required: 1 }, { kind: 'owner', required: 1 }] },
+    definedAt: NOW,
+    definedBy: 'admin',
+    ...extra,
+  });
+const accessGranted = (identityId: string, entitlement: string, grantId: string, requestId?: string) =>
+  delivered('entitlement', 'AccessGranted', `access-${identityId}`, { grantId, identityId, entitlement, source: requestId ? 'request' : 'admin', ...(requestId && { requestId }), grantedAt: NOW, reason: 'x' });
+const accessRevoked = (identityId: string, entitlement: string, grantId: string, reason: string) =>
+  delivered('entitlement', 'AccessRevoked', `access-${identityId}`, { grantId, identityId, entitlement, source: 'request', reason, revokedAt: NOW });
+
+describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
+  const pg = usePostgres('request_app');
+  let now: Date;
+  let close: () => Promise<void>;
+
+  /** The request context in its own schema, with Ada (managed by Mia), Mia (managed by Max), Olga and a security approver known from events. */
+  async function open(sod: EvaluateSodResult = { outcome: 'allow', violations: [] }) {
+    now = new Date(NOW);
+    const schema = pg.schema;
+    const store = await SqlEventStore.open(pg.db, { context: 'request', schema });
+    const bus = new InProcessBus();
+    const runtime: ContextRuntime = { context: 'request', db: pg.db, store, bus, clock: () => now, logger: createLogger(readConfig({}), 'test'), publicUrl: 'http://localhost:3000' };
+    const inbox = new Inbox(pg.db, schema);
+    const directory = new Directory(pg.db, schema);
+    const view = new RequestsView(pg.db, store, schema);
+    const scheduler = new DurableScheduler(pg.db, schema, runtime.clock);
+    await migrateContext(pg.db, schema, [(x) => inbox.migrate(x), (x) => directory.migrate(x), (x) => view.migrate(x), (x) => scheduler.migrate(x)]);
+    const requests = new RequestService(runtime, directory, scheduler);
+    const fulfilment = new RequestFulfilment(runtime, inbox, directory, requests);
+    const grantsAsked: GrantRequestCommand[] = [];
+    const revokesAsked: unknown[] = [];
+    await bus.serve(EVALUATE_SOD_RPC, async () => sod);
+    await bus.serve(GRANT_REQUEST_RPC, async (payload) => {
+      const command = payload as GrantRequestCommand;
+      grantsAsked.push(command);
+      return { grants: [{ grantId: `request:${command.requestId}:${command.entitlement}`, entitlement: command.entitlement, expiresAt: command.expiresAt }] };
+    });
+    await bus.serve(REVOKE_REQUEST_RPC, async (payload) => {
+      revokesAsked.push(payload);
+      return { revokedGrantIds: [] };
+    });
+    for (const event of [hired(ADA, MIA), hired(MIA, MAX), hired(MAX), hired(OLGA), hired(SEC)]) await fulfilment.onIdentityEvent(event);
+    for (const event of [entitlementDefined('db:read'), entitlementDefined('db:capped', { maxDuration: 'PT1H' }), accessGranted(SEC, SECURITY_ENTITLEMENT, 'g-sec')]) {
+      await fulfilment.onEntitlementEvent(event);
+    }
+    view.start((error) => {
+      throw error;
+    });
+    close = async () => {
+      await view.stop();
+      await bus.close();
+      await store.close();
+    };
+    const streamNames = async (requestId: string) => (await store.readStream(requestStreamId(requestId))).map((e) => e.name);
+    /** The request's own events as the bus would deliver them to the fulfilment. */
+    const ownEvents = async (requestId: string) => store.readStream(requestStreamId(requestId));
+    return { requests, fulfilment, directory, view, scheduler, grantsAsked, revokesAsked, streamNames, ownEvents, store };
+  }
+
+  afterEach(async () => {
+    await close?.();
+  });
+
+  it('routes a request to the beneficiary\'s manager then the entitlement\'s owner, schedules each step\'s escalation and expiry, and grants it once both approve', async () => {
+    const c = await open();
+    const { answer } = await c.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'db:read' }, justification: 'report', duration: 'PT2H' }, { actor: ADA });
+    expect(answer).toMatchObject({
+      status: 'pending',
+      steps: [
+        { kind: 'manager', approverIds: [MIA], status: 'pending' },
+        { kind: 'owner', approverIds: [OLGA], status: 'waiting' },
+      ],
+    });
+    const requestId = answer.requestId;
+    expect((await c.scheduler.pending()).map((job) => [job.key, job.kind, job.dueAt.toISOString()])).toEqual([
+      [`escalate:${requestId}:0:0`, ESCALATE_REQUEST, '2026-03-04T09:00:00.000Z'],
+      [`expire:${requestId}:0`, EXPIRE_REQUEST, '2026-03-06T09:00:00.000Z'],
+    ]);
+    await c.view.caughtUp();
+    expect((await c.view.pendingFor(MIA)).map((item) => item.request.requestId)).toEqual([requestId]);
+
+    await c.requests.decide({ requestId, approverId: MIA, decision: 'approve', amr: ['pwd'] }, { actor: MIA });
+    const approved = await c.requests.decide({ requestId, approverId: OLGA, decision: 'approve', comment: 'ok', amr: ['pwd'] }, { actor: OLGA });
+    expect(approved.answer.status).toBe('approved');
+    await c.view.caughtUp();
+    expect(await c.view.pendingFor(OLGA)).toEqual([]);
+
+    for (const event of await c.ownEvents(requestId)) await c.fulfilment.onRequestEvent(event);
+    expect(c.grantsAsked).toEqual([{ requestId, identityId: ADA, entitlement: 'db:read', reason: 'report', expiresAt: '2026-03-02T11:00:00.000Z', approvedBy: OLGA }]);
+    const grantId = `request:${requestId}:db:read`;
+    expect((await c.requests.get(requestId)).answer).toMatchObject({ status: 'fulfilled', grantId, expiresAt: '2026-03-02T11:00:00.000Z' });
+
+    // The entitlement context announces the grant, then its expiry: the request ends.
+    await c.fulfilment.onEntitlementEvent(accessGranted(ADA, 'db:read', grantId, requestId));
+    const expiry = accessRevoked(ADA, 'db:read', grantId, 'expired');
+    await c.fulfilment.onEntitlementEvent(expiry);
+    await c.fulfilment.onEntitlementEvent(expiry);
+    expect((await c.requests.get(requestId)).answer).toMatchObject({ status: 'ended', grants: [{ grantId, endedAt: NOW }] });
+    expect(await c.streamNames(requestId)).toEqual([
+      'RequestSubmitted',
+      'ApprovalRequested',
+      'DecisionRecorded',
+      'ApprovalRequested',
+      'DecisionRecorded',
+      'RequestApproved',
+      'RequestFulfilled',
+      'GrantEnded',
+    ]);
+  });
+
+  it('records a self-approval and an ineligible approver as refusals before answering 403, and changes nothing else', async () => {
+    const c = await open();
+    const { answer } = await c.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'db:read' }, justification: 'report' }, { actor: ADA });
+    await expect(c.requests.decide({ requestId: answer.requestId, approverId: ADA, decision: 'approve', amr: [] }, { actor: ADA })).rejects.toThrow(SelfApproval);
+    await expect(c.requests.decide({ requestId: answer.requestId, approverId: OLGA, decision: 'approve', amr: [] }, { actor: OLGA })).rejects.toThrow(NotEligibleApprover);
+    expect(await c.streamNames(answer.requestId)).toEqual(['RequestSubmitted', 'ApprovalRequested', 'DecisionRefused', 'DecisionRefused']);
+    expect((await c.requests.get(answer.requestId)).answer.steps[0]).toMatchObject({ status: 'pending', decisions: [] });
+  });
+
+  it('routes a manager step to security when the beneficiary has no manager', async () => {
+    const c = await open();
+    const { answer } = await c.requests.submit({ requesterId: MAX, target: { kind: 'entitlement', key: 'db:read' }, justification: 'x' }, { actor: MAX });
+    expect(answer.steps).toMatchObject([
+      { kind: 'security', routedFrom: 'manager', approverIds: [SEC] },
+      { kind: 'owner', approverIds: [OLGA] },
+    ]);
+  });
+
+  it('escalates a step still open at its SLA to the approvers\' managers, who may then decide it', async () => {
+    const c = await open();
+    const { answer } = await c.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'db:read' }, justification: 'x' }, { actor: ADA });
+    now = new Date('2026-03-04T09:00:01.000Z');
+    c.scheduler.use({
+      [ESCALATE_REQUEST]: (payload, tx) => c.requests.escalate(tx, payload as { requestId: string; round: number; step: number }),
+      [EXPIRE_REQUEST]: (payload, tx) => c.requests.expire(tx, payload as { requestId: string; round: number }),
+    });
+    expect(await c.scheduler.runDue()).toBe(1);
+    expect((await c.requests.get(answer.requestId)).answer.steps[0]).toMatchObject({ escalatedTo: [MAX] });
+    const byMax = await c.requests.decide({ requestId: answer.requestId, approverId: MAX, decision: 'approve', amr: [] }, { actor: MAX });
+    expect(byMax.answer.steps.map((step) => step.status)).toEqual(['approved', 'pending']);
+    // Past the second SLA the round expires; the owner step's own jobs were scheduled when it opened.
+    now = new Date('2026-03-09T09:00:00.000Z');
+    await c.scheduler.runDue();
+    expect((await c.requests.get(answer.requestId)).answer.status).toBe('expired');
+  });
+
+  it('refuses an unknown entitlement and a duration over the maximum without writing anything', async () => {
+    const c = await open();
+    await expect(c.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'ghost' }, justification: 'x' }, { actor: ADA })).rejects.toThrow(UnknownEntitlement);
+    await expect(c.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'db:capped' }, justification: 'x', duration: 'PT2H' }, { actor: ADA })).rejects.toMatchObject({
+      code: 'duration-exceeds-maximum',
+      maxDuration: 'PT1H',
+    });
+    expect(await c.store.head()).toBeNull();
+    expect(await c.scheduler.pending()).toEqual([]);
+  });
+
+  it('refuses an SoD prevent conflict (422 naming the entitlements), and adds an accepting security step for an approve conflict', async () => {
+    const conflict = { policyKey: 'p', mode: 'approve' as const, severity: 'high' as const, left: ['db:read'], right: ['db:write'] };
+    const c = await open({ outcome: 'approve', violations: [conflict] });
+    const { answer } = await c.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'db:read' }, justification: 'x' }, { actor: ADA });
+    expect(answer.steps[2]).toMatchObject({ kind: 'security', approverIds: [SEC], sodConflicts: [conflict] });
+    await close();
+    const prevented = await open({ outcome: 'prevent', violations: [{ ...conflict, mode: 'prevent' }] });
+    await expect(prevented.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'db:read' }, justification: 'x' }, { actor: ADA })).rejects.toMatchObject({
+      code: 'sod-violation',
+      entitlements: ['db:read', 'db:write'],
+    });
+  });
+
+  it('asks the entitlement context to revoke the grants when the beneficiary gives the access back, and learns the end from AccessRevoked', async () => {
+    const c = await open();
+    const { answer } = await c.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'db:read' }, justification: 'x' }, { actor: ADA });
+    const requestId = answer.requestId;
+    await c.requests.decide({ requestId, approverId: MIA, decision: 'approve', amr: [] }, { actor: MIA });
+    await c.requests.decide({ requestId, approverId: OLGA, decision: 'approve', amr: [] }, { actor: OLGA });
+    for (const event of await c.ownEvents(requestId)) await c.fulfilment.onRequestEvent(event);
+    const grantId = `request:${requestId}:db:read`;
+    await c.fulfilment.onEntitlementEvent(accessGranted(ADA, 'db:read', grantId, requestId));
+    await c.requests.revokeEarly({ requestId, revokedBy: ADA, reason: 'done' }, { actor: ADA });
+    const events = await c.ownEvents(requestId);
+    await c.fulfilment.onRequestEvent(events[events.length - 1]);
+    expect(c.revokesAsked).toEqual([{ requestId, identityId: ADA, detail: 'done' }]);
+    await c.fulfilment.onEntitlementEvent(accessRevoked(ADA, 'db:read', grantId, 'request-revoked'));
+    expect((await c.requests.get(requestId)).answer.status).toBe('revoked');
+  });
+
+  it('leaves the end of a grant the request has not recorded yet to a redelivery (a very short grant ending before its fulfilment is in)', async () => {
+    const c = await open();
+    const { answer } = await c.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'db:read' }, justification: 'x', duration: 'PT1S' }, { actor: ADA });
+    const requestId = answer.requestId;
+    await c.requests.decide({ requestId, approverId: MIA, decision: 'approve', amr: [] }, { actor: MIA });
+    await c.requests.decide({ requestId, approverId: OLGA, decision: 'approve', amr: [] }, { actor: OLGA });
+    const grantId = `request:${requestId}:db:read`;
+    await c.fulfilment.onEntitlementEvent(accessGranted(ADA, 'db:read', grantId, requestId));
+    const expiry = accessRevoked(ADA, 'db:read', grantId, 'expired');
+    await expect(c.fulfilment.onEntitlementEvent(expiry)).rejects.toThrow(FulfilmentNotYetRecorded);
+    for (const event of await c.ownEvents(requestId)) await c.fulfilment.onRequestEvent(event);
+    await c.fulfilment.onEntitlementEvent(expiry);
+    expect((await c.requests.get(requestId)).answer).toMatchObject({ status: 'ended', grants: [{ grantId, endedAt: NOW }] });
+  });
+});
