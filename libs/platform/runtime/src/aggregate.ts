@@ -1,5 +1,5 @@
 import { fold, type Decider, type DomainEvent } from '@custos/platform/domain';
-import type { CustosEvent, EventStore, NewEvent, SqlExecutor, StreamWrite } from '@custos/platform/event-store';
+import type { CustosEvent, EventStore, NewEvent, StreamWrite, UnitOfWork } from '@custos/platform/event-store';
 import { unwrap, type Settled } from './group-commit';
 
 export interface CommandMeta {
@@ -46,7 +46,7 @@ export function toNewEvents(events: DomainEvent[], meta: CommandMeta): NewEvent[
 }
 
 /** Reads a stream and folds it into a decider's state. */
-export async function loadAggregate<C, E extends DomainEvent, S>(store: EventStore, streamId: string, decider: Decider<C, E, S>, tx?: SqlExecutor): Promise<{ state: S; version: number }> {
+export async function loadAggregate<C, E extends DomainEvent, S>(store: EventStore, streamId: string, decider: Decider<C, E, S>, tx?: UnitOfWork): Promise<{ state: S; version: number }> {
   const stored = await store.readStream(streamId, 1, { tx });
   return { state: foldStream(decider, stored), version: stored.length };
 }
@@ -61,7 +61,7 @@ export async function handleCommands<C, E extends DomainEvent, S>(
   store: EventStore,
   decider: Decider<C, E, S>,
   commands: Array<StreamCommand<C>>,
-  tx?: SqlExecutor,
+  tx?: UnitOfWork,
   options: HandleCommandsOptions = {},
 ): Promise<Array<Settled<Handled<E, S>>>> {
   const stored = await store.readStreams([...new Set(commands.filter((c) => !c.newStream).map((c) => c.streamId))], { tx });
@@ -99,7 +99,7 @@ export async function handleCommand<C, E extends DomainEvent, S>(
   decider: Decider<C, E, S>,
   command: C,
   meta: CommandMeta,
-  tx?: SqlExecutor,
+  tx?: UnitOfWork,
 ): Promise<Handled<E, S>> {
   const [outcome] = await handleCommands(store, decider, [{ streamId, command, meta }], tx);
   return unwrap(outcome);

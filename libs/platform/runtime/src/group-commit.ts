@@ -1,4 +1,4 @@
-import { WrongExpectedVersionError, type SqlDatabase, type SqlExecutor } from '@custos/platform/event-store';
+import { WrongExpectedVersionError } from '@custos/platform/event-store';
 
 /** How one item of a group came out: its value, or the error its caller should see. */
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -72,8 +72,17 @@ export function unwrap<T>(settled: Settled<T>): T {
   throw settled.error;
 }
 
+/**
+ * What opens the transactions a group runs in: a SqlDatabase (its transactions are SQL), or an
+ * event store's units of work (`{ transaction: (work) => store.unitOfWork(work) }`). `X` is what
+ * the work is handed.
+ */
+export interface Transactional<X> {
+  transaction<T>(work: (tx: X) => Promise<T>): Promise<T>;
+}
+
 /** Work on a group of items inside one transaction, settling each item in the order given. */
-export type GroupAttempt<I, O> = (tx: SqlExecutor, items: I[]) => Promise<Array<Settled<O>>>;
+export type GroupAttempt<I, O, X> = (tx: X, items: I[]) => Promise<Array<Settled<O>>>;
 
 export interface TogetherOptions<I> {
   /** The stream an item was last found to write, to take it out of the group when that stream moved. */
@@ -89,7 +98,7 @@ export interface TogetherOptions<I> {
  * again; any other refusal of the transaction takes every item out. Items taken out then run
  * one by one, each in a transaction of its own (see runAlone).
  */
-export async function runTogether<I, O>(db: SqlDatabase, items: I[], attempt: GroupAttempt<I, O>, options: TogetherOptions<I>): Promise<Array<Settled<O>>> {
+export async function runTogether<I, O, X>(db: Transactional<X>, items: I[], attempt: GroupAttempt<I, O, X>, options: TogetherOptions<I>): Promise<Array<Settled<O>>> {
   const settled: Array<Settled<O>> = new Array(items.length);
   let group = items.map((item, index) => ({ item, index }));
   const alone: typeof group = [];
@@ -112,6 +121,6 @@ export async function runTogether<I, O>(db: SqlDatabase, items: I[], attempt: Gr
 }
 
 /** runAlone runs `attempt` for one item in a transaction of its own; an item it refuses rolls that transaction back. */
-export function runAlone<I, O>(db: SqlDatabase, item: I, attempt: GroupAttempt<I, O>): Promise<Settled<O>> {
+export function runAlone<I, O, X>(db: Transactional<X>, item: I, attempt: GroupAttempt<I, O, X>): Promise<Settled<O>> {
   return settle(() => db.transaction(async (tx) => unwrap((await attempt(tx, [item]))[0])));
 }
