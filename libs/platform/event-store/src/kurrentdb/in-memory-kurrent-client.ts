@@ -133,7 +133,7 @@ export class InMemoryKurrentClient implements KurrentClient {
     const feed = { emitter, filter: options.filter };
     this.feeds.add(feed);
     return {
-      on: (event: 'data' | 'error', listener: (arg: never) => void) => emitter.on(event, listener),
+      on: (event: 'data' | 'error', listener: Parameters<EventEmitter['on']>[1]) => emitter.on(event, listener),
       unsubscribe: async () => void this.feeds.delete(feed),
     } as LiveFeed;
   }
