@@ -31,7 +31,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { CHECK_RPC, type CheckResult } from '../libs/entitlement/contracts/src/rpc';
 import { accessStreamId } from '../libs/entitlement/contracts/src/stream-ids';
-import { ACCESS_VIEW_BATCH_SIZE, AccessView } from '../libs/entitlement/application/src/access-view';
+import { ACCESS_VIEW_BATCH_SIZE, AccessView } from '../libs/entitlement/application/src/read-models/access/access-view';
 import { START } from '../libs/platform/event-store/src/event';
 import { createPgDatabase } from '../libs/platform/event-store/src/pg-database';
 import { SqlEventStore } from '../libs/platform/event-store/src/sql-event-store';

@@ -10,7 +10,7 @@
  */
 import { createServer, type ServerResponse } from 'node:http';
 import Fastify from 'fastify';
-import { AccessView } from '../../libs/entitlement/application/src/access-view';
+import { AccessView } from '../../libs/entitlement/application/src/read-models/access/access-view';
 import { createPgDatabase } from '../../libs/platform/event-store/src/pg-database';
 import { SqlEventStore } from '../../libs/platform/event-store/src/sql-event-store';
 import { OidcTokenVerifier } from '../../libs/platform/http/src/auth/token-verifier';

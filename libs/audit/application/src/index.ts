@@ -1,2 +1,2 @@
 export * from './hash-chain';
-export * from './audit-log';
+export * from './read-models/audit-log/audit-log';

@@ -1,7 +1,7 @@
 import type { AccessCheck } from '@custos/entitlement/domain';
-import type { AccessView } from './access-view';
-import type { IdentityProfiles } from './identity-profiles';
-import type { KnownIdentities } from './known-identities';
+import type { AccessView } from './read-models/access/access-view';
+import type { IdentityProfiles } from './read-models/identity-profiles/identity-profiles';
+import type { KnownIdentities } from './read-models/identity-profiles/known-identities';
 
 const UNKNOWN_IDENTITY: AccessCheck = Object.freeze({ allowed: false, reason: 'unknown-identity', grantIds: Object.freeze([]) as unknown as string[] });
 

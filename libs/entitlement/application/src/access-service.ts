@@ -13,9 +13,9 @@ import {
 import type { SqlExecutor } from '@custos/platform/event-store';
 import type { ContextRuntime, DurableScheduler, ScheduledJob } from '@custos/platform/runtime';
 import { CommandMeta, handleCommands, unwrap } from '@custos/platform/runtime';
-import type { CatalogView } from './catalog-view';
+import type { CatalogView } from './read-models/catalog/catalog-view';
 import { UnknownIdentity } from './errors';
-import type { IdentityProfile, IdentityProfiles } from './identity-profiles';
+import type { IdentityProfile, IdentityProfiles } from './read-models/identity-profiles/identity-profiles';
 
 export const EXPIRE_GRANT = 'expire-grant';
 

@@ -6,11 +6,11 @@ import { ContextRuntime, createLogger, DurableScheduler, foldStream, migrateCont
 import { usePostgres } from '@custos/platform/testing';
 import { AccessChecks } from './access-checks';
 import { AccessService } from './access-service';
-import { AccessView } from './access-view';
+import { AccessView } from './read-models/access/access-view';
 import { CatalogService } from './catalog-service';
-import { CatalogView } from './catalog-view';
-import { IdentityProfile, IdentityProfiles } from './identity-profiles';
-import { KnownIdentities } from './known-identities';
+import { CatalogView } from './read-models/catalog/catalog-view';
+import { IdentityProfile, IdentityProfiles } from './read-models/identity-profiles/identity-profiles';
+import { KnownIdentities } from './read-models/identity-profiles/known-identities';
 
 const NOW = '2026-03-02T09:00:00.000Z';
 const profile = (identityId: string): IdentityProfile => ({ identityId, status: 'active', department: 'Engineering', groups: [] });

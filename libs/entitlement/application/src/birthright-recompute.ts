@@ -3,7 +3,7 @@ import type { BirthrightReason } from '@custos/entitlement/domain';
 import type { Inbox } from '@custos/platform/runtime';
 import type { Logger } from 'pino';
 import type { AccessService } from './access-service';
-import type { IdentityProfiles } from './identity-profiles';
+import type { IdentityProfiles } from './read-models/identity-profiles/identity-profiles';
 
 const TRIGGERS: Record<string, BirthrightReason> = {
   RoleChanged: 'role-changed',

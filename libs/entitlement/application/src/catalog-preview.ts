@@ -9,8 +9,8 @@ import {
   previewRoleChange,
   roleDecider,
 } from '@custos/entitlement/domain';
-import type { CatalogView } from './catalog-view';
-import type { IdentityProfiles } from './identity-profiles';
+import type { CatalogView } from './read-models/catalog/catalog-view';
+import type { IdentityProfiles } from './read-models/identity-profiles/identity-profiles';
 import { CommandMeta } from '@custos/platform/runtime';
 
 export interface RuleProposal {

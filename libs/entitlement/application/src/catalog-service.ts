@@ -12,7 +12,7 @@ import {
 import { birthrightRuleDecider, entitlementDecider, roleDecider, sodPolicyDecider } from '@custos/entitlement/domain';
 import type { ContextRuntime } from '@custos/platform/runtime';
 import { CommandMeta, handleCommand } from '@custos/platform/runtime';
-import type { CatalogView } from './catalog-view';
+import type { CatalogView } from './read-models/catalog/catalog-view';
 
 export interface EntitlementInput {
   key: string;

@@ -1,9 +1,9 @@
 import type { BackgroundWorker, DurableScheduler } from '@custos/platform/runtime';
 import { AccessService, EXPIRE_GRANT } from './access-service';
-import type { AccessView } from './access-view';
+import type { AccessView } from './read-models/access/access-view';
 import type { BirthrightRecompute } from './birthright-recompute';
-import type { CatalogView } from './catalog-view';
-import type { KnownIdentities } from './known-identities';
+import type { CatalogView } from './read-models/catalog/catalog-view';
+import type { KnownIdentities } from './read-models/identity-profiles/known-identities';
 
 /** The entitlement context's background work: its views, recomputes and expiries (identity events arrive through IdentityEventsController). */
 export class EntitlementWorkers implements BackgroundWorker {

@@ -7,9 +7,9 @@ import { ContextRuntime, createLogger, DurableScheduler, Inbox, migrateContext, 
 import { usePostgres } from '@custos/platform/testing';
 import { AccessService, adminGrantCommandId, EXPIRE_GRANT } from './access-service';
 import { CatalogService } from './catalog-service';
-import { CatalogView } from './catalog-view';
+import { CatalogView } from './read-models/catalog/catalog-view';
 import { IdentityLifecycle } from './identity-lifecycle';
-import { IdentityProfile, IdentityProfiles } from './identity-profiles';
+import { IdentityProfile, IdentityProfiles } from './read-models/identity-profiles/identity-profiles';
 
 const NOW = '2026-03-02T09:00:00.000Z';
 const IDENTITIES = ['ada', 'bob', 'cy', 'dee', 'eve'];

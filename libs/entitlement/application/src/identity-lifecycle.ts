@@ -3,9 +3,9 @@ import type { BirthrightReason } from '@custos/entitlement/domain';
 import type { CustosEvent } from '@custos/platform/event-store';
 import type { ContextRuntime, Inbox } from '@custos/platform/runtime';
 import type { AccessChange, AccessService } from './access-service';
-import type { CatalogView } from './catalog-view';
-import { type IdentityProfile, IdentityProfiles, profileOf } from './identity-profiles';
-import type { KnownIdentities } from './known-identities';
+import type { CatalogView } from './read-models/catalog/catalog-view';
+import { type IdentityProfile, IdentityProfiles, profileOf } from './read-models/identity-profiles/identity-profiles';
+import type { KnownIdentities } from './read-models/identity-profiles/known-identities';
 
 export const IDENTITY_LIFECYCLE_CONSUMER = 'entitlement-identity-lifecycle';
 

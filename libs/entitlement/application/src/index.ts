@@ -1,7 +1,7 @@
 export * from './errors';
-export * from './catalog-view';
-export * from './access-view';
-export * from './identity-profiles';
+export * from './read-models/catalog/catalog-view';
+export * from './read-models/access/access-view';
+export * from './read-models/identity-profiles/identity-profiles';
 export * from './access-service';
 export * from './catalog-service';
 export * from './identity-lifecycle';
@@ -9,5 +9,5 @@ export * from './birthright-recompute';
 export * from './entitlement-workers';
 export * from './catalog-preview';
 export * from './sod-queries';
-export * from './known-identities';
+export * from './read-models/identity-profiles/known-identities';
 export * from './access-checks';

@@ -1,8 +1,8 @@
 import { accessStreamId, type Grant, type SodConflict } from '@custos/entitlement/contracts';
 import { accessDecider, evaluateSod, grantInForce, SodEvaluation, SodExceptionRecord, sodViolations, UnknownReference } from '@custos/entitlement/domain';
 import type { EventStore } from '@custos/platform/event-store';
-import type { AccessView } from './access-view';
-import type { CatalogView } from './catalog-view';
+import type { AccessView } from './read-models/access/access-view';
+import type { CatalogView } from './read-models/catalog/catalog-view';
 import { loadAggregate } from '@custos/platform/runtime';
 
 /** One violation an identity holds now: the conflict, the grants on its two sides, and the approved exceptions for it. */

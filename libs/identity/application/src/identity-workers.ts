@@ -1,7 +1,7 @@
 import type { BackgroundWorker, ContextRuntime, DurableScheduler } from '@custos/platform/runtime';
 import type { HrChange } from './hr-change';
 import { HrIntake, SCHEDULED_ACTIVATION, SCHEDULED_HR_CHANGE } from './hr-intake';
-import type { IdentitiesView } from './identities-view';
+import type { IdentitiesView } from './read-models/identities/identities-view';
 
 /** The identity context's background work: its read model and its due HR changes. */
 export class IdentityWorkers implements BackgroundWorker {

@@ -3,7 +3,7 @@ export * from './identity-store';
 export * from './employee-directory';
 export * from './hr-inbox';
 export * from './hr-intake';
-export * from './identities-view';
+export * from './read-models/identities/identities-view';
 export * from './identity-workers';
 export * from './hr-nats-door';
 export * from './scim';

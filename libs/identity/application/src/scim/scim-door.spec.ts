@@ -5,7 +5,7 @@ import { createTestDatabase } from '@custos/platform/testing';
 import { identityStreamId } from '@custos/identity/contracts';
 import { EmployeeDirectory } from '../employee-directory';
 import { HrIntake } from '../hr-intake';
-import { IdentitiesView } from '../identities-view';
+import { IdentitiesView } from '../read-models/identities/identities-view';
 import { ScimError } from './scim-error';
 import { ScimGroups } from './scim-groups';
 import { SCIM } from './scim-schemas';

@@ -1,4 +1,4 @@
-import type { IdentityView } from '../identities-view';
+import type { IdentityView } from '../read-models/identities/identities-view';
 import { ScimError } from './scim-error';
 import { ifMatchSatisfied, etagOf } from './scim-etag';
 import { SCIM } from './scim-schemas';

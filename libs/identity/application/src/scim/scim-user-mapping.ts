@@ -1,5 +1,5 @@
 import type { EmployeeRecord } from '@custos/identity/contracts';
-import type { IdentityView } from '../identities-view';
+import type { IdentityView } from '../read-models/identities/identities-view';
 import { ScimError } from './scim-error';
 import { etagOf } from './scim-etag';
 import { canonicalResource } from './scim-canonical';

@@ -5,7 +5,7 @@ import type { ContextRuntime } from '@custos/platform/runtime';
 import type { EmployeeDirectory } from '../employee-directory';
 import type { HrChange } from '../hr-change';
 import type { HrIntake } from '../hr-intake';
-import type { IdentitiesView, IdentityView } from '../identities-view';
+import type { IdentitiesView, IdentityView } from '../read-models/identities/identities-view';
 import { ScimError } from './scim-error';
 import { ifMatchSatisfied } from './scim-etag';
 import { reassignGroups } from './scim-group-assignment';

@@ -1,6 +1,6 @@
 import type { CustosEvent, SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
 import { GroupCommit, migrateContext, settle, type Settled } from '@custos/platform/runtime';
-import { canonicalText, chainHashOfText, ChainEntry, ChainVerdict, GENESIS_HASH, verifyChain } from './hash-chain';
+import { canonicalText, chainHashOfText, ChainEntry, ChainVerdict, GENESIS_HASH, verifyChain } from '../../hash-chain';
 
 /** Which identity an event concerns, for "everything about identity X" queries. */
 export function identityOf(event: CustosEvent): string | null {
