@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CustosEvent, NewEvent } from '@custos/platform/event-store';
+import { InMemoryKurrentClient, KurrentEventStore, sqlOf, type CustosEvent, type NewEvent } from '@custos/platform/event-store';
 import { createTestDatabase, eventually, randomNamespace, removeNamespaceStreams, startNats, type StartedNats, type TestDatabase } from '@custos/platform/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -98,6 +98,47 @@ describe('openTopology, embedded (no DATABASE_URL, no NATS_URL)', () => {
     await expect(t.db.query('SELECT 1')).rejects.toThrow();
     await expect(t.bus.consume({ durable: 'late', context: 'identity', handler: async () => undefined })).rejects.toThrow(/closed/);
   }, 30_000);
+});
+
+describe('openTopology with EVENT_STORE (KurrentDB; here the in-memory stand-in for its client)', () => {
+  it("keeps each context's events in KurrentDB under its own prefix and the rest in the database; relays and the context's transactions work on it", async () => {
+    const dataDir = join(await mkdtemp(join(tmpdir(), 'custos-compose-kurrent-')), 'data');
+    const client = new InMemoryKurrentClient();
+    const urls: string[] = [];
+    const config = readConfig({ CUSTOS_DATA_DIR: dataDir, LOG_LEVEL: 'silent', EVENT_STORE: 'kurrentdb://kurrent:2113?tls=false' });
+    const topology = await openTopology(config, [descriptor('identity'), descriptor('audit', false)], 'compose-spec', {
+      connectKurrentDB: (url) => (urls.push(url), client),
+    });
+    try {
+      expect(urls).toEqual(['kurrentdb://kurrent:2113?tls=false']);
+      const [identity, audit] = topology.runtimes;
+      expect(identity.store).toBeInstanceOf(KurrentEventStore);
+      // The runtime's database is the store's view of it: its transactions are the store's units of work.
+      expect(identity.db).toBe((identity.store as KurrentEventStore).db);
+      expect(audit.store).toBeInstanceOf(KurrentEventStore);
+
+      const received: CustosEvent[] = [];
+      const consumer = await topology.bus.consume({ durable: 'compose-spec-kurrent', context: 'identity', handler: async (e) => void received.push(e) });
+      try {
+        await identity.db.transaction(async (tx) => {
+          await sqlOf(tx).query('CREATE TABLE IF NOT EXISTS identity.probe (id text)');
+          await sqlOf(tx).query(`INSERT INTO identity.probe VALUES ('x')`);
+          await identity.store.append('identity-kurrent-1', [event('IdentityHired')], 'no-stream', { tx });
+        });
+        await eventually(async () => received.length > 0, { timeoutMs: 10_000, intervalMs: 20, what: 'the event through the in-process bus' });
+        expect(received[0]).toMatchObject({ subject: 'identity-kurrent-1', name: 'IdentityHired', source: '/custos/identity' });
+        expect(client.log.map((e) => e.streamId)).toEqual(['custos.identity.identity-kurrent-1']);
+        expect(await count(topology, 'identity.probe')).toBe(1);
+        // No SQL events table: the events are in KurrentDB only.
+        await expect(count(topology, 'identity.events')).rejects.toThrow();
+      } finally {
+        await consumer.stop();
+      }
+    } finally {
+      await topology.close();
+      await rm(join(dataDir, '..'), { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe('openTopology, distributed (DATABASE_URL and NATS_URL)', () => {

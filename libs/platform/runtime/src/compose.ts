@@ -1,4 +1,13 @@
-import { createPgDatabase, createPgliteDatabase, SqlDatabase, SqlEventStore } from '@custos/platform/event-store';
+import {
+  connectKurrentDB,
+  createPgDatabase,
+  createPgliteDatabase,
+  KurrentEventStore,
+  SqlDatabase,
+  SqlEventStore,
+  type DisposableKurrentClient,
+  type EventStore,
+} from '@custos/platform/event-store';
 import { InProcessBus, MessageBus, NatsBus, Relay } from '@custos/platform/messaging';
 import pino, { Logger } from 'pino';
 import type { CustosConfig } from './config';
@@ -16,12 +25,20 @@ export function createLogger(config: CustosConfig, name: string): Logger {
   return pino({ name, level: config.logLevel });
 }
 
+export interface TopologyOptions {
+  /** Opens the KurrentDB client for EVENT_STORE (tests hand in a stand-in). Default connectKurrentDB. */
+  connectKurrentDB?: (connectionString: string) => DisposableKurrentClient;
+}
+
 /**
  * Opens the runtimes of the given contexts over one database and one bus: PostgreSQL and NATS when
  * DATABASE_URL / NATS_URL are set, else (the embedded default) PGlite under the data dir and the
  * in-process bus. Each context keeps its own schema; relays start here, before any consumer.
+ * With EVENT_STORE (a KurrentDB connection string) each context's events are in KurrentDB, and the
+ * database keeps the rest (checkpoints, read models, inbox); the context's runtime then gets the
+ * store's view of the database, whose transactions are the store's units of work.
  */
-export async function openTopology(config: CustosConfig, contexts: ContextDescriptor[], processName: string): Promise<Topology> {
+export async function openTopology(config: CustosConfig, contexts: ContextDescriptor[], processName: string, options: TopologyOptions = {}): Promise<Topology> {
   const names = contexts.map((c) => c.name);
   if (new Set(names).size !== names.length) throw new Error(`a context is composed twice: ${names.join(', ')}`);
   const logger = createLogger(config, processName);
@@ -34,12 +51,24 @@ export async function openTopology(config: CustosConfig, contexts: ContextDescri
   const bus: MessageBus = config.natsUrl
     ? await NatsBus.connect({ servers: config.natsUrl, namespace: config.namespace, name: processName, replicas: config.streamReplicas })
     : new InProcessBus();
-  logger.info({ store: db.dialect, bus: bus.kind, dataDir: config.databaseUrl ? undefined : config.dataDir }, 'custos topology');
+  const kurrent = config.eventStoreUrl ? (options.connectKurrentDB ?? connectKurrentDB)(config.eventStoreUrl) : undefined;
+  logger.info(
+    { store: db.dialect, events: kurrent ? 'kurrentdb' : db.dialect, bus: bus.kind, dataDir: config.databaseUrl ? undefined : config.dataDir },
+    'custos topology',
+  );
   const runtimes: ContextRuntime[] = [];
   const relays: Relay[] = [];
   for (const { name, publishesEvents } of contexts) {
-    const store = await SqlEventStore.open(db, { context: name, schema: name });
-    runtimes.push({ context: name, db, store, bus, clock: () => new Date(), logger: logger.child({ context: name }), publicUrl: config.publicUrl });
+    let store: EventStore;
+    let contextDb: SqlDatabase = db;
+    if (kurrent) {
+      const kurrentStore = await KurrentEventStore.open({ client: kurrent, db, context: name, schema: name });
+      store = kurrentStore;
+      contextDb = kurrentStore.db;
+    } else {
+      store = await SqlEventStore.open(db, { context: name, schema: name });
+    }
+    runtimes.push({ context: name, db: contextDb, store, bus, clock: () => new Date(), logger: logger.child({ context: name }), publicUrl: config.publicUrl });
     if (publishesEvents) relays.push(await bus.startRelay(store));
   }
   return {
@@ -52,6 +81,7 @@ export async function openTopology(config: CustosConfig, contexts: ContextDescri
       // The bus first: in-process consumers commit their last batch while the stores are still open.
       await bus.close();
       await Promise.all(runtimes.map((r) => r.store.close()));
+      await kurrent?.dispose();
       await db.close();
     },
   };

@@ -10,6 +10,7 @@ describe('readConfig', () => {
       devAuth: false,
       natsUrl: undefined,
       databaseUrl: undefined,
+      eventStoreUrl: undefined,
       oidcIssuer: undefined,
       oidcAudience: undefined,
       namespace: '',
@@ -27,6 +28,7 @@ describe('readConfig', () => {
         CUSTOS_DEV_AUTH: 'true',
         NATS_URL: 'nats://nats:4222',
         DATABASE_URL: 'postgres://custos@db/custos',
+        EVENT_STORE: 'kurrentdb://kurrent:2113?tls=false',
         CUSTOS_OIDC_ISSUER: 'https://idp.example.com',
         CUSTOS_OIDC_AUDIENCE: 'custos',
         CUSTOS_NAMESPACE: 't0a1-B_2',
@@ -42,6 +44,7 @@ describe('readConfig', () => {
       devAuth: true,
       natsUrl: 'nats://nats:4222',
       databaseUrl: 'postgres://custos@db/custos',
+      eventStoreUrl: 'kurrentdb://kurrent:2113?tls=false',
       oidcIssuer: 'https://idp.example.com',
       oidcAudience: 'custos',
       namespace: 't0a1-B_2',
@@ -83,6 +86,23 @@ describe('readConfig', () => {
     expect(config.databaseUrl).toBeUndefined();
     expect(config.oidcIssuer).toBeUndefined();
     expect(readConfig({ PORT: '  ' }).port).toBe(3000);
+  });
+
+  it('takes a KurrentDB connection string as EVENT_STORE, and leaves an empty one to PostgreSQL/PGlite', () => {
+    for (const url of ['kurrentdb://localhost:2113?tls=false', 'kurrentdb+discover://admin:changeit@cluster.dns:2113', 'esdb://host:2113', 'kdb://host']) {
+      expect(readConfig({ EVENT_STORE: url }).eventStoreUrl).toBe(url);
+    }
+    expect(readConfig({ EVENT_STORE: '' }).eventStoreUrl).toBeUndefined();
+    expect(readConfig({ EVENT_STORE: ' ' }).eventStoreUrl).toBeUndefined();
+  });
+
+  it.each(['postgres://db/custos', 'kurrentdb', 'kurrentdb://', 'localhost:2113', 'http://host:2113'])('refuses EVENT_STORE=%j with a message naming it', (value) => {
+    expect(() => readConfig({ EVENT_STORE: value })).toThrow(/^EVENT_STORE must be a KurrentDB connection string/);
+  });
+
+  it('does not repeat a refused EVENT_STORE whole: it may carry a password', () => {
+    expect(() => readConfig({ EVENT_STORE: 'postgres://custos:s3cret@db/custos' })).toThrow(/starting "postgres:"/);
+    expect(() => readConfig({ EVENT_STORE: 'postgres://custos:s3cret@db/custos' })).not.toThrow(/s3cret/);
   });
 
   it('accepts every port from 0 (any free port) to 65535', () => {

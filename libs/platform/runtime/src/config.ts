@@ -9,6 +9,12 @@ export interface CustosConfig {
   devAuth: boolean;
   natsUrl?: string;
   databaseUrl?: string;
+  /**
+   * EVENT_STORE: a KurrentDB connection string (`kurrentdb://host:2113?tls=false`) to keep the
+   * contexts' events in KurrentDB; their checkpoints, read models and inbox stay in PostgreSQL
+   * (DATABASE_URL) or PGlite. Unset: events in PostgreSQL or PGlite too (the default).
+   */
+  eventStoreUrl?: string;
   oidcIssuer?: string;
   oidcAudience?: string;
   /** Prefix of subjects and JetStream streams; empty in production, random per test run. */
@@ -56,6 +62,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CustosConfig {
   if (!/^https?:$/.test(parsedPublicUrl.protocol) || parsedPublicUrl.search || parsedPublicUrl.hash) {
     throw new Error(`CUSTOS_PUBLIC_URL must be an absolute http(s) URL without query or fragment, got ${env.CUSTOS_PUBLIC_URL}`);
   }
+  // The schemes KurrentDB's client accepts (esdb is its deprecated name); anything else is a mistake, not PostgreSQL.
+  const eventStoreUrl = env.EVENT_STORE?.trim() || undefined;
+  if (eventStoreUrl && !/^(kurrentdb|kurrent|kdb|esdb)(\+discover)?:\/\/[^/?#\s]/i.test(eventStoreUrl)) {
+    // Not echoed whole: a connection string may carry a password.
+    throw new Error(`EVENT_STORE must be a KurrentDB connection string (kurrentdb://host:2113?tls=false), or unset for PostgreSQL/PGlite; got one starting ${JSON.stringify(eventStoreUrl.slice(0, eventStoreUrl.indexOf(':') + 1 || 12))}`);
+  }
   return {
     port,
     host,
@@ -63,6 +75,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CustosConfig {
     devAuth,
     natsUrl: env.NATS_URL || undefined,
     databaseUrl: env.DATABASE_URL || undefined,
+    eventStoreUrl,
     oidcIssuer: env.CUSTOS_OIDC_ISSUER || undefined,
     oidcAudience: env.CUSTOS_OIDC_AUDIENCE || undefined,
     namespace,

@@ -138,6 +138,11 @@ export class InMemoryKurrentClient implements KurrentClient {
     } as LiveFeed;
   }
 
+  /** Ends the live feeds, as the client's dispose closes its connections. */
+  async dispose(): Promise<void> {
+    this.feeds.clear();
+  }
+
   /** Makes every live feed fail, as a dropped connection would. */
   dropFeeds(): void {
     for (const feed of [...this.feeds]) {
