@@ -32,7 +32,11 @@ export interface Deployment {
 }
 
 /** The four services as separate processes over NATS and PostgreSQL, behind a prefix router, with a real OIDC issuer. */
-export async function startDistributed(databasePrefix = 'custos_e2e'): Promise<Deployment> {
+export async function startDistributed(
+  databasePrefix = 'custos_e2e',
+  /** Variables for one service only (EVENT_STORE for the entitlement service, say). */
+  serviceEnv: Record<string, Record<string, string | undefined>> = {},
+): Promise<Deployment> {
   const [nats, db, issuer] = await Promise.all([startNats(), createTestDatabase(databasePrefix), startOidcIssuer()]);
   const env = { DATABASE_URL: db.url, NATS_URL: nats.url, CUSTOS_NAMESPACE: randomNamespace(), CUSTOS_OIDC_ISSUER: issuer.issuer, CUSTOS_DEV_AUTH: undefined };
   const services: Record<string, RunningProcess> = {};
@@ -45,7 +49,7 @@ export async function startDistributed(databasePrefix = 'custos_e2e'): Promise<D
   try {
     // One by one: on two cores, four cold starts at once only slow each other down.
     for (const context of ['identity', 'entitlement', 'request', 'audit']) {
-      services[context] = await startProcess(`${context}-service`, `apps/${context}-service/src/main.ts`, env);
+      services[context] = await startProcess(`${context}-service`, `apps/${context}-service/src/main.ts`, { ...env, ...serviceEnv[context] });
     }
   } catch (error) {
     await stop();
