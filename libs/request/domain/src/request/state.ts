@@ -1,21 +1,8 @@
-import type { ApprovalPolicy, ApprovedSodException, RequestTarget, RoutedStep, SodEvaluation } from '@custos/request/contracts';
+import type { ApprovedSodException, RequestSubmitted, RoutedStep } from '@custos/request/contracts';
 import type { StepDecision } from '../policies/approval';
 
-/** What a request is about, as submitted; it never changes. */
-export interface RequestFacts {
-  requestId: string;
-  requesterId: string;
-  beneficiaryId: string;
-  target: RequestTarget;
-  justification: string;
-  duration?: string;
-  privileged: boolean;
-  maxDuration?: string;
-  approvalSla: string;
-  approvalPolicy: ApprovalPolicy;
-  sod: SodEvaluation;
-  submittedAt: string;
-}
+/** What a request is about, as submitted (RequestSubmitted without its routed steps); it never changes. */
+export type RequestFacts = Omit<RequestSubmitted['data'], 'steps'>;
 
 /**
  * One approval round: round 0 is the request, round n the n-th extension. Its outcome is
