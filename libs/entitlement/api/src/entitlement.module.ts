@@ -1,4 +1,4 @@
-import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import {
   AccessChecks,
   AccessService,
@@ -13,32 +13,13 @@ import {
   KnownIdentities,
   SodQueries,
 } from '@custos/entitlement/application';
-import { CONTEXT_RUNTIME, ContextRuntime, DurableScheduler, Inbox, migrateContext } from '@custos/platform/runtime';
+import { CONTEXT_RUNTIME, ContextLifecycle, ContextRuntime, DurableScheduler, Inbox } from '@custos/platform/runtime';
 import { AccessController } from './access.controller';
 import { CatalogController } from './catalog.controller';
 import { CheckRpc } from './check.rpc';
 import { IdentityEventsController } from './identity-events.controller';
 import { RequestGrantsRpc } from './request-grants.rpc';
 import { SodRpc } from './sod.rpc';
-
-class EntitlementLifecycle implements OnModuleInit, OnApplicationShutdown {
-  constructor(
-    @Inject(CONTEXT_RUNTIME) private readonly runtime: ContextRuntime,
-    @Inject(Inbox) private readonly inbox: Inbox,
-    @Inject(IdentityProfiles) private readonly profiles: IdentityProfiles,
-    @Inject(DurableScheduler) private readonly scheduler: DurableScheduler,
-    @Inject(EntitlementWorkers) private readonly workers: EntitlementWorkers,
-  ) {}
-
-  async onModuleInit(): Promise<void> {
-    await migrateContext(this.runtime.db, this.runtime.context, [(x) => this.inbox.migrate(x), (x) => this.profiles.migrate(x), (x) => this.scheduler.migrate(x)]);
-    await this.workers.start();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.workers.stop();
-  }
-}
 
 /** The entitlement context: catalog, birthright, access, SoD, and the check API. */
 @Module({})
@@ -87,7 +68,11 @@ export class EntitlementModule {
         },
         { provide: CatalogPreview, useFactory: (c: CatalogView, p: IdentityProfiles) => new CatalogPreview(c, p, runtime.clock), inject: [CatalogView, IdentityProfiles] },
         { provide: SodQueries, useFactory: (c: CatalogView, v: AccessView) => new SodQueries(runtime.store, c, v, runtime.clock), inject: [CatalogView, AccessView] },
-        EntitlementLifecycle,
+        {
+          provide: ContextLifecycle,
+          useFactory: (i: Inbox, p: IdentityProfiles, s: DurableScheduler, w: EntitlementWorkers) => new ContextLifecycle(runtime, [i, p, s], w),
+          inject: [Inbox, IdentityProfiles, DurableScheduler, EntitlementWorkers],
+        },
       ],
     };
   }

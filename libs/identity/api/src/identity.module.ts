@@ -1,36 +1,11 @@
-import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { EmployeeDirectory, HrIntake, HrNatsDoor, IdentitiesView, IdentityWorkers } from '@custos/identity/application';
-import { CONTEXT_RUNTIME, ContextRuntime, DurableScheduler, migrateContext } from '@custos/platform/runtime';
+import { CONTEXT_RUNTIME, ContextLifecycle, ContextRuntime, DurableScheduler } from '@custos/platform/runtime';
 import { checkHrEvent } from './hr-event.validation';
 import { HrController } from './hr.controller';
 import { HrNatsController } from './hr-nats.controller';
 import { IdentitiesController } from './identities.controller';
 import { SCIM_CONTROLLERS, scimProviders, ScimJsonBodyModule } from './scim';
-
-class IdentityModuleLifecycle implements OnModuleInit, OnApplicationShutdown {
-  constructor(
-    @Inject(CONTEXT_RUNTIME) private readonly runtime: ContextRuntime,
-    @Inject(EmployeeDirectory) private readonly directory: EmployeeDirectory,
-    @Inject(HrIntake) private readonly intake: HrIntake,
-    @Inject(IdentitiesView) private readonly view: IdentitiesView,
-    @Inject(DurableScheduler) private readonly scheduler: DurableScheduler,
-    @Inject(IdentityWorkers) private readonly workers: IdentityWorkers,
-  ) {}
-
-  async onModuleInit(): Promise<void> {
-    await migrateContext(this.runtime.db, this.runtime.context, [
-      (x) => this.directory.migrate(x),
-      (x) => this.intake.migrate(x),
-      (x) => this.view.migrate(x),
-      (x) => this.scheduler.migrate(x),
-    ]);
-    await this.workers.start();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.workers.stop();
-  }
-}
 
 /** The identity context: HR lifecycle intake and the identity directory. */
 @Module({})
@@ -54,7 +29,11 @@ export class IdentityModule {
           inject: [HrIntake, IdentitiesView, DurableScheduler],
         },
         { provide: HrNatsDoor, useFactory: (i: HrIntake) => new HrNatsDoor(runtime, i, checkHrEvent), inject: [HrIntake] },
-        IdentityModuleLifecycle,
+        {
+          provide: ContextLifecycle,
+          useFactory: (d: EmployeeDirectory, i: HrIntake, v: IdentitiesView, s: DurableScheduler, w: IdentityWorkers) => new ContextLifecycle(runtime, [d, i, v, s], w),
+          inject: [EmployeeDirectory, HrIntake, IdentitiesView, DurableScheduler, IdentityWorkers],
+        },
         ...scimProviders(runtime),
       ],
     };
