@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import type { SqlDatabase } from '@custos/platform/event-store';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { AuthGuard } from './auth/auth.guard';
+import { FailedAuthLimiter, type FailedAuthLimit } from './auth/failed-auth-limiter';
 import { DevTokenIssuer, TokenVerifier } from './auth/token-verifier';
 import { DEV_ISSUER, HEALTH_CHECKS, HealthCheck, PlatformController } from './platform.controller';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
@@ -14,6 +15,7 @@ import pino, { type Logger } from 'pino';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { PinoNestLogger } from './access-log';
 import { createHttpAdapter } from './http-edge';
+import { DEFAULT_HTTP_EDGE_SETTINGS, type HttpEdgeSettings } from './security-headers';
 
 export interface CustosAppOptions {
   title: string;
@@ -26,6 +28,10 @@ export interface CustosAppOptions {
   db: SqlDatabase;
   /** How recent a login must be for its `mfa` to count for step-up, in seconds (default 900). */
   stepUpMaxAgeSec?: number;
+  /** Failed authentications a client address may have per window before it is answered 429 (default 20 a minute). */
+  failedAuthLimit?: FailedAuthLimit;
+  /** Strict-Transport-Security and the trusted proxies (default: a year, none). */
+  edge?: HttpEdgeSettings;
   /** The process's log stream (requests, and Nest's own messages); warnings and errors to stdout when left out. */
   logger?: Logger;
 }
@@ -40,7 +46,7 @@ export async function createCustosApp(options: CustosAppOptions): Promise<NestFa
     providers: [
       { provide: HEALTH_CHECKS, useValue: options.healthChecks },
       { provide: DEV_ISSUER, useValue: options.devIssuer ?? null },
-      { provide: APP_GUARD, useFactory: (reflector: Reflector) => new AuthGuard(reflector, options.verifier, options.stepUpMaxAgeSec), inject: [Reflector] },
+      { provide: APP_GUARD, useFactory: (reflector: Reflector) => new AuthGuard(reflector, options.verifier, options.stepUpMaxAgeSec, new FailedAuthLimiter(options.failedAuthLimit)), inject: [Reflector] },
       { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     ],
   })
@@ -53,7 +59,7 @@ export async function createCustosApp(options: CustosAppOptions): Promise<NestFa
   const logger = options.logger ?? pino({ name: 'custos', level: 'warn' });
   // The platform parses JSON bodies itself (createHttpAdapter), so that what no route may accept
   // is answered before any guard, interceptor or pipe sees it.
-  const app = await NestFactory.create<NestFastifyApplication>(CustosAppModule, createHttpAdapter(logger), { logger: new PinoNestLogger(logger), bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(CustosAppModule, createHttpAdapter(logger, options.edge ?? DEFAULT_HTTP_EDGE_SETTINGS), { logger: new PinoNestLogger(logger), bodyParser: false });
   app.useGlobalPipes(createValidationPipe());
   // Every write accepts an Idempotency-Key; reads pay nothing for it.
   interceptWrites(app, new IdempotencyInterceptor(options.db));

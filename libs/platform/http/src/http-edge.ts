@@ -4,6 +4,7 @@ import { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { accessLogLine, httpLogger, LazyRequestLogger, requestIdOf } from './access-log';
 import { badRequest, methodNotAllowed, ProblemException, problem, unsupportedMediaType } from './problem';
+import { DEFAULT_HTTP_EDGE_SETTINGS, registerSecurityHeaders, type HttpEdgeSettings } from './security-headers';
 import { INPUT_LIMITS, untrustedInputError, untrustedTargetError } from './untrusted-input';
 
 /** An error answered in a family's own format (SCIM errors on SCIM routes) rather than as problem details. */
@@ -44,8 +45,9 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as 
  * before the token is checked), a body of a media type no route reads (415), and a JSON body
  * that is not JSON or holds what untrustedInputError refuses (400). Errors raised here reach
  * Nest's exception filters through the error handler Nest installs, so they are problem details.
+ * Every answer, errors included, carries the security headers (registerSecurityHeaders).
  */
-export function createHttpAdapter(logger: Logger): FastifyAdapter {
+export function createHttpAdapter(logger: Logger, edge: HttpEdgeSettings = DEFAULT_HTTP_EDGE_SETTINGS): FastifyAdapter {
   const adapter = new FastifyAdapter({
     loggerInstance: httpLogger(logger),
     logController: new AccessLog({ requestIdLogLabel: 'requestId' }),
@@ -55,9 +57,11 @@ export function createHttpAdapter(logger: Logger): FastifyAdapter {
     bodyLimit: INPUT_LIMITS.maxBodyBytes,
     // Express (before Fastify) matched `/roles/` as `/roles` and had no limit on a parameter's length.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    trustProxy: edge.trustProxy,
   });
   const fastify = adapter.getInstance() as unknown as FastifyInstance;
   rulesOf.set(fastify, []);
+  registerSecurityHeaders(fastify, edge);
   fastify.decorateRequest('principal', null);
   // Only JSON is parsed: a form or text body on a JSON route is a 415, not a body of nothing.
   fastify.removeAllContentTypeParsers();

@@ -40,6 +40,7 @@ const USUAL: Record<number, string> = {
   413: 'the request body is larger than the limit',
   415: 'the request body has an unsupported encoding or charset',
   422: 'refers to something unknown, or breaks a rule',
+  429: 'too many failed authentications from this client address',
   503: 'a dependency is down',
 };
 
@@ -100,8 +101,21 @@ export function buildOpenApiDocument(app: INestApplication, title: string): Open
   addDocsRoutes(document);
   for (const item of Object.values(document.paths)) {
     for (const method of WRITES) if (item[method]) acceptIdempotencyKey(item[method], document);
+    for (const method of ['get', ...WRITES] as const) {
+      const operation = item[method];
+      if (operation && (operation.security ?? document.security ?? []).some((requirement) => 'bearer' in requirement)) limitFailedAuthentication(operation, document);
+    }
   }
   return document;
+}
+
+/** A route that takes a token can answer 429: too many failed authentications from the caller's address (FailedAuthLimiter). */
+function limitFailedAuthentication(operation: OperationObject, document: OpenAPIObject): void {
+  operation.responses['429'] ??= {
+    description: 'too many failed authentications from this client address: try again after Retry-After seconds',
+    headers: { 'Retry-After': { description: 'seconds until the address may authenticate again', schema: { type: 'integer' } } },
+    content: errorContentOf(operation, document),
+  };
 }
 
 /** Builds the document and serves it at /docs (UI) and /docs-json. */

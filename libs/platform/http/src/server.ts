@@ -5,6 +5,7 @@ import { ContextDescriptor, ContextRuntime, CustosConfig, openTopology, Topology
 import { readAuthSettings, type AuthSettings } from './auth/auth-settings';
 import { CachingTokenVerifier, DevTokenIssuer, OidcTokenVerifier, TokenVerifier } from './auth/token-verifier';
 import { createCustosApp } from './bootstrap';
+import { readHttpEdgeSettings } from './security-headers';
 
 export interface RunningCustos {
   app: NestFastifyApplication;
@@ -53,6 +54,8 @@ export async function startCustos(options: {
       verifier: new CachingTokenVerifier(verifier),
       devIssuer,
       stepUpMaxAgeSec: auth.stepUpMaxAgeSec,
+      failedAuthLimit: auth.failedAuthLimit,
+      edge: readHttpEdgeSettings(),
       db: topology.db,
       logger: topology.logger,
       healthChecks: [

@@ -1,3 +1,4 @@
+import type { FailedAuthLimit } from './failed-auth-limiter';
 import { DEFAULT_CLAIMS, type ClaimNames } from './token-verifier';
 
 /** How callers are authenticated beyond the issuer itself (CustosConfig has the issuer, audience and dev auth). */
@@ -10,6 +11,8 @@ export interface AuthSettings {
   devKeyFile?: string;
   /** CUSTOS_STEP_UP_MAX_AGE: how recent a login must be for a step-up action, in seconds (default 900). */
   stepUpMaxAgeSec: number;
+  /** CUSTOS_AUTH_FAILURE_LIMIT (default 20, 0 for none) failed authentications per client address in CUSTOS_AUTH_FAILURE_WINDOW seconds (default 60), then 429. */
+  failedAuthLimit: FailedAuthLimit;
 }
 
 const CLAIM_PATH = /^[A-Za-z_][A-Za-z0-9_:-]*(\.[A-Za-z_][A-Za-z0-9_:-]*)*$/;
@@ -23,11 +26,11 @@ export function readAuthSettings(env: NodeJS.ProcessEnv = process.env): AuthSett
     }
     return value;
   };
-  const seconds = (name: string, fallback: number, max: number): number => {
+  const seconds = (name: string, fallback: number, max: number, unit = 'seconds'): number => {
     const text = env[name]?.trim();
     if (!text) return fallback;
     const value = Number(text);
-    if (!Number.isInteger(value) || value < 0 || value > max) throw new Error(`${name} must be a whole number of seconds from 0 to ${max}, got ${JSON.stringify(text)}`);
+    if (!Number.isInteger(value) || value < 0 || value > max) throw new Error(`${name} must be a whole number of ${unit} from 0 to ${max}, got ${JSON.stringify(text)}`);
     return value;
   };
   return {
@@ -35,5 +38,6 @@ export function readAuthSettings(env: NodeJS.ProcessEnv = process.env): AuthSett
     clockToleranceSec: seconds('CUSTOS_OIDC_CLOCK_SKEW', 30, 300),
     devKeyFile: env.CUSTOS_DEV_AUTH_KEY_FILE?.trim() || undefined,
     stepUpMaxAgeSec: seconds('CUSTOS_STEP_UP_MAX_AGE', 900, 86_400),
+    failedAuthLimit: { limit: seconds('CUSTOS_AUTH_FAILURE_LIMIT', 20, 1_000_000, 'failures'), windowSec: seconds('CUSTOS_AUTH_FAILURE_WINDOW', 60, 86_400) },
   };
 }

@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable, SetMetadata, createParamDeco
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { problem, ProblemException, unauthenticated } from '../problem';
+import { FailedAuthLimiter } from './failed-auth-limiter';
 import { freshMfa, type Principal } from './principal';
 import { DevTokenIssuer, type TokenVerifier } from './token-verifier';
 
@@ -21,7 +22,10 @@ export const TOKEN_VERIFIER = Symbol('TOKEN_VERIFIER');
 
 /**
  * Every route needs a valid bearer token unless marked @Public; @Roles narrows it further. The
- * caller's `mfa` counts for step-up only within `stepUpMaxAgeSec` of its login (freshMfa).
+ * caller's `mfa` counts for step-up only within `stepUpMaxAgeSec` of its login (freshMfa). A
+ * request that carried credentials the guard refused counts against its client address
+ * (`request.ip`: the TCP peer, or the client a trusted proxy names); an address with too many
+ * such failures is answered 429 until its window ends (FailedAuthLimiter).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -29,13 +33,24 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly verifier: TokenVerifier,
     private readonly stepUpMaxAgeSec = 900,
+    private readonly failures = new FailedAuthLimiter(),
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal | null }>();
-    const principal = freshMfa(await authenticateBearer(this.verifier, request.headers.authorization, request.socket.remoteAddress), this.stepUpMaxAgeSec, Date.now());
+    const client = request.ip ?? request.socket.remoteAddress ?? 'unknown';
+    this.failures.check(client);
+    let authenticated: Principal;
+    try {
+      authenticated = await authenticateBearer(this.verifier, request.headers.authorization, request.socket.remoteAddress);
+    } catch (error) {
+      // A request without credentials is no attempt (a browser, a probe of the API's shape).
+      if (request.headers.authorization !== undefined) this.failures.failed(client);
+      throw error;
+    }
+    const principal = freshMfa(authenticated, this.stepUpMaxAgeSec, Date.now());
     request.principal = principal;
     const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES, targets);
     if (required) requireRole(principal, required);

@@ -1,0 +1,77 @@
+import helmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+
+/** How the HTTP edge answers browsers and sees its clients (read from the environment by readHttpEdgeSettings). */
+export interface HttpEdgeSettings {
+  /** CUSTOS_HSTS_MAX_AGE: Strict-Transport-Security max-age in seconds (default one year); 0 sends none (an ingress that sets its own). */
+  hstsMaxAgeSec: number;
+  /**
+   * CUSTOS_TRUST_PROXY: the proxies whose X-Forwarded-For names the client (addresses or CIDRs,
+   * comma-separated, or a number of hops); unset trusts none, so the client is the TCP peer.
+   */
+  trustProxy: false | number | string[];
+}
+
+export const DEFAULT_HTTP_EDGE_SETTINGS: HttpEdgeSettings = { hstsMaxAgeSec: 31_536_000, trustProxy: false };
+
+/** readHttpEdgeSettings reads the edge's settings from the environment, refusing what is malformed at start. */
+export function readHttpEdgeSettings(env: NodeJS.ProcessEnv = process.env): HttpEdgeSettings {
+  const hsts = env.CUSTOS_HSTS_MAX_AGE?.trim();
+  const hstsMaxAgeSec = hsts ? Number(hsts) : DEFAULT_HTTP_EDGE_SETTINGS.hstsMaxAgeSec;
+  if (!Number.isInteger(hstsMaxAgeSec) || hstsMaxAgeSec < 0 || hstsMaxAgeSec > 63_072_000) {
+    throw new Error(`CUSTOS_HSTS_MAX_AGE must be a whole number of seconds from 0 to 63072000, got ${JSON.stringify(hsts)}`);
+  }
+  const proxy = env.CUSTOS_TRUST_PROXY?.trim();
+  let trustProxy: HttpEdgeSettings['trustProxy'] = false;
+  if (proxy && /^\d+$/.test(proxy)) trustProxy = Number(proxy);
+  else if (proxy) {
+    trustProxy = proxy.split(',').map((entry) => entry.trim()).filter(Boolean);
+    const bad = trustProxy.find((entry) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry));
+    if (bad !== undefined) throw new Error(`CUSTOS_TRUST_PROXY must be a number of hops or proxy addresses and CIDRs separated by commas, got ${JSON.stringify(bad)}`);
+  }
+  return { hstsMaxAgeSec, trustProxy };
+}
+
+/** The Swagger UI's page and assets (not /docs-json, which is data like any other answer). */
+function isDocsPage(request: IncomingMessage): boolean {
+  const url = request.url ?? '';
+  return url === '/docs' || url.startsWith('/docs/') || url.startsWith('/docs?');
+}
+
+/** A CSP directive: what the Swagger UI needs on its pages, nothing anywhere else. */
+const docsOnly =
+  (value: string) =>
+  (request: IncomingMessage): string =>
+    isDocsPage(request) ? value : "'none'";
+
+/**
+ * registerSecurityHeaders sets the headers of every answer (helmet): a JSON API renders nothing,
+ * so its Content-Security-Policy allows nothing and no page may frame it (frame-ancestors 'none',
+ * X-Frame-Options DENY); the Swagger UI at /docs may load its own scripts, styles and images.
+ * X-Content-Type-Options nosniff, Referrer-Policy no-referrer, Strict-Transport-Security unless
+ * its max-age is 0 (browsers heed it over HTTPS only, as TLS ends at the ingress), no X-Powered-By.
+ */
+export function registerSecurityHeaders(fastify: FastifyInstance, settings: HttpEdgeSettings): void {
+  void fastify.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        'default-src': [docsOnly("'self'")],
+        'script-src': [docsOnly("'self'")],
+        'style-src': [docsOnly("'self' 'unsafe-inline'")],
+        'img-src': [docsOnly("'self' data:")],
+        'font-src': [docsOnly("'self' data:")],
+        'connect-src': [docsOnly("'self'")],
+        'form-action': [docsOnly("'self'")],
+        'base-uri': ["'none'"],
+        'object-src': ["'none'"],
+        'frame-ancestors': ["'none'"],
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: settings.hstsMaxAgeSec > 0 ? { maxAge: settings.hstsMaxAgeSec, includeSubDomains: true } : false,
+  });
+}
