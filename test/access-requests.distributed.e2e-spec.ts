@@ -125,4 +125,42 @@ describe('access requests: submit, approve by manager then owner, granted just i
     expect([byManager.status, byManager.body.type]).toEqual([422, 'urn:custos:problem:no-eligible-approvers']);
     expect(await adaRequests()).toEqual(before);
   });
+
+  it('lets Cyd, to whom Mia delegated while away, approve in her place (recorded on her behalf); Ada as Mia\'s delegate is refused 403 and the refusal recorded', async () => {
+    const cyd = await api.hire('Cyd', { department: api.key('Data') });
+    const until = new Date(Date.now() + 24 * 3600_000).toISOString();
+    const delegated = await eventually(() => as(mia, 'POST', '/approvals/delegations', { delegateId: cyd, until }), {
+      accept: (r) => r.status === 201,
+      what: 'the request service to know Cyd',
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    });
+    expect(delegated.body).toMatchObject({ approverId: mia, delegateId: cyd, until, status: 'active' });
+    const overlapping = await as(mia, 'POST', '/approvals/delegations', { delegateId: olga, until });
+    expect([overlapping.status, overlapping.body.type]).toEqual([409, 'urn:custos:problem:delegation-overlaps']);
+
+    const submitted = await as(ada, 'POST', '/requests', { entitlement: dbRead, justification: 'while Mia is away', duration: 'PT1H' });
+    expect(submitted.status).toBe(201);
+    const requestId = submitted.body.requestId as string;
+    const inbox = await as(cyd, 'GET', '/approvals');
+    expect(inbox.body.items).toEqual([expect.objectContaining({ requestId, onBehalfOf: mia, stepKind: 'manager' })]);
+    const byCyd = await as(cyd, 'POST', `/requests/${requestId}/approve`, { comment: 'for Mia' });
+    expect([byCyd.status, byCyd.body.steps.map((s: { status: string }) => s.status)]).toEqual([200, ['approved', 'pending']]);
+    expect(byCyd.body.steps[0].decisions).toEqual([{ approverId: cyd, onBehalfOf: mia, decision: 'approve', comment: 'for Mia', decidedAt: expect.any(String) }]);
+
+    const listed = await as(cyd, 'GET', '/approvals/delegations');
+    expect(listed.body.items).toEqual([expect.objectContaining({ delegationId: delegated.body.delegationId, status: 'active' })]);
+    expect((await as(olga, 'DELETE', `/approvals/delegations/${delegated.body.delegationId}`)).status).toBe(403);
+    const ended = await as(mia, 'DELETE', `/approvals/delegations/${delegated.body.delegationId}`);
+    expect([ended.status, ended.body.status, ended.body.endedBy]).toEqual([200, 'ended', mia]);
+    expect((await as(cyd, 'GET', '/approvals')).body.items).toEqual([]);
+
+    // Mia now delegates to Ada herself: Ada still may not approve her own request.
+    expect((await as(mia, 'POST', '/approvals/delegations', { delegateId: ada, until })).status).toBe(201);
+    const own = await as(ada, 'POST', '/requests', { entitlement: dbRead, justification: 'my own', duration: 'PT1H' });
+    const self = await as(ada, 'POST', `/requests/${own.body.requestId}/approve`, {});
+    expect([self.status, self.body.type]).toEqual([403, 'urn:custos:problem:self-approval']);
+    expect((await as(ada, 'GET', `/requests/${own.body.requestId}`)).body.steps[0]).toMatchObject({ status: 'pending', decisions: [] });
+    expect((await as(ada, 'GET', '/approvals')).body.items).toEqual([]);
+  });
 });

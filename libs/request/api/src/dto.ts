@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9:._\-/]{0,199}$/;
 const KEY_MESSAGE = 'a key is 1-200 letters, digits and : . _ - /, starting with a letter or digit';
@@ -64,4 +64,21 @@ export class RequestListQueryDto {
   @ApiPropertyOptional({ enum: REQUEST_STATUSES }) @IsOptional() @IsIn(REQUEST_STATUSES) status?: string;
   @ApiPropertyOptional({ description: 'the `next` of the previous page' }) @IsOptional() @IsString() after?: string;
   @ApiPropertyOptional({ default: 50, maximum: 500 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
+}
+
+export class GrantDelegationDto {
+  @ApiProperty({ description: 'the identity who may decide in the caller\'s place for the period (an active identity, not the caller)' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  delegateId!: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'RFC 3339, inclusive; absent: now' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiProperty({ format: 'date-time', description: 'RFC 3339, exclusive; after from and after now' })
+  @IsISO8601({ strict: true })
+  until!: string;
 }

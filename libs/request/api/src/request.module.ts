@@ -1,6 +1,6 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { CONTEXT_RUNTIME, ContextRuntime, DurableScheduler, Inbox, migrateContext } from '@custos/platform/runtime';
-import { Directory, RequestFulfilment, RequestService, RequestsView, RequestWorkers } from '@custos/request/application';
+import { DelegationService, DelegationsView, Directory, RequestFulfilment, RequestService, RequestsView, RequestWorkers } from '@custos/request/application';
 import { ApprovalsController } from './approvals.controller';
 import { RequestEventsController } from './events.controller';
 import { RequestsController } from './requests.controller';
@@ -11,6 +11,7 @@ class RequestLifecycle implements OnModuleInit, OnApplicationShutdown {
     @Inject(Inbox) private readonly inbox: Inbox,
     @Inject(Directory) private readonly directory: Directory,
     @Inject(RequestsView) private readonly view: RequestsView,
+    @Inject(DelegationsView) private readonly delegations: DelegationsView,
     @Inject(DurableScheduler) private readonly scheduler: DurableScheduler,
     @Inject(RequestWorkers) private readonly workers: RequestWorkers,
   ) {}
@@ -20,6 +21,7 @@ class RequestLifecycle implements OnModuleInit, OnApplicationShutdown {
       (x) => this.inbox.migrate(x),
       (x) => this.directory.migrate(x),
       (x) => this.view.migrate(x),
+      (x) => this.delegations.migrate(x),
       (x) => this.scheduler.migrate(x),
     ]);
     await this.workers.start();
@@ -32,7 +34,7 @@ class RequestLifecycle implements OnModuleInit, OnApplicationShutdown {
 
 /**
  * The request context: access requests and their approvals (POST /requests, GET /approvals...),
- * fulfilled through the entitlement context; break-glass and delegations are still to come.
+ * fulfilled through the entitlement context, and approvers' delegations (/approvals/delegations); break-glass is still to come.
  */
 @Module({})
 export class RequestModule {
@@ -49,7 +51,13 @@ export class RequestModule {
         { provide: Directory, useFactory: () => new Directory(runtime.db, schema) },
         { provide: RequestsView, useFactory: () => new RequestsView(runtime.db, runtime.store, schema) },
         { provide: DurableScheduler, useFactory: () => new DurableScheduler(runtime.db, schema, runtime.clock, { onError: (err, job) => runtime.logger.error({ err, job }, 'scheduled job failed') }) },
-        { provide: RequestService, useFactory: (d: Directory, s: DurableScheduler) => new RequestService(runtime, d, s), inject: [Directory, DurableScheduler] },
+        { provide: DelegationsView, useFactory: () => new DelegationsView(runtime.db, runtime.store, schema) },
+        {
+          provide: RequestService,
+          useFactory: (d: Directory, s: DurableScheduler, v: DelegationsView) => new RequestService(runtime, d, s, v),
+          inject: [Directory, DurableScheduler, DelegationsView],
+        },
+        { provide: DelegationService, useFactory: (d: Directory, v: DelegationsView) => new DelegationService(runtime, d, v), inject: [Directory, DelegationsView] },
         {
           provide: RequestFulfilment,
           useFactory: (i: Inbox, d: Directory, r: RequestService) => new RequestFulfilment(runtime, i, d, r),
@@ -57,8 +65,8 @@ export class RequestModule {
         },
         {
           provide: RequestWorkers,
-          useFactory: (v: RequestsView, r: RequestService, s: DurableScheduler) => new RequestWorkers(v, r, s, log('requests view')),
-          inject: [RequestsView, RequestService, DurableScheduler],
+          useFactory: (v: RequestsView, r: RequestService, s: DurableScheduler, d: DelegationsView) => new RequestWorkers(v, r, s, log('request read models'), d),
+          inject: [RequestsView, RequestService, DurableScheduler, DelegationsView],
         },
         RequestLifecycle,
       ],

@@ -99,6 +99,7 @@ export class ApprovalItem {
   @ApiProperty({ type: ApprovalEntitlementAnswer }) entitlement!: ApprovalEntitlementAnswer;
   @ApiProperty() justification!: string;
   @ApiPropertyOptional({ example: 'PT4H' }) duration?: string;
+  @ApiPropertyOptional({ description: 'the approver whose place the caller takes through a delegation in force (absent: the caller\'s own item)' }) onBehalfOf?: string;
   @ApiProperty({ description: 'the index of the step waiting for the caller' }) step!: number;
   @ApiProperty({ enum: KINDS }) stepKind!: string;
   @ApiProperty({ type: [SodConflictAnswer], description: 'SoD conflicts the caller would accept by approving (an exceptionJustification is then required)' }) sodConflicts!: SodConflictAnswer[];
@@ -111,4 +112,21 @@ export class ApprovalItem {
 
 export class ApprovalInbox {
   @ApiProperty({ type: [ApprovalItem] }) items!: ApprovalItem[];
+}
+
+@ApiSchema({ name: 'Delegation' })
+export class DelegationAnswerDoc {
+  @ApiProperty({ format: 'uuid' }) delegationId!: string;
+  @ApiProperty({ description: 'the approver who handed their approvals over' }) approverId!: string;
+  @ApiProperty({ description: 'who decides in their place for the period' }) delegateId!: string;
+  @ApiProperty({ format: 'date-time' }) from!: string;
+  @ApiProperty({ format: 'date-time' }) until!: string;
+  @ApiProperty({ enum: ['scheduled', 'active', 'ended', 'lapsed'], description: 'ended: ended early by endedBy; lapsed: past until' }) status!: string;
+  @ApiProperty({ format: 'date-time' }) grantedAt!: string;
+  @ApiPropertyOptional({ format: 'date-time' }) endedAt?: string;
+  @ApiPropertyOptional() endedBy?: string;
+}
+
+export class DelegationList {
+  @ApiProperty({ type: [DelegationAnswerDoc], description: 'the delegations the caller gave or received, newest first' }) items!: DelegationAnswerDoc[];
 }

@@ -53,3 +53,13 @@ export class NotAllowedToRead extends Error {
     super(`request ${requestId} is not yours to see`);
   }
 }
+
+/** 422: a delegate (or another identity named in a command) the request context does not know as active. */
+export class UnknownIdentity extends Error {
+  readonly code = 'unknown-identity';
+  readonly httpStatus = 422;
+
+  constructor(readonly identityId: string, readonly status?: string) {
+    super(status ? `identity ${identityId} is ${status}: only an active identity can be named here` : `identity ${identityId} is not known to the request service`);
+  }
+}

@@ -5,3 +5,5 @@ export * from './request-fulfilment';
 export * from './request-workers';
 export * from './read-models/directory/directory';
 export * from './read-models/requests-view/requests-view';
+export * from './delegation-service';
+export * from './read-models/delegations/delegations-view';

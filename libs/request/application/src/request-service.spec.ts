@@ -7,13 +7,15 @@ import { usePostgres } from '@custos/platform/testing';
 import { requestStreamId } from '@custos/request/contracts';
 import { NotEligibleApprover, SelfApproval } from '@custos/request/domain';
 import { UnknownEntitlement } from './errors';
+import { DelegationService } from './delegation-service';
+import { DelegationsView } from './read-models/delegations/delegations-view';
 import { Directory } from './read-models/directory/directory';
 import { RequestsView } from './read-models/requests-view/requests-view';
 import { FulfilmentNotYetRecorded, RequestFulfilment } from './request-fulfilment';
 import { ESCALATE_REQUEST, EXPIRE_REQUEST, RequestService } from './request-service';
 
 const NOW = '2026-03-02T09:00:00.000Z';
-const [ADA, MIA, MAX, OLGA, SEC] = ['id-ada', 'id-mia', 'id-max', 'id-olga', 'id-sec'];
+const [ADA, MIA, MAX, OLGA, SEC, CYD] = ['id-ada', 'id-mia', 'id-max', 'id-olga', 'id-sec', 'id-cyd'];
 let sequence = 0;
 
 /** An event of another context as the bus delivers it. */
@@ -73,9 +75,11 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     const inbox = new Inbox(pg.db, schema);
     const directory = new Directory(pg.db, schema);
     const view = new RequestsView(pg.db, store, schema);
+    const delegationsView = new DelegationsView(pg.db, store, schema);
     const scheduler = new DurableScheduler(pg.db, schema, runtime.clock);
-    await migrateContext(pg.db, schema, [(x) => inbox.migrate(x), (x) => directory.migrate(x), (x) => view.migrate(x), (x) => scheduler.migrate(x)]);
-    const requests = new RequestService(runtime, directory, scheduler);
+    await migrateContext(pg.db, schema, [(x) => inbox.migrate(x), (x) => directory.migrate(x), (x) => view.migrate(x), (x) => delegationsView.migrate(x), (x) => scheduler.migrate(x)]);
+    const requests = new RequestService(runtime, directory, scheduler, delegationsView);
+    const delegations = new DelegationService(runtime, directory, delegationsView);
     const fulfilment = new RequestFulfilment(runtime, inbox, directory, requests);
     const grantsAsked: GrantRequestCommand[] = [];
     const revokesAsked: unknown[] = [];
@@ -89,14 +93,18 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
       revokesAsked.push(payload);
       return { revokedGrantIds: [] };
     });
-    for (const event of [hired(ADA, MIA), hired(MIA, MAX), hired(MAX), hired(OLGA), hired(SEC)]) await fulfilment.onIdentityEvent(event);
+    for (const event of [hired(ADA, MIA), hired(MIA, MAX), hired(MAX), hired(OLGA), hired(SEC), hired(CYD, MAX)]) await fulfilment.onIdentityEvent(event);
     for (const event of [entitlementDefined('db:read'), entitlementDefined('db:capped', { maxDuration: 'PT1H' }), accessGranted(SEC, SECURITY_ENTITLEMENT, 'g-sec')]) {
       await fulfilment.onEntitlementEvent(event);
     }
     view.start((error) => {
       throw error;
     });
+    delegationsView.start((error) => {
+      throw error;
+    });
     close = async () => {
+      await delegationsView.stop();
       await view.stop();
       await bus.close();
       await store.close();
@@ -104,7 +112,7 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     const streamNames = async (requestId: string) => (await store.readStream(requestStreamId(requestId))).map((e) => e.name);
     /** The request's own events as the bus would deliver them to the fulfilment. */
     const ownEvents = async (requestId: string) => store.readStream(requestStreamId(requestId));
-    return { requests, fulfilment, directory, view, scheduler, grantsAsked, revokesAsked, streamNames, ownEvents, store };
+    return { requests, delegations, fulfilment, directory, view, scheduler, grantsAsked, revokesAsked, streamNames, ownEvents, store };
   }
 
   afterEach(async () => {
@@ -248,5 +256,43 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     for (const event of await c.ownEvents(requestId)) await c.fulfilment.onRequestEvent(event);
     await c.fulfilment.onEntitlementEvent(expiry);
     expect((await c.requests.get(requestId)).answer).toMatchObject({ status: 'ended', grants: [{ grantId, endedAt: NOW }] });
+  });
+
+  it('lets the delegate of an away manager approve in her place, recorded on her behalf, and shows it in the delegate\'s list until it is ended', async () => {
+    const c = await open();
+    const delegation = await c.delegations.grant({ approverId: MIA, delegateId: CYD, until: '2026-03-09T09:00:00.000Z' }, { actor: MIA });
+    expect(delegation).toMatchObject({ approverId: MIA, delegateId: CYD, from: NOW, status: 'active' });
+    const { answer } = await c.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'db:read' }, justification: 'report' }, { actor: ADA });
+    const byCyd = await c.requests.decide({ requestId: answer.requestId, approverId: CYD, decision: 'approve', comment: 'for Mia', amr: [] }, { actor: CYD });
+    expect(byCyd.answer.steps[0]).toMatchObject({ status: 'approved', decisions: [{ approverId: CYD, onBehalfOf: MIA, decision: 'approve', comment: 'for Mia' }] });
+    expect(byCyd.answer.steps[1].status).toBe('pending');
+    expect((await c.delegations.list(CYD)).map((d) => [d.delegationId, d.status])).toEqual([[delegation.delegationId, 'active']]);
+
+    // Ended early by Mia: Cyd decides nothing more in her place.
+    const ended = await c.delegations.end({ delegationId: delegation.delegationId, endedBy: MIA }, { actor: MIA });
+    expect(ended).toMatchObject({ status: 'ended', endedBy: MIA, endedAt: NOW });
+    const second = await c.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'db:read' }, justification: 'again' }, { actor: ADA });
+    await expect(c.requests.decide({ requestId: second.answer.requestId, approverId: CYD, decision: 'approve', amr: [] }, { actor: CYD })).rejects.toThrow(NotEligibleApprover);
+    await expect(c.delegations.end({ delegationId: delegation.delegationId, endedBy: OLGA }, { actor: OLGA })).rejects.toMatchObject({ code: 'not-delegation-party' });
+    await expect(c.delegations.end({ delegationId: 'no-such', endedBy: MIA }, { actor: MIA })).rejects.toMatchObject({ code: 'delegation-not-found' });
+  });
+
+  it('refuses a self-approval through a delegation (the beneficiary as the manager\'s delegate): recorded, then 403, the step still pending', async () => {
+    const c = await open();
+    await c.delegations.grant({ approverId: MIA, delegateId: ADA, until: '2026-03-09T09:00:00.000Z' }, { actor: MIA });
+    const { answer } = await c.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'db:read' }, justification: 'report' }, { actor: ADA });
+    await expect(c.requests.decide({ requestId: answer.requestId, approverId: ADA, decision: 'approve', amr: [] }, { actor: ADA })).rejects.toThrow(SelfApproval);
+    const events = await c.ownEvents(answer.requestId);
+    expect(events.map((e) => e.name)).toEqual(['RequestSubmitted', 'ApprovalRequested', 'DecisionRefused']);
+    expect(events[2].data).toMatchObject({ approverId: ADA, reason: 'self-approval' });
+    expect((await c.requests.get(answer.requestId)).answer.steps[0]).toMatchObject({ status: 'pending', decisions: [] });
+  });
+
+  it('refuses a delegation to an unknown identity (422) and an overlapping one (409), writing nothing', async () => {
+    const c = await open();
+    await expect(c.delegations.grant({ approverId: MIA, delegateId: 'id-ghost', until: '2026-03-09T09:00:00.000Z' }, { actor: MIA })).rejects.toMatchObject({ code: 'unknown-identity', httpStatus: 422 });
+    await c.delegations.grant({ approverId: MIA, delegateId: CYD, until: '2026-03-09T09:00:00.000Z' }, { actor: MIA });
+    await expect(c.delegations.grant({ approverId: MIA, delegateId: OLGA, from: '2026-03-03T09:00:00.000Z', until: '2026-03-04T09:00:00.000Z' }, { actor: MIA })).rejects.toMatchObject({ code: 'delegation-overlaps' });
+    expect(await c.delegations.list(MIA)).toHaveLength(1);
   });
 });

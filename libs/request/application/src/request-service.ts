@@ -5,6 +5,7 @@ import { handleCommand, type CommandMeta, type ContextRuntime, type DurableSched
 import { requestStreamId, type RequestEvent, type RequestTarget } from '@custos/request/contracts';
 import { refusalOf, requestDecider, RequestNotFound, type RequestCommand, type RequestState, type ResolvedApprovers } from '@custos/request/domain';
 import { NotAllowedToRequest, RoleRequestsUnsupported, UnknownBeneficiary, UnknownEntitlement } from './errors';
+import type { DelegationsView } from './read-models/delegations/delegations-view';
 import type { Directory } from './read-models/directory/directory';
 import { describeRequest, type RequestAnswer } from './request-answer';
 
@@ -49,6 +50,8 @@ export class RequestService {
     private readonly runtime: ContextRuntime,
     private readonly directory: Directory,
     private readonly scheduler: DurableScheduler,
+    /** Where the delegations naming a deciding identity as delegate come from; without it, approvers decide for themselves only. */
+    private readonly delegations?: Pick<DelegationsView, 'caughtUp' | 'inForceFor'>,
     private readonly sodTimeoutMs = 5_000,
   ) {}
 
@@ -93,8 +96,14 @@ export class RequestService {
     );
   }
 
-  /** Approve or deny the current step; a refused attempt is recorded, then answered with its 403. */
+  /**
+   * Approve or deny the current step; a refused attempt is recorded, then answered with its 403.
+   * The delegations in force naming the approver as delegate go with the decision: the decider
+   * lets them decide in a delegator's place, and refuses one through a party of the request.
+   */
   async decide(input: DecideInput, meta: CommandMeta): Promise<RequestOutcome> {
+    await this.delegations?.caughtUp();
+    const delegations = (await this.delegations?.inForceFor(input.approverId, this.runtime.clock())) ?? [];
     const outcome = await this.run(input.requestId, {
       type: 'DecideRequest',
       data: {
@@ -104,8 +113,7 @@ export class RequestService {
         ...(input.comment !== undefined && { comment: input.comment }),
         ...(input.exceptionJustification !== undefined && { exceptionJustification: input.exceptionJustification }),
         amr: input.amr,
-        // Delegations are not served yet: an approver decides for themselves only.
-        delegations: [],
+        delegations,
         now: this.now(),
       },
     }, meta);
