@@ -5,7 +5,7 @@ import { IsInt, IsISO8601, IsOptional, IsString, Max, Min } from 'class-validato
 import type { FastifyReply } from 'fastify';
 import { AuditLog } from '@custos/audit/application';
 import { ApiProblemResponses, Roles } from '@custos/platform/http';
-import { AuditEventPage, ChainVerdict } from './audit.responses';
+import { AuditEventPage, TreeVerdict } from './audit.responses';
 
 class AuditEventsQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() identityId?: string;
@@ -69,8 +69,8 @@ export class AuditController {
   }
 
   @Get('verify')
-  @ApiOperation({ summary: 'Recompute the hash chain over the whole log' })
-  @ApiOkResponse({ type: ChainVerdict, description: 'the verdict, ok or not (a broken chain is a 200 with ok false)' })
+  @ApiOperation({ summary: 'Recompute the Merkle tree from every entry; check the stored tree and every checkpoint (signature and root)' })
+  @ApiOkResponse({ type: TreeVerdict, description: 'the verdict, ok or not (a log that was tampered with is a 200 with ok false, naming the first entry that differs)' })
   @ApiProblemResponses(401, AUDITOR_ONLY)
   verify() {
     return this.log.verify();

@@ -12,7 +12,7 @@ class AuditLifecycle implements OnModuleInit {
   }
 }
 
-/** The audit context: a hash-chained log of every event, and its queries. */
+/** The audit context: a log of every event as the leaves of a Merkle tree, and its queries. */
 @Module({})
 export class AuditModule {
   static forRuntime(runtime: ContextRuntime): DynamicModule {

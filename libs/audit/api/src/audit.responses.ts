@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-/** An event of the log: the CloudEvent as recorded, with its place and hash in the chain. */
+/** An event of the log: the CloudEvent as recorded, with its place and leaf hash in the tree. */
 export class AuditEvent {
   @ApiProperty() id!: string;
   @ApiProperty({ example: 'custos.identity.IdentityHired.v1' }) type!: string;
@@ -17,7 +17,7 @@ export class AuditEvent {
   @ApiPropertyOptional({ description: 'its version in its stream' }) streamversion?: number;
   @ApiPropertyOptional({ description: "its position in its context's store (a decimal string)" }) globalposition?: string;
   @ApiProperty({ description: 'its position in the audit log; the `after` of the next page' }) seq!: number;
-  @ApiProperty({ description: 'SHA-256 (hex) of the previous hash and this event' }) hash!: string;
+  @ApiProperty({ description: 'its RFC 6962 leaf hash (base64): SHA-256 of 0x00 and the RFC 8785 canonical JSON of {"event": <the event>, "seq": <seq>}' }) hash!: string;
 }
 
 export class AuditEventPage {
@@ -25,11 +25,14 @@ export class AuditEventPage {
   @ApiProperty({ type: String, nullable: true, example: '100', description: 'the `after` of the next page (a seq, as a decimal string); null on the last' }) next!: string | null;
 }
 
-/** The outcome of recomputing the hash chain. */
-export class ChainVerdict {
-  @ApiProperty({ description: 'every hash matches' }) ok!: boolean;
-  @ApiProperty({ description: 'events verified (up to the break, if any)' }) events!: number;
-  @ApiProperty({ description: 'the last verified hash' }) head!: string;
-  @ApiPropertyOptional({ description: 'the seq of the first entry that breaks the chain (only when not ok)' }) brokenAt?: number;
-  @ApiPropertyOptional({ description: 'why it breaks (only when not ok)' }) reason?: string;
+/** The outcome of recomputing the Merkle tree from the entries. */
+export class TreeVerdict {
+  @ApiProperty({ description: 'every entry, tree node and checkpoint matches' }) ok!: boolean;
+  @ApiProperty({ description: 'entries verified (up to the first that differs, if any)' }) events!: number;
+  @ApiProperty({ description: 'how many leaves the stored tree holds' }) treeSize!: number;
+  @ApiProperty({ description: 'stored checkpoints whose signature and root were checked' }) checkpoints!: number;
+  @ApiPropertyOptional({ description: 'the root recomputed from every entry, base64 (only when ok)' }) rootHash?: string;
+  @ApiPropertyOptional({ description: 'the seq of the first entry that differs (only when not ok)' }) brokenAt?: number;
+  @ApiPropertyOptional({ enum: ['changed', 'deleted', 'inserted', 'tree', 'checkpoint'], description: 'what differs there (only when not ok)' }) problem?: string;
+  @ApiPropertyOptional({ description: 'why (only when not ok)' }) reason?: string;
 }

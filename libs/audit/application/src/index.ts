@@ -1,2 +1,5 @@
-export * from './hash-chain';
+export * from './canonical';
 export * from './read-models/audit-log/audit-log';
+export * from './transparency/merkle';
+export * from './transparency/signed-note';
+export * from './transparency/transparency-log';

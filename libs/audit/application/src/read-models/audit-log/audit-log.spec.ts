@@ -17,7 +17,7 @@ async function hashesOf(log: AuditLog): Promise<string[]> {
   return (await log.query({ limit: 1_000 })).items.map((entry) => entry.hash);
 }
 
-/** The audit log against a real PostgreSQL: once per event, hash-chained, append-only. */
+/** The audit log against a real PostgreSQL: once per event, the leaves of a Merkle tree, append-only. */
 describe('audit log', () => {
   let url: string;
   let db: SqlDatabase;
@@ -45,13 +45,13 @@ describe('audit log', () => {
     expect((await log.query({ limit: 10 })).items).toHaveLength(1);
   });
 
-  it('keeps one valid chain while many consumers record at once', async () => {
+  it('keeps one valid tree while many consumers record at once', async () => {
     await Promise.all(Array.from({ length: 40 }, (_, i) => log.record(event({ data: { identityId: `i${i % 4}`, n: i } }))));
     const verdict = await log.verify(7);
     expect(verdict).toMatchObject({ ok: true, events: 40 });
   });
 
-  it('chains a batch exactly as it chains the same events recorded one by one', async () => {
+  it('builds the same tree from a batch as from the same events recorded one by one', async () => {
     const events = Array.from({ length: 12 }, (_, i) => event({ data: { identityId: `i${i % 3}`, n: i } }));
     events.push(event({ subject: 'role-admin', data: {} }));
     expect(await log.recordBatch(events.slice(0, 5))).toBe(5);
@@ -96,7 +96,7 @@ describe('audit log', () => {
     expect(await log.verify()).toMatchObject({ ok: true, events: 3 });
   });
 
-  it('never forks the chain while two replicas record overlapping batches at once', async () => {
+  it('never forks the tree while two replicas record overlapping batches at once', async () => {
     const otherDb = createPgDatabase(url);
     try {
       const replicas = [log, new AuditLog(otherDb)];
@@ -156,6 +156,25 @@ describe('audit log', () => {
     const second = await log.query({ limit: 2, after: Number(first.next) });
     expect(second.items.map((i) => i.event.subject)).toEqual(['identity-b']);
     expect(second.next).toBeNull();
+  });
+
+  it('builds the tree over a log written before it, with the hash chain of earlier versions', async () => {
+    await db.query(`CREATE SCHEMA audit_v1`);
+    await db.query(`CREATE TABLE audit_v1.log (seq bigint PRIMARY KEY, event_id text NOT NULL UNIQUE, name text NOT NULL, type text NOT NULL, source text NOT NULL,
+      subject text NOT NULL, identity_id text, correlation_id text, time timestamptz NOT NULL, received_at timestamptz NOT NULL DEFAULT now(), event jsonb NOT NULL,
+      prev_hash text NOT NULL, hash text NOT NULL)`);
+    const events = Array.from({ length: 5 }, (_, i) => event({ data: { identityId: 'i1', n: i } }));
+    for (const [i, e] of events.entries()) {
+      await db.query(`INSERT INTO audit_v1.log (seq, event_id, name, type, source, subject, time, event, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'x', 'y')`, [i + 1, e.id, e.name, e.type, e.source, e.subject, e.time, JSON.stringify(e)]);
+    }
+    const upgraded = new AuditLog(db, 'audit_v1');
+    await upgraded.migrate();
+    await upgraded.migrate();
+    expect(await upgraded.verify(2)).toMatchObject({ ok: true, events: 5, treeSize: 5 });
+    await log.recordBatch(events);
+    expect(await hashesOf(upgraded)).toEqual(await hashesOf(log));
+    expect(await upgraded.record(event())).toBe('recorded');
+    expect(await upgraded.verify()).toMatchObject({ ok: true, events: 6 });
   });
 
   it('knows which identity an event concerns', () => {

@@ -1,6 +1,7 @@
 import type { CustosEvent, SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
 import { GroupCommit, migrateContext, settle, type Settled } from '@custos/platform/runtime';
-import { canonicalText, chainHashOfText, ChainEntry, ChainVerdict, GENESIS_HASH, verifyChain } from '../../hash-chain';
+import { canonicalText } from '../../canonical';
+import { TransparencyLog, transparencySchema, TransparencySettings, TreeVerdict } from '../../transparency/transparency-log';
 
 /** Which identity an event concerns, for "everything about identity X" queries. */
 export function identityOf(event: CustosEvent): string | null {
@@ -25,21 +26,36 @@ export interface AuditQuery {
 
 export interface AuditEntry {
   seq: number;
+  /** The entry's RFC 6962 leaf hash, base64. */
   hash: string;
   event: CustosEvent;
 }
 
-const CHAIN_LOCK = 0x637573746f73; // "custos": serialises chain appends across consumers and replicas
+const LOG_LOCK = 0x637573746f73; // "custos": serialises appends to the log and its tree across consumers and replicas
+
+/** Without a signer no checkpoint is made; the tree and its proofs are kept all the same. */
+const UNSIGNED: TransparencySettings = { origin: 'custos/audit', checkpointEvery: 1000 };
 
 /**
- * The audit log: every event of every context, once, in a sha256 hash chain. The table refuses
- * UPDATE and DELETE, so the chain can only grow.
+ * The audit log: every event of every context, once, as the leaves of an RFC 6962 Merkle tree
+ * (see TransparencyLog) whose stored nodes grow in the transaction of each append. The tables
+ * refuse UPDATE and DELETE, so the log can only grow.
  */
 export class AuditLog {
+  readonly tree: TransparencyLog;
+
   constructor(
     private readonly db: SqlDatabase,
     private readonly schema = 'audit',
-  ) {}
+    settings: TransparencySettings = UNSIGNED,
+  ) {
+    this.tree = new TransparencyLog(db, schema, settings);
+  }
+
+  /** Takes the log's lock for the rest of the transaction: appends and checkpoints happen one at a time. */
+  readonly lock = async (tx: SqlExecutor): Promise<void> => {
+    await tx.query(`SELECT pg_advisory_xact_lock(${LOG_LOCK})`);
+  };
 
   migrate(): Promise<void> {
     const s = this.schema;
@@ -55,10 +71,10 @@ export class AuditLog {
         correlation_id text,
         time timestamptz NOT NULL,
         received_at timestamptz NOT NULL DEFAULT now(),
-        event jsonb NOT NULL,
-        prev_hash text NOT NULL,
-        hash text NOT NULL
+        event jsonb NOT NULL
       )`);
+      // The hash chain of earlier versions: the Merkle tree replaces it (built below from the same entries).
+      await tx.query(`ALTER TABLE ${s}.log DROP COLUMN IF EXISTS prev_hash, DROP COLUMN IF EXISTS hash`);
       await tx.query(`CREATE INDEX IF NOT EXISTS log_identity ON ${s}.log (identity_id, seq)`);
       await tx.query(`CREATE INDEX IF NOT EXISTS log_name ON ${s}.log (name, seq)`);
       await tx.query(`CREATE INDEX IF NOT EXISTS log_time ON ${s}.log (time)`);
@@ -68,7 +84,25 @@ export class AuditLog {
       await tx.query(`CREATE TRIGGER log_append_only BEFORE UPDATE OR DELETE ON ${s}.log FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_change()`);
       await tx.query(`DROP TRIGGER IF EXISTS log_no_truncate ON ${s}.log`);
       await tx.query(`CREATE TRIGGER log_no_truncate BEFORE TRUNCATE ON ${s}.log FOR EACH STATEMENT EXECUTE FUNCTION ${s}.refuse_change()`);
-    }]);
+    }, transparencySchema(s), (tx) => this.treeUpToDate(tx)]);
+  }
+
+  /** Builds the tree over entries it does not hold yet (a log written before the tree existed). */
+  private async treeUpToDate(tx: SqlExecutor): Promise<void> {
+    await this.lock(tx);
+    for (;;) {
+      const size = await this.tree.size(tx);
+      const { rows } = await tx.query<{ seq: string; event: CustosEvent | string }>(
+        `SELECT seq, event FROM ${this.schema}.log WHERE seq > $1 ORDER BY seq LIMIT 1000`,
+        [size],
+      );
+      if (rows.length === 0) return;
+      const entries = rows.map((row, i) => {
+        if (Number(row.seq) !== size + i + 1) throw new Error(`the audit log misses entry ${size + i + 1}: its tree cannot be built`);
+        return entryText(Number(row.seq), canonicalText(parseJson(row.event)));
+      });
+      await this.tree.appendIn(tx, size, entries, Number.MAX_SAFE_INTEGER);
+    }
   }
 
   /** Records an event once: a redelivered event (same id) changes nothing. */
@@ -80,7 +114,7 @@ export class AuditLog {
    * Records events in order, in one transaction of three statements whatever their number, and
    * returns how many were new: an event already in the log, or earlier in `events`, is skipped.
    * Batches recorded at the same moment (the consumers of several contexts) share a transaction,
-   * each after the ones that arrived before it: appends to the chain are serialised by its lock
+   * each after the ones that arrived before it: appends to the log are serialised by its lock
    * anyway, and one transaction instead of several spares the waits and round trips.
    */
   async recordBatch(events: CustosEvent[]): Promise<number> {
@@ -106,14 +140,16 @@ export class AuditLog {
     return batches.map((events) => ({ ok: true, value: events.filter((e) => recorded.delete(e.id)).length }));
   }
 
-  /** Appends the events the log does not hold yet to the chain; returns their ids. */
+  /** Appends the events the log does not hold yet, and their leaves to the tree; returns their ids. */
   private async recordIn(tx: SqlExecutor, events: CustosEvent[]): Promise<Set<string>> {
-    await tx.query(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`);
-    // What the log already holds of these events, and its head, in one round trip (after the lock:
-    // a statement's snapshot is taken when it starts, so the head is read only once the lock is ours).
-    const { rows: [found] } = await tx.query<{ seen: string[] | null; seq: string | null; hash: string | null }>(
-      `SELECT (SELECT array_agg(event_id) FROM ${this.schema}.log WHERE event_id = ANY($1::text[])) AS seen, h.seq, h.hash
-       FROM (SELECT 1) AS one LEFT JOIN (SELECT seq, hash FROM ${this.schema}.log ORDER BY seq DESC LIMIT 1) AS h ON true`,
+    await this.lock(tx);
+    // What the log already holds of these events, its head and its last checkpoint, in one round
+    // trip (after the lock: a statement's snapshot is taken when it starts, so the head is read
+    // only once the lock is ours).
+    const { rows: [found] } = await tx.query<{ seen: string[] | null; seq: string | null; checkpointed: string | null }>(
+      `SELECT (SELECT array_agg(event_id) FROM ${this.schema}.log WHERE event_id = ANY($1::text[])) AS seen,
+              (SELECT max(seq) FROM ${this.schema}.log) AS seq,
+              (SELECT max(tree_size) FROM ${this.schema}.checkpoints) AS checkpointed`,
       [events.map((e) => e.id)],
     );
     // Skip what the log already holds, and a second copy within the batch.
@@ -125,24 +161,26 @@ export class AuditLog {
       fresh.push(event);
     }
     if (fresh.length === 0) return new Set();
-    let prevHash = found.hash ?? GENESIS_HASH;
-    let seq = Number(found.seq ?? 0);
+    const size = Number(found.seq ?? 0);
+    let seq = size;
     // All rows in one statement and one JSON parameter (an array per column would have the
     // driver escape every element in JavaScript). Each event is serialised once, canonically: the
     // text that is hashed is what is stored (as jsonb), so verification recomputes exactly it.
+    const entries: string[] = [];
     const rows = fresh.map((event) => {
       const text = canonicalText(event);
-      const hash = chainHashOfText(prevHash, text);
-      const columns = [++seq, event.id, event.name ?? event.type, event.type, event.source, event.subject, identityOf(event), event.correlationid, event.time, prevHash, hash];
-      prevHash = hash;
+      const columns = [++seq, event.id, event.name ?? event.type, event.type, event.source, event.subject, identityOf(event), event.correlationid, event.time];
+      entries.push(entryText(seq, text));
       return `[${JSON.stringify(columns).slice(1, -1)},${text}]`;
     });
     await tx.query(
-      `INSERT INTO ${this.schema}.log (seq, event_id, name, type, source, subject, identity_id, correlation_id, time, prev_hash, hash, event)
-       SELECT (r->>0)::bigint, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, (r->>8)::timestamptz, r->>9, r->>10, r->11
+      `INSERT INTO ${this.schema}.log (seq, event_id, name, type, source, subject, identity_id, correlation_id, time, event)
+       SELECT (r->>0)::bigint, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, (r->>8)::timestamptz, r->9
        FROM jsonb_array_elements($1::jsonb) AS x(r)`,
       [`[${rows.join(',')}]`],
     );
+    // The tree grows in the same transaction: an entry is never without its leaf.
+    await this.tree.appendIn(tx, size, entries, Number(found.checkpointed ?? 0));
     return new Set(fresh.map((e) => e.id));
   }
 
@@ -162,7 +200,9 @@ export class AuditLog {
     if (query.after !== undefined) add('seq > ?', query.after);
     params.push(query.limit + 1);
     const { rows } = await this.db.query<{ seq: string; hash: string; event: CustosEvent | string }>(
-      `SELECT seq, hash, event FROM ${this.schema}.log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT $${params.length}`,
+      `SELECT l.seq, encode(t.hash, 'base64') AS hash, l.event FROM (
+         SELECT seq, event FROM ${this.schema}.log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT $${params.length}
+       ) AS l LEFT JOIN ${this.schema}.tree t ON t.level = 0 AND t.idx = l.seq - 1 ORDER BY l.seq`,
       params,
     );
     const page = rows.slice(0, query.limit).map((row) => ({ seq: Number(row.seq), hash: row.hash, event: parseJson(row.event) }));
@@ -170,21 +210,39 @@ export class AuditLog {
     return { items: page, next };
   }
 
-  /** Recomputes the whole chain from the first entry, page by page. */
-  async verify(pageSize = 1000): Promise<ChainVerdict> {
-    let state = { events: 0, head: GENESIS_HASH };
-    for (;;) {
-      const { rows } = await this.db.query<{ seq: string; event: CustosEvent | string; prev_hash: string; hash: string }>(
-        `SELECT seq, event, prev_hash, hash FROM ${this.schema}.log WHERE seq > $1 ORDER BY seq LIMIT $2`,
-        [state.events, pageSize],
+  /**
+   * Recomputes the tree from every entry and checks it against the stored tree and every
+   * checkpoint (signature and root); names the first entry that differs.
+   */
+  verify(pageSize = 1000): Promise<TreeVerdict> {
+    return this.tree.verify(async (from, until) => {
+      const { rows } = await this.db.query<{ seq: string; event: CustosEvent | string; leaf: string | null }>(
+        `SELECT l.seq, l.event, encode(t.hash, 'hex') AS leaf FROM ${this.schema}.log l
+         LEFT JOIN ${this.schema}.tree t ON t.level = 0 AND t.idx = l.seq - 1
+         WHERE l.seq >= $1 AND l.seq <= $2 ORDER BY l.seq LIMIT $3`,
+        [from, until, pageSize],
       );
-      if (rows.length === 0) return { ok: true, ...state };
-      const entries: ChainEntry[] = rows.map((r) => ({ seq: Number(r.seq), event: parseJson(r.event), prevHash: r.prev_hash, hash: r.hash }));
-      const verdict = verifyChain(entries, state);
-      if (!verdict.ok) return verdict;
-      state = { events: verdict.events, head: verdict.head };
-    }
+      return rows.map((r) => ({ seq: Number(r.seq), entry: entryText(Number(r.seq), canonicalText(parseJson(r.event))), leaf: r.leaf }));
+    });
   }
+
+  /** Entries from..to (1-based, inclusive) in order, as stored, in pages. */
+  async entries(from: number, to: number, limit: number): Promise<Array<{ seq: number; event: CustosEvent }>> {
+    const { rows } = await this.db.query<{ seq: string; event: CustosEvent | string }>(
+      `SELECT seq, event FROM ${this.schema}.log WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
+      [from, to, limit],
+    );
+    return rows.map((r) => ({ seq: Number(r.seq), event: parseJson(r.event) }));
+  }
+}
+
+/**
+ * The bytes of entry `seq` from its event's canonical text: `{"event":<event>,"seq":<seq>}`, the
+ * RFC 8785 canonical JSON of the pair (its keys are in order and the event's text is canonical),
+ * which entryBytes computes from the values.
+ */
+export function entryText(seq: number, canonicalEvent: string): string {
+  return `{"event":${canonicalEvent},"seq":${seq}}`;
 }
 
 function parseJson<T>(value: T | string): T {
