@@ -8,7 +8,7 @@ import { AuditModule } from '../../libs/audit/api/src';
 import { EntitlementModule } from '../../libs/entitlement/api/src';
 import { IdentityModule } from '../../libs/identity/api/src';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { buildOpenApiDocument, DEV_ISSUER, HEALTH_CHECKS, PlatformController } from '../../libs/platform/http/src';
+import { buildOpenApiDocument, ConnectorTokens, ConnectorTokensController, DEV_ISSUER, HEALTH_CHECKS, PlatformController } from '../../libs/platform/http/src';
 import type { ContextRuntime } from '../../libs/platform/runtime/src';
 import { RequestModule } from '../../libs/request/api/src';
 
@@ -20,7 +20,7 @@ import { RequestModule } from '../../libs/request/api/src';
  */
 async function previewApp(): Promise<INestApplication> {
   const runtime = (context: string) => ({ context, store: { context } }) as unknown as ContextRuntime;
-  const lent = [HEALTH_CHECKS, DEV_ISSUER].map((token) => ({ provide: token, useValue: null }));
+  const lent = [HEALTH_CHECKS, DEV_ISSUER, ConnectorTokens].map((token) => ({ provide: token, useValue: null }));
   @Global()
   @Module({ providers: lent, exports: lent.map((p) => p.provide) })
   class PlatformLoansModule {}
@@ -32,7 +32,7 @@ async function previewApp(): Promise<INestApplication> {
       RequestModule.forRuntime(runtime('request')),
       AuditModule.forRuntime(runtime('audit')),
     ],
-    controllers: [PlatformController],
+    controllers: [PlatformController, ConnectorTokensController],
   })
   class CustosPreviewModule {}
   return NestFactory.create(CustosPreviewModule, new FastifyAdapter(), { preview: true, logger: false, abortOnError: false });

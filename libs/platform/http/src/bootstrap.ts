@@ -14,6 +14,8 @@ import { serveOpenApiDocument } from './openapi';
 import pino, { type Logger } from 'pino';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { PinoNestLogger } from './access-log';
+import { ConnectorTokens } from './auth/connector-tokens';
+import { ConnectorTokensController } from './connector-tokens.controller';
 import { createHttpAdapter } from './http-edge';
 import { DEFAULT_HTTP_EDGE_SETTINGS, type HttpEdgeSettings } from './security-headers';
 
@@ -26,6 +28,8 @@ export interface CustosAppOptions {
   healthChecks: HealthCheck[];
   /** Where answers to writes with an Idempotency-Key are kept. */
   db: SqlDatabase;
+  /** The connector tokens the verifier accepts, managed under /admin/tokens (default: kept in `db`). */
+  connectorTokens?: ConnectorTokens;
   /** How recent a login must be for its `mfa` to count for step-up, in seconds (default 900). */
   stepUpMaxAgeSec?: number;
   /** Failed authentications a client address may have per window before it is answered 429 (default 20 a minute). */
@@ -42,8 +46,9 @@ let metricsStarted = false;
 export async function createCustosApp(options: CustosAppOptions): Promise<NestFastifyApplication> {
   @Module({
     imports: options.modules,
-    controllers: [PlatformController],
+    controllers: [PlatformController, ConnectorTokensController],
     providers: [
+      { provide: ConnectorTokens, useValue: options.connectorTokens ?? new ConnectorTokens(options.db) },
       { provide: HEALTH_CHECKS, useValue: options.healthChecks },
       { provide: DEV_ISSUER, useValue: options.devIssuer ?? null },
       { provide: APP_GUARD, useFactory: (reflector: Reflector) => new AuthGuard(reflector, options.verifier, options.stepUpMaxAgeSec, new FailedAuthLimiter(options.failedAuthLimit)), inject: [Reflector] },

@@ -100,7 +100,11 @@ export function buildOpenApiDocument(app: INestApplication, title: string): Open
   if (problemSchema && !('$ref' in problemSchema)) problemSchema.additionalProperties = true;
   addDocsRoutes(document);
   for (const item of Object.values(document.paths)) {
-    for (const method of WRITES) if (item[method]) acceptIdempotencyKey(item[method], document);
+    for (const method of WRITES) {
+      const operation = item[method];
+      // A write whose answer holds a secret shown once takes no Idempotency-Key (its answer is never kept).
+      if (operation && (operation as unknown as Record<string, unknown>)['x-answers-a-secret'] !== true) acceptIdempotencyKey(operation, document);
+    }
     for (const method of ['get', ...WRITES] as const) {
       const operation = item[method];
       if (operation && (operation.security ?? document.security ?? []).some((requirement) => 'bearer' in requirement)) limitFailedAuthentication(operation, document);

@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { connectBusTransport } from '@custos/platform/messaging';
 import { ContextDescriptor, ContextRuntime, CustosConfig, openTopology, Topology } from '@custos/platform/runtime';
 import { readAuthSettings, type AuthSettings } from './auth/auth-settings';
+import { ConnectorTokens, withConnectorTokens } from './auth/connector-tokens';
 import { CachingTokenVerifier, DevTokenIssuer, OidcTokenVerifier, TokenVerifier } from './auth/token-verifier';
 import { createCustosApp } from './bootstrap';
 import { readHttpEdgeSettings } from './security-headers';
@@ -47,11 +48,15 @@ export async function startCustos(options: {
     const auth = readAuthSettings();
     const { verifier, devIssuer } = await createVerifier(config, auth);
     if (devIssuer) topology.logger.warn('CUSTOS_DEV_AUTH=true: POST /dev/token issues tokens to anyone. Never enable it in production.');
+    const connectorTokens = new ConnectorTokens(topology.db);
+    await connectorTokens.migrate();
     const app = await createCustosApp({
       title: options.title,
       modules: options.modules(topology.runtimes),
-      // Clients send the same bearer token request after request: its signature is checked once a minute.
-      verifier: new CachingTokenVerifier(verifier),
+      // Clients send the same bearer token request after request: its signature is checked once a
+      // minute. Connector tokens (cst_...) are looked up in the database instead.
+      verifier: withConnectorTokens(connectorTokens, new CachingTokenVerifier(verifier)),
+      connectorTokens,
       devIssuer,
       stepUpMaxAgeSec: auth.stepUpMaxAgeSec,
       failedAuthLimit: auth.failedAuthLimit,

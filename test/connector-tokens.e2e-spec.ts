@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { eventually } from '@custos/platform/testing';
+import { startEmbedded, type Deployment } from './support/deployment';
+
+/**
+ * Connector tokens: an admin makes one for an HR system, which then posts HR events with it; the
+ * value is shown once, never listed, never replayed, and stops working the moment it is revoked.
+ */
+describe('connector tokens (/admin/tokens)', () => {
+  let d: Deployment;
+  let admin: string;
+  const run = randomUUID().slice(0, 8);
+  const joiner = (token: string, n: number) =>
+    d.client.call('POST', '/hr/events', {
+      token,
+      body: { eventId: `${run}-${n}`, system: 'workday', type: 'joiner', employee: { employeeId: `CT${run}${n}`, givenName: 'Con', familyName: 'Nector', email: `ct-${run}-${n}@example.com`, employmentType: 'employee' } },
+    });
+
+  beforeAll(async () => {
+    d = await startEmbedded(120_000);
+    admin = await d.client.token('admin-ct', ['custos:admin']);
+  }, 180_000);
+  afterAll(() => d?.stop());
+
+  it('makes a token for an HR system that posts HR events with it, shown once and listed without its value', async () => {
+    const created = await d.client.call('POST', '/admin/tokens', { token: admin, body: { name: 'workday-test', expiresIn: 'P30D' } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'workday-test', roles: ['custos:hr'], createdBy: 'admin-ct', revokedAt: null });
+    const token = created.body.token as string;
+    expect(token).toMatch(/^cst_/);
+    expect([200, 202]).toContain((await joiner(token, 1)).status);
+    // A connector token is an HR token, nothing more.
+    expect((await d.client.call('GET', '/catalog/entitlements', { token })).status).toBe(200);
+    expect((await d.client.call('POST', '/admin/tokens', { token, body: { name: 'escalation' } })).status).toBe(403);
+    const listed = await d.client.call('GET', '/admin/tokens', { token: admin });
+    expect(listed.text).not.toContain(token);
+    await eventually(async () => {
+      const mine = ((await d.client.call('GET', '/admin/tokens', { token: admin })).body.items as Array<{ id: string; lastUsedAt: string | null }>).find((t) => t.id === created.body.id);
+      return mine?.lastUsedAt !== null;
+    }, { what: 'lastUsedAt' });
+  });
+
+  it('refuses a revoked token at once with 401', async () => {
+    const created = (await d.client.call('POST', '/admin/tokens', { token: admin, body: { name: 'to-revoke' } })).body;
+    expect([200, 202]).toContain((await joiner(created.token, 2)).status);
+    const revoked = await d.client.call('DELETE', `/admin/tokens/${created.id}`, { token: admin });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toMatchObject({ id: created.id, revokedBy: 'admin-ct' });
+    expect((await joiner(created.token, 3)).status).toBe(401);
+    expect((await d.client.call('DELETE', '/admin/tokens/0000000000000000', { token: admin })).status).toBe(404);
+  });
+
+  it('never replays a token for a repeated Idempotency-Key: the answer holding it is not kept', async () => {
+    const headers = { 'Idempotency-Key': `ct-${run}` };
+    const first = await d.client.call('POST', '/admin/tokens', { token: admin, body: { name: 'once' }, headers });
+    const second = await d.client.call('POST', '/admin/tokens', { token: admin, body: { name: 'once' }, headers });
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect(second.body.id).not.toBe(first.body.id);
+  });
+
+  it('refuses roles beyond custos:hr and a life longer than ten years with 400', async () => {
+    expect((await d.client.call('POST', '/admin/tokens', { token: admin, body: { name: 'x', roles: ['custos:admin'] } })).status).toBe(400);
+    expect((await d.client.call('POST', '/admin/tokens', { token: admin, body: { name: 'x', expiresIn: 'P11Y' } })).status).toBe(400);
+    expect((await d.client.call('POST', '/admin/tokens', { token: admin, body: { name: 'x', expiresIn: 'soon' } })).status).toBe(400);
+  });
+});
