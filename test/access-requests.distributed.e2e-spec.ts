@@ -163,4 +163,41 @@ describe('access requests: submit, approve by manager then owner, granted just i
     expect((await as(ada, 'GET', `/requests/${own.body.requestId}`)).body.steps[0]).toMatchObject({ status: 'pending', decisions: [] });
     expect((await as(ada, 'GET', '/approvals')).body.items).toEqual([]);
   });
+
+  it('breaks the glass: Ada takes an entitlement marked breakGlass at once (GET /check allows it), the security approver reviews it afterwards; Ada may not, nor without mfa', async () => {
+    const sec = await api.hire('Sec', { department: api.key('Security') });
+    const security = await api.asAdmin('POST', '/catalog/entitlements', { key: 'custos:security', application: 'custos', name: 'Security approver', privileged: false, risk: 'high' });
+    expect([201, 409]).toContain(security.status);
+    await eventually(() => api.asAdmin('POST', `/access/${sec}/grant`, { entitlement: 'custos:security', reason: 'on call' }), { accept: (r) => r.status < 300, what: 'the entitlement service to know Sec', timeoutMs: 30_000, intervalMs: 250 });
+    // Defined after the security grant: once the request service knows it, it knows the security approver too.
+    const glass = api.key('db:glass');
+    expect((await api.asAdmin('POST', '/catalog/entitlements', { key: glass, application: 'db', name: glass, privileged: true, risk: 'critical', ownerId: olga, breakGlass: true })).status).toBe(201);
+
+    const used = await eventually(() => as(ada, 'POST', '/break-glass', { entitlement: glass, justification: 'INC-1: orders database down', duration: 'PT15M' }, ['pwd', 'mfa']), {
+      accept: (r) => r.status === 201,
+      what: 'the request service to know the break-glass entitlement',
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    });
+    expect(used.body).toMatchObject({ status: 'awaiting-review', identityId: ada, entitlement: glass, duration: 'PT15M', privileged: true, reviewerIds: [sec], grantId: expect.any(String) });
+    const id = used.body.breakGlassId as string;
+    expect(await api.check(ada, glass)).toMatchObject({ allowed: true, grantIds: [used.body.grantId], expiresAt: used.body.expiresAt });
+    expect((await api.grants(ada)).find((g) => g.entitlement === glass)).toMatchObject({ source: 'break-glass', grantId: used.body.grantId });
+
+    const withoutMfa = await as(ada, 'POST', '/break-glass', { entitlement: glass, justification: 'again' }, ['pwd']);
+    expect([withoutMfa.status, withoutMfa.body.type]).toEqual([403, 'urn:custos:problem:step-up-required']);
+    const notMarked = await as(ada, 'POST', '/break-glass', { entitlement: dbRead, justification: 'again' }, ['pwd', 'mfa']);
+    expect([notMarked.status, notMarked.body.type]).toEqual([422, 'urn:custos:problem:break-glass-not-allowed']);
+    const tooLong = await as(ada, 'POST', '/break-glass', { entitlement: glass, justification: 'again', duration: 'PT2H' }, ['pwd', 'mfa']);
+    expect([tooLong.status, tooLong.body.type, tooLong.body.maxDuration]).toEqual([422, 'urn:custos:problem:duration-exceeds-maximum', 'PT1H']);
+
+    const byAda = await as(ada, 'POST', `/break-glass/${id}/review`, { outcome: 'justified', comment: 'it was me' }, ['pwd', 'mfa']);
+    expect([byAda.status, byAda.body.type]).toEqual([403, 'urn:custos:problem:self-approval']);
+    const bySecWithoutMfa = await as(sec, 'POST', `/break-glass/${id}/review`, { outcome: 'justified', comment: 'fine' }, ['pwd']);
+    expect([bySecWithoutMfa.status, bySecWithoutMfa.body.type]).toEqual([403, 'urn:custos:problem:step-up-required']);
+    const reviewed = await as(sec, 'POST', `/break-glass/${id}/review`, { outcome: 'justified', comment: 'INC-1 confirmed' }, ['pwd', 'mfa']);
+    expect([reviewed.status, reviewed.body.status, reviewed.body.review]).toEqual([200, 'reviewed', { reviewerId: sec, outcome: 'justified', comment: 'INC-1 confirmed', reviewedAt: expect.any(String) }]);
+    expect((await as(ada, 'GET', `/break-glass/${id}`)).body.status).toBe('reviewed');
+    expect((await as(api.key('stranger'), 'GET', `/break-glass/${id}`)).status).toBe(403);
+  });
 });

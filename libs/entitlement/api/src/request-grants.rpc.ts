@@ -18,8 +18,9 @@ const text = (value: unknown): value is string => typeof value === 'string' && v
 /**
  * The door through which the request context has approved access granted and given back:
  * `rpc.entitlement.grant-request` and `rpc.entitlement.revoke-request`. Both run the access
- * aggregate's own commands (GrantAccess with source `request`, RevokeAccess by request), so a
- * request's grant obeys every rule an admin grant does, and both are idempotent per request.
+ * aggregate's own commands (GrantAccess with source `request` or `break-glass`, RevokeAccess by
+ * request), so a request's grant obeys every rule an admin grant does, and both are idempotent
+ * per request (or break-glass use).
  */
 @Controller()
 export class RequestGrantsRpc {
@@ -35,6 +36,10 @@ export class RequestGrantsRpc {
     if (!text(command.requestId) || !text(command.identityId) || !text(command.entitlement) || !text(command.reason) || !text(command.approvedBy)) {
       throw badPayload('requestId, identityId, entitlement, reason and approvedBy are required strings');
     }
+    if (command.source !== undefined && command.source !== 'request' && command.source !== 'break-glass') throw badPayload('source is request or break-glass');
+    // A break-glass grant names no request: its grant ids derive from the use's id.
+    const breakGlass = command.source === 'break-glass';
+    const commandId = `${breakGlass ? 'break-glass' : 'request'}:${command.requestId}`;
     try {
       await this.catalog.catchUp();
       const entitlement = this.catalog.entitlement(command.entitlement);
@@ -48,8 +53,8 @@ export class RequestGrantsRpc {
             data: {
               identityId: command.identityId!,
               entitlement: command.entitlement!,
-              source: 'request',
-              requestId: command.requestId,
+              source: breakGlass ? 'break-glass' : 'request',
+              ...(!breakGlass && { requestId: command.requestId }),
               reason: command.reason!,
               now,
               ...(command.expiresAt !== undefined && { expiresAt: command.expiresAt }),
@@ -58,7 +63,7 @@ export class RequestGrantsRpc {
               ...(entitlement.maxDuration !== undefined && { maxDuration: entitlement.maxDuration }),
               sodPolicies: this.catalog.sodPolicyViews(),
               ...(command.sodException !== undefined && { sodException: command.sodException }),
-              commandId: `request:${command.requestId}`,
+              commandId,
             },
           },
           { actor: 'system:request-fulfilment', correlationId: command.requestId },
@@ -66,7 +71,7 @@ export class RequestGrantsRpc {
       );
       return {
         grants: state.grants
-          .filter((grant) => grant.requestId === command.requestId)
+          .filter((grant) => (breakGlass ? grant.source === 'break-glass' && grant.grantId.startsWith(`${commandId}:`) : grant.requestId === command.requestId))
           .map((grant) => ({ grantId: grant.grantId, entitlement: grant.entitlement, ...(grant.expiresAt !== undefined && { expiresAt: grant.expiresAt }) })),
       };
     } catch (error) {

@@ -42,13 +42,19 @@ export interface EvaluateSodResult {
 
 /**
  * `rpc.entitlement.grant-request`: grant what an approved access request asks for (source
- * `request`). The request context's fulfilment asks it once a request is approved. Idempotent per `requestId` and entitlement: a retry grants nothing new and answers
- * the request's grants again. A refusal (an unknown or retired entitlement, a terminated
- * identity, a prevent SoD conflict) fails with the status the HTTP routes would answer.
+ * `request`), or what a break-glass use takes (source `break-glass`: `requestId` is then the
+ * use's id, `expiresAt` is required, and SoD policies do not refuse it: it is reviewed
+ * afterwards). The request context's fulfilment asks it once a request is approved or the glass
+ * broken. Idempotent per `requestId` and entitlement: a retry grants nothing new and answers
+ * the grants again. A refusal (an unknown or retired entitlement, a terminated identity, a
+ * prevent SoD conflict on a request) fails with the status the HTTP routes would answer.
  */
 export const GRANT_REQUEST_RPC = 'rpc.entitlement.grant-request';
 
 export interface GrantRequestCommand {
+  /** Absent: `request`. */
+  source?: 'request' | 'break-glass';
+  /** The request's id, or the break-glass use's. */
   requestId: string;
   identityId: string;
   /** The catalog entitlement the request was approved for. */
@@ -59,7 +65,7 @@ export interface GrantRequestCommand {
   expiresAt?: string;
   /** An approved exception to `approve` SoD policies (the request's security step). */
   sodException?: { reason: string; approvedBy: string };
-  /** Who approved the request last (the grant's `grantedBy`). */
+  /** Who approved the request last (the grant's `grantedBy`); for break-glass, the identity who broke the glass. */
   approvedBy: string;
 }
 

@@ -82,3 +82,27 @@ export class GrantDelegationDto {
   @IsISO8601({ strict: true })
   until!: string;
 }
+
+export class BreakGlassDto {
+  @ApiProperty({ example: 'aws:prod-admin', description: 'a catalog entitlement marked breakGlass' })
+  @Matches(KEY, { message: KEY_MESSAGE })
+  entitlement!: string;
+
+  @ApiProperty({ example: 'INC-4711: production database down, on-call DBA', description: 'why the glass is broken, for the security review' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  justification!: string;
+
+  @ApiPropertyOptional({ example: 'PT30M', description: 'how long the access lasts (ISO 8601), at most the entitlement\'s maxDuration (PT1H without one); absent: that maximum' })
+  @IsOptional()
+  @Matches(DURATION, { message: DURATION_MESSAGE })
+  duration?: string;
+}
+
+export const BREAK_GLASS_OUTCOMES = ['justified', 'not-justified'] as const;
+
+export class ReviewBreakGlassDto {
+  @ApiProperty({ enum: BREAK_GLASS_OUTCOMES }) @IsIn(BREAK_GLASS_OUTCOMES) outcome!: 'justified' | 'not-justified';
+  @ApiProperty({ maxLength: 2000, description: 'what the review found' }) @IsString() @IsNotEmpty() @MaxLength(2000) comment!: string;
+}

@@ -1,7 +1,8 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { CONTEXT_RUNTIME, ContextRuntime, DurableScheduler, Inbox, migrateContext } from '@custos/platform/runtime';
-import { DelegationService, DelegationsView, Directory, RequestFulfilment, RequestService, RequestsView, RequestWorkers } from '@custos/request/application';
+import { BreakGlassService, DelegationService, DelegationsView, Directory, RequestFulfilment, RequestService, RequestsView, RequestWorkers } from '@custos/request/application';
 import { ApprovalsController } from './approvals.controller';
+import { BreakGlassController } from './break-glass.controller';
 import { RequestEventsController } from './events.controller';
 import { RequestsController } from './requests.controller';
 
@@ -34,7 +35,8 @@ class RequestLifecycle implements OnModuleInit, OnApplicationShutdown {
 
 /**
  * The request context: access requests and their approvals (POST /requests, GET /approvals...),
- * fulfilled through the entitlement context, and approvers' delegations (/approvals/delegations); break-glass is still to come.
+ * fulfilled through the entitlement context, approvers' delegations (/approvals/delegations), and break-glass
+ * access with its post-incident review (/break-glass).
  */
 @Module({})
 export class RequestModule {
@@ -44,7 +46,7 @@ export class RequestModule {
     return {
       module: RequestModule,
       // RequestEventsController holds message handlers, served over the bus (BusTransport).
-      controllers: [RequestsController, ApprovalsController, RequestEventsController],
+      controllers: [RequestsController, ApprovalsController, BreakGlassController, RequestEventsController],
       providers: [
         { provide: CONTEXT_RUNTIME, useValue: runtime },
         { provide: Inbox, useFactory: () => new Inbox(runtime.db, schema) },
@@ -57,16 +59,22 @@ export class RequestModule {
           useFactory: (d: Directory, s: DurableScheduler, v: DelegationsView) => new RequestService(runtime, d, s, v),
           inject: [Directory, DurableScheduler, DelegationsView],
         },
+        {
+          provide: BreakGlassService,
+          useFactory: (d: Directory, s: DurableScheduler) => new BreakGlassService(runtime, d, s),
+          inject: [Directory, DurableScheduler],
+        },
         { provide: DelegationService, useFactory: (d: Directory, v: DelegationsView) => new DelegationService(runtime, d, v), inject: [Directory, DelegationsView] },
         {
           provide: RequestFulfilment,
-          useFactory: (i: Inbox, d: Directory, r: RequestService) => new RequestFulfilment(runtime, i, d, r),
-          inject: [Inbox, Directory, RequestService],
+          useFactory: (i: Inbox, d: Directory, r: RequestService, b: BreakGlassService) => new RequestFulfilment(runtime, i, d, r, b),
+          inject: [Inbox, Directory, RequestService, BreakGlassService],
         },
         {
           provide: RequestWorkers,
-          useFactory: (v: RequestsView, r: RequestService, s: DurableScheduler, d: DelegationsView) => new RequestWorkers(v, r, s, log('request read models'), d),
-          inject: [RequestsView, RequestService, DurableScheduler, DelegationsView],
+          useFactory: (v: RequestsView, r: RequestService, s: DurableScheduler, d: DelegationsView, b: BreakGlassService) =>
+            new RequestWorkers(v, r, s, log('request read models'), d, b),
+          inject: [RequestsView, RequestService, DurableScheduler, DelegationsView, BreakGlassService],
         },
         RequestLifecycle,
       ],

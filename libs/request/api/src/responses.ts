@@ -130,3 +130,29 @@ export class DelegationAnswerDoc {
 export class DelegationList {
   @ApiProperty({ type: [DelegationAnswerDoc], description: 'the delegations the caller gave or received, newest first' }) items!: DelegationAnswerDoc[];
 }
+
+export class BreakGlassReviewAnswer {
+  @ApiProperty() reviewerId!: string;
+  @ApiProperty({ enum: ['justified', 'not-justified'] }) outcome!: string;
+  @ApiProperty() comment!: string;
+  @ApiProperty({ format: 'date-time' }) reviewedAt!: string;
+}
+
+@ApiSchema({ name: 'BreakGlassUse' })
+export class BreakGlassAnswerDoc {
+  @ApiProperty({ format: 'uuid' }) breakGlassId!: string;
+  @ApiProperty({ enum: ['awaiting-review', 'reviewed'] }) status!: string;
+  @ApiProperty({ description: 'who broke the glass and holds the access' }) identityId!: string;
+  @ApiProperty() entitlement!: string;
+  @ApiProperty() justification!: string;
+  @ApiProperty({ example: 'PT1H' }) duration!: string;
+  @ApiProperty({ format: 'date-time', description: 'when the access ends by itself' }) expiresAt!: string;
+  @ApiProperty() privileged!: boolean;
+  @ApiProperty({ type: [String], description: 'the security approvers (holders of custos:security, the user left out) who may review it' }) reviewerIds!: string[];
+  @ApiProperty({ format: 'date-time', description: 'the review is due by then, or it escalates' }) reviewDueAt!: string;
+  @ApiProperty({ format: 'date-time' }) usedAt!: string;
+  @ApiPropertyOptional({ description: 'the grant, once given (absent: the entitlement service has not answered yet; it is granted when it does)' }) grantId?: string;
+  @ApiPropertyOptional({ type: [String], description: 'who may review it too, since the review was late' }) escalatedTo?: string[];
+  @ApiPropertyOptional({ format: 'date-time' }) escalatedAt?: string;
+  @ApiPropertyOptional({ type: BreakGlassReviewAnswer }) review?: BreakGlassReviewAnswer;
+}

@@ -7,3 +7,4 @@ export * from './read-models/directory/directory';
 export * from './read-models/requests-view/requests-view';
 export * from './delegation-service';
 export * from './read-models/delegations/delegations-view';
+export * from './break-glass-service';

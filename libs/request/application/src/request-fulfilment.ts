@@ -8,7 +8,8 @@ import {
 } from '@custos/entitlement/contracts';
 import type { CustosEvent, SqlExecutor } from '@custos/platform/event-store';
 import type { ContextRuntime, Inbox } from '@custos/platform/runtime';
-import type { AccessRevokedEarly, RequestApproved } from '@custos/request/contracts';
+import type { AccessRevokedEarly, BreakGlassUsed, RequestApproved } from '@custos/request/contracts';
+import type { BreakGlassService } from './break-glass-service';
 import type { Directory } from './read-models/directory/directory';
 import type { RequestService } from './request-service';
 
@@ -18,7 +19,7 @@ export const ENTITLEMENT_EVENTS_CONSUMER = 'request-entitlement-events';
 export const IDENTITY_EVENTS_CONSUMER = 'request-identity-events';
 
 /** The request's own events the fulfilment acts on. */
-export const FULFILMENT_EVENTS = ['RequestApproved', 'AccessRevokedEarly'] as const;
+export const FULFILMENT_EVENTS = ['RequestApproved', 'AccessRevokedEarly', 'BreakGlassUsed'] as const;
 
 /** A grant ended before the request recorded its fulfilment (a very short grant): the end is retried once the fulfilment is in. */
 export class FulfilmentNotYetRecorded extends Error {
@@ -32,6 +33,7 @@ export class FulfilmentNotYetRecorded extends Error {
  * - RequestApproved: asks the entitlement context to grant (`rpc.entitlement.grant-request`,
  *   idempotent per request) and records the grants it answers as the request's fulfilment;
  * - AccessRevokedEarly: asks it to revoke the request's grants (`rpc.entitlement.revoke-request`);
+ * - BreakGlassUsed: grants the use (source `break-glass`) unless its immediate grant is recorded already;
  * - AccessRevoked of a request's grant (it expired, or was revoked by anyone): RecordGrantEnded;
  * - the other contexts' events keep the directory (managers, owners, security approvers) current.
  * Entitlement events are claimed in the inbox in the same transaction as their effect; the
@@ -43,6 +45,7 @@ export class RequestFulfilment {
     private readonly inbox: Inbox,
     private readonly directory: Directory,
     private readonly requests: RequestService,
+    private readonly breakGlass?: BreakGlassService,
     private readonly rpcTimeoutMs = 10_000,
   ) {}
 
@@ -66,6 +69,10 @@ export class RequestFulfilment {
       // None held: granted before and ended since (a retry after the answer was lost); its end is recorded from AccessRevoked.
       if (grants.length === 0) return;
       await this.requests.run(approved.requestId, { type: 'RecordFulfilment', data: { requestId: approved.requestId, round: 0, grants, now: this.now() } }, meta);
+    } else if (stored.name === 'BreakGlassUsed' && this.breakGlass) {
+      const used = stored.data as BreakGlassUsed['data'];
+      if ((await this.breakGlass.get(used.breakGlassId)).grantId !== undefined) return;
+      await this.breakGlass.grant(used, meta);
     } else if (stored.name === 'AccessRevokedEarly') {
       const revoked = stored.data as AccessRevokedEarly['data'];
       const command: RevokeRequestCommand = { requestId: revoked.requestId, identityId: revoked.beneficiaryId, ...(revoked.reason !== undefined && { detail: revoked.reason }) };

@@ -5,7 +5,8 @@ import { InProcessBus } from '@custos/platform/messaging';
 import { type ContextRuntime, createLogger, DurableScheduler, Inbox, migrateContext, readConfig } from '@custos/platform/runtime';
 import { usePostgres } from '@custos/platform/testing';
 import { requestStreamId } from '@custos/request/contracts';
-import { NotEligibleApprover, SelfApproval } from '@custos/request/domain';
+import { NotEligibleApprover, SelfApproval, StepUpRequired } from '@custos/request/domain';
+import { BreakGlassService, ESCALATE_BREAK_GLASS_REVIEW } from './break-glass-service';
 import { UnknownEntitlement } from './errors';
 import { DelegationService } from './delegation-service';
 import { DelegationsView } from './read-models/delegations/delegations-view';
@@ -80,21 +81,32 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     await migrateContext(pg.db, schema, [(x) => inbox.migrate(x), (x) => directory.migrate(x), (x) => view.migrate(x), (x) => delegationsView.migrate(x), (x) => scheduler.migrate(x)]);
     const requests = new RequestService(runtime, directory, scheduler, delegationsView);
     const delegations = new DelegationService(runtime, directory, delegationsView);
-    const fulfilment = new RequestFulfilment(runtime, inbox, directory, requests);
+    const breakGlass = new BreakGlassService(runtime, directory, scheduler);
+    const fulfilment = new RequestFulfilment(runtime, inbox, directory, requests, breakGlass);
     const grantsAsked: GrantRequestCommand[] = [];
+    /** Set to make the entitlement service's grant door fail as an unreachable service would (503). */
+    const grantDoor = { down: false };
     const revokesAsked: unknown[] = [];
     await bus.serve(EVALUATE_SOD_RPC, async () => sod);
     await bus.serve(GRANT_REQUEST_RPC, async (payload) => {
+      if (grantDoor.down) throw Object.assign(new Error('entitlement service down'), { status: 503 });
       const command = payload as GrantRequestCommand;
       grantsAsked.push(command);
-      return { grants: [{ grantId: `request:${command.requestId}:${command.entitlement}`, entitlement: command.entitlement, expiresAt: command.expiresAt }] };
+      return { grants: [{ grantId: `${command.source ?? 'request'}:${command.requestId}:${command.entitlement}`, entitlement: command.entitlement, expiresAt: command.expiresAt }] };
     });
     await bus.serve(REVOKE_REQUEST_RPC, async (payload) => {
       revokesAsked.push(payload);
       return { revokedGrantIds: [] };
     });
-    for (const event of [hired(ADA, MIA), hired(MIA, MAX), hired(MAX), hired(OLGA), hired(SEC), hired(CYD, MAX)]) await fulfilment.onIdentityEvent(event);
-    for (const event of [entitlementDefined('db:read'), entitlementDefined('db:capped', { maxDuration: 'PT1H' }), accessGranted(SEC, SECURITY_ENTITLEMENT, 'g-sec')]) {
+    for (const event of [hired(ADA, MIA), hired(MIA, MAX), hired(MAX), hired(OLGA), hired(SEC, OLGA), hired(CYD, MAX)]) await fulfilment.onIdentityEvent(event);
+    const entitlements = [
+      entitlementDefined('db:read'),
+      entitlementDefined('db:capped', { maxDuration: 'PT1H' }),
+      entitlementDefined('db:glass', { breakGlass: true, privileged: true }),
+      entitlementDefined('db:glass-2h', { breakGlass: true, maxDuration: 'PT2H' }),
+      accessGranted(SEC, SECURITY_ENTITLEMENT, 'g-sec'),
+    ];
+    for (const event of entitlements) {
       await fulfilment.onEntitlementEvent(event);
     }
     view.start((error) => {
@@ -112,7 +124,9 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     const streamNames = async (requestId: string) => (await store.readStream(requestStreamId(requestId))).map((e) => e.name);
     /** The request's own events as the bus would deliver them to the fulfilment. */
     const ownEvents = async (requestId: string) => store.readStream(requestStreamId(requestId));
-    return { requests, delegations, fulfilment, directory, view, scheduler, grantsAsked, revokesAsked, streamNames, ownEvents, store };
+    /** A break-glass use's own events as the bus would deliver them to the fulfilment. */
+    const breakGlassEvents = async (breakGlassId: string) => store.readStream(`break-glass-${breakGlassId}`);
+    return { requests, delegations, breakGlass, grantDoor, breakGlassEvents, fulfilment, directory, view, scheduler, grantsAsked, revokesAsked, streamNames, ownEvents, store };
   }
 
   afterEach(async () => {
@@ -294,5 +308,70 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     await c.delegations.grant({ approverId: MIA, delegateId: CYD, until: '2026-03-09T09:00:00.000Z' }, { actor: MIA });
     await expect(c.delegations.grant({ approverId: MIA, delegateId: OLGA, from: '2026-03-03T09:00:00.000Z', until: '2026-03-04T09:00:00.000Z' }, { actor: MIA })).rejects.toMatchObject({ code: 'delegation-overlaps' });
     expect(await c.delegations.list(MIA)).toHaveLength(1);
+  });
+
+  it('breaks the glass on an entitlement marked breakGlass: granted at once (source break-glass) for PT1H, the security approver to review it within PT24H; the user may not review it, the reviewer needs mfa on a privileged one', async () => {
+    const c = await open();
+    const used = await c.breakGlass.use({ identityId: ADA, entitlement: 'db:glass', justification: 'INC-1: database down', amr: ['pwd', 'mfa'] }, { actor: ADA });
+    const id = used.breakGlassId;
+    expect(used).toMatchObject({
+      status: 'awaiting-review',
+      identityId: ADA,
+      entitlement: 'db:glass',
+      duration: 'PT1H',
+      expiresAt: '2026-03-02T10:00:00.000Z',
+      privileged: true,
+      reviewerIds: [SEC],
+      reviewDueAt: '2026-03-03T09:00:00.000Z',
+      grantId: `break-glass:${id}:db:glass`,
+    });
+    expect(c.grantsAsked).toEqual([
+      { source: 'break-glass', requestId: id, identityId: ADA, entitlement: 'db:glass', reason: 'INC-1: database down', expiresAt: '2026-03-02T10:00:00.000Z', approvedBy: ADA },
+    ]);
+    expect((await c.scheduler.pending()).map((job) => [job.key, job.kind, job.dueAt.toISOString()])).toEqual([
+      [`escalate-review:${id}`, ESCALATE_BREAK_GLASS_REVIEW, '2026-03-03T09:00:00.000Z'],
+    ]);
+    // The fulfilment sees the use granted already: it asks nothing more.
+    for (const event of await c.breakGlassEvents(id)) await c.fulfilment.onRequestEvent(event);
+    expect(c.grantsAsked).toHaveLength(1);
+
+    await expect(c.breakGlass.review({ breakGlassId: id, reviewerId: ADA, outcome: 'justified', comment: 'mine', amr: ['mfa'] }, { actor: ADA })).rejects.toThrow(SelfApproval);
+    await expect(c.breakGlass.review({ breakGlassId: id, reviewerId: SEC, outcome: 'justified', comment: 'ok', amr: ['pwd'] }, { actor: SEC })).rejects.toThrow(StepUpRequired);
+    const reviewed = await c.breakGlass.review({ breakGlassId: id, reviewerId: SEC, outcome: 'not-justified', comment: 'no incident on record', amr: ['pwd', 'mfa'] }, { actor: SEC });
+    expect(reviewed).toMatchObject({ status: 'reviewed', review: { reviewerId: SEC, outcome: 'not-justified', comment: 'no incident on record', reviewedAt: NOW } });
+    expect((await c.breakGlassEvents(id)).map((e) => e.name)).toEqual(['BreakGlassUsed', 'BreakGlassFulfilled', 'BreakGlassReviewRefused', 'BreakGlassReviewRefused', 'BreakGlassReviewed']);
+    await expect(c.breakGlass.review({ breakGlassId: id, reviewerId: SEC, outcome: 'justified', comment: 'changed my mind', amr: ['mfa'] }, { actor: SEC })).rejects.toMatchObject({ code: 'review-completed' });
+  });
+
+  it.each<[string, { entitlement: string; duration?: string; amr: string[] }, string]>([
+    ['an entitlement not marked breakGlass (422)', { entitlement: 'db:read', amr: ['mfa'] }, 'break-glass-not-allowed'],
+    ['a duration over its maximum (422)', { entitlement: 'db:glass-2h', duration: 'PT3H', amr: ['mfa'] }, 'duration-exceeds-maximum'],
+    ['a privileged one without mfa (403)', { entitlement: 'db:glass', amr: ['pwd'] }, 'step-up-required'],
+    ['an unknown entitlement (422)', { entitlement: 'ghost', amr: ['mfa'] }, 'unknown-entitlement'],
+  ])('refuses to break the glass on %s, and writes and grants nothing', async (_description, input, code) => {
+    const c = await open();
+    await expect(c.breakGlass.use({ identityId: ADA, justification: 'x', ...input }, { actor: ADA })).rejects.toMatchObject({ code });
+    expect(await c.store.head()).toBeNull();
+    expect(c.grantsAsked).toEqual([]);
+  });
+
+  it('grants a use the entitlement service did not answer at once when the fulfilment gets BreakGlassUsed, and escalates a review still open at its due time', async () => {
+    const c = await open();
+    c.grantDoor.down = true;
+    const used = await c.breakGlass.use({ identityId: ADA, entitlement: 'db:glass-2h', justification: 'INC-2', duration: 'PT30M', amr: [] }, { actor: ADA });
+    expect(used.grantId).toBeUndefined();
+    const [usedEvent] = await c.breakGlassEvents(used.breakGlassId);
+    await expect(c.fulfilment.onRequestEvent(usedEvent)).rejects.toMatchObject({ status: 503 });
+    c.grantDoor.down = false;
+    await c.fulfilment.onRequestEvent(usedEvent);
+    expect(await c.breakGlass.get(used.breakGlassId)).toMatchObject({ grantId: `break-glass:${used.breakGlassId}:db:glass-2h`, expiresAt: '2026-03-02T09:30:00.000Z' });
+
+    c.scheduler.use({ [ESCALATE_BREAK_GLASS_REVIEW]: (payload, tx) => c.breakGlass.escalateReview(tx, payload as { breakGlassId: string }) });
+    now = new Date('2026-03-03T09:00:01.000Z');
+    expect(await c.scheduler.runDue()).toBe(1);
+    const escalated = await c.breakGlass.get(used.breakGlassId);
+    expect(escalated).toMatchObject({ status: 'awaiting-review', escalatedTo: [OLGA, SEC], escalatedAt: '2026-03-03T09:00:01.000Z' });
+    const byOlga = await c.breakGlass.review({ breakGlassId: used.breakGlassId, reviewerId: OLGA, outcome: 'justified', comment: 'INC-2 confirmed', amr: [] }, { actor: OLGA });
+    expect(byOlga.review).toMatchObject({ reviewerId: OLGA, outcome: 'justified' });
   });
 });
