@@ -174,6 +174,17 @@ describe('SCIM User mapping', () => {
       expect([(caught as ScimError).httpStatus, (caught as ScimError).scimType]).toEqual([400, 'invalidValue']);
     });
 
+    it('lets a User stored past the limits (before they existed) be replaced as long as it grows no further', () => {
+      const sixty = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`custom${i}`, i]));
+      const stored = readUserResource(body(sixty), { identityId: 'x', storedAttributes: { ...sixty } }).attributes as Record<string, unknown>;
+      expect(Object.keys(stored).filter((k) => k.startsWith('custom'))).toHaveLength(60);
+      // the same sixty, one changed: accepted; one more: refused, naming the limit it now has
+      expect(readUserResource(body({ ...sixty, custom0: 'changed' }), { identityId: 'x', storedAttributes: stored }).attributes).toMatchObject({ custom0: 'changed' });
+      expect(() => readUserResource(body({ ...sixty, custom60: 60 }), { identityId: 'x', storedAttributes: stored })).toThrow(/at most 60 attributes/);
+      // a new User gets the limits as they are
+      expect(() => readUserResource(body(sixty), { identityId: 'y' })).toThrow(/at most 50 attributes/);
+    });
+
     it('keeps unknown attributes within the limits as sent', () => {
       const custom = { a: nested(5), b: Array.from({ length: 10 }, (_, i) => i) };
       const many = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`x${i}`, i]));

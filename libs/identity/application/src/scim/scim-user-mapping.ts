@@ -82,7 +82,7 @@ export function generatedEmployeeId(identityId: string): string {
  * `password` is dropped and never stored. Attribute names are read in any case (RFC 7643
  * section 2.1); what is kept is bounded by SCIM_MAX_DEPTH and SCIM_UNKNOWN_ATTRIBUTE_LIMITS.
  */
-export function readUserResource(body: unknown, context: { identityId: string; currentEmployeeId?: string }): ScimUserInput {
+export function readUserResource(body: unknown, context: { identityId: string; currentEmployeeId?: string; storedAttributes?: Resource }): ScimUserInput {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ScimError.invalidSyntax('a User is a JSON object');
   checkUntrustedValue(body, 'the User');
   const user = canonicalResource(body as Resource, USER_RESOURCE);
@@ -113,7 +113,7 @@ export function readUserResource(body: unknown, context: { identityId: string; c
     employmentType: employmentTypeOf(optionalString(user.userType, 'userType')),
   });
   const attributes = Object.fromEntries(Object.entries(user).filter(([key]) => !NOT_STORED.has(key.toLowerCase())));
-  checkKept(attributes);
+  checkKept(attributes, context.storedAttributes);
   return withoutAbsent({
     userName,
     externalId: nonBlank(externalId),
@@ -207,15 +207,26 @@ function emailOf(value: unknown, userName: string): string {
   return nonBlank(slot >= 0 ? optionalString(emails[slot].value, 'emails.value') : undefined) ?? userName;
 }
 
-/** Refuses unknown attributes beyond SCIM_UNKNOWN_ATTRIBUTE_LIMITS (depth is checked on the whole User before). */
-function checkKept(attributes: Resource): void {
+/** How much a User's kept attributes hold: those the User schemas do not define (count, bytes), and all of them (bytes). */
+function measureKept(attributes: Resource): { count: number; bytes: number; keptBytes: number } {
   const unknown = Object.entries(attributes).filter(([key]) => !DEFINED.has(key.toLowerCase()));
-  const { count, bytes, keptBytes } = SCIM_UNKNOWN_ATTRIBUTE_LIMITS;
-  if (unknown.length > count) throw ScimError.invalidValue(`at most ${count} attributes that the User schemas do not define are kept, got ${unknown.length}`);
-  if (Buffer.byteLength(JSON.stringify(Object.fromEntries(unknown))) > bytes) {
-    throw ScimError.invalidValue(`the attributes that the User schemas do not define take more than ${bytes} bytes`);
-  }
-  if (Buffer.byteLength(JSON.stringify(attributes)) > keptBytes) throw ScimError.invalidValue(`the User's attributes take more than ${keptBytes} bytes`);
+  return { count: unknown.length, bytes: Buffer.byteLength(JSON.stringify(Object.fromEntries(unknown))), keptBytes: Buffer.byteLength(JSON.stringify(attributes)) };
+}
+
+/**
+ * Refuses unknown attributes beyond SCIM_UNKNOWN_ATTRIBUTE_LIMITS (depth is checked on the whole
+ * User before). A User stored before the limits existed (`stored`) may be replaced or patched as
+ * long as it grows no further past them: each limit is then what it already holds.
+ */
+function checkKept(attributes: Resource, stored?: Resource): void {
+  const now = measureKept(attributes);
+  const before = stored ? measureKept(stored) : { count: 0, bytes: 0, keptBytes: 0 };
+  const count = Math.max(SCIM_UNKNOWN_ATTRIBUTE_LIMITS.count, before.count);
+  const bytes = Math.max(SCIM_UNKNOWN_ATTRIBUTE_LIMITS.bytes, before.bytes);
+  const keptBytes = Math.max(SCIM_UNKNOWN_ATTRIBUTE_LIMITS.keptBytes, before.keptBytes);
+  if (now.count > count) throw ScimError.invalidValue(`at most ${count} attributes that the User schemas do not define are kept, got ${now.count}`);
+  if (now.bytes > bytes) throw ScimError.invalidValue(`the attributes that the User schemas do not define take more than ${bytes} bytes`);
+  if (now.keptBytes > keptBytes) throw ScimError.invalidValue(`the User's attributes take more than ${keptBytes} bytes`);
 }
 
 function emailsWith(value: unknown, email: string): Resource[] | undefined {

@@ -151,7 +151,7 @@ export class ScimUsers {
     return this.retrying(async () => {
       const current = await this.current(identityId);
       this.precondition(current.identity, context);
-      const input = readUserResource(body, { identityId, currentEmployeeId: current.identity.employeeId });
+      const input = readUserResource(body, { identityId, currentEmployeeId: current.identity.employeeId, storedAttributes: current.record?.attributes });
       this.noteEmail(input, identityId);
       await this.update(current.identity, current.record, input, input.active, context);
     }).then(() => this.get(identityId, context));
@@ -163,7 +163,7 @@ export class ScimUsers {
       const current = await this.current(identityId);
       this.precondition(current.identity, context);
       const patched = applyScimPatch(current.resource, body, USER_RESOURCE, { readOnly: ['groups'] });
-      const input = readUserResource(patched, { identityId, currentEmployeeId: current.identity.employeeId });
+      const input = readUserResource(patched, { identityId, currentEmployeeId: current.identity.employeeId, storedAttributes: current.record?.attributes });
       this.noteEmail(input, identityId);
       // Only a change of `active` is a lifecycle request: echoing the current value back is not.
       const requested = activeOf(patched.active);
