@@ -15,11 +15,15 @@
  * Targets (2-core machine): >= 1,500 HR events/s and p99 < 50 ms in every phase.
  * BENCH_HR_EVENTS changes the events per phase; BENCH_HR_IDENTITIES the read-model size;
  * BENCH_HR_PG_STATEMENTS=1 adds each phase's busiest SQL statements (pg_stat_statements).
+ * BENCH_HR_VERSUS=<checkout> adds another build of Custos (an older commit in a worktree with its own
+ * `npm ci`) on its own database and namespace: each phase runs on this build, then on that one,
+ * and a second table gives both side by side with their ratios (before/after in one run).
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { EmployeeDirectory, HrIntake } from '../libs/identity/application/src';
 import { createPgDatabase, SqlEventStore, type SqlDatabase } from '../libs/platform/event-store/src';
 import { InProcessBus } from '../libs/platform/messaging/src';
@@ -33,6 +37,7 @@ const EVENTS = Number(process.env.BENCH_HR_EVENTS ?? 10_000);
 const IDENTITIES = Number(process.env.BENCH_HR_IDENTITIES ?? 100_000);
 /** BENCH_HR_PG_STATEMENTS=1: report each phase's busiest statements (needs pg_stat_statements in shared_preload_libraries). */
 const STATEMENTS = process.env.BENCH_HR_PG_STATEMENTS === '1';
+const VERSUS = process.env.BENCH_HR_VERSUS ? resolve(process.env.BENCH_HR_VERSUS) : undefined;
 const TARGET_RATE = 1_500;
 const TARGET_P99_MS = 50;
 const MANAGERS = 50;
@@ -249,9 +254,25 @@ async function main(): Promise<void> {
   });
   const base = new URL(app.url);
   const db = createPgDatabase(database.url, { max: 20, applicationName: 'custos-bench-hr' });
+  // The other build, if any: its own database and namespace, the same NATS and PostgreSQL.
+  const versusDatabase = VERSUS ? await createTestDatabase('custos_bench_hr_versus') : undefined;
+  const versusNamespace = `v${randomBytes(4).toString('hex')}`;
+  const versusApp =
+    VERSUS && versusDatabase
+      ? await startProcess(
+          'custos (versus)',
+          'apps/custos/src/main.ts',
+          { DATABASE_URL: versusDatabase.url, NATS_URL: nats.url, CUSTOS_NAMESPACE: versusNamespace, CUSTOS_DEV_AUTH: 'true', CUSTOS_OIDC_ISSUER: undefined, LOG_LEVEL: 'warn' },
+          120_000,
+          VERSUS,
+        )
+      : undefined;
   try {
-    const tokenResponse = await fetch(new URL('/dev/token', base), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: 'bench-hr', roles: ['custos:hr'] }) });
-    const token = ((await tokenResponse.json()) as { access_token: string }).access_token;
+    const hrToken = async (at: URL) => {
+      const response = await fetch(new URL('/dev/token', at), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: 'bench-hr', roles: ['custos:hr'] }) });
+      return ((await response.json()) as { access_token: string }).access_token;
+    };
+    const token = await hrToken(base);
     const effectiveAt = new Date(Date.now() - 60_000).toISOString();
     const run = randomBytes(3).toString('hex');
 
@@ -264,10 +285,20 @@ async function main(): Promise<void> {
     });
 
     // Warm-up: connections, JIT, plans; the managers every later employee reports to.
-    await load(base, undefined, 2_000, CLIENTS, noop);
-    const managers = await load(base, token, MANAGERS, 8, (i) => hr('joiner', 'M', i, 0));
-    const warm = await load(base, token, 1_000, CLIENTS, (i) => hr('joiner', 'W', i, 0));
-    for (const l of [managers, warm]) if (l.failures.size > 0) throw new Error(`warm-up failed: ${JSON.stringify([...l.failures])}`);
+    const warmUp = async (at: URL, bearer: string) => {
+      await load(at, undefined, 2_000, CLIENTS, noop);
+      const managers = await load(at, bearer, MANAGERS, 8, (i) => hr('joiner', 'M', i, 0));
+      const warm = await load(at, bearer, 1_000, CLIENTS, (i) => hr('joiner', 'W', i, 0));
+      for (const l of [managers, warm]) if (l.failures.size > 0) throw new Error(`warm-up failed: ${JSON.stringify([...l.failures])}`);
+    };
+    await warmUp(base, token);
+    const versusBase = versusApp ? new URL(versusApp.url) : undefined;
+    const versusToken = versusBase ? await hrToken(versusBase) : '';
+    if (versusBase) {
+      await warmUp(versusBase, versusToken);
+      await drained(versusBase);
+    }
+    const versusPhases: Array<{ name: string; hr: Load; cpuPerEventMs: number }> = [];
 
     if (STATEMENTS) await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
     const statementsReport: string[] = [];
@@ -292,6 +323,14 @@ async function main(): Promise<void> {
       phases.push({ name, hr: measured, noop: baseline, drainMs, cpuPerEventMs, machineBusy, byProcess });
       const failed = [...measured.failures.values()].reduce((a, b) => a + b, 0);
       console.log(`${name}: ${fmt(rate(measured))} events/s, then ${(drainMs / 1000).toFixed(1)} s until the app was idle${failed ? `; ${failed} FAILED: ${JSON.stringify([...measured.failures].slice(0, 3))}` : ''}`);
+      if (versusBase) {
+        // The same phase on the other build, right after: drift on a shared machine hits both alike.
+        const versusCpuBefore = await cpuSeconds(versusBase);
+        const versusMeasured = await load(versusBase, versusToken, EVENTS, CLIENTS, (i) => hr(type, 'E', i, version));
+        await drained(versusBase);
+        versusPhases.push({ name, hr: versusMeasured, cpuPerEventMs: ((await cpuSeconds(versusBase)) - versusCpuBefore) * 1000 / EVENTS });
+        console.log(`${name} (versus build): ${fmt(rate(versusMeasured))} events/s`);
+      }
     }
     const rssAfterPhases = await rssOf(base);
 
@@ -357,6 +396,24 @@ async function main(): Promise<void> {
         ].join(' '),
       );
     }
+    if (versusPhases.length > 0) {
+      console.log(`\nthis build against ${VERSUS}, phase by phase in the same run (ratio > 1: this build does more events/s, or uses more CPU per event):`);
+      console.log(['phase'.padEnd(8), 'events/s'.padStart(9), 'versus'.padStart(9), 'ratio'.padStart(6), '| CPU µs/event'.padStart(14), 'versus'.padStart(7), 'ratio'.padStart(6)].join(' '));
+      for (const [i, v] of versusPhases.entries()) {
+        const p = phases[i];
+        console.log(
+          [
+            p.name.padEnd(8),
+            fmt(rate(p.hr)).padStart(9),
+            fmt(rate(v.hr)).padStart(9),
+            (rate(p.hr) / rate(v.hr)).toFixed(2).padStart(6),
+            `| ${(p.cpuPerEventMs * 1000).toFixed(0)}`.padStart(14),
+            (v.cpuPerEventMs * 1000).toFixed(0).padStart(7),
+            (p.cpuPerEventMs / v.cpuPerEventMs).toFixed(2).padStart(6),
+          ].join(' '),
+        );
+      }
+    }
     const s = size[0];
     console.log(`\nidentity read model (identity.identities) at ${fmt(rows)} identities:`);
     console.log(`  pg_total_relation_size ${mib(Number(s.total))} (heap ${mib(Number(s.heap))}, indexes ${mib(Number(s.indexes))}, toast ${mib(Number(s.toast))}); ${fmt(Number(s.total) / rows)} bytes per identity`);
@@ -371,6 +428,9 @@ async function main(): Promise<void> {
     process.exitCode = failed ? 1 : 0;
   } finally {
     await app.stop();
+    await versusApp?.stop();
+    await versusDatabase?.drop();
+    if (versusApp) await removeNamespaceStreamsAt(nats.url, versusNamespace);
     await db.close();
     await database.drop();
     // The run's streams stay on a NATS server that outlives the benchmark (NATS_URL) otherwise: 31,000 messages a run.
