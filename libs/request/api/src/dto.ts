@@ -8,7 +8,7 @@ const DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(
 const DURATION_MESSAGE = 'duration must be an ISO 8601 duration such as PT8H, PT30S or P1D';
 
 /** The statuses a request can be listed by. */
-export const REQUEST_STATUSES = ['pending', 'approved', 'denied', 'cancelled', 'expired', 'fulfilled', 'revoked', 'ended'] as const;
+export const REQUEST_STATUSES = ['pending', 'approved', 'denied', 'cancelled', 'expired', 'refused', 'fulfilled', 'revoked', 'ended'] as const;
 
 export class SubmitRequestDto {
   @ApiPropertyOptional({ description: 'the identity the access is for; the caller when absent (for someone else: their manager, or custos:admin)' })

@@ -46,10 +46,15 @@ export class RequestGrantAnswer {
   @ApiPropertyOptional({ format: 'date-time' }) endedAt?: string;
 }
 
+export class FulfilmentRefusalAnswer {
+  @ApiProperty({ example: 'sod-violation', description: 'the entitlement context\'s error code' }) code!: string;
+  @ApiProperty({ description: 'its message' }) reason!: string;
+}
+
 @ApiSchema({ name: 'AccessRequest' })
 export class RequestAnswerDoc {
   @ApiProperty({ format: 'uuid' }) requestId!: string;
-  @ApiProperty({ enum: REQUEST_STATUSES, description: 'revoked: given back early; ended: the grant ended (just in time, or revoked by an admin)' }) status!: string;
+  @ApiProperty({ enum: REQUEST_STATUSES, description: 'refused: approved, but the entitlement service refused the grant (fulfilmentRefusal says why); revoked: given back early; ended: the grant ended (just in time, or revoked by an admin)' }) status!: string;
   @ApiProperty() requesterId!: string;
   @ApiProperty() beneficiaryId!: string;
   @ApiProperty({ type: RequestTargetAnswer }) target!: RequestTargetAnswer;
@@ -69,6 +74,8 @@ export class RequestAnswerDoc {
   @ApiPropertyOptional({ format: 'date-time' }) expiredAt?: string;
   @ApiPropertyOptional({ format: 'date-time' }) fulfilledAt?: string;
   @ApiPropertyOptional({ format: 'date-time' }) endedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) refusedAt?: string;
+  @ApiPropertyOptional({ type: FulfilmentRefusalAnswer, description: 'why the entitlement service refused to grant the approved request' }) fulfilmentRefusal?: FulfilmentRefusalAnswer;
 }
 
 export class RequestPage {

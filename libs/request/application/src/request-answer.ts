@@ -40,7 +40,7 @@ export interface GrantAnswer {
 /** An access request as GET /requests/{id} answers it: its steps, every decision, and its grant once fulfilled. */
 export interface RequestAnswer {
   requestId: string;
-  /** pending, approved, denied, cancelled, expired (no decision in time), fulfilled, revoked (given back early) or ended (its grant ended). */
+  /** pending, approved, denied, cancelled, expired (no decision in time), refused (approved, but the grant was refused), fulfilled, revoked (given back early) or ended (its grant ended). */
   status: string;
   requesterId: string;
   beneficiaryId: string;
@@ -64,6 +64,9 @@ export interface RequestAnswer {
   expiredAt?: string;
   fulfilledAt?: string;
   endedAt?: string;
+  /** Refused: the entitlement context refused to grant what was approved (its error code and message). */
+  refusedAt?: string;
+  fulfilmentRefusal?: { code: string; reason: string };
 }
 
 /** The request's state (its decider's fold) and its answer, from its events. */
@@ -135,6 +138,12 @@ export function describeRequest(events: readonly RequestEvent[]): { state: Reque
         break;
       case 'RequestFulfilled':
         answer.fulfilledAt ??= event.data.fulfilledAt;
+        break;
+      case 'FulfilmentRefused':
+        if (event.data.round === 0) {
+          answer.refusedAt = event.data.refusedAt;
+          answer.fulfilmentRefusal = { code: event.data.code, reason: event.data.reason };
+        }
         break;
       default:
         break;

@@ -7,6 +7,7 @@ import {
   type RevokeRequestResult,
 } from '@custos/entitlement/contracts';
 import type { CustosEvent, SqlExecutor } from '@custos/platform/event-store';
+import { RpcError } from '@custos/platform/messaging';
 import type { ContextRuntime, Inbox } from '@custos/platform/runtime';
 import type { AccessRevokedEarly, BreakGlassUsed, RequestApproved } from '@custos/request/contracts';
 import type { BreakGlassService } from './break-glass-service';
@@ -31,7 +32,9 @@ export class FulfilmentNotYetRecorded extends Error {
 /**
  * The process manager between requests and access:
  * - RequestApproved: asks the entitlement context to grant (`rpc.entitlement.grant-request`,
- *   idempotent per request) and records the grants it answers as the request's fulfilment;
+ *   idempotent per request) and records the grants it answers as the request's fulfilment, or
+ *   its refusal (a rule of the entitlement context: FulfilmentRefused, never retried); only a
+ *   transport failure (no answer, nobody serving, a server error) is retried by redelivery;
  * - AccessRevokedEarly: asks it to revoke the request's grants (`rpc.entitlement.revoke-request`);
  * - BreakGlassUsed: grants the use (source `break-glass`) unless its immediate grant is recorded already;
  * - AccessRevoked of a request's grant (it expired, or was revoked by anyone): RecordGrantEnded;
@@ -65,14 +68,30 @@ export class RequestFulfilment {
         ...(approved.sodException !== undefined && { sodException: { reason: approved.sodException.reason, approvedBy: approved.sodException.approvedBy } }),
         approvedBy: approvals[approvals.length - 1]?.approverId ?? meta.actor,
       };
-      const { grants } = await this.runtime.bus.request<GrantRequestResult>(GRANT_REQUEST_RPC, command, { timeoutMs: this.rpcTimeoutMs });
+      let grants: GrantRequestResult['grants'];
+      try {
+        ({ grants } = await this.runtime.bus.request<GrantRequestResult>(GRANT_REQUEST_RPC, command, { timeoutMs: this.rpcTimeoutMs }));
+      } catch (error) {
+        const refusal = domainRefusalOf(error);
+        // A transport failure (no answer, nobody serving, a crash) is retried by redelivery; a refusal would only be refused again.
+        if (!refusal) throw error;
+        await this.requests.run(approved.requestId, { type: 'RecordFulfilmentRefused', data: { requestId: approved.requestId, round: 0, ...refusal, now: this.now() } }, meta);
+        return;
+      }
       // None held: granted before and ended since (a retry after the answer was lost); its end is recorded from AccessRevoked.
       if (grants.length === 0) return;
       await this.requests.run(approved.requestId, { type: 'RecordFulfilment', data: { requestId: approved.requestId, round: 0, grants, now: this.now() } }, meta);
     } else if (stored.name === 'BreakGlassUsed' && this.breakGlass) {
       const used = stored.data as BreakGlassUsed['data'];
       if ((await this.breakGlass.get(used.breakGlassId)).grantId !== undefined) return;
-      await this.breakGlass.grant(used, meta);
+      try {
+        await this.breakGlass.grant(used, meta);
+      } catch (error) {
+        const refusal = domainRefusalOf(error);
+        if (!refusal) throw error;
+        // Nothing to retry: the use stays recorded for its review, without a grant.
+        this.runtime.logger.warn({ breakGlassId: used.breakGlassId, ...refusal }, 'the entitlement service refused a break-glass grant');
+      }
     } else if (stored.name === 'AccessRevokedEarly') {
       const revoked = stored.data as AccessRevokedEarly['data'];
       const command: RevokeRequestCommand = { requestId: revoked.requestId, identityId: revoked.beneficiaryId, ...(revoked.reason !== undefined && { detail: revoked.reason }) };
@@ -109,4 +128,15 @@ export class RequestFulfilment {
   private now(): string {
     return this.runtime.clock().toISOString();
   }
+}
+
+/**
+ * domainRefusalOf: the entitlement context's refusal of a command (an RpcError with a 4xx status,
+ * which its edge gives domain and validation errors), as the code and reason to record; undefined
+ * for what may pass when retried (no answer 504, nobody serving 503, a server error 5xx, 408, 429).
+ */
+export function domainRefusalOf(error: unknown): { code: string; reason: string } | undefined {
+  if (!(error instanceof RpcError) || error.status < 400 || error.status >= 500 || error.status === 408 || error.status === 429) return undefined;
+  const code = (error.details as { code?: unknown } | undefined)?.code;
+  return { code: typeof code === 'string' && code.trim() !== '' ? code : `status-${error.status}`, reason: error.message || `refused with status ${error.status}` };
 }

@@ -85,11 +85,12 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     const fulfilment = new RequestFulfilment(runtime, inbox, directory, requests, breakGlass);
     const grantsAsked: GrantRequestCommand[] = [];
     /** Set to make the entitlement service's grant door fail as an unreachable service would (503). */
-    const grantDoor = { down: false };
+    const grantDoor: { down: boolean; refuse?: { status: number; code: string; message: string } } = { down: false };
     const revokesAsked: unknown[] = [];
     await bus.serve(EVALUATE_SOD_RPC, async () => sod);
     await bus.serve(GRANT_REQUEST_RPC, async (payload) => {
       if (grantDoor.down) throw Object.assign(new Error('entitlement service down'), { status: 503 });
+      if (grantDoor.refuse) throw Object.assign(new Error(grantDoor.refuse.message), { status: grantDoor.refuse.status, details: { code: grantDoor.refuse.code } });
       const command = payload as GrantRequestCommand;
       grantsAsked.push(command);
       return { grants: [{ grantId: `${command.source ?? 'request'}:${command.requestId}:${command.entitlement}`, entitlement: command.entitlement, expiresAt: command.expiresAt }] };
@@ -373,5 +374,33 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     expect(escalated).toMatchObject({ status: 'awaiting-review', escalatedTo: [OLGA, SEC], escalatedAt: '2026-03-03T09:00:01.000Z' });
     const byOlga = await c.breakGlass.review({ breakGlassId: used.breakGlassId, reviewerId: OLGA, outcome: 'justified', comment: 'INC-2 confirmed', amr: [] }, { actor: OLGA });
     expect(byOlga.review).toMatchObject({ reviewerId: OLGA, outcome: 'justified' });
+  });
+
+  it('records the entitlement context\'s refusal of an approved request\'s grant (an SoD prevent policy added after the approval) as FulfilmentRefused, once, without retrying; a transport failure is retried', async () => {
+    const c = await open();
+    const { answer } = await c.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'db:read' }, justification: 'x' }, { actor: ADA });
+    const requestId = answer.requestId;
+    await c.requests.decide({ requestId, approverId: MIA, decision: 'approve', amr: [] }, { actor: MIA });
+    await c.requests.decide({ requestId, approverId: OLGA, decision: 'approve', amr: [] }, { actor: OLGA });
+    const approved = (await c.ownEvents(requestId)).find((event) => event.name === 'RequestApproved')!;
+
+    c.grantDoor.down = true;
+    await expect(c.fulfilment.onRequestEvent(approved)).rejects.toMatchObject({ status: 503 });
+    expect((await c.requests.get(requestId)).answer.status).toBe('approved');
+
+    c.grantDoor.down = false;
+    c.grantDoor.refuse = { status: 422, code: 'sod-violation', message: 'separation of duties: p (db:read, db:write)' };
+    await c.fulfilment.onRequestEvent(approved);
+    // A redelivery of the approval (or a late retry) records nothing more.
+    await c.fulfilment.onRequestEvent(approved);
+    expect((await c.requests.get(requestId)).answer).toMatchObject({
+      status: 'refused',
+      refusedAt: NOW,
+      fulfilmentRefusal: { code: 'sod-violation', reason: 'separation of duties: p (db:read, db:write)' },
+    });
+    expect((await c.streamNames(requestId)).slice(-2)).toEqual(['RequestApproved', 'FulfilmentRefused']);
+    expect(c.grantsAsked).toEqual([]);
+    await c.view.caughtUp();
+    expect((await c.view.list({ beneficiaryId: ADA, status: 'refused', limit: 10 })).items.map((item) => item.requestId)).toEqual([requestId]);
   });
 });

@@ -133,6 +133,14 @@ export interface FulfilledGrant {
 /** The entitlement context granted what the round approved (a role request: one grant per entitlement; an extension: new or extended grants). */
 export type RequestFulfilled = DomainEvent<'RequestFulfilled', { requestId: string; round: number; grants: FulfilledGrant[]; fulfilledAt: string }>;
 
+/**
+ * The entitlement context refused to grant what a round approved (a rule it enforces, e.g. a
+ * `prevent` SoD policy added after the approval, a retired entitlement, a terminated identity):
+ * round 0 ends refused, an extension round ends with the access keeping its end. `code` is the
+ * entitlement context's error code, `reason` its message.
+ */
+export type FulfilmentRefused = DomainEvent<'FulfilmentRefused', { requestId: string; round: number; code: string; reason: string; refusedAt: string }>;
+
 /** A grant of the request ended in the entitlement context: it expired (just in time) or was revoked. */
 export type GrantEnded = DomainEvent<
   'GrantEnded',
@@ -188,6 +196,7 @@ export type RequestEvent =
   | RequestEscalated
   | RequestExpired
   | RequestFulfilled
+  | FulfilmentRefused
   | GrantEnded
   | AccessRevokedEarly
   | ExtensionRequested

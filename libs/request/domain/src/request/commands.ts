@@ -77,6 +77,12 @@ export interface RecordFulfilment {
   data: { requestId: string; round: number; grants: Array<{ grantId: string; entitlement: string; expiresAt?: string }>; now: string };
 }
 
+/** The entitlement context refused the grant of an approved round (a domain refusal, not a transport failure): the round will not be granted. */
+export interface RecordFulfilmentRefused {
+  type: 'RecordFulfilmentRefused';
+  data: { requestId: string; round: number; code: string; reason: string; now: string };
+}
+
 /** A grant of the request ended in the entitlement context (AccessRevoked: `expired`, or any other reason as `revoked`). */
 export interface RecordGrantEnded {
   type: 'RecordGrantEnded';
@@ -102,6 +108,7 @@ export type RequestCommand =
   | EscalateRequest
   | ExpireRequest
   | RecordFulfilment
+  | RecordFulfilmentRefused
   | RecordGrantEnded
   | RevokeEarly
   | RequestExtension;

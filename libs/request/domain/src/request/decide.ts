@@ -30,13 +30,14 @@ import type {
   EscalateRequest,
   ExpireRequest,
   RecordFulfilment,
+  RecordFulfilmentRefused,
   RecordGrantEnded,
   RequestCommand,
   RequestExtension,
   RevokeEarly,
   SubmitRequest,
 } from './commands';
-import { pendingRound, statusOf, type ApprovalRound, type FulfilledRequest, type RequestFacts, type RequestState } from './state';
+import { pendingRound, statusOf, type ApprovalRound, type EndedRequest, type FulfilledRequest, type RequestFacts, type RequestState } from './state';
 
 /**
  * decide: a request is submitted once, routed into steps; its pending round takes decisions
@@ -57,6 +58,8 @@ export function decide(command: RequestCommand, state: RequestState): RequestEve
       return expire(command, state);
     case 'RecordFulfilment':
       return recordFulfilment(command, state);
+    case 'RecordFulfilmentRefused':
+      return recordFulfilmentRefused(command, state);
     case 'RecordGrantEnded':
       return recordGrantEnded(command, state);
     case 'RevokeEarly':
@@ -288,6 +291,33 @@ function recordFulfilment({ data }: RecordFulfilment, state: RequestState): Requ
       },
     },
   ];
+}
+
+/**
+ * recordFulfilmentRefused: an approved round whose grant the entitlement context refused is
+ * closed once (round 0: the request is refused; an extension round: the access keeps its end).
+ * A repeat, or a refusal for a round granted or closed since, records nothing.
+ */
+function recordFulfilmentRefused({ data }: RecordFulfilmentRefused, state: RequestState): RequestEvent[] {
+  if (state.kind === 'NoRequest') throw new RequestNotFound(data.requestId);
+  const errors: FieldError[] = [];
+  if (blank(data.code)) errors.push({ field: 'code', message: 'is required' });
+  if (blank(data.reason)) errors.push({ field: 'reason', message: 'is required' });
+  if (errors.length > 0) throw new ValidationFailed(errors);
+  const awaiting =
+    (state.kind === 'ApprovedRequest' && data.round === 0) ||
+    (state.kind === 'FulfilledRequest' && state.extension?.status === 'approved' && state.extension.round.round === data.round);
+  if (!awaiting) {
+    const closedAlready =
+      (state.kind === 'RefusedRequest' && data.round === 0) || ((state.kind === 'FulfilledRequest' || state.kind === 'EndedRequest') && data.round <= lastRoundOf(state));
+    if (closedAlready) return [];
+    throw new RequestNotApproved(data.requestId, data.round, statusOf(state));
+  }
+  return [{ type: 'FulfilmentRefused', data: { requestId: data.requestId, round: data.round, code: data.code, reason: data.reason, refusedAt: data.now } }];
+}
+
+function lastRoundOf(state: FulfilledRequest | EndedRequest): number {
+  return state.kind === 'FulfilledRequest' ? state.lastRound : Math.max(0, ...state.grants.map((grant) => grant.round));
 }
 
 /** recordGrantEnded: the request records the end of each of its grants once; others are not its own. */

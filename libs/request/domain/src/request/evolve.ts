@@ -54,6 +54,15 @@ export function evolve(state: RequestState, event: RequestEvent): RequestState {
       // An extension may extend a grant in place (same id, later end) or add new grants.
       return withExpiry({ ...fulfilled, grants: [...state.grants.filter((grant) => !ids.has(grant.grantId)), ...added] });
     }
+    case 'FulfilmentRefused': {
+      if (state.kind === 'ApprovedRequest' && event.data.round === 0) {
+        const { code, reason, refusedAt } = event.data;
+        return { kind: 'RefusedRequest', request: state.request, round: state.round, approvedAt: state.approvedAt, refusedAt, code, reason };
+      }
+      if (state.kind !== 'FulfilledRequest' || state.extension?.round.round !== event.data.round) return state;
+      const { extension: _extension, ...fulfilled } = state;
+      return fulfilled;
+    }
     case 'GrantEnded': {
       if (state.kind !== 'FulfilledRequest') return state;
       const grants = state.grants.map((grant) => (grant.grantId === event.data.grantId ? { ...grant, endedAt: event.data.endedAt } : grant));

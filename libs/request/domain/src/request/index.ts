@@ -14,6 +14,7 @@ export type {
   DeniedRequest,
   CancelledRequest,
   ExpiredRequest,
+  RefusedRequest,
   FulfilledRequest,
   EndedRequest,
   RequestFacts,
@@ -26,6 +27,7 @@ export { pendingRound, statusOf } from './state';
  * requestDecider: one access request (stream `request-{requestId}`).
  *
  *     NoRequest --SubmitRequest--> PendingRequest --last step approved--> ApprovedRequest --RecordFulfilment--> FulfilledRequest --last grant ended--> EndedRequest
+ *                                                                          '--RecordFulfilmentRefused (entitlement refused the grant)--> RefusedRequest
  *                                      |--a deny--> DeniedRequest
  *                                      |--CancelRequest (requester)--> CancelledRequest
  *                                      '--ExpireRequest past the second SLA--> ExpiredRequest
@@ -59,6 +61,8 @@ export { pendingRound, statusOf } from './state';
  *   step that moved on decides nothing).
  * - RequestApproved / ExtensionApproved carry what GrantAccess needs (beneficiary, target,
  *   expiresAt, sodException); AccessGranted / AccessRevoked of the request's grants come back as
- *   RecordFulfilment / RecordGrantEnded; AccessRevokedEarly names the grants to revoke.
+ *   RecordFulfilment / RecordGrantEnded; a grant the entitlement context refuses (a rule of its
+ *   own, not a transport failure) comes back as RecordFulfilmentRefused, so an approved round
+ *   never waits for a grant that will not come; AccessRevokedEarly names the grants to revoke.
  */
 export const requestDecider: Decider<RequestCommand, RequestEvent, RequestState> = { initialState, decide, evolve };

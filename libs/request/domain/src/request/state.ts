@@ -66,6 +66,18 @@ export interface CancelledRequest {
   cancelledBy: string;
 }
 
+/** Round 0 was approved, but the entitlement context refused to grant it (FulfilmentRefused): final. */
+export interface RefusedRequest {
+  kind: 'RefusedRequest';
+  request: RequestFacts;
+  round: ApprovalRound;
+  approvedAt: string;
+  refusedAt: string;
+  /** The entitlement context's error code and message. */
+  code: string;
+  reason: string;
+}
+
 /** Round 0 waited past its second SLA. */
 export interface ExpiredRequest {
   kind: 'ExpiredRequest';
@@ -107,6 +119,7 @@ export type RequestState =
   | DeniedRequest
   | CancelledRequest
   | ExpiredRequest
+  | RefusedRequest
   | FulfilledRequest
   | EndedRequest;
 

@@ -13,6 +13,7 @@ import type {
   DelegationGranted,
   ExtensionApproved,
   ExtensionRequested,
+  FulfilmentRefused,
   GrantEnded,
   RequestApproved,
   RequestDenied,
@@ -168,6 +169,13 @@ export function requestExpired(data: Partial<RequestExpired['data']> = {}): Requ
 
 export function requestFulfilled(data: Partial<RequestFulfilled['data']> = {}): RequestFulfilled {
   return { type: 'RequestFulfilled', data: { requestId: REQUEST_ID, round: 0, grants: [{ grantId: 'grant-1', entitlement: ENTITLEMENT, expiresAt: at(4) }], fulfilledAt: NOW, ...data } };
+}
+
+export function fulfilmentRefused(data: Partial<FulfilmentRefused['data']> = {}): FulfilmentRefused {
+  return {
+    type: 'FulfilmentRefused',
+    data: { requestId: REQUEST_ID, round: 0, code: 'sod-violation', reason: 'separation of duties: pay-vs-approve-strict (erp:vendor-create, erp:payment-approve)', refusedAt: at(1), ...data },
+  };
 }
 
 export function grantEnded(data: Partial<GrantEnded['data']> = {}): GrantEnded {
