@@ -134,6 +134,10 @@ const MATRIX: Record<string, Row> = {
   'POST /approvals/delegations': { who: { any: true }, call: (w) => ({ path: '/approvals/delegations', body: { delegateId: w.mia, until: '2099-01-01T00:00:00Z' } }) },
   'GET /approvals/delegations': { who: { any: true }, call: fixed('/approvals/delegations') },
   'DELETE /approvals/delegations/{delegationId}': { who: { any: true }, call: fixed('/approvals/delegations/mx-none') },
+  // request: any identity breaks the glass for itself (mx:read is not marked breakGlass: 422); its user, reviewers, admins and auditors read a use, its reviewers review it (404 for an unknown one)
+  'POST /break-glass': { who: { any: true }, call: fixed('/break-glass', { entitlement: 'mx:read', justification: 'matrix' }) },
+  'GET /break-glass/{breakGlassId}': { who: { any: true }, call: fixed('/break-glass/mx-none') },
+  'POST /break-glass/{breakGlassId}/review': { who: { any: true }, call: fixed('/break-glass/mx-none/review', { outcome: 'justified', comment: 'matrix' }) },
 
   // audit
   'GET /audit/events': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/events?limit=1') },

@@ -157,7 +157,7 @@ describe('the OpenAPI document tells the whole truth (npm start)', () => {
       await check('GET', route, admin);
     }
     for (const route of ['/identities', '/identities/{identityId}', '/identities/{identityId}/history']) await check('GET', route, hr);
-    for (const route of ['/audit/events', '/audit/verify']) await check('GET', route, auditor);
+    for (const route of ['/audit/events', '/audit/verify', '/audit/keys', '/audit/checkpoint', '/audit/checkpoints', '/audit/proof/inclusion?seq=1&treeSize=1', '/audit/proof/consistency?from=1&to=1', '/audit/proof/inclusion?seq=2&treeSize=1']) await check('GET', route, auditor);
     await check('GET', '/health', '');
     await check('POST', '/roles', admin, { key: 'eng-base', name: 'again', entitlements: [] });
     await check('POST', '/roles', admin, { name: 42 });

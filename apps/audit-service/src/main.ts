@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { AUDIT_CONTEXT, AuditModule } from '@custos/audit/api';
+import { AUDIT_CONTEXT, AuditModule, readAuditSettings } from '@custos/audit/api';
 import { startCustos } from '@custos/platform/http';
 import { hardenProcess, readConfig } from '@custos/platform/runtime';
 
@@ -13,7 +13,8 @@ async function main(): Promise<void> {
     processName: 'audit-service',
     config,
     contexts: [AUDIT_CONTEXT],
-    modules: ([runtime]) => [AuditModule.forRuntime(runtime)],
+    // Its replicas share one signing key (CUSTOS_AUDIT_SIGNING_KEY[_FILE]); none is generated here.
+    modules: ([runtime]) => [AuditModule.forRuntime(runtime, readAuditSettings(process.env, { publicUrl: config.publicUrl }))],
   });
   const shutdown = () => void service.stop().then(() => process.exit(0), () => process.exit(1));
   process.once('SIGINT', shutdown);

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { AUDIT_CONTEXT, AuditModule } from '@custos/audit/api';
+import { AUDIT_CONTEXT, AuditModule, readAuditSettings } from '@custos/audit/api';
 import { ENTITLEMENT_CONTEXT, EntitlementModule } from '@custos/entitlement/api';
 import { IDENTITY_CONTEXT, IdentityModule } from '@custos/identity/api';
 import { startCustos } from '@custos/platform/http';
@@ -22,7 +22,8 @@ async function main(): Promise<void> {
       IdentityModule.forRuntime(identity),
       EntitlementModule.forRuntime(entitlement),
       RequestModule.forRuntime(request),
-      AuditModule.forRuntime(audit),
+      // The embedded all-in-one makes its signing key under its data directory on first start.
+      AuditModule.forRuntime(audit, readAuditSettings(process.env, { publicUrl: config.publicUrl, generateIn: config.dataDir })),
     ],
   });
   const shutdown = () => {
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
 hardenProcess();
 const args = process.argv.slice(2);
 if (isCliCommand(args)) {
-  // `custos hr import <file.csv> ...`: an admin command against a running Custos, not a server.
+  // `custos hr import <file.csv> ...`, `custos audit verify <export.ndjson> ...`: admin commands, not a server.
   runCli(args).then(
     (code) => process.exit(code),
     (error) => {

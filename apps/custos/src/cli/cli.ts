@@ -1,13 +1,15 @@
+import { AUDIT_VERIFY_USAGE, runAuditVerify } from '@custos/audit/api';
 import { HR_IMPORT_USAGE, runHrImport } from '@custos/identity/api';
 
 /** The admin commands of `custos` (the launcher runs the server when given none of them). */
 const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise<number> }> = {
   'hr import': { usage: HR_IMPORT_USAGE, run: (args) => runHrImport(args) },
+  'audit verify': { usage: AUDIT_VERIFY_USAGE, run: (args) => runAuditVerify(args) },
 };
 
 /** True when the arguments name a command (`hr import ...`) rather than asking for the server. */
 export function isCliCommand(args: string[]): boolean {
-  return args[0] === 'hr';
+  return args[0] === 'hr' || args[0] === 'audit';
 }
 
 /** Runs one command and returns its exit status. */

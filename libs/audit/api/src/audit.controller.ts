@@ -1,11 +1,12 @@
+import { Readable } from 'node:stream';
 import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, IsString, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { AuditLog } from '@custos/audit/application';
-import { ApiProblemResponses, Roles } from '@custos/platform/http';
-import { AuditEventPage, TreeVerdict } from './audit.responses';
+import { AuditLog, AuditRangeError, exportLines, NoCheckpointError, planExport } from '@custos/audit/application';
+import { ApiProblemResponses, ProblemException, Roles, problem } from '@custos/platform/http';
+import { AuditCheckpoint, AuditCheckpointPage, AuditEventPage, AuditKeys, ConsistencyProofAnswer, InclusionProofAnswer, TreeVerdict } from './audit.responses';
 
 class AuditEventsQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() identityId?: string;
@@ -17,7 +18,42 @@ class AuditEventsQuery {
   @ApiPropertyOptional({ default: 100, maximum: 1000 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
 }
 
+const MAX = Number.MAX_SAFE_INTEGER;
+
+class CheckpointsQuery {
+  @ApiPropertyOptional({ description: 'only the checkpoint of this tree size', minimum: 1, maximum: MAX }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX) size?: number;
+  @ApiPropertyOptional({ description: 'cursor: the tree size of the last checkpoint of the previous page', maximum: MAX }) @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(MAX) after?: number;
+  @ApiPropertyOptional({ default: 100, maximum: 1000 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
+}
+
+class InclusionQuery {
+  @ApiProperty({ description: 'the entry (its seq, from 1)', minimum: 1, maximum: MAX }) @Type(() => Number) @IsInt() @Min(1) @Max(MAX) seq!: number;
+  @ApiProperty({ description: 'the tree size (a checkpoint’s), at least seq', minimum: 1, maximum: MAX }) @Type(() => Number) @IsInt() @Min(1) @Max(MAX) treeSize!: number;
+}
+
+class ConsistencyQuery {
+  @ApiProperty({ description: 'the older tree size', minimum: 1, maximum: MAX }) @Type(() => Number) @IsInt() @Min(1) @Max(MAX) from!: number;
+  @ApiProperty({ description: 'the newer tree size, at least from', minimum: 1, maximum: MAX }) @Type(() => Number) @IsInt() @Min(1) @Max(MAX) to!: number;
+}
+
+class ExportQuery {
+  @ApiPropertyOptional({ description: 'the first entry (default 1)', minimum: 1, maximum: MAX }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX) from?: number;
+  @ApiPropertyOptional({ description: 'the last entry (default: the latest checkpoint’s size; at most that)', minimum: 1, maximum: MAX }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX) to?: number;
+}
+
+/** The log's own refusals as problems: a range it cannot answer is the caller's (400), no checkpoint yet a 404. */
+async function answer<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof AuditRangeError) throw new ProblemException(problem(400, 'out-of-range', error.message));
+    if (error instanceof NoCheckpointError) throw new ProblemException(problem(404, 'no-checkpoint', error.message));
+    throw error;
+  }
+}
+
 const AUDITOR_ONLY = { status: 403, description: 'the token lacks custos:auditor' };
+const NO_CHECKPOINT = { status: 404, description: 'no checkpoint has been made yet' };
 
 const CSV_COLUMNS = ['seq', 'time', 'type', 'subject', 'actor', 'correlationid', 'causationid', 'id', 'hash', 'data'] as const;
 
@@ -74,5 +110,71 @@ export class AuditController {
   @ApiProblemResponses(401, AUDITOR_ONLY)
   verify() {
     return this.log.verify();
+  }
+
+  @Get('keys')
+  @ApiOperation({ summary: 'The verifier keys of the checkpoints, old and current (signed-note format)' })
+  @ApiOkResponse({ type: AuditKeys })
+  @ApiProblemResponses(401, AUDITOR_ONLY)
+  async keys(): Promise<AuditKeys> {
+    return { keys: await this.log.tree.keys() };
+  }
+
+  @Get('checkpoint')
+  @ApiOperation({ summary: 'The latest signed checkpoint; Accept: text/plain for the signed note alone' })
+  @ApiExtraModels(AuditCheckpoint)
+  @ApiOkResponse({
+    description: 'the checkpoint; as text/plain, its C2SP signed note as any signed-note verifier reads it',
+    content: { 'application/json': { schema: { $ref: getSchemaPath(AuditCheckpoint) } }, 'text/plain': { schema: { type: 'string' } } },
+  })
+  @ApiProblemResponses(401, AUDITOR_ONLY, NO_CHECKPOINT)
+  async checkpoint(@Headers('accept') accept: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<AuditCheckpoint | string> {
+    const latest = await answer(() => this.log.tree.latestCheckpoint());
+    if (accept?.includes('text/plain') && !accept.includes('application/json')) {
+      reply.type('text/plain; charset=utf-8');
+      return latest.note;
+    }
+    return latest;
+  }
+
+  @Get('checkpoints')
+  @ApiOperation({ summary: 'The stored checkpoints, smallest tree first; `size` for the one of that size' })
+  @ApiOkResponse({ type: AuditCheckpointPage })
+  @ApiProblemResponses(400, 401, AUDITOR_ONLY)
+  checkpoints(@Query() q: CheckpointsQuery): Promise<AuditCheckpointPage> {
+    return this.log.tree.checkpoints({ size: q.size, after: q.after, limit: q.limit ?? 100 });
+  }
+
+  @Get('proof/inclusion')
+  @ApiOperation({ summary: 'The RFC 6962 audit path of one entry in the tree of treeSize entries' })
+  @ApiOkResponse({ type: InclusionProofAnswer })
+  @ApiProblemResponses({ status: 400, description: 'not numbers, seq beyond treeSize, or treeSize beyond the tree' }, 401, AUDITOR_ONLY)
+  inclusion(@Query() q: InclusionQuery): Promise<InclusionProofAnswer> {
+    return answer(() => this.log.tree.inclusion(q.seq, q.treeSize));
+  }
+
+  @Get('proof/consistency')
+  @ApiOperation({ summary: 'The RFC 6962 consistency proof between two tree sizes' })
+  @ApiOkResponse({ type: ConsistencyProofAnswer })
+  @ApiProblemResponses({ status: 400, description: 'not numbers, from after to, or to beyond the tree' }, 401, AUDITOR_ONLY)
+  consistency(@Query() q: ConsistencyQuery): Promise<ConsistencyProofAnswer> {
+    return answer(() => this.log.tree.consistency(q.from, q.to));
+  }
+
+  @Get('export')
+  @ApiOperation({ summary: 'Entries from..to as NDJSON with the checkpoints covering them and their proofs, for `custos audit verify`' })
+  @ApiOkResponse({
+    description:
+      'NDJSON, each line RFC 8785 canonical JSON: a header {format, from, kind: export, to}; the checkpoints {kind: checkpoint, note}; ' +
+      'a consistency proof {from, kind: consistency, proof, to} between each two; then each entry {event, kind: entry, seq} followed by ' +
+      'its audit path {kind: inclusion, proof, seq, treeSize} in the first checkpoint covering it',
+    content: { 'application/x-ndjson': { schema: { type: 'string' } } },
+  })
+  @ApiProblemResponses({ status: 400, description: 'not numbers, from after to, or to beyond the latest checkpoint' }, 401, AUDITOR_ONLY, NO_CHECKPOINT)
+  async export(@Query() q: ExportQuery, @Res({ passthrough: true }) reply: FastifyReply): Promise<Readable> {
+    const plan = await answer(() => planExport(this.log, q.from, q.to));
+    reply.type('application/x-ndjson');
+    reply.header('content-disposition', `attachment; filename="custos-audit-${plan.from}-${plan.to}.ndjson"`);
+    return Readable.from(exportLines(this.log, plan));
   }
 }

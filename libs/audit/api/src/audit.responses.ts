@@ -36,3 +36,47 @@ export class TreeVerdict {
   @ApiPropertyOptional({ enum: ['changed', 'deleted', 'inserted', 'tree', 'checkpoint'], description: 'what differs there (only when not ok)' }) problem?: string;
   @ApiPropertyOptional({ description: 'why (only when not ok)' }) reason?: string;
 }
+
+/** A signed checkpoint of the tree: a C2SP tlog-checkpoint in a C2SP signed note. */
+export class AuditCheckpoint {
+  @ApiProperty({ description: 'the tree size it commits to' }) treeSize!: number;
+  @ApiProperty({ description: 'the RFC 6962 root hash of the first treeSize entries, base64' }) rootHash!: string;
+  @ApiProperty({ example: 'custos.example.com/audit', description: "the log's origin, the note's first line" }) origin!: string;
+  @ApiProperty({ example: 'custos.example.com/audit+1a2b3c4d+AXm...', description: 'the verifier key of the key that signed it (see GET /audit/keys)' }) signedBy!: string;
+  @ApiProperty({ description: 'the signed note: `<origin>\\n<treeSize>\\n<rootHash>\\n`, a blank line, and `— <key name> <base64(key id || Ed25519 signature)>`; any signed-note implementation verifies it' }) note!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class AuditCheckpointPage {
+  @ApiProperty({ type: [AuditCheckpoint] }) items!: AuditCheckpoint[];
+  @ApiProperty({ type: String, nullable: true, example: '1000', description: 'the `after` of the next page (a tree size); null on the last' }) next!: string | null;
+}
+
+export class AuditKey {
+  @ApiProperty({ example: 'custos.example.com/audit+1a2b3c4d+AXm...', description: 'the signed-note verifier key: `<name>+<hex key id>+<base64(0x01 || Ed25519 public key)>`' }) verifierKey!: string;
+  @ApiProperty({ description: 'the note key name' }) name!: string;
+  @ApiProperty({ example: '1a2b3c4d', description: 'the key id (hex): the first 4 bytes of SHA-256(name || 0x0A || 0x01 || public key)' }) keyId!: string;
+  @ApiProperty({ description: 'it signs the checkpoints of this tree size and larger, until the next key' }) fromSize!: number;
+  @ApiProperty({ format: 'date-time' }) addedAt!: string;
+}
+
+export class AuditKeys {
+  @ApiProperty({ type: [AuditKey], description: 'every key that signed or signs checkpoints, oldest first' }) keys!: AuditKey[];
+}
+
+export class InclusionProofAnswer {
+  @ApiProperty() seq!: number;
+  @ApiProperty({ description: 'seq - 1: the leaf index RFC 6962 counts from 0' }) leafIndex!: number;
+  @ApiProperty() treeSize!: number;
+  @ApiProperty({ description: 'the entry’s leaf hash, base64' }) leafHash!: string;
+  @ApiProperty({ description: 'the root of the tree of treeSize entries, base64' }) rootHash!: string;
+  @ApiProperty({ type: [String], description: 'the RFC 6962 audit path, base64 hashes, leaf to root' }) path!: string[];
+}
+
+export class ConsistencyProofAnswer {
+  @ApiProperty() from!: number;
+  @ApiProperty() to!: number;
+  @ApiProperty({ description: 'the root of the tree of `from` entries, base64' }) fromRoot!: string;
+  @ApiProperty({ description: 'the root of the tree of `to` entries, base64' }) toRoot!: string;
+  @ApiProperty({ type: [String], description: 'the RFC 6962 consistency proof, base64 hashes' }) proof!: string[];
+}

@@ -1,2 +1,4 @@
 export * from './audit.module';
+export * from './audit-settings';
+export * from './audit-verify.cli';
 export * from './context';

@@ -3,3 +3,4 @@ export * from './read-models/audit-log/audit-log';
 export * from './transparency/merkle';
 export * from './transparency/signed-note';
 export * from './transparency/transparency-log';
+export * from './transparency/export';

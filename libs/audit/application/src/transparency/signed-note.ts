@@ -46,8 +46,14 @@ export function strictBase64(text: string): Buffer {
   return bytes;
 }
 
+/** Splits at the first `count - 1` plus signs: the base64 key at the end may hold more. */
+function splitPlus(text: string, count: number): string[] {
+  const parts = text.split('+');
+  return parts.length < count ? parts : [...parts.slice(0, count - 1), parts.slice(count - 1).join('+')];
+}
+
 export function parseVerifierKey(text: string): NoteVerifier {
-  const parts = text.trim().split('+');
+  const parts = splitPlus(text.trim(), 3);
   if (parts.length !== 3 || !/^[0-9a-f]{8}$/.test(parts[1])) throw new Error('a verifier key is <name>+<8 hex digits>+<base64 key>');
   const name = checkKeyName(parts[0]);
   const key = strictBase64(parts[2]);
@@ -73,7 +79,7 @@ export function parseSigningKey(text: string, name?: string): NoteSigner {
     if (!name) throw new Error('a PEM signing key needs a key name');
     return signerOf(name, createPrivateKey(trimmed));
   }
-  const parts = trimmed.split('+');
+  const parts = splitPlus(trimmed, 5);
   if (parts.length !== 5 || parts[0] !== 'PRIVATE' || parts[1] !== 'KEY' || !/^[0-9a-f]{8}$/.test(parts[3])) {
     throw new Error('the audit signing key must be a PKCS#8 PEM Ed25519 key or PRIVATE+KEY+<name>+<hex id>+<base64 key>');
   }

@@ -97,14 +97,14 @@ export function transparencySchema(s: string): (tx: SqlExecutor) => Promise<void
   return async (tx) => {
     // Complete subtrees only: (level, idx) covers leaves idx * 2^level .. (idx + 1) * 2^level - 1.
     await tx.query(`CREATE TABLE IF NOT EXISTS ${s}.tree (level smallint NOT NULL, idx bigint NOT NULL, hash bytea NOT NULL, PRIMARY KEY (level, idx))`);
-    await tx.query(`CREATE TABLE IF NOT EXISTS ${s}.checkpoints (
+    await tx.query(`CREATE TABLE IF NOT EXISTS ${s}.tree_checkpoints (
       tree_size bigint PRIMARY KEY,
       root_hash bytea NOT NULL,
       signed_by text NOT NULL,
       note text NOT NULL,
       created_at timestamptz NOT NULL DEFAULT now()
     )`);
-    await tx.query(`CREATE TABLE IF NOT EXISTS ${s}.keys (
+    await tx.query(`CREATE TABLE IF NOT EXISTS ${s}.tree_keys (
       ord bigint GENERATED ALWAYS AS IDENTITY,
       verifier text PRIMARY KEY,
       name text NOT NULL,
@@ -112,7 +112,7 @@ export function transparencySchema(s: string): (tx: SqlExecutor) => Promise<void
       from_size bigint NOT NULL,
       added_at timestamptz NOT NULL DEFAULT now()
     )`);
-    for (const table of ['tree', 'checkpoints', 'keys']) {
+    for (const table of ['tree', 'tree_checkpoints', 'tree_keys']) {
       await tx.query(`DROP TRIGGER IF EXISTS ${table}_append_only ON ${s}.${table}`);
       await tx.query(`CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${s}.${table} FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_change()`);
       await tx.query(`DROP TRIGGER IF EXISTS ${table}_no_truncate ON ${s}.${table}`);
@@ -193,14 +193,14 @@ export class TransparencyLog {
     const signer = this.settings.signer;
     if (!signer || size === 0) return null;
     const { rows } = await tx.query<{ verifier: string }>(
-      `SELECT verifier FROM ${this.schema}.keys WHERE from_size <= $1 ORDER BY from_size DESC, ord DESC LIMIT 1`,
+      `SELECT verifier FROM ${this.schema}.tree_keys WHERE from_size <= $1 ORDER BY from_size DESC, ord DESC LIMIT 1`,
       [size],
     );
     const mine = verifierKeyOf(signer);
     if (rows[0]?.verifier !== mine) return null;
     const note = signNote(checkpointText({ origin: this.settings.origin, size, root }), signer);
     await tx.query(
-      `INSERT INTO ${this.schema}.checkpoints (tree_size, root_hash, signed_by, note) VALUES ($1, decode($2, 'hex'), $3, $4) ON CONFLICT (tree_size) DO NOTHING`,
+      `INSERT INTO ${this.schema}.tree_checkpoints (tree_size, root_hash, signed_by, note) VALUES ($1, decode($2, 'hex'), $3, $4) ON CONFLICT (tree_size) DO NOTHING`,
       [size, root.toString('hex'), mine, note],
     );
     return null;
@@ -212,7 +212,7 @@ export class TransparencyLog {
     await this.db.transaction(async (tx) => {
       await lock(tx);
       const size = await this.size(tx);
-      const { rows } = await tx.query<{ last: string | null }>(`SELECT max(tree_size) AS last FROM ${this.schema}.checkpoints`);
+      const { rows } = await tx.query<{ last: string | null }>(`SELECT max(tree_size) AS last FROM ${this.schema}.tree_checkpoints`);
       if (size > Number(rows[0].last ?? 0)) await this.checkpointIn(tx, size, (await this.edgeAt(tx, size)).root());
     });
   }
@@ -227,10 +227,10 @@ export class TransparencyLog {
     const verifierKey = verifierKeyOf(signer);
     return this.db.transaction(async (tx) => {
       await lock(tx);
-      const { rows } = await tx.query<{ from_size: string }>(`SELECT from_size FROM ${this.schema}.keys WHERE verifier = $1`, [verifierKey]);
+      const { rows } = await tx.query<{ from_size: string }>(`SELECT from_size FROM ${this.schema}.tree_keys WHERE verifier = $1`, [verifierKey]);
       if (rows[0]) return { verifierKey, fromSize: Number(rows[0].from_size), added: false };
       const fromSize = this.settings.keyFromSize ?? (await this.size(tx));
-      await tx.query(`INSERT INTO ${this.schema}.keys (verifier, name, key_id, from_size) VALUES ($1, $2, $3, $4)`, [
+      await tx.query(`INSERT INTO ${this.schema}.tree_keys (verifier, name, key_id, from_size) VALUES ($1, $2, $3, $4)`, [
         verifierKey,
         signer.name,
         verifierKey.split('+')[1],
@@ -242,14 +242,14 @@ export class TransparencyLog {
 
   async keys(): Promise<PublishedKey[]> {
     const { rows } = await this.db.query<{ verifier: string; name: string; key_id: string; from_size: string; added_at: Date | string }>(
-      `SELECT verifier, name, key_id, from_size, added_at FROM ${this.schema}.keys ORDER BY ord`,
+      `SELECT verifier, name, key_id, from_size, added_at FROM ${this.schema}.tree_keys ORDER BY ord`,
     );
     return rows.map((r) => ({ verifierKey: r.verifier, name: r.name, keyId: r.key_id, fromSize: Number(r.from_size), addedAt: new Date(r.added_at).toISOString() }));
   }
 
   async checkpoints(query: { size?: number; after?: number; limit: number }): Promise<{ items: StoredCheckpoint[]; next: string | null }> {
     const { rows } = await this.db.query<CheckpointRow>(
-      `SELECT tree_size, signed_by, note, created_at FROM ${this.schema}.checkpoints
+      `SELECT tree_size, signed_by, note, created_at FROM ${this.schema}.tree_checkpoints
        WHERE ($1::bigint IS NULL OR tree_size = $1) AND tree_size > $2 ORDER BY tree_size LIMIT $3`,
       [query.size ?? null, query.after ?? 0, query.limit + 1],
     );
@@ -259,7 +259,7 @@ export class TransparencyLog {
 
   async latestCheckpoint(): Promise<StoredCheckpoint> {
     const { rows } = await this.db.query<CheckpointRow>(
-      `SELECT tree_size, signed_by, note, created_at FROM ${this.schema}.checkpoints ORDER BY tree_size DESC LIMIT 1`,
+      `SELECT tree_size, signed_by, note, created_at FROM ${this.schema}.tree_checkpoints ORDER BY tree_size DESC LIMIT 1`,
     );
     if (!rows[0]) throw new NoCheckpointError();
     return checkpointOf(rows[0]);
@@ -322,7 +322,7 @@ export class TransparencyLog {
     const leaves = Number(head.leaves);
     const end = Math.max(Number(head.logged), leaves);
     const { rows: stored } = await this.db.query<CheckpointRow & { root: string }>(
-      `SELECT tree_size, encode(root_hash, 'hex') AS root, signed_by, note, created_at FROM ${this.schema}.checkpoints WHERE tree_size <= $1 ORDER BY tree_size`,
+      `SELECT tree_size, encode(root_hash, 'hex') AS root, signed_by, note, created_at FROM ${this.schema}.tree_checkpoints WHERE tree_size <= $1 ORDER BY tree_size`,
       [end],
     );
     const known = (await this.keys()).map((k) => parseVerifierKey(k.verifierKey));

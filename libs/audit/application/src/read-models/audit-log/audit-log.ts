@@ -45,7 +45,7 @@ export class AuditLog {
   readonly tree: TransparencyLog;
 
   constructor(
-    private readonly db: SqlDatabase,
+    readonly db: SqlDatabase,
     private readonly schema = 'audit',
     settings: TransparencySettings = UNSIGNED,
   ) {
@@ -149,7 +149,7 @@ export class AuditLog {
     const { rows: [found] } = await tx.query<{ seen: string[] | null; seq: string | null; checkpointed: string | null }>(
       `SELECT (SELECT array_agg(event_id) FROM ${this.schema}.log WHERE event_id = ANY($1::text[])) AS seen,
               (SELECT max(seq) FROM ${this.schema}.log) AS seq,
-              (SELECT max(tree_size) FROM ${this.schema}.checkpoints) AS checkpointed`,
+              (SELECT max(tree_size) FROM ${this.schema}.tree_checkpoints) AS checkpointed`,
       [events.map((e) => e.id)],
     );
     // Skip what the log already holds, and a second copy within the batch.
