@@ -142,6 +142,12 @@ const MATRIX: Record<string, Row> = {
   // audit
   'GET /audit/events': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/events?limit=1') },
   'GET /audit/verify': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/verify') },
+  'GET /audit/keys': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/keys') },
+  'GET /audit/checkpoint': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/checkpoint') },
+  'GET /audit/checkpoints': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/checkpoints?limit=1') },
+  'GET /audit/proof/inclusion': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/proof/inclusion?seq=1&treeSize=1') },
+  'GET /audit/proof/consistency': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/proof/consistency?from=1&to=1') },
+  'GET /audit/export': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/export?from=1&to=1') },
 };
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
