@@ -1,6 +1,7 @@
 export * from './bus';
 export * from './naming';
 export * from './nats-bus';
+export * from './nats-auth';
 export * from './in-process-bus';
 export * from './contract/message-bus-contract';
 export * from './read-pacer';

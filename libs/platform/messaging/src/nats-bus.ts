@@ -3,7 +3,8 @@ import { jetstreamManager, type JetStreamClient, type JetStreamManager } from '@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { ConsumeOptions, Consumer, DeadLetter, InboundConsumeOptions, MessageBus, Relay, RpcHandler, RpcOptions } from './bus';
-import { busNamespace, subjectPrefix } from './naming';
+import { natsAuthenticator, type NatsAuth } from './nats-auth';
+import { busNamespace, subjectPrefix, subjectToken } from './naming';
 import { consumeEvents } from './nats-consumers';
 import { listDeadLetters } from './nats-dead-letters';
 import { consumeInbound } from './nats-inbound';
@@ -26,6 +27,14 @@ export interface NatsBusOptions {
   replicas?: number;
   /** Told about failures the bus recovers from by itself (relay retries, consumer restarts), for logging. */
   onError?: (error: unknown, where: string) => void;
+  /** Credentials (an nkey seed or .creds file, or user and password); none: an unauthenticated connection. */
+  auth?: NatsAuth;
+  /**
+   * First token of the reply subjects of this connection's requests (RPC, JetStream API, pulls),
+   * default `_INBOX`. A service gets its own (`_INBOX_identity-service`) so that the server's
+   * permissions let it read only its own replies (deploy/nats/custos-auth.conf).
+   */
+  inboxPrefix?: string;
 }
 
 /**
@@ -68,9 +77,12 @@ export class NatsBus implements MessageBus {
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
     const namespace = options.namespace ?? busNamespace();
     subjectPrefix(namespace);
+    if (options.inboxPrefix !== undefined) subjectToken('inbox prefix', options.inboxPrefix);
     const nc = await connect({
       servers: options.servers.split(',').map((s) => s.trim()).filter(Boolean),
       name: options.name,
+      ...(options.auth ? { authenticator: natsAuthenticator(options.auth) } : {}),
+      ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
       maxReconnectAttempts: -1,
       // Without this, every request and JetStream publish builds an Error up front (a stack
       // capture) in case it fails: about 3% of the app's CPU under HR load. A timeout still
@@ -142,6 +154,8 @@ export class NatsBus implements MessageBus {
     for await (const status of this.nc.status()) {
       if (status.type === 'disconnect') this.connected = false;
       else if (status.type === 'reconnect') this.connected = true;
+      // A permissions violation (a misconfigured server, or a service doing what it must not) shows in health and logs.
+      else if (status.type === 'error') this.noteError(status.error, 'nats connection');
     }
   }
 }

@@ -6,7 +6,7 @@ import { InMemoryKurrentClient, KurrentEventStore, sqlOf, type CustosEvent, type
 import { createTestDatabase, eventually, randomNamespace, removeNamespaceStreams, startNats, type StartedNats, type TestDatabase } from '@custos/platform/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { openTopology, type Topology } from './compose';
+import { natsInboxPrefix, openTopology, type Topology } from './compose';
 import type { ContextDescriptor } from './runtime';
 import { readConfig } from './config';
 
@@ -186,4 +186,11 @@ describe('openTopology, distributed (DATABASE_URL and NATS_URL)', () => {
     }
     await expect(topology.db.query('SELECT 1')).rejects.toThrow();
   }, 30_000);
+});
+
+describe('natsInboxPrefix', () => {
+  it('gives each process its own first token of reply subjects, which deploy/nats/custos-auth.conf lets only that service read', () => {
+    expect(natsInboxPrefix('identity-service')).toBe('_INBOX_identity-service');
+    expect(natsInboxPrefix('my service.v2')).toBe('_INBOX_my_service_v2');
+  });
 });

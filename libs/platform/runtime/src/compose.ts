@@ -8,7 +8,7 @@ import {
   type DisposableKurrentClient,
   type EventStore,
 } from '@custos/platform/event-store';
-import { InProcessBus, MessageBus, NatsBus, Relay } from '@custos/platform/messaging';
+import { describeNatsAuth, InProcessBus, MessageBus, NatsBus, Relay } from '@custos/platform/messaging';
 import pino, { Logger } from 'pino';
 import type { CustosConfig } from './config';
 import type { ContextDescriptor, ContextRuntime } from './runtime';
@@ -19,6 +19,12 @@ export interface Topology {
   bus: MessageBus;
   logger: Logger;
   close(): Promise<void>;
+}
+
+/** natsInboxPrefix is the first token of a process's NATS reply subjects: `_INBOX_<processName>` (`_INBOX_identity-service`). */
+export function natsInboxPrefix(processName: string): string {
+  // Anything but a subject token's letters would change what the permissions match.
+  return `_INBOX_${processName.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
 export function createLogger(config: CustosConfig, name: string): Logger {
@@ -49,11 +55,27 @@ export async function openTopology(config: CustosConfig, contexts: ContextDescri
     ? createPgDatabase(config.databaseUrl, { max: 20, applicationName: processName })
     : await createPgliteDatabase(config.dataDir);
   const bus: MessageBus = config.natsUrl
-    ? await NatsBus.connect({ servers: config.natsUrl, namespace: config.namespace, name: processName, replicas: config.streamReplicas })
+    ? await NatsBus.connect({
+        servers: config.natsUrl,
+        namespace: config.namespace,
+        name: processName,
+        replicas: config.streamReplicas,
+        auth: config.natsAuth,
+        // Replies to this process come only on its own subjects: the server's permissions (deploy/nats/custos-auth.conf) let no other service read them.
+        inboxPrefix: natsInboxPrefix(processName),
+        // What the bus recovers from by itself (a relay retry, a consumer restart, a permissions violation) is still said.
+        onError: (error, where) => logger.warn({ where, error: error instanceof Error ? error.message : String(error) }, 'bus: recovered failure'),
+      })
     : new InProcessBus();
   const kurrent = config.eventStoreUrl ? (options.connectKurrentDB ?? connectKurrentDB)(config.eventStoreUrl) : undefined;
   logger.info(
-    { store: db.dialect, events: kurrent ? 'kurrentdb' : db.dialect, bus: bus.kind, dataDir: config.databaseUrl ? undefined : config.dataDir },
+    {
+      store: db.dialect,
+      events: kurrent ? 'kurrentdb' : db.dialect,
+      bus: bus.kind,
+      busAuth: config.natsUrl ? describeNatsAuth(config.natsAuth) : undefined,
+      dataDir: config.databaseUrl ? undefined : config.dataDir,
+    },
     'custos topology',
   );
   const runtimes: ContextRuntime[] = [];

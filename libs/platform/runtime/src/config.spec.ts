@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { inspect } from 'node:util';
 import { readConfig } from './config';
 
 describe('readConfig', () => {
@@ -131,6 +134,65 @@ describe('readConfig', () => {
     } finally {
       if (saved === undefined) delete process.env.PORT;
       else process.env.PORT = saved;
+    }
+  });
+});
+
+describe('readConfig: NATS credentials', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'custos-config-nats-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const secretFile = (name: string, content: string) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, content, { mode: 0o600 });
+    return file;
+  };
+  const thrown = (env: NodeJS.ProcessEnv) => {
+    try {
+      readConfig(env);
+    } catch (error) {
+      return `${String(error)} ${inspect(error)}`;
+    }
+    return 'no error';
+  };
+
+  it('has none unless set: an unauthenticated connection', () => {
+    expect(readConfig({ NATS_URL: 'nats://nats:4222' }).natsAuth).toBeUndefined();
+  });
+
+  it('reads NATS_CREDS_FILE (an nkey seed or .creds file) as a path, resolved, not its content', () => {
+    expect(readConfig({ NATS_CREDS_FILE: 'secrets/identity.nk' }).natsAuth).toEqual({ kind: 'file', variable: 'NATS_CREDS_FILE', file: path.resolve('secrets/identity.nk') });
+  });
+
+  it('reads NATS_USER with NATS_PASSWORD_FILE (without its trailing newline) or NATS_PASSWORD, and never shows the password', () => {
+    const file = secretFile('password', 'file-pw-5d1e\n');
+    const fromFile = readConfig({ NATS_USER: 'identity', NATS_PASSWORD_FILE: file });
+    expect(fromFile.natsAuth).toMatchObject({ kind: 'user', user: 'identity', passwordFrom: `NATS_PASSWORD_FILE=${file}` });
+    expect(fromFile.natsAuth?.kind === 'user' && fromFile.natsAuth.password()).toBe('file-pw-5d1e');
+    // a rotated file is read at the next (re)connection
+    writeFileSync(file, 'file-pw-rotated');
+    expect(fromFile.natsAuth?.kind === 'user' && fromFile.natsAuth.password()).toBe('file-pw-rotated');
+    const fromEnv = readConfig({ NATS_USER: 'identity', NATS_PASSWORD: 'env-pw-77aa' });
+    expect(fromEnv.natsAuth?.kind === 'user' && fromEnv.natsAuth.password()).toBe('env-pw-77aa');
+    for (const config of [fromFile, fromEnv]) {
+      expect(JSON.stringify(config)).not.toMatch(/file-pw|env-pw/);
+      expect(inspect(config, { depth: 10 })).not.toMatch(/file-pw|env-pw/);
+    }
+  });
+
+  it('refuses two ways at once, half a way, an unreadable or empty password file, and credentials in NATS_URL, without saying a secret', () => {
+    const cases: Array<[NodeJS.ProcessEnv, RegExp]> = [
+      [{ NATS_CREDS_FILE: '/x.nk', NATS_USER: 'u', NATS_PASSWORD: 'env-pw-1' }, /two ways to authenticate/],
+      [{ NATS_USER: 'u', NATS_PASSWORD: 'env-pw-2', NATS_PASSWORD_FILE: '/x' }, /NATS_PASSWORD_FILE or NATS_PASSWORD, not both/],
+      [{ NATS_PASSWORD: 'env-pw-3' }, /need NATS_USER/],
+      [{ NATS_USER: 'u' }, /NATS_USER needs NATS_PASSWORD_FILE/],
+      [{ NATS_USER: 'u', NATS_PASSWORD_FILE: path.join(dir, 'missing') }, /NATS_PASSWORD_FILE: cannot read .*missing \(ENOENT\)/],
+      [{ NATS_USER: 'u', NATS_PASSWORD_FILE: secretFile('empty', '\n') }, /is empty/],
+      [{ NATS_URL: 'nats://a:4222,nats://u:url-pw-4@b:4222' }, /NATS_URL must not carry credentials/],
+    ];
+    for (const [env, message] of cases) {
+      const said = thrown(env);
+      expect(said).toMatch(message);
+      expect(said).not.toMatch(/env-pw|url-pw/);
     }
   });
 });

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import type { NatsAuth } from '@custos/platform/messaging';
 
 /** Configuration by environment, as README.md and API.md list it. */
 export interface CustosConfig {
@@ -8,6 +10,11 @@ export interface CustosConfig {
   dataDir: string;
   devAuth: boolean;
   natsUrl?: string;
+  /**
+   * How this process authenticates to NATS (readNatsAuth): NATS_CREDS_FILE (an nkey seed or a
+   * .creds file), or NATS_USER with NATS_PASSWORD_FILE / NATS_PASSWORD. Undefined: unauthenticated.
+   */
+  natsAuth?: NatsAuth;
   databaseUrl?: string;
   /**
    * EVENT_STORE: a KurrentDB connection string (`kurrentdb://host:2113?tls=false`) to keep the
@@ -68,12 +75,18 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CustosConfig {
     // Not echoed whole: a connection string may carry a password.
     throw new Error(`EVENT_STORE must be a KurrentDB connection string (kurrentdb://host:2113?tls=false), or unset for PostgreSQL/PGlite; got one starting ${JSON.stringify(eventStoreUrl.slice(0, eventStoreUrl.indexOf(':') + 1 || 12))}`);
   }
+  const natsUrl = env.NATS_URL || undefined;
+  // A URL is shown in logs and errors (and on the command line of whoever pastes it): credentials go elsewhere.
+  if (natsUrl?.split(',').some((url) => /^\s*[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(url))) {
+    throw new Error('NATS_URL must not carry credentials (user:password@host): use NATS_CREDS_FILE, or NATS_USER with NATS_PASSWORD_FILE');
+  }
   return {
     port,
     host,
     dataDir: path.resolve(env.CUSTOS_DATA_DIR || './data'),
     devAuth,
-    natsUrl: env.NATS_URL || undefined,
+    natsUrl,
+    natsAuth: readNatsAuth(env),
     databaseUrl: env.DATABASE_URL || undefined,
     eventStoreUrl,
     oidcIssuer: env.CUSTOS_OIDC_ISSUER || undefined,
@@ -83,4 +96,58 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CustosConfig {
     streamReplicas,
     publicUrl,
   };
+}
+
+/**
+ * readNatsAuth reads the NATS credentials of this process from the environment, never from the
+ * command line: `NATS_CREDS_FILE` (a file holding an nkey user seed, or a .creds file with a user
+ * JWT and its seed), or `NATS_USER` with `NATS_PASSWORD_FILE` (a file holding the password) or
+ * `NATS_PASSWORD`. One way at most; none is an unauthenticated connection. Errors name variables
+ * and files, never a secret; a password file is read now, to fail at the start, and again at
+ * each (re)connection, so a rotated password needs no restart.
+ */
+export function readNatsAuth(env: NodeJS.ProcessEnv): NatsAuth | undefined {
+  const credsFile = env.NATS_CREDS_FILE?.trim() || undefined;
+  const user = env.NATS_USER?.trim() || undefined;
+  const passwordFile = env.NATS_PASSWORD_FILE?.trim() || undefined;
+  const password = env.NATS_PASSWORD || undefined;
+  if (credsFile && (user || passwordFile || password)) {
+    throw new Error('NATS_CREDS_FILE and NATS_USER/NATS_PASSWORD_FILE/NATS_PASSWORD are two ways to authenticate to NATS: set one');
+  }
+  if (credsFile) return { kind: 'file', variable: 'NATS_CREDS_FILE', file: path.resolve(credsFile) };
+  if (passwordFile && password) throw new Error('set NATS_PASSWORD_FILE or NATS_PASSWORD, not both');
+  if (!user) {
+    if (passwordFile || password) throw new Error('NATS_PASSWORD_FILE/NATS_PASSWORD need NATS_USER');
+    return undefined;
+  }
+  if (!passwordFile && !password) throw new Error('NATS_USER needs NATS_PASSWORD_FILE (or NATS_PASSWORD)');
+  if (password) return { kind: 'user', user, passwordFrom: 'NATS_PASSWORD', password: () => password };
+  const file = path.resolve(passwordFile as string);
+  let last = readPasswordFile(file);
+  return {
+    kind: 'user',
+    user,
+    passwordFrom: `NATS_PASSWORD_FILE=${file}`,
+    password: () => {
+      try {
+        last = readPasswordFile(file);
+      } catch {
+        // keep the last good password: a reconnection is no time to fail over a file being replaced
+      }
+      return last;
+    },
+  };
+}
+
+function readPasswordFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`NATS_PASSWORD_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  // A file written by `echo` ends with a newline that is no part of the password.
+  const password = text.replace(/\r?\n$/, '');
+  if (password === '') throw new Error(`NATS_PASSWORD_FILE: ${file} is empty`);
+  return password;
 }

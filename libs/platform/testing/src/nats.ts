@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -32,6 +32,23 @@ export function startNats(): Promise<StartedNats> {
     throw error;
   });
   return started;
+}
+
+export interface OwnNats extends StartedNats {
+  /** What the server has logged so far (its `Permissions Violation` lines, say). */
+  log(): string;
+}
+
+/**
+ * startNatsServer starts a `nats-server` from PATH of this test's own (never the shared one of
+ * startNats), on a free port with JetStream and storage in a temp dir, reading `config` (the text
+ * of a nats-server configuration file) with `env` in its environment (for the `$VARIABLE`s the
+ * configuration names). Needs the binary: no container fallback.
+ */
+export async function startNatsServer(options: { config: string; env?: Record<string, string> }): Promise<OwnNats> {
+  const binary = findOnPath('nats-server');
+  if (!binary) throw new Error(INSTALL_HINT);
+  return spawnNatsServer(binary, options);
 }
 
 /** randomNamespace returns a fresh bus namespace (`t` + 8 hex digits) so test runs never share subjects or streams. */
@@ -97,7 +114,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function spawnNatsServer(binary: string): Promise<StartedNats> {
+async function spawnNatsServer(binary: string, own?: { config: string; env?: Record<string, string> }): Promise<OwnNats> {
   let lastError: unknown;
   // Another process can take the free port between probing and binding: try a few.
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -105,26 +122,31 @@ async function spawnNatsServer(binary: string): Promise<StartedNats> {
     const dir = mkdtempSync(join(tmpdir(), 'custos-nats-'));
     const logFile = join(dir, 'nats-server.log');
     const args = ['-js', '-sd', join(dir, 'jetstream'), '-a', '127.0.0.1', '-p', String(port), '-l', logFile];
-    const child = spawnWatched(binary, args, dir);
+    if (own) {
+      writeFileSync(join(dir, 'nats-server.conf'), own.config);
+      args.unshift('-c', join(dir, 'nats-server.conf'));
+    }
+    const child = spawnWatched(binary, args, dir, own?.env);
+    const log = () => {
+      try {
+        return readFileSync(logFile, 'utf8');
+      } catch {
+        return '';
+      }
+    };
     const killOnExit = () => child.kill('SIGTERM');
     process.once('exit', killOnExit);
     const stop = async () => {
       process.removeListener('exit', killOnExit);
       await terminate(child);
       rmSync(dir, { recursive: true, force: true });
-      started = undefined;
+      if (!own) started = undefined;
     };
     try {
       await waitForJetStream(port, child);
-      return { url: `nats://127.0.0.1:${port}`, stop };
+      return { url: `nats://127.0.0.1:${port}`, stop, log };
     } catch (error) {
-      let log = '';
-      try {
-        log = readFileSync(logFile, 'utf8').slice(-2_000);
-      } catch {
-        // the server never wrote a log
-      }
-      lastError = new Error(`nats-server (${binary}) did not start on port ${port}: ${(error as Error).message}\n${log}`);
+      lastError = new Error(`nats-server (${binary}) did not start on port ${port}: ${(error as Error).message}\n${log().slice(-2_000)}`);
       await stop();
     }
   }
@@ -136,8 +158,8 @@ async function spawnNatsServer(binary: string): Promise<StartedNats> {
  * goes away, even when a test runner kills this process with SIGKILL, so no nats-server outlives
  * its test run.
  */
-function spawnWatched(binary: string, args: string[], dir: string): ChildProcess {
-  if (process.platform === 'win32') return spawn(binary, args, { stdio: 'ignore' });
+function spawnWatched(binary: string, args: string[], dir: string, env: Record<string, string> = {}): ChildProcess {
+  if (process.platform === 'win32') return spawn(binary, args, { stdio: 'ignore', env: { ...process.env, ...env } });
   const script = [
     '"$0" "$@" & server=$!',
     `cleanup() { kill $server 2>/dev/null; wait $server; rm -rf "$CUSTOS_NATS_DIR"; }`,
@@ -145,7 +167,7 @@ function spawnWatched(binary: string, args: string[], dir: string): ChildProcess
     `while kill -0 $server 2>/dev/null && kill -0 ${process.pid} 2>/dev/null; do sleep 1 & wait $!; done`,
     'cleanup',
   ].join('\n');
-  const child = spawn('sh', ['-c', script, binary, ...args], { stdio: 'ignore', env: { ...process.env, CUSTOS_NATS_DIR: dir } });
+  const child = spawn('sh', ['-c', script, binary, ...args], { stdio: 'ignore', env: { ...process.env, ...env, CUSTOS_NATS_DIR: dir } });
   child.unref();
   return child;
 }
