@@ -36,15 +36,17 @@ export async function startDistributed(
   databasePrefix = 'custos_e2e',
   /** Variables for one service only (EVENT_STORE for the entitlement service, say). */
   serviceEnv: Record<string, Record<string, string | undefined>> = {},
+  /** A NATS server of the test's own (permissioned, say) and the namespace its configuration is in, instead of the shared one; the test stops it. */
+  own?: { natsUrl: string; namespace: string },
 ): Promise<Deployment> {
-  const [nats, db, issuer] = await Promise.all([startNats(), createTestDatabase(databasePrefix), startOidcIssuer()]);
-  const env = { DATABASE_URL: db.url, NATS_URL: nats.url, CUSTOS_NAMESPACE: randomNamespace(), CUSTOS_OIDC_ISSUER: issuer.issuer, CUSTOS_DEV_AUTH: undefined };
+  const [nats, db, issuer] = await Promise.all([own ? { url: own.natsUrl } : startNats(), createTestDatabase(databasePrefix), startOidcIssuer()]);
+  const env = { DATABASE_URL: db.url, NATS_URL: nats.url, CUSTOS_NAMESPACE: own?.namespace ?? randomNamespace(), CUSTOS_OIDC_ISSUER: issuer.issuer, CUSTOS_DEV_AUTH: undefined };
   const services: Record<string, RunningProcess> = {};
   const stop = async () => {
     await Promise.all(Object.values(services).map((s) => s.stop()));
     await issuer.stop();
     await db.drop();
-    await removeNamespaceStreamsAt(nats.url, env.CUSTOS_NAMESPACE);
+    if (!own) await removeNamespaceStreamsAt(nats.url, env.CUSTOS_NAMESPACE);
   };
   try {
     // One by one: on two cores, four cold starts at once only slow each other down.
