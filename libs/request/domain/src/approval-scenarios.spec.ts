@@ -9,6 +9,7 @@ import {
   DurationExceedsMaximum,
   ExtensionPending,
   NotBeneficiary,
+  NotEligibleApprover,
   NotRequester,
   RequestNotPending,
   ReviewCompleted,
@@ -267,6 +268,12 @@ const scenarios: Scenario[] = [
     request.given(fulfilledHistory()).when({ type: 'RevokeEarly', data: { requestId: REQUEST_ID, revokedBy: ADA, now: at(1) } }).then([accessRevokedEarly()])],
   ['early revoke: nobody but the beneficiary gives it back (403)', () =>
     request.given(fulfilledHistory()).when({ type: 'RevokeEarly', data: { requestId: REQUEST_ID, revokedBy: MANAGER, now: at(1) } }).thenThrows(NotBeneficiary, thenError('not-beneficiary'))],
+  ['early revoke: a stranger repeating the beneficiary\'s revoke learns nothing (403, not the repeat\'s silence)', () =>
+    request.given([...fulfilledHistory(), accessRevokedEarly()]).when({ type: 'RevokeEarly', data: { requestId: REQUEST_ID, revokedBy: 'id-stranger', now: at(2) } }).thenThrows(NotBeneficiary, thenError('not-beneficiary'))],
+  ['cancel: a stranger repeating the requester\'s cancel learns nothing (403, not the repeat\'s silence)', () =>
+    request.given([...pendingOn(), { type: 'RequestCancelled', data: { requestId: REQUEST_ID, cancelledBy: ADA, cancelledAt: at(1) } }]).when({ type: 'CancelRequest', data: { requestId: REQUEST_ID, cancelledBy: 'id-stranger', now: at(2) } }).thenThrows(NotRequester, thenError('not-requester'))],
+  ['a stranger deciding a request no longer pending learns nothing of its state (403 not-eligible-approver, not 409)', () =>
+    request.given(fulfilledHistory()).when(decideRequest('id-stranger')).thenThrows(NotEligibleApprover, thenError('not-eligible-approver'))],
   ['early revoke: the revoked grant\'s end ends the request, and a second revoke records nothing', () => {
     const history = [...fulfilledHistory(), accessRevokedEarly(), grantEnded({ reason: 'revoked', endedAt: at(1) })];
     request.given(history).when({ type: 'RevokeEarly', data: { requestId: REQUEST_ID, revokedBy: ADA, now: at(2) } }).then([]);

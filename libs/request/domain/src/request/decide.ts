@@ -12,6 +12,7 @@ import {
   DurationExceedsMaximum,
   ExtensionPending,
   NotBeneficiary,
+  NotEligibleApprover,
   NotRequester,
   RequestAlreadyExists,
   RequestNotApproved,
@@ -135,7 +136,12 @@ function decideStep({ data }: DecideRequest, state: RequestState): RequestEvent[
   if (errors.length > 0) throw new ValidationFailed(errors);
   if (state.kind === 'NoRequest') throw new RequestNotFound(data.requestId);
   const round = pendingRound(state);
-  if (!round) throw new RequestNotPending(data.requestId, statusOf(state));
+  if (!round) {
+    // Whether a request is still pending is told to those it concerns only: anyone else learns
+    // nothing of it (403 as for a stranger on a pending one, and nothing is recorded).
+    if (!concerns(state, data.approverId)) throw new NotEligibleApprover(data.requestId, data.approverId);
+    throw new RequestNotPending(data.requestId, statusOf(state));
+  }
   const request = state.request;
   const step = round.steps[round.step];
   const at = { requestId: request.requestId, round: round.round, step: round.step, approverId: data.approverId, decision: data.decision };
@@ -224,12 +230,13 @@ function approvedSodException(steps: readonly RoutedStep[], decisions: readonly 
   return { conflicts: steps[index].sodConflicts!, reason: last.exceptionJustification ?? '', approvedBy: last.approverId };
 }
 
-/** cancel: the requester alone withdraws a pending request; a repeat records nothing. */
+/** cancel: the requester alone withdraws a pending request; a repeat by the requester records nothing. */
 function cancel({ data }: CancelRequest, state: RequestState): RequestEvent[] {
   if (state.kind === 'NoRequest') throw new RequestNotFound(data.requestId);
+  // Who asks comes first: anyone else learns nothing of the request's state, not even from a repeat.
+  if (data.cancelledBy !== state.request.requesterId) throw new NotRequester(data.requestId, data.cancelledBy);
   if (state.kind === 'CancelledRequest') return [];
   if (state.kind !== 'PendingRequest') throw new RequestNotPending(data.requestId, statusOf(state));
-  if (data.cancelledBy !== state.request.requesterId) throw new NotRequester(data.requestId, data.cancelledBy);
   return [{ type: 'RequestCancelled', data: { requestId: data.requestId, cancelledBy: data.cancelledBy, ...(data.reason !== undefined && { reason: data.reason }), cancelledAt: data.now } }];
 }
 
@@ -329,12 +336,13 @@ function recordGrantEnded({ data }: RecordGrantEnded, state: RequestState): Requ
   return [{ type: 'GrantEnded', data: { requestId: data.requestId, grantId: grant.grantId, entitlement: grant.entitlement, reason: data.reason, endedAt: data.now } }];
 }
 
-/** revokeEarly: the beneficiary gives back access in force; a repeat records nothing. */
+/** revokeEarly: the beneficiary gives back access in force; a repeat by the beneficiary records nothing. */
 function revokeEarly({ data }: RevokeEarly, state: RequestState): RequestEvent[] {
   if (state.kind === 'NoRequest') throw new RequestNotFound(data.requestId);
+  // Who asks comes first: anyone else learns nothing of the request's state, not even from a repeat.
+  if (data.revokedBy !== state.request.beneficiaryId) throw new NotBeneficiary(data.requestId, data.revokedBy);
   if ((state.kind === 'FulfilledRequest' || state.kind === 'EndedRequest') && state.revokedEarlyAt !== undefined) return [];
   const fulfilled = inForce(state, data.requestId);
-  if (data.revokedBy !== fulfilled.request.beneficiaryId) throw new NotBeneficiary(data.requestId, data.revokedBy);
   return [
     {
       type: 'AccessRevokedEarly',
@@ -421,4 +429,17 @@ export function stepDecisionOf({ data }: DecisionRecorded): StepDecision {
 
 function pushError(errors: FieldError[], error: FieldError | undefined): void {
   if (error) errors.push(error);
+}
+
+/**
+ * concerns: whether `who` has a part in the request: its requester, its beneficiary, or an
+ * approver (or escalation target) of one of its rounds. Only they learn its state from a refusal.
+ */
+function concerns(state: Exclude<RequestState, { kind: 'NoRequest' }>, who: string): boolean {
+  const { request } = state;
+  if (who === request.requesterId || who === request.beneficiaryId) return true;
+  const rounds: Array<Pick<ApprovalRound, 'steps' | 'escalatedTo'>> = [{ steps: request.steps, escalatedTo: [] }];
+  if ('round' in state && typeof state.round === 'object') rounds.push(state.round);
+  if ('extension' in state && state.extension) rounds.push(state.extension.round);
+  return rounds.some((r) => r.escalatedTo.includes(who) || r.steps.some((step) => step.approverIds.includes(who)));
 }

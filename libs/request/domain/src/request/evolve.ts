@@ -11,7 +11,8 @@ import type { ApprovalRound, FulfilledRequest, RequestGrant, RequestState } from
 export function evolve(state: RequestState, event: RequestEvent): RequestState {
   switch (event.type) {
     case 'RequestSubmitted': {
-      const { steps, ...request } = event.data;
+      const request = event.data;
+      const steps = request.steps;
       return {
         kind: 'PendingRequest',
         request,

@@ -1,8 +1,8 @@
 import type { ApprovedSodException, RequestSubmitted, RoutedStep } from '@custos/request/contracts';
 import type { StepDecision } from '../policies/approval';
 
-/** What a request is about, as submitted (RequestSubmitted without its routed steps); it never changes. */
-export type RequestFacts = Omit<RequestSubmitted['data'], 'steps'>;
+/** What a request is about, as submitted (its first round's routed steps included); it never changes. */
+export type RequestFacts = RequestSubmitted['data'];
 
 /**
  * One approval round: round 0 is the request, round n the n-th extension. Its outcome is
