@@ -1,26 +1,10 @@
 import 'reflect-metadata';
 import { IDENTITY_CONTEXT, IdentityModule } from '@custos/identity/api';
-import { startCustos } from '@custos/platform/http';
-import { hardenProcess, readConfig } from '@custos/platform/runtime';
+import { runService } from '@custos/platform/http';
 
 /** The identity service on its own: PostgreSQL (DATABASE_URL) and NATS (NATS_URL), any number of replicas. */
-async function main(): Promise<void> {
-  hardenProcess();
-  const config = readConfig();
-  if (!config.databaseUrl || !config.natsUrl) throw new Error('the identity service needs DATABASE_URL and NATS_URL (use `npm start` for the embedded all-in-one)');
-  const service = await startCustos({
-    title: 'Custos identity service',
-    processName: 'identity-service',
-    config,
-    contexts: [IDENTITY_CONTEXT],
-    modules: ([runtime]) => [IdentityModule.forRuntime(runtime)],
-  });
-  const shutdown = () => void service.stop().then(() => process.exit(0), () => process.exit(1));
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-}
-
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
+runService({
+  name: 'identity',
+  context: IDENTITY_CONTEXT,
+  module: (runtime) => IdentityModule.forRuntime(runtime),
 });

@@ -1,7 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { connectBusTransport } from '@custos/platform/messaging';
-import { ContextDescriptor, ContextRuntime, CustosConfig, openTopology, Topology } from '@custos/platform/runtime';
+import { ContextDescriptor, ContextRuntime, CustosConfig, hardenProcess, openTopology, readConfig, Topology } from '@custos/platform/runtime';
 import { readAuthSettings, type AuthSettings } from './auth/auth-settings';
 import { ConnectorTokens, withConnectorTokens } from './auth/connector-tokens';
 import { CachingTokenVerifier, DevTokenIssuer, OidcTokenVerifier, TokenVerifier } from './auth/token-verifier';
@@ -104,4 +104,31 @@ export async function startCustos(options: {
     await topology.close();
     throw error;
   }
+}
+
+/**
+ * runService is the whole main of one context's own service (apps/<context>-service): the process
+ * hardened, PostgreSQL and NATS required, the context served, stopped cleanly on SIGINT and
+ * SIGTERM, and exit code 1 with the error when it cannot start.
+ */
+export function runService(options: { name: string; context: ContextDescriptor; module: (runtime: ContextRuntime, config: CustosConfig) => DynamicModule }): void {
+  const start = async (): Promise<void> => {
+    hardenProcess();
+    const config = readConfig();
+    if (!config.databaseUrl || !config.natsUrl) throw new Error(`the ${options.name} service needs DATABASE_URL and NATS_URL (use \`npm start\` for the embedded all-in-one)`);
+    const service = await startCustos({
+      title: `Custos ${options.name} service`,
+      processName: `${options.name}-service`,
+      config,
+      contexts: [options.context],
+      modules: ([runtime]) => [options.module(runtime, config)],
+    });
+    const shutdown = () => void service.stop().then(() => process.exit(0), () => process.exit(1));
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  };
+  start().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
 }

@@ -1,37 +1,10 @@
-import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { CONTEXT_RUNTIME, ContextRuntime, DurableScheduler, Inbox, migrateContext } from '@custos/platform/runtime';
+import { DynamicModule, Module } from '@nestjs/common';
+import { CONTEXT_RUNTIME, ContextLifecycle, ContextRuntime, DurableScheduler, Inbox } from '@custos/platform/runtime';
 import { BreakGlassService, DelegationService, DelegationsView, Directory, RequestFulfilment, RequestService, RequestsView, RequestWorkers } from '@custos/request/application';
 import { ApprovalsController } from './approvals.controller';
 import { BreakGlassController } from './break-glass.controller';
 import { RequestEventsController } from './events.controller';
 import { RequestsController } from './requests.controller';
-
-class RequestLifecycle implements OnModuleInit, OnApplicationShutdown {
-  constructor(
-    @Inject(CONTEXT_RUNTIME) private readonly runtime: ContextRuntime,
-    @Inject(Inbox) private readonly inbox: Inbox,
-    @Inject(Directory) private readonly directory: Directory,
-    @Inject(RequestsView) private readonly view: RequestsView,
-    @Inject(DelegationsView) private readonly delegations: DelegationsView,
-    @Inject(DurableScheduler) private readonly scheduler: DurableScheduler,
-    @Inject(RequestWorkers) private readonly workers: RequestWorkers,
-  ) {}
-
-  async onModuleInit(): Promise<void> {
-    await migrateContext(this.runtime.db, this.runtime.context, [
-      (x) => this.inbox.migrate(x),
-      (x) => this.directory.migrate(x),
-      (x) => this.view.migrate(x),
-      (x) => this.delegations.migrate(x),
-      (x) => this.scheduler.migrate(x),
-    ]);
-    await this.workers.start();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.workers.stop();
-  }
-}
 
 /**
  * The request context: access requests and their approvals (POST /requests, GET /approvals...),
@@ -76,7 +49,11 @@ export class RequestModule {
             new RequestWorkers(v, r, s, log('request read models'), d, b),
           inject: [RequestsView, RequestService, DurableScheduler, DelegationsView, BreakGlassService],
         },
-        RequestLifecycle,
+        {
+          provide: ContextLifecycle,
+          useFactory: (i: Inbox, d: Directory, v: RequestsView, g: DelegationsView, s: DurableScheduler, w: RequestWorkers) => new ContextLifecycle(runtime, [i, d, v, g, s], w),
+          inject: [Inbox, Directory, RequestsView, DelegationsView, DurableScheduler, RequestWorkers],
+        },
       ],
     };
   }
