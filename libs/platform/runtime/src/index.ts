@@ -8,3 +8,4 @@ export * from './migrate';
 export * from './aggregate';
 export * from './group-commit';
 export * from './harden';
+export * from './sql-projection';

@@ -1,5 +1,6 @@
 import type { IdentitySnapshot } from '@custos/identity/contracts';
-import { sqlOf, type CustosEvent, type EventStore, type SqlDatabase, type SqlExecutor, type Subscription } from '@custos/platform/event-store';
+import type { CustosEvent, EventStore, SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
+import { SqlProjection } from '@custos/platform/runtime';
 
 /** An identity as the API shows it. */
 export interface IdentityView extends IdentitySnapshot {
@@ -31,14 +32,10 @@ const HIRES = new Set(['IdentityHired', 'IdentityRehired']);
  * the identity streams with its checkpoint in the same transaction, so dropping the table and
  * the checkpoint rebuilds it by replay.
  */
-export class IdentitiesView {
-  private subscription?: Subscription;
-
-  constructor(
-    private readonly db: SqlDatabase,
-    private readonly store: EventStore,
-    private readonly schema: string,
-  ) {}
+export class IdentitiesView extends SqlProjection {
+  constructor(db: SqlDatabase, store: EventStore, schema: string) {
+    super(db, store, schema, VIEW);
+  }
 
   async migrate(x: SqlExecutor = this.db): Promise<void> {
     // A table of the first version lacks the system of record of identities that have not
@@ -58,19 +55,6 @@ export class IdentitiesView {
     await x.query(`CREATE INDEX IF NOT EXISTS identities_department ON ${this.schema}.identities (department, identity_id)`);
   }
 
-  start(onError: (error: unknown) => void): void {
-    this.subscription = this.store.subscribe(VIEW, (events, tx) => this.project(events, sqlOf(tx)), { onError, pollIntervalMs: 50 });
-  }
-
-  /** Resolves once the view reflects everything stored so far. */
-  async caughtUp(): Promise<void> {
-    await this.subscription?.caughtUp();
-  }
-
-  async stop(): Promise<void> {
-    await this.subscription?.stop();
-  }
-
   /**
    * Projects a batch in two statements, whatever its size: each identity's newest snapshot, then
    * the version of those whose newest event carried none. The version guards make it the same as
@@ -78,7 +62,7 @@ export class IdentitiesView {
    * event names (its snapshot, or an older hire's or rehire's source); a row keeps its own
    * while no event names one.
    */
-  private async project(events: CustosEvent[], tx: SqlExecutor): Promise<void> {
+  async project(events: CustosEvent[], tx: SqlExecutor): Promise<void> {
     const latest = new Map<string, { snapshot?: IdentitySnapshot; snapshotVersion: number; version: number; system?: string; systemVersion: number }>();
     for (const event of events) {
       const data = event.data as { identityId?: string; identity?: IdentitySnapshot; source?: { system?: string } };

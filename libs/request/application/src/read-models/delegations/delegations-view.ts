@@ -1,4 +1,5 @@
-import { sqlOf, type CustosEvent, type EventStore, type SqlDatabase, type SqlExecutor, type Subscription } from '@custos/platform/event-store';
+import type { CustosEvent, EventStore, SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
+import { SqlProjection } from '@custos/platform/runtime';
 import { REQUEST_STREAM_PREFIXES, type Delegation, type DelegationEnded, type DelegationGranted } from '@custos/request/contracts';
 
 const VIEW = 'delegations-view.v1';
@@ -29,14 +30,10 @@ interface DelegationRow {
  * answers GET /approvals/delegations, finds a delegation's approver by its id, and gives the
  * request service the delegations in force naming an identity as delegate when it decides.
  */
-export class DelegationsView {
-  private subscription?: Subscription;
-
-  constructor(
-    private readonly db: SqlDatabase,
-    private readonly store: EventStore,
-    private readonly schema: string,
-  ) {}
+export class DelegationsView extends SqlProjection {
+  constructor(db: SqlDatabase, store: EventStore, schema: string) {
+    super(db, store, schema, VIEW, { streamPrefixes: [REQUEST_STREAM_PREFIXES.delegation] });
+  }
 
   async migrate(x: SqlExecutor = this.db): Promise<void> {
     await x.query(`CREATE TABLE IF NOT EXISTS ${this.schema}.delegations (
@@ -44,23 +41,6 @@ export class DelegationsView {
       granted_at timestamptz NOT NULL, ended_at timestamptz, ended_by text)`);
     await x.query(`CREATE INDEX IF NOT EXISTS delegations_delegate ON ${this.schema}.delegations (delegate_id, until_at)`);
     await x.query(`CREATE INDEX IF NOT EXISTS delegations_approver ON ${this.schema}.delegations (approver_id, until_at)`);
-  }
-
-  start(onError: (error: unknown) => void): void {
-    this.subscription = this.store.subscribe(VIEW, (events, tx) => this.project(events, sqlOf(tx)), {
-      onError,
-      pollIntervalMs: 50,
-      streamPrefixes: [REQUEST_STREAM_PREFIXES.delegation],
-    });
-  }
-
-  /** Resolves once the view reflects everything stored so far. */
-  async caughtUp(): Promise<void> {
-    await this.subscription?.caughtUp();
-  }
-
-  async stop(): Promise<void> {
-    await this.subscription?.stop();
   }
 
   /** Applies delegation events (a redelivered one changes nothing); exposed for tests that feed events by hand. */

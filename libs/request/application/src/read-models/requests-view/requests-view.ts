@@ -1,4 +1,5 @@
-import { sqlOf, type CustosEvent, type EventStore, type SqlDatabase, type SqlExecutor, type Subscription } from '@custos/platform/event-store';
+import type { CustosEvent, EventStore, SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
+import { SqlProjection } from '@custos/platform/runtime';
 import { REQUEST_STREAM_PREFIXES, requestStreamId, type RequestEvent } from '@custos/request/contracts';
 import { describeRequest, type RequestAnswer } from '../../request-answer';
 
@@ -27,14 +28,10 @@ export interface PendingApproval {
  * projection of the request streams with its checkpoint in the same transaction; each batch
  * refolds the requests it touches from their streams, so the rows are what GET would answer.
  */
-export class RequestsView {
-  private subscription?: Subscription;
-
-  constructor(
-    private readonly db: SqlDatabase,
-    private readonly store: EventStore,
-    private readonly schema: string,
-  ) {}
+export class RequestsView extends SqlProjection {
+  constructor(db: SqlDatabase, store: EventStore, schema: string) {
+    super(db, store, schema, VIEW, { streamPrefixes: [REQUEST_STREAM_PREFIXES.request] });
+  }
 
   async migrate(x: SqlExecutor = this.db): Promise<void> {
     await x.query(`CREATE TABLE IF NOT EXISTS ${this.schema}.requests (
@@ -48,24 +45,7 @@ export class RequestsView {
     await x.query(`CREATE INDEX IF NOT EXISTS request_approvers_request ON ${this.schema}.request_approvers (request_id)`);
   }
 
-  start(onError: (error: unknown) => void): void {
-    this.subscription = this.store.subscribe(VIEW, (events, tx) => this.project(events, sqlOf(tx)), {
-      onError,
-      pollIntervalMs: 50,
-      streamPrefixes: [REQUEST_STREAM_PREFIXES.request],
-    });
-  }
-
-  /** Resolves once the view reflects everything stored so far. */
-  async caughtUp(): Promise<void> {
-    await this.subscription?.caughtUp();
-  }
-
-  async stop(): Promise<void> {
-    await this.subscription?.stop();
-  }
-
-  private async project(events: CustosEvent[], tx: SqlExecutor): Promise<void> {
+  async project(events: CustosEvent[], tx: SqlExecutor): Promise<void> {
     const requestIds = [...new Set(events.filter((e) => e.subject.startsWith(REQUEST_STREAM_PREFIXES.request)).map((e) => e.subject.slice(REQUEST_STREAM_PREFIXES.request.length)))];
     if (requestIds.length === 0) return;
     const streams = await this.store.readStreams(requestIds.map(requestStreamId), { tx });
