@@ -34,3 +34,8 @@ export const ENTITLEMENT_STREAM_PREFIXES = {
   sodPolicy: 'sod-policy-',
   access: 'access-',
 } as const;
+
+/** The identity an entitlement-context event concerns: the holder of the access stream it is in (catalog events concern none). */
+export function identityConcernedByEntitlementEvent(event: { subject: string }): string | undefined {
+  return event.subject.startsWith(ENTITLEMENT_STREAM_PREFIXES.access) ? event.subject.slice(ENTITLEMENT_STREAM_PREFIXES.access.length) : undefined;
+}

@@ -5,3 +5,8 @@ export const IDENTITY_STREAM_PREFIX = 'identity-';
 export function identityStreamId(identityId: string): string {
   return `${IDENTITY_STREAM_PREFIX}${identityId}`;
 }
+
+/** The identity an identity-context event concerns: the one whose stream holds it. */
+export function identityConcernedByIdentityEvent(event: { subject: string }): string | undefined {
+  return event.subject.startsWith(IDENTITY_STREAM_PREFIX) ? event.subject.slice(IDENTITY_STREAM_PREFIX.length) : undefined;
+}

@@ -1,3 +1,4 @@
+import type { RequestContextEvent } from './request-context-event';
 /** requestStreamId: each access request (its approval rounds, its grant and the grant's end) is its own stream. */
 export function requestStreamId(requestId: string): string {
   return `request-${requestId}`;
@@ -22,3 +23,23 @@ export const REQUEST_STREAM_PREFIXES = {
   breakGlass: 'break-glass-',
   delegation: 'delegation-',
 } as const;
+
+/**
+ * The identity a request-context event concerns, as its payload names it: the beneficiary of a
+ * request (on the events that carry it), the user of a break-glass access. Decisions, delegations
+ * and reviews concern their request or approver, not an identity's access.
+ */
+export function identityConcernedByRequestEvent(event: { name?: string; data: unknown }): string | undefined {
+  const e = { type: event.name, data: event.data } as RequestContextEvent;
+  switch (e.type) {
+    case 'RequestSubmitted':
+    case 'RequestApproved':
+    case 'ExtensionApproved':
+    case 'AccessRevokedEarly':
+      return e.data.beneficiaryId;
+    case 'BreakGlassUsed':
+      return e.data.identityId;
+    default:
+      return undefined;
+  }
+}

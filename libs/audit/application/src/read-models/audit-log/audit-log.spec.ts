@@ -177,9 +177,13 @@ describe('audit log', () => {
     expect(await upgraded.verify()).toMatchObject({ ok: true, events: 6 });
   });
 
-  it('knows which identity an event concerns', () => {
-    expect(identityOf(event({ data: { identityId: 'x' } }))).toBe('x');
-    expect(identityOf(event({ subject: 'access-y', data: {} }))).toBe('y');
-    expect(identityOf(event({ subject: 'role-admin', data: {} }))).toBeNull();
+  it('knows which identity an event concerns, as the context that wrote it says (its contracts)', () => {
+    expect(identityOf(event({ subject: 'identity-x', data: { identityId: 'x' } }))).toBe('x');
+    expect(identityOf(event({ type: 'custos.entitlement.AccessGranted.v1', subject: 'access-y', name: 'AccessGranted', data: {} }))).toBe('y');
+    expect(identityOf(event({ type: 'custos.entitlement.RoleDefined.v1', subject: 'role-admin', name: 'RoleDefined', data: {} }))).toBeNull();
+    expect(identityOf(event({ type: 'custos.request.RequestSubmitted.v1', subject: 'request-r1', name: 'RequestSubmitted', data: { requestId: 'r1', beneficiaryId: 'ada' } }))).toBe('ada');
+    expect(identityOf(event({ type: 'custos.request.BreakGlassUsed.v1', subject: 'break-glass-b1', name: 'BreakGlassUsed', data: { breakGlassId: 'b1', identityId: 'bob' } }))).toBe('bob');
+    // A field named like an identity on an event whose contract does not say so is not guessed at.
+    expect(identityOf(event({ type: 'custos.request.DecisionRecorded.v1', subject: 'request-r1', name: 'DecisionRecorded', data: { beneficiaryId: 'ada', identityId: 'x' } }))).toBeNull();
   });
 });

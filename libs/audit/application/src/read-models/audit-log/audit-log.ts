@@ -1,15 +1,27 @@
+import { identityConcernedByEntitlementEvent } from '@custos/entitlement/contracts';
+import { identityConcernedByIdentityEvent } from '@custos/identity/contracts';
 import type { CustosEvent, SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
+import { identityConcernedByRequestEvent } from '@custos/request/contracts';
 import { GroupCommit, migrateContext, settle, type Settled } from '@custos/platform/runtime';
 import { canonicalText } from '../../canonical';
 import { TransparencyLog, transparencySchema, TransparencySettings, TreeVerdict } from '../../transparency/transparency-log';
 
-/** Which identity an event concerns, for "everything about identity X" queries. */
+/**
+ * Which identity an event concerns, for "everything about identity X" queries: asked of the
+ * context that wrote it, through its contracts (the audit context guesses no field names).
+ */
 export function identityOf(event: CustosEvent): string | null {
-  const data = event.data as { identityId?: unknown; beneficiaryId?: unknown } | null;
-  if (data && typeof data.identityId === 'string') return data.identityId;
-  if (data && typeof data.beneficiaryId === 'string') return data.beneficiaryId;
-  const match = /^(identity|access)-(.+)$/.exec(event.subject);
-  return match ? match[2] : null;
+  // The writing context, from the CloudEvents type `custos.<context>.<EventName>.v<N>`.
+  const context = event.type.split('.')[1];
+  const concerned =
+    context === 'identity'
+      ? identityConcernedByIdentityEvent(event)
+      : context === 'entitlement'
+        ? identityConcernedByEntitlementEvent(event)
+        : context === 'request'
+          ? identityConcernedByRequestEvent(event)
+          : undefined;
+  return typeof concerned === 'string' ? concerned : null;
 }
 
 export interface AuditQuery {
