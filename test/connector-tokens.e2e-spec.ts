@@ -58,6 +58,25 @@ describe('connector tokens (/admin/tokens)', () => {
     expect(second.body.id).not.toBe(first.body.id);
   });
 
+  it('writes the audit log as CSV whose formula-like cells are escaped (a correlation id =1+2 is text, not a formula)', async () => {
+    const hr = await d.client.token('hr-csv', ['custos:hr']);
+    const posted = await d.client.call('POST', '/hr/events', {
+      token: hr,
+      headers: { 'x-correlation-id': '=1+2' },
+      body: { eventId: `${run}-csv`, system: 'workday', type: 'joiner', employee: { employeeId: `CSV${run}`, givenName: 'Cell', familyName: 'Formula', email: `csv-${run}@example.com`, employmentType: 'employee' } },
+    });
+    expect([200, 202]).toContain(posted.status);
+    const auditor = await d.client.token('auditor-csv', ['custos:auditor']);
+    const csv = await eventually(async () => {
+      const answer = await d.client.call('GET', '/audit/events?correlationId=%3D1%2B2&limit=10', { token: auditor, headers: { accept: 'text/csv' } });
+      return answer.text.split('\r\n').length > 2 ? answer.text : undefined;
+    }, { what: 'the joiner in the audit log' });
+    const [header, first] = csv!.split('\r\n');
+    expect(header).toBe('seq,time,type,subject,actor,correlationid,causationid,id,hash,data');
+    expect(first).toContain(",'=1+2,");
+    expect(first).not.toMatch(/(^|,)=1\+2(,|$)/);
+  });
+
   it('refuses roles beyond custos:hr and a life longer than ten years with 400', async () => {
     expect((await d.client.call('POST', '/admin/tokens', { token: admin, body: { name: 'x', roles: ['custos:admin'] } })).status).toBe(400);
     expect((await d.client.call('POST', '/admin/tokens', { token: admin, body: { name: 'x', expiresIn: 'P11Y' } })).status).toBe(400);

@@ -1,3 +1,4 @@
+import { stringify } from 'csv-stringify/sync';
 import { Readable } from 'node:stream';
 import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, getSchemaPath } from '@nestjs/swagger';
@@ -57,9 +58,14 @@ const NO_CHECKPOINT = { status: 404, description: 'no checkpoint has been made y
 
 const CSV_COLUMNS = ['seq', 'time', 'type', 'subject', 'actor', 'correlationid', 'causationid', 'id', 'hash', 'data'] as const;
 
-function csvCell(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value ?? '');
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+/**
+ * The CSV of a page of audit events (RFC 4180, csv-stringify): text as it is, other values as
+ * JSON, and a cell that a spreadsheet would run as a formula (=, +, -, @, tab or CR first: a
+ * correlation id `=1+2`, say) escaped with a leading quote (escape_formulas).
+ */
+function auditCsv(rows: Array<Record<(typeof CSV_COLUMNS)[number], unknown>>): string {
+  const cells = rows.map((row) => CSV_COLUMNS.map((column) => (typeof row[column] === 'string' ? row[column] : JSON.stringify(row[column] ?? ''))));
+  return stringify([[...CSV_COLUMNS], ...cells], { escape_formulas: true, record_delimiter: 'windows' });
 }
 
 @ApiTags('audit')
@@ -92,14 +98,10 @@ export class AuditController {
       limit: q.limit ?? 100,
     });
     if (accept?.includes('text/csv')) {
-      const lines = [CSV_COLUMNS.join(',')];
-      for (const { seq, hash, event } of page.items) {
-        const row: Record<(typeof CSV_COLUMNS)[number], unknown> = { seq, hash, ...event };
-        lines.push(CSV_COLUMNS.map((c) => csvCell(row[c])).join(','));
-      }
+      const rows = page.items.map(({ seq, hash, event }): Record<(typeof CSV_COLUMNS)[number], unknown> => ({ ...event, seq, hash }));
       if (page.next) reply.header('Link', `<?after=${page.next}>; rel="next"`);
       reply.type('text/csv');
-      return lines.join('\r\n') + '\r\n';
+      return auditCsv(rows);
     }
     return { items: page.items.map(({ seq, hash, event }) => ({ ...event, seq, hash })), next: page.next };
   }
