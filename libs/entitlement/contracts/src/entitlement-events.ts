@@ -56,6 +56,25 @@ export interface EntitlementChanges {
   approvalPolicy?: ApprovalPolicy;
 }
 
+/** Names that would reach an object's prototype: never a field of a definition. */
+const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * applyEntitlementChanges is what an EntitlementChanged does to a definition, for every reader
+ * of the event (the entitlement's own state, other contexts' copies of the catalog): each field
+ * given takes its value, `null` clears an optional one. Read through own properties; a name
+ * that would reach a prototype is never written.
+ */
+export function applyEntitlementChanges<D extends object>(definition: D, changes: EntitlementChanges): D {
+  const next = { ...definition } as Record<string, unknown>;
+  for (const [field, value] of Object.entries(changes)) {
+    if (PROTOTYPE_NAMES.has(field) || value === undefined) continue;
+    if (value === null) delete next[field];
+    else next[field] = value;
+  }
+  return next as unknown as D;
+}
+
 export type EntitlementChanged = DomainEvent<
   'EntitlementChanged',
   { key: string; changes: EntitlementChanges; changedAt: string; changedBy: string }

@@ -1,4 +1,5 @@
 import { plainToInstance } from 'class-transformer';
+import { PROTOTYPE_KEYS } from './untrusted-input';
 import { getMetadataStorage, ValidationTypes, type ValidationArguments, type ValidatorConstraintInterface } from 'class-validator';
 
 /**
@@ -187,6 +188,8 @@ function buildValid(plan: Plan | null, input: unknown): object | undefined {
   const source = input;
   const instance = new plan.cls() as Record<string, unknown>;
   for (const key of Object.keys(source)) {
+    // A name that would reach a prototype is never copied (untrustedInputError refuses it before).
+    if (PROTOTYPE_KEYS.has(key)) return undefined;
     const field = plan.byName.get(key);
     if (field === undefined) return undefined; // forbidNonWhitelisted (or a key class-transformer would drop)
     const value = source[key];

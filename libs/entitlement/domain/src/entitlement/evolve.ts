@@ -1,4 +1,4 @@
-import type { EntitlementDefinition, EntitlementEvent } from '@custos/entitlement/contracts';
+import { applyEntitlementChanges, type EntitlementEvent } from '@custos/entitlement/contracts';
 import type { EntitlementState } from './state';
 
 /** evolve: a definition becomes active, takes each change as a patch, and ends retired. */
@@ -10,12 +10,7 @@ export function evolve(state: EntitlementState, event: EntitlementEvent): Entitl
     }
     case 'EntitlementChanged': {
       if (state.kind === 'NoEntitlement') return state;
-      const definition: EntitlementDefinition = { ...state.definition };
-      for (const [field, value] of Object.entries(event.data.changes)) {
-        if (value === null) delete (definition as unknown as Record<string, unknown>)[field];
-        else (definition as unknown as Record<string, unknown>)[field] = value;
-      }
-      return { ...state, definition };
+      return { ...state, definition: applyEntitlementChanges(state.definition, event.data.changes) };
     }
     case 'EntitlementRetired':
       return state.kind === 'NoEntitlement' ? state : { kind: 'RetiredEntitlement', definition: state.definition, retiredAt: event.data.retiredAt };

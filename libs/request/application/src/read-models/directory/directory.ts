@@ -1,5 +1,5 @@
 import type { EntitlementChanges, EntitlementDefinition } from '@custos/entitlement/contracts';
-import { SECURITY_ENTITLEMENT } from '@custos/entitlement/contracts';
+import { applyEntitlementChanges, SECURITY_ENTITLEMENT } from '@custos/entitlement/contracts';
 import { changesIdentity, type IdentityEvent, type IdentityStatus } from '@custos/identity/contracts';
 import type { CustosEvent, SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
 
@@ -95,7 +95,7 @@ export class Directory {
         const current = await this.entitlementRow(tx, key);
         if (!current || current.version >= stored.streamversion) return {};
         const next: CatalogEntitlement =
-          stored.name === 'EntitlementRetired' ? { ...current.entitlement, retired: true } : applyChanges(current.entitlement, data.changes as EntitlementChanges);
+          stored.name === 'EntitlementRetired' ? { ...current.entitlement, retired: true } : applyEntitlementChanges(current.entitlement, (data.changes ?? {}) as EntitlementChanges);
         await this.writeEntitlement(tx, next, stored.streamversion);
         return {};
       }
@@ -168,15 +168,6 @@ export class Directory {
   }
 }
 
-/** An EntitlementChanged applied: the fields given change, `null` clears an optional one. */
-function applyChanges(entitlement: CatalogEntitlement, changes: EntitlementChanges = {}): CatalogEntitlement {
-  const next: Record<string, unknown> = { ...entitlement };
-  for (const [field, value] of Object.entries(changes)) {
-    if (value === null) delete next[field];
-    else if (value !== undefined) next[field] = value;
-  }
-  return next as unknown as CatalogEntitlement;
-}
 
 function parse<T>(value: T | string): T {
   return typeof value === 'string' ? (JSON.parse(value) as T) : value;
