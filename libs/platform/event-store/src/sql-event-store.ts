@@ -1,3 +1,4 @@
+import { AppendListeners } from './append-listeners';
 import { randomUUID } from 'node:crypto';
 import {
   WrongExpectedVersionError,
@@ -109,7 +110,7 @@ export class SqlEventStore implements EventStore {
   private readonly events: string;
   private readonly checkpoints: string;
   private readonly subscriptions = new Set<SqlSubscription>();
-  private readonly appendListeners = new Set<() => void>();
+  private readonly appendListeners = new AppendListeners();
   private readonly sql: ReturnType<SqlEventStore['statements']>;
   private closed = false;
 
@@ -532,10 +533,7 @@ export class SqlEventStore implements EventStore {
 
   /** onAppend calls `listener` whenever what this store appended becomes readable (see EventStore.onAppend). */
   onAppend(listener: () => void): () => void {
-    // A wrapper per registration: the same function registered twice is removed once per call.
-    const registered = () => listener();
-    this.appendListeners.add(registered);
-    return () => void this.appendListeners.delete(registered);
+    return this.appendListeners.add(listener);
   }
 
   /** close stops this store's subscriptions (waiting for batches in flight); the database stays open for its owner. */
@@ -544,7 +542,6 @@ export class SqlEventStore implements EventStore {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
   }
 
-  /** Wakes the subscribers once what was appended is visible: at once, or when the caller's transaction commits. */
   /** What a statement runs on: the caller's unit of work (a SQL transaction), else the database. */
   private executor(tx: UnitOfWork | undefined): SqlExecutor {
     return tx === undefined ? this.db : sqlOf(tx);
@@ -554,6 +551,7 @@ export class SqlEventStore implements EventStore {
     return this.db.transaction(work);
   }
 
+  /** Wakes the subscribers once what was appended is visible: at once, or when the caller's transaction commits. */
   private wakeAfter(tx: UnitOfWork | undefined): void {
     if (tx?.afterCommit) tx.afterCommit(() => this.wake());
     else this.wake();
@@ -561,13 +559,7 @@ export class SqlEventStore implements EventStore {
 
   private wake(): void {
     for (const subscription of this.subscriptions) subscription.wake();
-    for (const listener of this.appendListeners) {
-      try {
-        listener();
-      } catch {
-        // A listener's failure must not reach the appender: its reader still polls.
-      }
-    }
+    this.appendListeners.notify();
   }
 
   private toEvent(row: EventRow): CustosEvent {

@@ -1,3 +1,4 @@
+import { AppendListeners } from '../append-listeners';
 import { randomUUID } from 'node:crypto';
 import {
   BACKWARDS,
@@ -152,7 +153,7 @@ export class KurrentEventStore implements EventStore {
   private readonly clock: () => Date;
   private readonly checkpoints: string;
   private readonly subscriptions = new Set<SqlSubscription>();
-  private readonly appendListeners = new Set<() => void>();
+  private readonly appendListeners = new AppendListeners();
   private multiStream: boolean;
   private live: { feed: LiveFeed | null; retry: NodeJS.Timeout | null } | null = null;
   private closed = false;
@@ -337,9 +338,7 @@ export class KurrentEventStore implements EventStore {
   }
 
   onAppend(listener: () => void): () => void {
-    const registered = () => listener();
-    this.appendListeners.add(registered);
-    return () => void this.appendListeners.delete(registered);
+    return this.appendListeners.add(listener);
   }
 
   /** close stops the subscriptions and the live feed; the client and the SQL database belong to their opener. */
@@ -547,13 +546,7 @@ export class KurrentEventStore implements EventStore {
 
   private wake(): void {
     for (const subscription of this.subscriptions) subscription.wake();
-    for (const listener of this.appendListeners) {
-      try {
-        listener();
-      } catch {
-        // A listener's failure must not reach the appender: its reader still polls.
-      }
-    }
+    this.appendListeners.notify();
   }
 
   /** A filtered subscription to `$all` from its end: each event of this context wakes the subscribers. Polling covers its failures. */
