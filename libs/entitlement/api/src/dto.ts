@@ -6,6 +6,8 @@ const KEY = /^[A-Za-z0-9][A-Za-z0-9:._\-/]{0,199}$/;
 const KEY_MESSAGE = 'a key is 1-200 letters, digits and : . _ - /, starting with a letter or digit';
 const DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
 const DURATION_MESSAGE = 'must be an ISO 8601 duration such as PT8H or P1D';
+const TARGET_ROLE = /^[a-z_][a-z0-9_]{0,62}$/;
+const TARGET_ROLE_MESSAGE = 'targetRole must be a lowercase role name: a letter or _, then letters, digits or _ (at most 63)';
 
 export class ApprovalStepDto {
   @ApiProperty({ enum: ['manager', 'owner', 'security', 'group'] }) @IsIn(['manager', 'owner', 'security', 'group']) kind!: 'manager' | 'owner' | 'security' | 'group';
@@ -27,6 +29,8 @@ export class EntitlementDto {
   @ApiPropertyOptional({ description: 'identity id of the owner' }) @IsOptional() @IsString() @IsNotEmpty() ownerId?: string;
   @ApiPropertyOptional({ example: 'PT8H', description: 'caps just-in-time grants' }) @IsOptional() @Matches(DURATION, { message: `maxDuration ${DURATION_MESSAGE}` }) maxDuration?: string;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() breakGlass?: boolean;
+  @ApiPropertyOptional({ example: 'pg-prod', description: 'a target (POST /targets): a grant gives a just-in-time account on it; needs targetRole' }) @IsOptional() @Matches(KEY, { message: KEY_MESSAGE }) target?: string;
+  @ApiPropertyOptional({ example: 'readonly', description: 'the role on the target that the account joins; needs target' }) @IsOptional() @Matches(TARGET_ROLE, { message: TARGET_ROLE_MESSAGE }) targetRole?: string;
   @ApiPropertyOptional({ type: ApprovalPolicyDto }) @IsOptional() @ValidateNested() @Type(() => ApprovalPolicyDto) approvalPolicy?: ApprovalPolicyDto;
 }
 
@@ -47,6 +51,8 @@ export class EntitlementChangeDto {
   @ApiPropertyOptional({ type: String, nullable: true }) @IsOptional() @IsString() @IsNotEmpty() ownerId?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, example: 'PT8H' }) @IsOptional() @Matches(DURATION, { message: `maxDuration ${DURATION_MESSAGE}` }) maxDuration?: string | null;
   @ApiPropertyOptional() @IfPresent() @IsBoolean() breakGlass?: boolean;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'pg-prod' }) @IsOptional() @Matches(KEY, { message: KEY_MESSAGE }) target?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'readonly' }) @IsOptional() @Matches(TARGET_ROLE, { message: TARGET_ROLE_MESSAGE }) targetRole?: string | null;
   @ApiPropertyOptional({ type: ApprovalPolicyDto, nullable: true }) @IsOptional() @ValidateNested() @Type(() => ApprovalPolicyDto) approvalPolicy?: ApprovalPolicyDto | null;
 }
 

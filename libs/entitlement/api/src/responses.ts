@@ -15,6 +15,8 @@ export class EntitlementAnswer {
   @ApiPropertyOptional({ description: 'identity id of the owner' }) ownerId?: string;
   @ApiPropertyOptional({ example: 'PT8H' }) maxDuration?: string;
   @ApiProperty() breakGlass!: boolean;
+  @ApiPropertyOptional({ example: 'pg-prod', description: 'the target a grant gives a just-in-time account on' }) target?: string;
+  @ApiPropertyOptional({ example: 'readonly', description: 'the role on the target the account joins' }) targetRole?: string;
   @ApiProperty({ type: ApprovalPolicyDto, description: 'the default policy when none was given' }) approvalPolicy!: ApprovalPolicyDto;
 }
 

@@ -25,6 +25,8 @@ export interface EntitlementInput {
   maxDuration?: string;
   breakGlass?: boolean;
   approvalPolicy?: ApprovalPolicy;
+  target?: string;
+  targetRole?: string;
 }
 
 export type EntitlementChangeInput = { key: string } & Partial<{
@@ -36,6 +38,8 @@ export type EntitlementChangeInput = { key: string } & Partial<{
   maxDuration: string | null;
   breakGlass: boolean;
   approvalPolicy: ApprovalPolicy | null;
+  target: string | null;
+  targetRole: string | null;
 }>;
 
 /**

@@ -33,6 +33,10 @@ export interface EntitlementDefinition {
   maxDuration?: string;
   breakGlass: boolean;
   approvalPolicy: ApprovalPolicy;
+  /** The managed system (a privileged-context target key) a grant of it gives an account on. */
+  target?: string;
+  /** The role on the target that a grant's just-in-time account is made a member of; given with `target`. */
+  targetRole?: string;
 }
 
 export type EntitlementDefined = DomainEvent<
@@ -54,6 +58,8 @@ export interface EntitlementChanges {
   maxDuration?: string | null;
   breakGlass?: boolean;
   approvalPolicy?: ApprovalPolicy;
+  target?: string | null;
+  targetRole?: string | null;
 }
 
 /** Names that would reach an object's prototype: never a field of a definition. */

@@ -13,6 +13,9 @@ export interface DefineEntitlement {
     /** ISO 8601 duration capping just-in-time grants. */
     maxDuration?: string;
     breakGlass?: boolean;
+    /** A target key and the role on it that grants' accounts join: both or neither. */
+    target?: string;
+    targetRole?: string;
     /** Omitted: manager then owner, plus security when privileged (one approval each). */
     approvalPolicy?: ApprovalPolicy;
     now: string;
@@ -32,6 +35,8 @@ export interface ChangeEntitlement {
     ownerId?: string | null;
     maxDuration?: string | null;
     breakGlass?: boolean;
+    target?: string | null;
+    targetRole?: string | null;
     approvalPolicy?: ApprovalPolicy | null;
     now: string;
     actor: string;

@@ -42,6 +42,8 @@ function define({ data }: DefineEntitlement, state: EntitlementState): Entitleme
     ...(data.maxDuration !== undefined && { maxDuration: data.maxDuration }),
     breakGlass: data.breakGlass ?? false,
     approvalPolicy: data.approvalPolicy ?? defaultApprovalPolicy(data.privileged),
+    ...(data.target !== undefined && { target: data.target }),
+    ...(data.targetRole !== undefined && { targetRole: data.targetRole }),
   };
   const errors = [
     ...blank('key', definition.key),
@@ -66,6 +68,8 @@ function change({ data }: ChangeEntitlement, state: EntitlementState): Entitleme
   applyOptional(next, 'description', data.description);
   applyOptional(next, 'ownerId', data.ownerId);
   applyOptional(next, 'maxDuration', data.maxDuration);
+  applyOptional(next, 'target', data.target);
+  applyOptional(next, 'targetRole', data.targetRole);
   // Only a maxDuration given now is checked: one stored before durations were bounded must not block other changes.
   const errors = definitionErrors(next, data.now, data.maxDuration ?? undefined);
   if (errors.length > 0) throw new ValidationFailed(errors);
@@ -110,7 +114,7 @@ function nextApprovalPolicy(
     : current.approvalPolicy;
 }
 
-type OptionalField = 'description' | 'ownerId' | 'maxDuration';
+type OptionalField = 'description' | 'ownerId' | 'maxDuration' | 'target' | 'targetRole';
 
 function applyOptional(next: EntitlementDefinition, field: OptionalField, value: string | null | undefined): void {
   if (value === null) delete next[field];
@@ -124,7 +128,7 @@ function diff(current: EntitlementDefinition, next: EntitlementDefinition): Enti
   if (next.risk !== current.risk) changes.risk = next.risk;
   if (next.breakGlass !== current.breakGlass) changes.breakGlass = next.breakGlass;
   if (!sameValue(next.approvalPolicy, current.approvalPolicy)) changes.approvalPolicy = next.approvalPolicy;
-  for (const field of ['description', 'ownerId', 'maxDuration'] as const) {
+  for (const field of ['description', 'ownerId', 'maxDuration', 'target', 'targetRole'] as const) {
     if (next[field] !== current[field]) changes[field] = next[field] ?? null;
   }
   return changes;
@@ -136,8 +140,21 @@ function definitionErrors(definition: EntitlementDefinition, now: string, maxDur
   if (!RISKS.includes(definition.risk)) errors.push({ field: 'risk', message: `must be one of ${RISKS.join(', ')}` });
   const maxDurationError = maxDuration === undefined ? undefined : durationError(now, maxDuration, 'maxDuration');
   if (maxDurationError) errors.push(maxDurationError);
+  errors.push(...targetErrors(definition));
   return [...errors, ...approvalPolicyErrors(definition.approvalPolicy, definition.privileged)];
 }
+
+/** A target-linked entitlement names both the target and the role on it that its grants' accounts join; a role is a lowercase SQL identifier. */
+function targetErrors({ target, targetRole }: EntitlementDefinition): FieldError[] {
+  if (target === undefined && targetRole === undefined) return [];
+  if (target === undefined) return [{ field: 'target', message: 'is required with targetRole' }];
+  if (targetRole === undefined) return [{ field: 'targetRole', message: 'is required with target' }];
+  const errors = blank('target', target);
+  if (!TARGET_ROLE.test(targetRole)) errors.push({ field: 'targetRole', message: 'must be a lowercase role name: a letter or _, then letters, digits or _ (at most 63)' });
+  return errors;
+}
+
+const TARGET_ROLE = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function blank(field: string, value: string | undefined): FieldError[] {
   return typeof value === 'string' && value.trim() !== '' ? [] : [{ field, message: 'must not be blank' }];

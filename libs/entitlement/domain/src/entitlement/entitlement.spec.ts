@@ -89,6 +89,21 @@ describe('entitlement', () => {
       spec.given([]).when(define({ maxDuration: 'P10Y' })).then([entitlementDefined({ maxDuration: 'P10Y' })]);
     });
 
+    it('links it to a target and the role on it that grants\' accounts join', () => {
+      spec.given([]).when(define({ target: 'pg-prod', targetRole: 'readonly' })).then([entitlementDefined({ target: 'pg-prod', targetRole: 'readonly' })]);
+    });
+
+    it.each([
+      ['a targetRole without a target', { targetRole: 'readonly' }, ['target']],
+      ['a target without a targetRole', { target: 'pg-prod' }, ['targetRole']],
+      ['a targetRole that is no lowercase role name', { target: 'pg-prod', targetRole: 'Read Only"; DROP' }, ['targetRole']],
+    ])('refuses %s', (_case, data, fields) => {
+      spec
+        .given([])
+        .when(define(data))
+        .thenThrows(ValidationFailed, (error) => expect(error.errors.map((e) => e.field)).toEqual(fields));
+    });
+
     it('cannot change what is not defined', () => {
       spec.given([]).when(change({ name: 'x' })).thenThrows(NotDefined, (error) => expect(error).toMatchObject({ kind: 'entitlement', key: 'github:org-admin', code: 'not-defined' }));
     });
@@ -127,6 +142,20 @@ describe('entitlement', () => {
         .given([entitlementDefined({ maxDuration: 'P300000Y' })])
         .when(change({ name: 'Renamed' }))
         .then([{ type: 'EntitlementChanged', data: { key: 'github:org-admin', changes: { name: 'Renamed' }, changedAt: LATER, changedBy: ADMIN } }]);
+    });
+
+    it('unlinks a target: both cleared together', () => {
+      spec
+        .given([entitlementDefined({ target: 'pg-prod', targetRole: 'readonly' })])
+        .when(change({ target: null, targetRole: null }))
+        .then([{ type: 'EntitlementChanged', data: { key: 'github:org-admin', changes: { target: null, targetRole: null }, changedAt: LATER, changedBy: ADMIN } }]);
+    });
+
+    it('refuses to clear the target and keep its role', () => {
+      spec
+        .given([entitlementDefined({ target: 'pg-prod', targetRole: 'readonly' })])
+        .when(change({ target: null }))
+        .thenThrows(ValidationFailed, (error) => expect(error.errors.map((e) => e.field)).toEqual(['target']));
     });
 
     it('records nothing when nothing changes', () => {
