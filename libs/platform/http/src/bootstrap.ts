@@ -4,6 +4,7 @@ import type { SqlDatabase } from '@custos/platform/event-store';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { AuthGuard } from './auth/auth.guard';
 import { FailedAuthLimiter, type FailedAuthLimit } from './auth/failed-auth-limiter';
+import { DEFAULT_STEP_UP, stepUpChallenge, type StepUpSettings } from './auth/step-up';
 import { DevTokenIssuer, TokenVerifier } from './auth/token-verifier';
 import { DEV_ISSUER, HEALTH_CHECKS, HealthCheck, PlatformController } from './platform.controller';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
@@ -30,8 +31,8 @@ export interface CustosAppOptions {
   db: SqlDatabase;
   /** The connector tokens the verifier accepts, managed under /admin/tokens (default: kept in `db`). */
   connectorTokens?: ConnectorTokens;
-  /** How recent a login must be for its `mfa` to count for step-up, in seconds (default 900). */
-  stepUpMaxAgeSec?: number;
+  /** What counts as a step-up login, and what a step-up refusal asks for (default: `mfa` within 900 s). */
+  stepUp?: StepUpSettings;
   /** Failed authentications a client address may have per window before it is answered 429 (default 20 a minute). */
   failedAuthLimit?: FailedAuthLimit;
   /** Strict-Transport-Security and the trusted proxies (default: a year, none). */
@@ -51,8 +52,8 @@ export async function createCustosApp(options: CustosAppOptions): Promise<NestFa
       { provide: ConnectorTokens, useValue: options.connectorTokens ?? new ConnectorTokens(options.db) },
       { provide: HEALTH_CHECKS, useValue: options.healthChecks },
       { provide: DEV_ISSUER, useValue: options.devIssuer ?? null },
-      { provide: APP_GUARD, useFactory: (reflector: Reflector) => new AuthGuard(reflector, options.verifier, options.stepUpMaxAgeSec, new FailedAuthLimiter(options.failedAuthLimit)), inject: [Reflector] },
-      { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      { provide: APP_GUARD, useFactory: (reflector: Reflector) => new AuthGuard(reflector, options.verifier, options.stepUp, new FailedAuthLimiter(options.failedAuthLimit)), inject: [Reflector] },
+      { provide: APP_FILTER, useValue: new ProblemDetailsFilter(stepUpChallenge(options.stepUp ?? DEFAULT_STEP_UP)) },
     ],
   })
   class CustosAppModule {}

@@ -5,6 +5,7 @@ export * from './compiled-validation';
 export * from './auth/principal';
 export * from './auth/token-verifier';
 export * from './auth/auth-settings';
+export * from './auth/step-up';
 export * from './auth/connector-tokens';
 export * from './connector-tokens.controller';
 export * from './auth/failed-auth-limiter';

@@ -4,6 +4,7 @@ import { RpcError } from '@custos/platform/messaging';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorAnswerFor, methodNotAllowedFor } from './http-edge';
 import { KIND_OF_STATUS, problem, ProblemBody, ProblemException } from './problem';
+import { STEP_UP_PROBLEM_TYPE, type StepUpChallenge } from './auth/step-up';
 
 /**
  * A domain error that the edge maps to a status. Domain libraries cannot import NestJS,
@@ -69,9 +70,16 @@ export function headersOf(error: unknown): Readonly<Record<string, string>> {
   return error instanceof ProblemException ? error.headers : {};
 }
 
+/**
+ * Every error of a request, answered as a problem. A step-up refusal (any context's
+ * `step-up-required`) also carries the challenge that tells the client what login to ask its
+ * provider for (`stepUp`: acr_values, max_age and RFC 9470's WWW-Authenticate).
+ */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
+
+  constructor(private readonly stepUp?: StepUpChallenge) {}
 
   catch(caught: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest | undefined>();
@@ -79,12 +87,17 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     // No route matched: a path served with other methods is a 405 naming them.
     const error = (caught instanceof HttpException && caught.getStatus() === 404 && methodNotAllowedFor(request)) || caught;
     const family = errorAnswerFor(request, error);
-    const body = family ? undefined : toProblem(error);
+    let body = family ? undefined : toProblem(error);
+    let headers = headersOf(error);
+    if (this.stepUp && body?.type === STEP_UP_PROBLEM_TYPE) {
+      body = { ...body, ...this.stepUp.extensions };
+      headers = { ...headers, ...this.stepUp.headers };
+    }
     const status = family?.status ?? body!.status;
     if (status >= 500) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     reply
       .status(status)
-      .headers(headersOf(error))
+      .headers(headers)
       .type(family?.contentType ?? 'application/problem+json')
       .send(JSON.stringify(family?.body ?? body));
   }

@@ -58,7 +58,7 @@ export async function startCustos(options: {
       verifier: withConnectorTokens(connectorTokens, new CachingTokenVerifier(verifier)),
       connectorTokens,
       devIssuer,
-      stepUpMaxAgeSec: auth.stepUpMaxAgeSec,
+      stepUp: auth.stepUp,
       failedAuthLimit: auth.failedAuthLimit,
       edge: readHttpEdgeSettings(),
       db: topology.db,

@@ -1,4 +1,5 @@
 import type { FailedAuthLimit } from './failed-auth-limiter';
+import { ACR_VALUE, type StepUpSettings } from './step-up';
 import { DEFAULT_CLAIMS, type ClaimNames } from './token-verifier';
 
 /** How callers are authenticated beyond the issuer itself (CustosConfig has the issuer, audience and dev auth). */
@@ -9,8 +10,11 @@ export interface AuthSettings {
   clockToleranceSec: number;
   /** CUSTOS_DEV_AUTH_KEY_FILE: the development issuer's key, shared by the services of one machine. */
   devKeyFile?: string;
-  /** CUSTOS_STEP_UP_MAX_AGE: how recent a login must be for a step-up action, in seconds (default 900). */
-  stepUpMaxAgeSec: number;
+  /**
+   * CUSTOS_STEP_UP_MAX_AGE: how recent a login must be for a step-up action, in seconds (default
+   * 900); CUSTOS_STEP_UP_ACR: the `acr` values that count as a multi-factor login, beside `mfa` in `amr`.
+   */
+  stepUp: StepUpSettings;
   /** CUSTOS_AUTH_FAILURE_LIMIT (default 20, 0 for none) failed authentications per client address in CUSTOS_AUTH_FAILURE_WINDOW seconds (default 60), then 429. */
   failedAuthLimit: FailedAuthLimit;
 }
@@ -37,7 +41,15 @@ export function readAuthSettings(env: NodeJS.ProcessEnv = process.env): AuthSett
     claims: { subject: claim('CUSTOS_OIDC_SUBJECT_CLAIM', DEFAULT_CLAIMS.subject), roles: claim('CUSTOS_OIDC_ROLES_CLAIM', DEFAULT_CLAIMS.roles) },
     clockToleranceSec: seconds('CUSTOS_OIDC_CLOCK_SKEW', 30, 300),
     devKeyFile: env.CUSTOS_DEV_AUTH_KEY_FILE?.trim() || undefined,
-    stepUpMaxAgeSec: seconds('CUSTOS_STEP_UP_MAX_AGE', 900, 86_400),
+    stepUp: { maxAgeSec: seconds('CUSTOS_STEP_UP_MAX_AGE', 900, 86_400), acrValues: acrValues(env.CUSTOS_STEP_UP_ACR) },
     failedAuthLimit: { limit: seconds('CUSTOS_AUTH_FAILURE_LIMIT', 20, 1_000_000, 'failures'), windowSec: seconds('CUSTOS_AUTH_FAILURE_WINDOW', 60, 86_400) },
   };
+}
+
+/** CUSTOS_STEP_UP_ACR: acr values separated by commas or spaces, each one a challenge can quote. */
+function acrValues(text: string | undefined): string[] {
+  const values = (text ?? '').split(/[\s,]+/).filter(Boolean);
+  const bad = values.find((value) => !ACR_VALUE.test(value));
+  if (bad !== undefined) throw new Error(`CUSTOS_STEP_UP_ACR must list acr values separated by commas or spaces, each without quotes or backslashes; got ${JSON.stringify(bad)}`);
+  return [...new Set(values)];
 }

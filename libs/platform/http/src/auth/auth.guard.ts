@@ -3,7 +3,8 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { problem, ProblemException, unauthenticated } from '../problem';
 import { FailedAuthLimiter } from './failed-auth-limiter';
-import { freshMfa, type Principal } from './principal';
+import type { Principal } from './principal';
+import { DEFAULT_STEP_UP, judgeStepUp, type StepUpSettings } from './step-up';
 import { DevTokenIssuer, type TokenVerifier } from './token-verifier';
 
 const PUBLIC = 'custos:public';
@@ -22,19 +23,24 @@ export const TOKEN_VERIFIER = Symbol('TOKEN_VERIFIER');
 
 /**
  * Every route needs a valid bearer token unless marked @Public; @Roles narrows it further. The
- * caller's `mfa` counts for step-up only within `stepUpMaxAgeSec` of its login (freshMfa). A
+ * caller's `mfa` (or a configured `acr`) counts for step-up only within `stepUp.maxAgeSec` of its
+ * login (judgeStepUp; a number is that age alone). A
  * request that carried credentials the guard refused counts against its client address
  * (`request.ip`: the TCP peer, or the client a trusted proxy names); an address with too many
  * such failures is answered 429 until its window ends (FailedAuthLimiter).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  private readonly stepUp: StepUpSettings;
+
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: TokenVerifier,
-    private readonly stepUpMaxAgeSec = 900,
+    stepUp: StepUpSettings | number = DEFAULT_STEP_UP,
     private readonly failures = new FailedAuthLimiter(),
-  ) {}
+  ) {
+    this.stepUp = typeof stepUp === 'number' ? { ...DEFAULT_STEP_UP, maxAgeSec: stepUp } : stepUp;
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
@@ -50,7 +56,7 @@ export class AuthGuard implements CanActivate {
       if (request.headers.authorization !== undefined) this.failures.failed(client);
       throw error;
     }
-    const principal = freshMfa(authenticated, this.stepUpMaxAgeSec, Date.now());
+    const principal = judgeStepUp(authenticated, this.stepUp, Date.now());
     request.principal = principal;
     const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES, targets);
     if (required) requireRole(principal, required);

@@ -1,3 +1,5 @@
+import { judgeStepUp } from './step-up';
+
 /** Roles of API.md. */
 export type CustosRole = 'custos:admin' | 'custos:auditor' | 'custos:hr' | 'custos:checker';
 
@@ -17,14 +19,12 @@ export interface Principal {
 }
 
 /**
- * freshMfa is the principal as step-up rules judge it: `mfa` stays in `amr` only while the login
- * it proves (`auth_time`) is at most `maxAgeSec` old (a token without `auth_time` proves no
- * recent login). Every other claim is kept.
+ * freshMfa is the principal as step-up rules judge it when only `amr` counts: `mfa` stays in
+ * `amr` only while the login it proves (`auth_time`) is at most `maxAgeSec` old. judgeStepUp
+ * (step-up.ts) also counts configured `acr` values.
  */
 export function freshMfa(principal: Principal, maxAgeSec: number, nowMs: number): Principal {
-  if (!principal.amr.includes('mfa')) return principal;
-  const fresh = principal.authTime !== undefined && nowMs / 1000 - principal.authTime <= maxAgeSec;
-  return fresh ? principal : { ...principal, amr: principal.amr.filter((method) => method !== 'mfa') };
+  return judgeStepUp(principal, { maxAgeSec, acrValues: [] }, nowMs);
 }
 
 /** The `actor` recorded on events caused by this caller. */
