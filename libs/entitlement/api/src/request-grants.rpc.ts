@@ -2,8 +2,11 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { AccessService, CatalogView } from '@custos/entitlement/application';
 import {
+  EXTEND_REQUEST_RPC,
   GRANT_REQUEST_RPC,
   REVOKE_REQUEST_RPC,
+  type ExtendRequestCommand,
+  type ExtendRequestResult,
   type GrantRequestCommand,
   type GrantRequestResult,
   type RevokeRequestCommand,
@@ -16,11 +19,11 @@ import { asRpcError, badPayload } from './rpc-errors';
 const text = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
 
 /**
- * The door through which the request context has approved access granted and given back:
- * `rpc.entitlement.grant-request` and `rpc.entitlement.revoke-request`. Both run the access
- * aggregate's own commands (GrantAccess with source `request` or `break-glass`, RevokeAccess by
- * request), so a request's grant obeys every rule an admin grant does, and both are idempotent
- * per request (or break-glass use).
+ * The door through which the request context has approved access granted, extended and given
+ * back: `rpc.entitlement.grant-request`, `rpc.entitlement.extend-request` and
+ * `rpc.entitlement.revoke-request`. Each runs the access aggregate's own commands (GrantAccess
+ * with source `request` or `break-glass`, ExtendGrant, RevokeAccess by request), so a request's
+ * grant obeys every rule an admin grant does, and each is idempotent per request (or break-glass use).
  */
 @Controller()
 export class RequestGrantsRpc {
@@ -72,6 +75,32 @@ export class RequestGrantsRpc {
       return {
         grants: state.grants
           .filter((grant) => (breakGlass ? grant.source === 'break-glass' && grant.grantId.startsWith(`${commandId}:`) : grant.requestId === command.requestId))
+          .map((grant) => ({ grantId: grant.grantId, entitlement: grant.entitlement, ...(grant.expiresAt !== undefined && { expiresAt: grant.expiresAt }) })),
+      };
+    } catch (error) {
+      throw asRpcError(error);
+    }
+  }
+
+  @MessagePattern(EXTEND_REQUEST_RPC)
+  async extend(@Payload() payload: unknown): Promise<ExtendRequestResult> {
+    const command = (payload ?? {}) as Partial<ExtendRequestCommand>;
+    if (!text(command.requestId) || !text(command.identityId) || !text(command.expiresAt) || !text(command.reason) || !text(command.approvedBy)) {
+      throw badPayload('requestId, identityId, expiresAt, reason and approvedBy are required strings');
+    }
+    if (!Number.isSafeInteger(command.round)) throw badPayload('round is an integer');
+    try {
+      await this.catalog.catchUp();
+      const { state } = await this.runtime.db.transaction((tx) =>
+        this.access.extendRequest(
+          tx,
+          { identityId: command.identityId!, requestId: command.requestId!, round: command.round!, expiresAt: command.expiresAt!, reason: command.reason!, extendedBy: command.approvedBy! },
+          { actor: 'system:request-fulfilment', correlationId: command.requestId },
+        ),
+      );
+      return {
+        grants: state.grants
+          .filter((grant) => grant.requestId === command.requestId)
           .map((grant) => ({ grantId: grant.grantId, entitlement: grant.entitlement, ...(grant.expiresAt !== undefined && { expiresAt: grant.expiresAt }) })),
       };
     } catch (error) {

@@ -8,11 +8,12 @@ import {
   type ApplyBirthright,
   BirthrightReason,
   birthrightAccess,
+  latestExpiryOf,
   UnknownReference,
 } from '@custos/entitlement/domain';
 import type { SqlExecutor } from '@custos/platform/event-store';
 import type { ContextRuntime, DurableScheduler, ScheduledJob } from '@custos/platform/runtime';
-import { CommandMeta, handleCommands, unwrap } from '@custos/platform/runtime';
+import { CommandMeta, handleCommands, loadAggregate, unwrap } from '@custos/platform/runtime';
 import type { CatalogView } from './read-models/catalog/catalog-view';
 import { UnknownIdentity } from './errors';
 import type { IdentityProfile, IdentityProfiles } from './read-models/identity-profiles/identity-profiles';
@@ -46,7 +47,7 @@ export function adminGrantCommandId(actor: string, identityId: string, idempoten
 
 /**
  * AccessService runs the access aggregate's commands. Every grant with an end schedules its
- * expiry in the same transaction, and every revocation drops that job, so time-bound access
+ * expiry in the same transaction, an extension moves that job, and every revocation drops it, so time-bound access
  * ends by itself after any crash.
  */
 export class AccessService {
@@ -91,6 +92,15 @@ export class AccessService {
     const scheduled = new Map<string, ScheduledJob>();
     for (const { event, meta } of decided) {
       if (event.type === 'AccessGranted' && event.data.expiresAt) {
+        const key = expiryKey(event.data.grantId);
+        scheduled.set(key, {
+          key,
+          kind: EXPIRE_GRANT,
+          dueAt: new Date(event.data.expiresAt),
+          payload: { identityId: event.data.identityId, grantId: event.data.grantId, correlationId: meta.correlationId },
+        });
+      } else if (event.type === 'AccessExtended') {
+        // The same key: the job moves to the new end (one that fired at the old end would find the grant not ended and do nothing).
         const key = expiryKey(event.data.grantId);
         scheduled.set(key, {
           key,
@@ -168,6 +178,23 @@ export class AccessService {
     return this.runtime.db.transaction((tx) =>
       this.execute(tx, { type: 'RevokeAccess', data: { identityId: input.identityId, entitlement: input.entitlement, reason: 'admin', detail: input.reason, now: this.now() } }, meta),
     );
+  }
+
+  /**
+   * An approved extension of an access request: its grants held now end at `expiresAt` instead,
+   * capped by the strictest maxDuration of their entitlements in the catalog now. Callers catch
+   * the catalog view up before opening `tx`.
+   */
+  async extendRequest(
+    tx: SqlExecutor,
+    input: { identityId: string; requestId: string; round: number; expiresAt: string; reason: string; extendedBy: string },
+    meta: CommandMeta,
+  ): Promise<AccessOutcome> {
+    const now = this.now();
+    const { state } = await loadAggregate(this.runtime.store, accessStreamId(input.identityId), accessDecider, tx);
+    const caps = state.grants.filter((grant) => grant.requestId === input.requestId).flatMap((grant) => this.catalog.entitlement(grant.entitlement)?.maxDuration ?? []);
+    const strictest = caps.reduce<string | undefined>((best, cap) => (best === undefined || Date.parse(latestExpiryOf(now, cap)) < Date.parse(latestExpiryOf(now, best)) ? cap : best), undefined);
+    return this.execute(tx, { type: 'ExtendGrant', data: { ...input, ...(strictest !== undefined && { maxDuration: strictest }), now } }, meta);
   }
 
   /** The scheduler's job: end a time-bound grant (a no-op if it already ended). */

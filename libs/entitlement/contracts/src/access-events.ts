@@ -44,6 +44,29 @@ export type AccessRevoked = DomainEvent<
   }
 >;
 
+/**
+ * A just-in-time grant of an access request runs longer: an extension of the request was
+ * approved. The grant keeps its id; from this event on it ends at `expiresAt` (later than
+ * `previousExpiresAt`). `round` is the request's extension round that approved it.
+ */
+export type AccessExtended = DomainEvent<
+  'AccessExtended',
+  {
+    grantId: string;
+    identityId: string;
+    entitlement: string;
+    requestId: string;
+    round: number;
+    previousExpiresAt: string;
+    expiresAt: string;
+    /** The extension's justification. */
+    reason: string;
+    /** Who approved the extension last. */
+    extendedBy: string;
+    extendedAt: string;
+  }
+>;
+
 /** The identity left: emitted before its revocations, so a check denies from this event on. */
 export type AccessTerminated = DomainEvent<'AccessTerminated', { identityId: string; at: string }>;
 
@@ -73,4 +96,4 @@ export type SodExceptionRecorded = DomainEvent<
   }
 >;
 
-export type AccessEvent = AccessGranted | AccessRevoked | AccessTerminated | AccessReinstated | MoverReviewFlagged | SodExceptionRecorded;
+export type AccessEvent = AccessGranted | AccessRevoked | AccessExtended | AccessTerminated | AccessReinstated | MoverReviewFlagged | SodExceptionRecorded;

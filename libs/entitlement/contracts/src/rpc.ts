@@ -81,6 +81,34 @@ export interface GrantRequestResult {
 }
 
 /**
+ * `rpc.entitlement.extend-request`: move the end of the grants an access request gave, held
+ * now, to `expiresAt` (an extension round of the request was approved): AccessExtended, the
+ * grants keep their ids, their expiry moves. Idempotent: a grant already ending at or after
+ * `expiresAt` is left as is, and the answer names the grants with their ends either way. A
+ * refusal (none of the request's grants held any more, 404 not-held; a terminated identity 409;
+ * an end past the entitlement's maxDuration 422) fails with the status the HTTP routes would answer.
+ */
+export const EXTEND_REQUEST_RPC = 'rpc.entitlement.extend-request';
+
+export interface ExtendRequestCommand {
+  requestId: string;
+  identityId: string;
+  /** The request's extension round (1 or more). */
+  round: number;
+  /** The new end (RFC 3339). */
+  expiresAt: string;
+  /** The extension's justification. */
+  reason: string;
+  /** Who approved the extension last. */
+  approvedBy: string;
+}
+
+export interface ExtendRequestResult {
+  /** Every grant the identity holds now through this request, with its end. */
+  grants: RequestGrant[];
+}
+
+/**
  * `rpc.entitlement.revoke-request`: end the grants an access request gave (the beneficiary gave
  * the access back early). Idempotent: grants already ended are not revoked again.
  */

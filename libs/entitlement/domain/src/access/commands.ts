@@ -86,9 +86,31 @@ export interface ExpireGrant {
   data: { identityId: string; grantId: string; now: string };
 }
 
+/**
+ * Extends the grants an access request gave, held now and ending before `expiresAt`: an
+ * extension round of the request was approved (`round`).
+ */
+export interface ExtendGrant {
+  type: 'ExtendGrant';
+  data: {
+    identityId: string;
+    requestId: string;
+    round: number;
+    /** The new end: later than the grants' current end, within `maxDuration` of now. */
+    expiresAt: string;
+    /** The entitlement's `maxDuration`, when it has one. */
+    maxDuration?: string;
+    /** The extension's justification. */
+    reason: string;
+    /** Who approved the extension last. */
+    extendedBy: string;
+    now: string;
+  };
+}
+
 export interface ReinstateAccess {
   type: 'ReinstateAccess';
   data: { identityId: string; now: string };
 }
 
-export type AccessCommand = ApplyBirthright | GrantAccess | RevokeAccess | RevokeAllAccess | ExpireGrant | ReinstateAccess;
+export type AccessCommand = ApplyBirthright | GrantAccess | RevokeAccess | RevokeAllAccess | ExpireGrant | ExtendGrant | ReinstateAccess;

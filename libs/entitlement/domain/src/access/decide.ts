@@ -22,6 +22,7 @@ import type {
   ApplyBirthright,
   BirthrightReason,
   ExpireGrant,
+  ExtendGrant,
   GrantAccess,
   ReinstateAccess,
   RevokeAccess,
@@ -43,6 +44,8 @@ export function decide(command: AccessCommand, state: AccessState): AccessEvent[
       return revokeAllAccess(command, state);
     case 'ExpireGrant':
       return expireGrant(command, state);
+    case 'ExtendGrant':
+      return extendGrant(command, state);
     case 'ReinstateAccess':
       return reinstateAccess(command, state);
     default: {
@@ -267,6 +270,49 @@ function expireGrant({ data }: ExpireGrant, state: AccessState): AccessEvent[] {
   const grant = state.grants.find((candidate) => candidate.grantId === data.grantId);
   if (!grant || !hasEnded(grant, data.now)) return [];
   return [revocation(data.identityId, grant, 'expired', data.now)];
+}
+
+/**
+ * extendGrant: an approved extension moves the end of a request's grants held now to a later
+ * `expiresAt`, within the entitlement's `maxDuration` from now, for an identity that is not
+ * terminated. A grant ending at or after that time already (a repeat, or a later extension) or
+ * without an end is left as is; a request none of whose grants is held any more has nothing to
+ * extend (NotHeld): an ended grant is not brought back.
+ */
+function extendGrant({ data }: ExtendGrant, state: AccessState): AccessEvent[] {
+  if (state.kind === 'TerminatedAccess') throw new IdentityTerminated(data.identityId);
+  const errors: FieldError[] = [];
+  for (const field of ['requestId', 'reason', 'extendedBy'] as const) {
+    if (typeof data[field] !== 'string' || data[field].trim() === '') errors.push({ field, message: 'must not be blank' });
+  }
+  if (!Number.isSafeInteger(data.round) || data.round < 1) errors.push({ field: 'round', message: 'must be an extension round (1 or more)' });
+  if (instantOf(data.expiresAt, 'expiresAt') <= instantOf(data.now, 'now')) errors.push({ field: 'expiresAt', message: 'must lie after now' });
+  if (errors.length > 0) throw new ValidationFailed(errors);
+
+  const held = state.grants.filter((grant) => grant.requestId === data.requestId && !hasEnded(grant, data.now));
+  if (held.length === 0) throw new NotHeld(data.identityId, { requestId: data.requestId });
+  const end = instantOf(data.expiresAt, 'expiresAt');
+  const shorter = held.filter((grant) => grant.expiresAt !== undefined && instantOf(grant.expiresAt, 'expiresAt') < end);
+  if (shorter.length === 0) return [];
+  if (data.maxDuration !== undefined) {
+    const latestExpiry = latestExpiryOf(data.now, data.maxDuration);
+    if (end > instantOf(latestExpiry, 'maxDuration')) throw new DurationExceedsMaximum(shorter[0].entitlement, data.maxDuration, data.expiresAt, latestExpiry);
+  }
+  return shorter.map((grant) => ({
+    type: 'AccessExtended',
+    data: {
+      grantId: grant.grantId,
+      identityId: data.identityId,
+      entitlement: grant.entitlement,
+      requestId: data.requestId,
+      round: data.round,
+      previousExpiresAt: grant.expiresAt!,
+      expiresAt: data.expiresAt,
+      reason: data.reason,
+      extendedBy: data.extendedBy,
+      extendedAt: data.now,
+    },
+  }));
 }
 
 /** reinstateAccess: a rehired identity may receive grants again; an identity that is not terminated is left as is. */

@@ -2,7 +2,7 @@ import type { AccessEvent } from '@custos/entitlement/contracts';
 import { fulfilledRequestKey, type AccessState } from './state';
 
 /**
- * evolve: grants are added and removed by id (an SoD exception goes with its grant); the
+ * evolve: grants are added, extended and removed by id (an SoD exception goes with its grant); the
  * ledger of issued grants, fulfilled requests and flagged moves only grows; termination and
  * reinstatement switch the stage.
  */
@@ -26,6 +26,10 @@ export function evolve(state: AccessState, event: AccessEvent): AccessState {
         grants: state.grants.filter((grant) => grant.grantId !== event.data.grantId),
         sodExceptions: dropException(state.sodExceptions, event.data.grantId),
       };
+    case 'AccessExtended': {
+      const { grantId, expiresAt } = event.data;
+      return { ...state, grants: state.grants.map((grant) => (grant.grantId === grantId ? { ...grant, expiresAt } : grant)) };
+    }
     case 'AccessTerminated':
       return { ...state, kind: 'TerminatedAccess', terminatedAt: event.data.at };
     case 'AccessReinstated': {

@@ -1,4 +1,5 @@
 import type {
+  AccessExtended,
   AccessGranted,
   AccessReinstated,
   AccessRevoked,
@@ -109,6 +110,26 @@ export function accessRevoked(data: Partial<AccessRevoked['data']> = {}): Access
       source: 'birthright',
       reason: 'mover',
       revokedAt: NOW,
+      ...data,
+    },
+  };
+}
+
+/** The request grant `req-1:db:read` extended by round 1 from NOW + 1h to NOW + 3h. */
+export function accessExtended(data: Partial<AccessExtended['data']> = {}): AccessExtended {
+  return {
+    type: 'AccessExtended',
+    data: {
+      grantId: 'request:req-1:db:read',
+      identityId: IDENTITY,
+      entitlement: 'db:read',
+      requestId: 'req-1',
+      round: 1,
+      previousExpiresAt: '2026-03-02T10:00:00.000Z',
+      expiresAt: '2026-03-02T12:00:00.000Z',
+      reason: 'the migration runs late',
+      extendedBy: 'id-olga',
+      extendedAt: NOW,
       ...data,
     },
   };

@@ -118,6 +118,18 @@ describe('AccessIndex: events in, decisions out', () => {
   });
 });
 
+describe('AccessIndex: an extended grant', () => {
+  it('allows until the new end and reports it, keeping the grant id', () => {
+    const index = indexOf(granted({ grantId: 'g-1', entitlement: 'aws:admin', requestId: 'req-1', expiresAt: '2026-03-02T10:00:00.000Z' }), {
+      type: 'AccessExtended',
+      data: { identityId: ID, grantId: 'g-1', entitlement: 'aws:admin', requestId: 'req-1', round: 1, previousExpiresAt: '2026-03-02T10:00:00.000Z', expiresAt: '2026-03-02T12:00:00.000Z', reason: 'more time', extendedBy: 'olga', extendedAt: T0 },
+    });
+    expect(index.check(ID, 'aws:admin', ms('2026-03-02T11:00:00.000Z'))).toEqual({ allowed: true, reason: 'granted', grantIds: ['g-1'], expiresAt: '2026-03-02T12:00:00.000Z' });
+    expect(index.check(ID, 'aws:admin', ms('2026-03-02T12:00:00.000Z'))).toEqual({ allowed: false, reason: 'expired', grantIds: [] });
+    expect(index.of(ID)?.grants).toEqual([expect.objectContaining({ grantId: 'g-1', expiresAt: '2026-03-02T12:00:00.000Z' })]);
+  });
+});
+
 describe('AccessIndex agrees with the access decider', () => {
   it('answers as checkAccess over evolve for random histories, at many instants', () => {
     const next = seededRandom(42);
@@ -148,6 +160,12 @@ describe('AccessIndex agrees with the access decider', () => {
           held.set(identityId, mine.filter((g) => g.grantId !== victim.grantId));
         } else if (roll < 0.85) {
           event = terminated(identityId);
+        } else if (roll < 0.88) {
+          const target = pick(mine);
+          event = {
+            type: 'AccessExtended',
+            data: { identityId, grantId: target.grantId, entitlement: target.entitlement, requestId: 'req', round: 1, previousExpiresAt: T0, expiresAt: pick(instants), reason: 'more time', extendedBy: 'olga', extendedAt: T0 },
+          };
         } else if (roll < 0.9) {
           const target = pick(mine);
           event = {

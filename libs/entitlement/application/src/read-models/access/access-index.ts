@@ -43,8 +43,8 @@ class IdentityAccess {
 
 /**
  * AccessIndex is the check API's read model: who holds which entitlement until when, folded from
- * the access stream events with the same rules as the access decider's `evolve` (grants added
- * and removed by id, termination and reinstatement switch the stage) and answering exactly as
+ * the access stream events with the same rules as the access decider's `evolve` (grants added,
+ * extended and removed by id, termination and reinstatement switch the stage) and answering exactly as
  * `checkAccess` does, but without the decider's ledger (issued grant ids, fulfilled requests,
  * flagged moves, SoD exceptions), which only the command side and the SoD reports need, and
  * which they read from the stream itself.
@@ -103,6 +103,16 @@ export class AccessIndex {
         access.grants = access.grants.filter((_, i) => keep[i]);
         access.entitlements = access.entitlements.filter((_, i) => keep[i]);
         access.ends = access.ends.filter((_, i) => keep[i]);
+        return;
+      }
+      case 'AccessExtended': {
+        const access = this.identities.get(identityId);
+        if (!access) return;
+        const i = access.grants.findIndex((g) => g.grantId === event.data.grantId);
+        if (i < 0) return;
+        const g = access.grants[i];
+        access.grants[i] = new HeldGrant(g.grantId, g.entitlement, g.source, g.role, g.ruleKey, g.requestId, g.grantedAt, event.data.expiresAt, g.reason);
+        access.ends[i] = endOf(event.data.expiresAt);
         return;
       }
       case 'AccessTerminated':
