@@ -43,6 +43,7 @@ module.exports = [
             { sourceTag: 'context:entitlement', onlyDependOnLibsWithTags: ['context:entitlement', 'scope:platform', 'layer:contracts'] },
             { sourceTag: 'context:request', onlyDependOnLibsWithTags: ['context:request', 'scope:platform', 'layer:contracts'] },
             { sourceTag: 'context:audit', onlyDependOnLibsWithTags: ['context:audit', 'scope:platform', 'layer:contracts'] },
+            { sourceTag: 'context:privileged', onlyDependOnLibsWithTags: ['context:privileged', 'scope:platform', 'layer:contracts'] },
           ],
         },
       ],
