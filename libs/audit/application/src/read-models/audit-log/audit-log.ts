@@ -5,6 +5,7 @@ import { identityConcernedByRequestEvent } from '@custos/request/contracts';
 import { GroupCommit, migrateContext, settle, type Settled } from '@custos/platform/runtime';
 import { canonicalText } from '../../canonical';
 import { TransparencyLog, transparencySchema, TransparencySettings, TreeVerdict } from '../../transparency/transparency-log';
+import { AccessHistory, type Deprovisioned, type LogEntry } from '../../history/access-history';
 
 /**
  * Which identity an event concerns, for "everything about identity X" queries: asked of the
@@ -55,13 +56,18 @@ const UNSIGNED: TransparencySettings = { origin: 'custos/audit', checkpointEvery
  */
 export class AuditLog {
   readonly tree: TransparencyLog;
+  /** The temporal read model of access, kept with the log (see AccessHistory). */
+  readonly history: AccessHistory;
+  /** Told of each leaver whose access is all gone, once the entries that show it are committed. */
+  onDeprovisioned?: (leavers: Deprovisioned[]) => void;
 
   constructor(
     readonly db: SqlDatabase,
-    private readonly schema = 'audit',
+    readonly schema = 'audit',
     settings: TransparencySettings = UNSIGNED,
   ) {
     this.tree = new TransparencyLog(db, schema, settings);
+    this.history = new AccessHistory(schema);
   }
 
   /** Takes the log's lock for the rest of the transaction: appends and checkpoints happen one at a time. */
@@ -90,13 +96,41 @@ export class AuditLog {
       await tx.query(`CREATE INDEX IF NOT EXISTS log_identity ON ${s}.log (identity_id, seq)`);
       await tx.query(`CREATE INDEX IF NOT EXISTS log_name ON ${s}.log (name, seq)`);
       await tx.query(`CREATE INDEX IF NOT EXISTS log_time ON ${s}.log (time)`);
+      // The reason chains read a request's or a break-glass use's events by their stream.
+      await tx.query(`CREATE INDEX IF NOT EXISTS log_subject ON ${s}.log (subject, seq)`);
       await tx.query(`CREATE OR REPLACE FUNCTION ${s}.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION 'the audit log is append-only: % refused', TG_OP; END $$`);
       await tx.query(`DROP TRIGGER IF EXISTS log_append_only ON ${s}.log`);
       await tx.query(`CREATE TRIGGER log_append_only BEFORE UPDATE OR DELETE ON ${s}.log FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_change()`);
       await tx.query(`DROP TRIGGER IF EXISTS log_no_truncate ON ${s}.log`);
       await tx.query(`CREATE TRIGGER log_no_truncate BEFORE TRUNCATE ON ${s}.log FOR EACH STATEMENT EXECUTE FUNCTION ${s}.refuse_change()`);
-    }, transparencySchema(s), (tx) => this.treeUpToDate(tx)]);
+    }, transparencySchema(s), (tx) => this.treeUpToDate(tx), this.history.migrate, (tx) => this.historyUpToDate(tx)]);
+  }
+
+  /** Brings the history up to the log (a log written before the history existed). */
+  private async historyUpToDate(tx: SqlExecutor): Promise<void> {
+    await this.lock(tx);
+    await this.history.catchUpIn(tx, (after, limit) => this.page(tx, after, limit));
+  }
+
+  /**
+   * Drops the history's rows and replays the whole log into them, in one transaction under the
+   * log's lock (appends wait): `custos projections rebuild audit-history`. Returns how many entries.
+   */
+  rebuildHistory(progress?: (done: number) => void): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      await this.lock(tx);
+      return this.history.rebuildIn(tx, (after, limit) => this.page(tx, after, limit), progress);
+    });
+  }
+
+  /** Entries after `after`, in order. */
+  private async page(x: SqlExecutor, after: number, limit: number): Promise<LogEntry[]> {
+    const { rows } = await x.query<{ seq: string; event: CustosEvent | string }>(
+      `SELECT seq, event FROM ${this.schema}.log WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [after, limit],
+    );
+    return rows.map((row) => ({ seq: Number(row.seq), event: parseJson(row.event) }));
   }
 
   /** Builds the tree over entries it does not hold yet (a log written before the tree existed). */
@@ -179,8 +213,10 @@ export class AuditLog {
     // driver escape every element in JavaScript). Each event is serialised once, canonically: the
     // text that is hashed is what is stored (as jsonb), so verification recomputes exactly it.
     const entries: string[] = [];
+    const logged: LogEntry[] = [];
     const rows = fresh.map((event) => {
       const text = canonicalText(event);
+      logged.push({ seq: seq + 1, event });
       const columns = [++seq, event.id, event.name ?? event.type, event.type, event.source, event.subject, identityOf(event), event.correlationid, event.time];
       entries.push(entryText(seq, text));
       return `[${JSON.stringify(columns).slice(1, -1)},${text}]`;
@@ -193,6 +229,12 @@ export class AuditLog {
     );
     // The tree grows in the same transaction: an entry is never without its leaf.
     await this.tree.appendIn(tx, size, entries, Number(found.checkpointed ?? 0));
+    // And the history: it holds exactly what the log holds.
+    const deprovisioned = await this.history.applyIn(tx, logged);
+    if (deprovisioned.length > 0 && this.onDeprovisioned) {
+      const tell = this.onDeprovisioned;
+      if (tx.afterCommit) tx.afterCommit(() => tell(deprovisioned));
+    }
     return new Set(fresh.map((e) => e.id));
   }
 
