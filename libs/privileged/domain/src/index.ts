@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './target';
+export * from './vault-account';
+export * from './jit-account';

@@ -1,0 +1,16 @@
+import type { TargetEvent } from '@custos/privileged/contracts';
+import type { TargetState } from './state';
+
+/** evolve: a registration makes the target known. */
+export function evolve(state: TargetState, event: TargetEvent): TargetState {
+  switch (event.type) {
+    case 'TargetRegistered': {
+      const { registeredAt: _at, registeredBy: _by, ...definition } = event.data;
+      return { kind: 'RegisteredTarget', definition };
+    }
+    default: {
+      const unexpected: never = event.type;
+      return unexpected ?? state;
+    }
+  }
+}
