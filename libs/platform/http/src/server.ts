@@ -19,7 +19,7 @@ export interface RunningCustos {
 /** Picks the token verifier: the configured OIDC issuer, else the development issuer when allowed. */
 export async function createVerifier(config: CustosConfig, auth: AuthSettings = readAuthSettings()): Promise<{ verifier: TokenVerifier; devIssuer?: DevTokenIssuer }> {
   const oidc = config.oidcIssuer
-    ? new OidcTokenVerifier(config.oidcIssuer, { audience: config.oidcAudience, claims: auth.claims, clockToleranceSec: auth.clockToleranceSec })
+    ? new OidcTokenVerifier(config.oidcIssuer, { audience: config.oidcAudience, claims: auth.claims, clockToleranceSec: auth.clockToleranceSec, jwksCooldownMs: auth.jwksCooldownSec * 1000 })
     : undefined;
   if (config.devAuth) {
     const devIssuer = await DevTokenIssuer.create({ keyFile: auth.devKeyFile });

@@ -8,6 +8,8 @@ export interface AuthSettings {
   claims: ClaimNames;
   /** CUSTOS_OIDC_CLOCK_SKEW: seconds of leeway on `exp` and `nbf` (default 30, at most 300). */
   clockToleranceSec: number;
+  /** CUSTOS_OIDC_JWKS_COOLDOWN: the least time between two JWKS fetches for an unknown key id, in seconds (default 30). */
+  jwksCooldownSec: number;
   /** CUSTOS_DEV_AUTH_KEY_FILE: the development issuer's key, shared by the services of one machine. */
   devKeyFile?: string;
   /**
@@ -40,6 +42,7 @@ export function readAuthSettings(env: NodeJS.ProcessEnv = process.env): AuthSett
   return {
     claims: { subject: claim('CUSTOS_OIDC_SUBJECT_CLAIM', DEFAULT_CLAIMS.subject), roles: claim('CUSTOS_OIDC_ROLES_CLAIM', DEFAULT_CLAIMS.roles) },
     clockToleranceSec: seconds('CUSTOS_OIDC_CLOCK_SKEW', 30, 300),
+    jwksCooldownSec: seconds('CUSTOS_OIDC_JWKS_COOLDOWN', 30, 3600),
     devKeyFile: env.CUSTOS_DEV_AUTH_KEY_FILE?.trim() || undefined,
     stepUp: { maxAgeSec: seconds('CUSTOS_STEP_UP_MAX_AGE', 900, 86_400), acrValues: acrValues(env.CUSTOS_STEP_UP_ACR) },
     failedAuthLimit: { limit: seconds('CUSTOS_AUTH_FAILURE_LIMIT', 20, 1_000_000, 'failures'), windowSec: seconds('CUSTOS_AUTH_FAILURE_WINDOW', 60, 86_400) },
