@@ -6,3 +6,4 @@ export * from './transparency/transparency-log';
 export * from './transparency/export';
 export * from './history/access-history';
 export * from './history/point-in-time';
+export * from './reports/compliance-reports';

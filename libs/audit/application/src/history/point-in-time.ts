@@ -126,8 +126,8 @@ interface GrantRow {
 const ISO = (column: string, as = column) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${as}`;
 const LOG_ROW = `seq, event`;
 
-/** The bounds of `when`: held if granted at or before `hi` and not ended by `lo`. */
-function bounds(when: When, now: Date): { lo: string; hi: string; asOf: string; label: { at?: string; from?: string; to?: string } } {
+/** bounds: the window of `when`, [lo, hi] inclusive: held if granted at or before `hi` and not ended by `lo`. */
+export function bounds(when: When, now: Date): { lo: string; hi: string; asOf: string; label: { at?: string; from?: string; to?: string } } {
   const asOf = (when.asOf ?? now).toISOString();
   if ('at' in when) return { lo: when.at.toISOString(), hi: when.at.toISOString(), asOf, label: { at: when.at.toISOString() } };
   return { lo: when.from.toISOString(), hi: new Date(when.to.getTime() - 1).toISOString(), asOf, label: { from: when.from.toISOString(), to: when.to.toISOString() } };
@@ -176,7 +176,15 @@ export class PointInTime {
     };
   }
 
-  private async position(): Promise<number> {
+  /** The grants of any of `entitlements` held at the instant (or during the period), with why: the privileged-access report. */
+  async grantsOf(entitlements: string[], when: When, now = new Date()): Promise<{ grants: HeldGrant[]; statuses: Map<string, IdentityStatusAt>; asOf: string; logPosition: number }> {
+    const b = bounds(when, now);
+    const [rows, position] = await Promise.all([this.grants('g.entitlement = ANY($1::text[])', entitlements, b), this.position()]);
+    const statuses = await this.statuses([...new Set(rows.map((r) => r.identity_id))], b);
+    return { grants: await this.explain(rows, statuses), statuses, asOf: b.asOf, logPosition: position };
+  }
+
+  async position(): Promise<number> {
     const { rows } = await this.db.query<{ seq: string }>(`SELECT seq FROM ${this.schema}.history_position`);
     return Number(rows[0]?.seq ?? 0);
   }
@@ -185,7 +193,7 @@ export class PointInTime {
    * The grants matching `where` held during [lo, hi] as known at asOf: recorded by then, started
    * by hi, and not ended (by a revocation recorded by asOf, or by their expiry) at lo.
    */
-  private async grants(where: string, value: string, b: { lo: string; hi: string; asOf: string }): Promise<GrantRow[]> {
+  private async grants(where: string, value: unknown, b: { lo: string; hi: string; asOf: string }): Promise<GrantRow[]> {
     const revokedKnown = `CASE WHEN g.revoked_recorded <= $4 THEN g.revoked_at END`;
     const { rows } = await this.db.query<GrantRow>(
       `SELECT g.identity_id, g.grant_id, g.entitlement, g.source, g.role, g.rule_key, g.request_id, g.reason, ${ISO('g.granted_at', 'granted_at')},
