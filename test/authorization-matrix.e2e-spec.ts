@@ -133,6 +133,7 @@ const MATRIX: Record<string, Row> = {
   'POST /requests/{requestId}/deny': { who: { owner: (w) => w.mia, readers: [] }, call: (w) => ({ path: `/requests/${w.requests.deny}/deny`, body: { comment: 'no' } }) },
   'POST /requests/{requestId}/cancel': { who: { owner: (w) => w.ada, readers: [] }, call: (w) => ({ path: `/requests/${w.requests.cancel}/cancel`, body: { reason: 'matrix' } }) },
   'POST /requests/{requestId}/revoke': { who: { owner: (w) => w.ada, readers: [] }, call: (w) => ({ path: `/requests/${w.requests.revoke}/revoke`, body: { reason: 'matrix' } }) },
+  'POST /requests/{requestId}/extend': { who: { owner: (w) => w.ada, readers: [] }, call: (w) => ({ path: `/requests/${w.requests.read}/extend`, body: { duration: 'PT1H', justification: 'matrix' } }) },
   'GET /approvals': { who: { any: true }, call: fixed('/approvals') },
   // request: any identity delegates its own approvals and lists its own delegations; only a delegation's approver or delegate ends it (404 for an unknown one)
   'POST /approvals/delegations': { who: { any: true }, call: (w) => ({ path: '/approvals/delegations', body: { delegateId: w.mia, until: '2099-01-01T00:00:00Z' } }) },

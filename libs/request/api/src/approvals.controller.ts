@@ -32,7 +32,7 @@ export class ApprovalsController {
   @Get()
   @ApiOperation({
     summary:
-      'The caller\'s inbox: the requests whose open step the caller may decide now (their own, and those of approvers who delegated to them for now, marked onBehalfOf), longest waiting first, with what deciding needs (requester, beneficiary, entitlement, justification, duration, SoD conflicts, wait and SLA)',
+      'The caller\'s inbox: the requests (and extensions of requests, marked round and extension) whose open step the caller may decide now (their own, and those of approvers who delegated to them for now, marked onBehalfOf), longest waiting first, with what deciding needs (requester, beneficiary, the beneficiary\'s current access, entitlement, justification, duration, SoD conflicts, wait and SLA)',
   })
   @ApiOkResponse({ type: ApprovalInbox })
   @ApiProblemResponses(401)
@@ -51,19 +51,34 @@ export class ApprovalsController {
     }
     const pending = [...own, ...delegated].sort((a, b) => Date.parse(a.since) - Date.parse(b.since));
     const profiles = await this.directory.profiles(pending.flatMap(({ request }) => [request.requesterId, request.beneficiaryId]));
-    const now = this.runtime.clock().getTime();
+    const clock = this.runtime.clock();
+    const access = await this.directory.currentAccess(pending.map(({ request }) => request.beneficiaryId), clock);
+    const now = clock.getTime();
     const items = [];
-    for (const { request, step, since, onBehalfOf } of pending) {
+    for (const { request, round, step, since, onBehalfOf } of pending) {
       const entitlement = await this.directory.entitlement(request.target.key);
-      const open = request.steps[step];
+      const extension = round > 0 ? request.extensions?.find((candidate) => candidate.round === round) : undefined;
+      const open = (extension?.steps ?? request.steps)[step];
+      if (!open) continue;
       items.push({
         requestId: request.requestId,
         requester: person(request.requesterId, profiles.get(request.requesterId)),
         beneficiary: person(request.beneficiaryId, profiles.get(request.beneficiaryId)),
+        beneficiaryAccess: access.get(request.beneficiaryId) ?? [],
         entitlement: { key: request.target.key, name: entitlement?.name, risk: entitlement?.risk, privileged: request.privileged },
         justification: request.justification,
         ...(request.duration !== undefined && { duration: request.duration }),
         ...(onBehalfOf !== undefined && { onBehalfOf }),
+        round,
+        ...(extension && {
+          extension: {
+            round,
+            duration: extension.duration,
+            justification: extension.justification,
+            requestedAt: extension.requestedAt,
+            ...(request.expiresAt !== undefined && { currentExpiresAt: request.expiresAt }),
+          },
+        }),
         step,
         stepKind: open.kind,
         sodConflicts: open.sodConflicts ?? [],

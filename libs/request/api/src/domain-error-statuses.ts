@@ -24,6 +24,7 @@ export const REQUEST_ERROR_STATUSES: Readonly<Record<DomainErrorCodeOf<typeof do
   'request-not-pending': 409,
   'request-not-approved': 409,
   'access-not-in-force': 409,
+  'access-without-end': 409,
   'extension-pending': 409,
   'already-decided': 409,
   'break-glass-already-used': 409,

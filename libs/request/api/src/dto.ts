@@ -54,6 +54,18 @@ export class DenyDto {
   @ApiProperty({ maxLength: 2000, description: 'why, for the requester' }) @IsString() @IsNotEmpty() @MaxLength(2000) comment!: string;
 }
 
+export class ExtendRequestDto {
+  @ApiProperty({ example: 'PT2H', description: 'how long the access should run from the extension\'s approval (ISO 8601, down to seconds), at most the request\'s maxDuration' })
+  @Matches(DURATION, { message: DURATION_MESSAGE })
+  duration!: string;
+
+  @ApiProperty({ example: 'the migration runs late', description: 'why more time is needed, shown to every approver' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  justification!: string;
+}
+
 export class ReasonDto {
   @ApiPropertyOptional({ maxLength: 2000 }) @IsOptional() @IsString() @MaxLength(2000) reason?: string;
 }

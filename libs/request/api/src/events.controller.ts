@@ -23,7 +23,7 @@ export class RequestEventsController {
   @EventPattern({
     durable: ENTITLEMENT_EVENTS_CONSUMER,
     context: 'entitlement',
-    eventNames: ['EntitlementDefined', 'EntitlementChanged', 'EntitlementRetired', 'AccessGranted', 'AccessRevoked'],
+    eventNames: ['EntitlementDefined', 'EntitlementChanged', 'EntitlementRetired', 'AccessGranted', 'AccessExtended', 'AccessRevoked'],
     maxDeliver: 20,
   } satisfies DurableEvents)
   entitlementChanged(@Payload() event: CustosEvent): Promise<void> {

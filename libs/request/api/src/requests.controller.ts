@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@ne
 import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { badRequest, ApiProblemResponses, CurrentPrincipal, forbidden, Principal } from '@custos/platform/http';
 import { RequestService, RequestsView, type RequestAnswer } from '@custos/request/application';
-import { ApproveDto, DenyDto, ReasonDto, RequestListQueryDto, SubmitRequestDto } from './dto';
+import { ApproveDto, DenyDto, ExtendRequestDto, ReasonDto, RequestListQueryDto, SubmitRequestDto } from './dto';
 import { RequestAnswerDoc, RequestPage } from './responses';
 
 /** Who sees any request: administrators and auditors. */
@@ -11,11 +11,12 @@ const READERS = ['custos:admin', 'custos:auditor'];
 const meta = (principal: Principal) => ({ actor: principal.sub });
 const isReader = (principal: Principal) => principal.roles.some((role) => READERS.includes(role));
 
-/** A request is shown to its requester, its beneficiary, the approvers of its steps, administrators and auditors. */
+/** A request is shown to its requester, its beneficiary, the approvers of its steps (and its extensions' steps), administrators and auditors. */
 export function maySee(principal: Principal, request: RequestAnswer): boolean {
   if (isReader(principal)) return true;
   if (principal.sub === request.requesterId || principal.sub === request.beneficiaryId) return true;
-  return request.steps.some((step) => step.approverIds.includes(principal.sub) || (step.escalatedTo ?? []).includes(principal.sub));
+  const steps = [...request.steps, ...(request.extensions ?? []).flatMap((extension) => extension.steps)];
+  return steps.some((step) => step.approverIds.includes(principal.sub) || (step.escalatedTo ?? []).includes(principal.sub));
 }
 
 const NOT_FOUND = { status: 404, description: 'no request with this id (request-not-found)' };
@@ -139,6 +140,31 @@ export class RequestsController {
   @ApiProblemResponses(400, 401, { status: 403, description: 'the caller did not raise the request (not-requester)' }, NOT_FOUND, { status: 409, description: 'the request is no longer pending (request-not-pending)' }, 413, 415)
   async cancel(@Param('requestId') requestId: string, @Body() body: ReasonDto, @CurrentPrincipal() principal: Principal) {
     const { answer } = await this.requests.cancel({ requestId, cancelledBy: principal.sub, ...(body.reason !== undefined && { reason: body.reason }) }, meta(principal));
+    return answer;
+  }
+
+  @Post(':requestId/extend')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Ask for more time on access in force (the beneficiary only): a new approval round through the request\'s steps, their approvers resolved again now and decided as the request was (approve and deny on the request decide it; GET /approvals lists it). Once approved, the grant keeps its id and runs to the approval time plus duration',
+  })
+  @ApiOkResponse({ type: RequestAnswerDoc, description: 'the request, its new extension pending in extensions' })
+  @ApiProblemResponses(
+    { status: 400, description: 'bad input: a missing justification or duration, a duration that is no ISO 8601 duration (errors name the field)' },
+    401,
+    { status: 403, description: 'the caller is not the beneficiary (not-beneficiary)' },
+    NOT_FOUND,
+    {
+      status: 409,
+      description: 'no access of this request is in force (access-not-in-force), its access has no end to extend (access-without-end), or an extension is pending already (extension-pending)',
+    },
+    413,
+    415,
+    { status: 422, description: 'a duration over the request\'s maximum (duration-exceeds-maximum, stating it), a step nobody can approve (no-eligible-approvers)' },
+  )
+  async extend(@Param('requestId') requestId: string, @Body() body: ExtendRequestDto, @CurrentPrincipal() principal: Principal) {
+    const { answer } = await this.requests.extend({ requestId, requestedBy: principal.sub, duration: body.duration, justification: body.justification }, meta(principal));
     return answer;
   }
 

@@ -51,6 +51,27 @@ export class FulfilmentRefusalAnswer {
   @ApiProperty({ description: 'its message' }) reason!: string;
 }
 
+export class ExtensionAnswerDoc {
+  @ApiProperty({ description: 'the approval round: 1 for the first extension' }) round!: number;
+  @ApiProperty({
+    enum: ['pending', 'approved', 'fulfilled', 'denied', 'expired', 'refused', 'closed'],
+    description: 'approved: awaiting its grant; fulfilled: the access runs to expiresAt; refused: the entitlement service refused it (fulfilmentRefusal); closed: the access ended before a decision',
+  })
+  status!: string;
+  @ApiProperty() requestedBy!: string;
+  @ApiProperty({ example: 'PT2H', description: 'how long from its approval the access runs' }) duration!: string;
+  @ApiProperty() justification!: string;
+  @ApiProperty({ format: 'date-time' }) requestedAt!: string;
+  @ApiProperty({ type: [StepAnswerDoc], description: 'the request\'s steps again, their approvers resolved when the extension was asked' }) steps!: StepAnswerDoc[];
+  @ApiPropertyOptional({ format: 'date-time', description: 'the end it approved' }) expiresAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) approvedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) deniedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) expiredAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) fulfilledAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) refusedAt?: string;
+  @ApiPropertyOptional({ type: FulfilmentRefusalAnswer }) fulfilmentRefusal?: FulfilmentRefusalAnswer;
+}
+
 @ApiSchema({ name: 'AccessRequest' })
 export class RequestAnswerDoc {
   @ApiProperty({ format: 'uuid' }) requestId!: string;
@@ -76,6 +97,7 @@ export class RequestAnswerDoc {
   @ApiPropertyOptional({ format: 'date-time' }) endedAt?: string;
   @ApiPropertyOptional({ format: 'date-time' }) refusedAt?: string;
   @ApiPropertyOptional({ type: FulfilmentRefusalAnswer, description: 'why the entitlement service refused to grant the approved request' }) fulfilmentRefusal?: FulfilmentRefusalAnswer;
+  @ApiPropertyOptional({ type: [ExtensionAnswerDoc], description: 'the extensions the beneficiary asked for, oldest first' }) extensions?: ExtensionAnswerDoc[];
 }
 
 export class RequestPage {
@@ -99,14 +121,35 @@ export class ApprovalEntitlementAnswer {
   @ApiProperty() privileged!: boolean;
 }
 
+export class HeldGrantAnswer {
+  @ApiProperty() grantId!: string;
+  @ApiProperty() entitlement!: string;
+  @ApiProperty({ enum: ['birthright', 'request', 'break-glass', 'admin'] }) source!: string;
+  @ApiPropertyOptional() role?: string;
+  @ApiPropertyOptional() requestId?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) grantedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'absent: no end' }) expiresAt?: string;
+}
+
+export class ApprovalExtensionAnswer {
+  @ApiProperty() round!: number;
+  @ApiProperty({ example: 'PT2H', description: 'how much longer, from its approval' }) duration!: string;
+  @ApiProperty({ description: 'why the beneficiary needs more time' }) justification!: string;
+  @ApiProperty({ format: 'date-time' }) requestedAt!: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'when the access ends without the extension' }) currentExpiresAt?: string;
+}
+
 export class ApprovalItem {
   @ApiProperty({ format: 'uuid' }) requestId!: string;
   @ApiProperty({ type: PersonAnswer }) requester!: PersonAnswer;
   @ApiProperty({ type: PersonAnswer }) beneficiary!: PersonAnswer;
+  @ApiProperty({ type: [HeldGrantAnswer], description: 'what the beneficiary holds now (every source), by entitlement' }) beneficiaryAccess!: HeldGrantAnswer[];
   @ApiProperty({ type: ApprovalEntitlementAnswer }) entitlement!: ApprovalEntitlementAnswer;
   @ApiProperty() justification!: string;
   @ApiPropertyOptional({ example: 'PT4H' }) duration?: string;
   @ApiPropertyOptional({ description: 'the approver whose place the caller takes through a delegation in force (absent: the caller\'s own item)' }) onBehalfOf?: string;
+  @ApiProperty({ description: 'the approval round waiting: 0 for the request, n for its n-th extension' }) round!: number;
+  @ApiPropertyOptional({ type: ApprovalExtensionAnswer, description: 'present when the item is an extension of access in force' }) extension?: ApprovalExtensionAnswer;
   @ApiProperty({ description: 'the index of the step waiting for the caller' }) step!: number;
   @ApiProperty({ enum: KINDS }) stepKind!: string;
   @ApiProperty({ type: [SodConflictAnswer], description: 'SoD conflicts the caller would accept by approving (an exceptionJustification is then required)' }) sodConflicts!: SodConflictAnswer[];

@@ -1,5 +1,5 @@
 import type { ApproverKind, RequestEvent, RequestTarget, RoutedStep, SodConflict } from '@custos/request/contracts';
-import { requestDecider, roundOutcome, statusOf, type RequestState, type StepDecision } from '@custos/request/domain';
+import { pendingRound, requestDecider, roundOutcome, statusOf, type RequestState, type StepDecision } from '@custos/request/domain';
 
 export type StepStatus = 'approved' | 'pending' | 'denied' | 'waiting' | 'closed';
 
@@ -37,6 +37,27 @@ export interface GrantAnswer {
   endedAt?: string;
 }
 
+/** An extension round as GET /requests/{id} shows it: asked by the beneficiary, walked through the request's steps again. */
+export interface ExtensionAnswer {
+  round: number;
+  /** pending, approved (awaiting its grant), fulfilled (the access runs to `expiresAt`), denied, expired (no decision in time), refused (the grant was refused) or closed (the access ended or was given back before a decision). */
+  status: 'pending' | 'approved' | 'fulfilled' | 'denied' | 'expired' | 'refused' | 'closed';
+  requestedBy: string;
+  duration: string;
+  justification: string;
+  requestedAt: string;
+  /** Its steps, their approvers resolved again when it was asked. */
+  steps: StepAnswer[];
+  /** The end it approved. */
+  expiresAt?: string;
+  approvedAt?: string;
+  deniedAt?: string;
+  expiredAt?: string;
+  fulfilledAt?: string;
+  refusedAt?: string;
+  fulfilmentRefusal?: { code: string; reason: string };
+}
+
 /** An access request as GET /requests/{id} answers it: its steps, every decision, and its grant once fulfilled. */
 export interface RequestAnswer {
   requestId: string;
@@ -67,6 +88,39 @@ export interface RequestAnswer {
   /** Refused: the entitlement context refused to grant what was approved (its error code and message). */
   refusedAt?: string;
   fulfilmentRefusal?: { code: string; reason: string };
+  /** The extensions asked for, oldest first (absent: none). */
+  extensions?: ExtensionAnswer[];
+}
+
+/** The steps of one round as they are answered, and the decisions their outcome folds. */
+interface RoundSteps {
+  routed: RoutedStep[];
+  steps: StepAnswer[];
+  decisions: StepDecision[];
+}
+
+function roundSteps(routed: RoutedStep[]): RoundSteps {
+  const steps: StepAnswer[] = routed.map((step) => ({
+    kind: step.kind,
+    ...(step.routedFrom !== undefined && { routedFrom: step.routedFrom }),
+    approverIds: step.approverIds,
+    required: step.required,
+    status: 'waiting' as StepStatus,
+    ...(step.sodConflicts !== undefined && { sodConflicts: step.sodConflicts }),
+    decisions: [],
+  }));
+  return { routed, steps, decisions: [] };
+}
+
+/** Each step's status from the round's outcome; `open`: the round still takes decisions. */
+function settleSteps(round: RoundSteps, open: boolean): void {
+  const outcome = roundOutcome(round.routed, round.decisions);
+  round.steps.forEach((step, index) => {
+    if (outcome.status === 'approved') step.status = 'approved';
+    else if (index < outcome.step) step.status = 'approved';
+    else if (index === outcome.step) step.status = outcome.status === 'denied' ? 'denied' : open ? 'pending' : 'closed';
+    else step.status = open ? 'waiting' : 'closed';
+  });
 }
 
 /** The request's state (its decider's fold) and its answer, from its events. */
@@ -76,16 +130,8 @@ export function describeRequest(events: readonly RequestEvent[]): { state: Reque
   if (!submitted || submitted.type !== 'RequestSubmitted') return { state };
   const s = submitted.data;
   const status = answerStatus(state);
-  const steps: StepAnswer[] = s.steps.map((step: RoutedStep) => ({
-    kind: step.kind,
-    ...(step.routedFrom !== undefined && { routedFrom: step.routedFrom }),
-    approverIds: step.approverIds,
-    required: step.required,
-    status: 'waiting' as StepStatus,
-    ...(step.sodConflicts !== undefined && { sodConflicts: step.sodConflicts }),
-    decisions: [],
-  }));
-  const decisions: StepDecision[] = [];
+  const rounds = new Map<number, RoundSteps>([[0, roundSteps(s.steps)]]);
+  const extensions = new Map<number, ExtensionAnswer>();
   const answer: RequestAnswer = {
     requestId: s.requestId,
     status,
@@ -98,23 +144,33 @@ export function describeRequest(events: readonly RequestEvent[]): { state: Reque
     ...(s.maxDuration !== undefined && { maxDuration: s.maxDuration }),
     approvalSla: s.approvalSla,
     submittedAt: s.submittedAt,
-    steps,
+    steps: rounds.get(0)!.steps,
   };
   for (const event of events) {
     switch (event.type) {
-      case 'ApprovalRequested':
-        if (event.data.round === 0 && steps[event.data.step]) {
-          Object.assign(steps[event.data.step], { requestedAt: event.data.requestedAt, escalationDueAt: event.data.escalationDueAt, expiryDueAt: event.data.expiryDueAt });
-        }
+      case 'ExtensionRequested': {
+        const round = roundSteps(event.data.steps);
+        rounds.set(event.data.round, round);
+        const { round: number, requestedBy, duration, justification, requestedAt } = event.data;
+        extensions.set(number, { round: number, status: 'pending', requestedBy, duration, justification, requestedAt, steps: round.steps });
         break;
-      case 'RequestEscalated':
-        if (event.data.round === 0 && steps[event.data.step]) steps[event.data.step].escalatedTo = event.data.escalatedTo;
+      }
+      case 'ApprovalRequested': {
+        const step = rounds.get(event.data.round)?.steps[event.data.step];
+        if (step) Object.assign(step, { requestedAt: event.data.requestedAt, escalationDueAt: event.data.escalationDueAt, expiryDueAt: event.data.expiryDueAt });
         break;
+      }
+      case 'RequestEscalated': {
+        const step = rounds.get(event.data.round)?.steps[event.data.step];
+        if (step) step.escalatedTo = event.data.escalatedTo;
+        break;
+      }
       case 'DecisionRecorded': {
-        if (event.data.round !== 0 || !steps[event.data.step]) break;
         const d = event.data;
-        decisions.push({ step: d.step, approverId: d.approverId, ...(d.onBehalfOf !== undefined && { onBehalfOf: d.onBehalfOf }), decision: d.decision });
-        steps[d.step].decisions.push({
+        const round = rounds.get(d.round);
+        if (!round?.steps[d.step]) break;
+        round.decisions.push({ step: d.step, approverId: d.approverId, ...(d.onBehalfOf !== undefined && { onBehalfOf: d.onBehalfOf }), decision: d.decision });
+        round.steps[d.step].decisions.push({
           approverId: d.approverId,
           ...(d.onBehalfOf !== undefined && { onBehalfOf: d.onBehalfOf }),
           decision: d.decision,
@@ -136,27 +192,39 @@ export function describeRequest(events: readonly RequestEvent[]): { state: Reque
       case 'RequestExpired':
         answer.expiredAt = event.data.expiredAt;
         break;
-      case 'RequestFulfilled':
-        answer.fulfilledAt ??= event.data.fulfilledAt;
+      case 'RequestFulfilled': {
+        const extension = extensions.get(event.data.round);
+        if (extension) Object.assign(extension, { status: 'fulfilled', fulfilledAt: event.data.fulfilledAt });
+        else answer.fulfilledAt ??= event.data.fulfilledAt;
         break;
-      case 'FulfilmentRefused':
-        if (event.data.round === 0) {
-          answer.refusedAt = event.data.refusedAt;
-          answer.fulfilmentRefusal = { code: event.data.code, reason: event.data.reason };
-        }
+      }
+      case 'FulfilmentRefused': {
+        const refusal = { refusedAt: event.data.refusedAt, fulfilmentRefusal: { code: event.data.code, reason: event.data.reason } };
+        const extension = extensions.get(event.data.round);
+        if (extension) Object.assign(extension, { status: 'refused', ...refusal });
+        else if (event.data.round === 0) Object.assign(answer, refusal);
+        break;
+      }
+      case 'ExtensionApproved':
+        Object.assign(extensions.get(event.data.round) ?? {}, { status: 'approved', approvedAt: event.data.approvedAt, expiresAt: event.data.expiresAt });
+        break;
+      case 'ExtensionDenied':
+        Object.assign(extensions.get(event.data.round) ?? {}, { status: 'denied', deniedAt: event.data.deniedAt });
+        break;
+      case 'ExtensionExpired':
+        Object.assign(extensions.get(event.data.round) ?? {}, { status: 'expired', expiredAt: event.data.expiredAt });
         break;
       default:
         break;
     }
   }
-  const outcome = roundOutcome(s.steps, decisions);
-  const open = status === 'pending';
-  steps.forEach((step, index) => {
-    if (outcome.status === 'approved') step.status = 'approved';
-    else if (index < outcome.step) step.status = 'approved';
-    else if (index === outcome.step) step.status = outcome.status === 'denied' ? 'denied' : open ? 'pending' : 'closed';
-    else step.status = open ? 'waiting' : 'closed';
-  });
+  const pending = pendingRound(state);
+  for (const [number, round] of rounds) settleSteps(round, pending?.round === number);
+  for (const extension of extensions.values()) {
+    // The access ended or was given back while it waited: nobody decides it any more.
+    if (extension.status === 'pending' && pending?.round !== extension.round) extension.status = 'closed';
+  }
+  if (extensions.size > 0) answer.extensions = [...extensions.values()];
   if (state.kind === 'FulfilledRequest' || state.kind === 'EndedRequest') {
     answer.grants = state.grants.map((grant) => ({
       grantId: grant.grantId,
@@ -173,6 +241,19 @@ export function describeRequest(events: readonly RequestEvent[]): { state: Reque
     answer.expiresAt = state.expiresAt;
   }
   return { state, answer };
+}
+
+/**
+ * The round whose open step waits for decisions now, as answered: round 0 while the request is
+ * pending, else a pending extension's; undefined when none does.
+ */
+export function openRound(answer: RequestAnswer): { round: number; step: number; steps: StepAnswer[]; extension?: ExtensionAnswer } | undefined {
+  const extension = answer.extensions?.find((candidate) => candidate.status === 'pending');
+  const steps = answer.status === 'pending' ? answer.steps : extension?.steps;
+  if (!steps) return undefined;
+  const step = steps.findIndex((candidate) => candidate.status === 'pending');
+  if (step < 0) return undefined;
+  return answer.status === 'pending' ? { round: 0, step, steps } : { round: extension!.round, step, steps, extension };
 }
 
 /** The status the API shows: the stage's name, and `revoked` for access given back early. */

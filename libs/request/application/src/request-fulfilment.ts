@@ -1,6 +1,9 @@
 import {
+  EXTEND_REQUEST_RPC,
   GRANT_REQUEST_RPC,
   REVOKE_REQUEST_RPC,
+  type ExtendRequestCommand,
+  type ExtendRequestResult,
   type GrantRequestCommand,
   type GrantRequestResult,
   type RevokeRequestCommand,
@@ -9,7 +12,7 @@ import {
 import type { CustosEvent, SqlExecutor } from '@custos/platform/event-store';
 import { RpcError } from '@custos/platform/messaging';
 import type { ContextRuntime, Inbox } from '@custos/platform/runtime';
-import type { AccessRevokedEarly, BreakGlassUsed, RequestApproved } from '@custos/request/contracts';
+import type { AccessRevokedEarly, BreakGlassUsed, ExtensionApproved, RequestApproved } from '@custos/request/contracts';
 import type { BreakGlassService } from './break-glass-service';
 import type { Directory } from './read-models/directory/directory';
 import type { RequestService } from './request-service';
@@ -20,7 +23,7 @@ export const ENTITLEMENT_EVENTS_CONSUMER = 'request-entitlement-events';
 export const IDENTITY_EVENTS_CONSUMER = 'request-identity-events';
 
 /** The request's own events the fulfilment acts on. */
-export const FULFILMENT_EVENTS = ['RequestApproved', 'AccessRevokedEarly', 'BreakGlassUsed'] as const;
+export const FULFILMENT_EVENTS = ['RequestApproved', 'ExtensionApproved', 'AccessRevokedEarly', 'BreakGlassUsed'] as const;
 
 /** A grant ended before the request recorded its fulfilment (a very short grant): the end is retried once the fulfilment is in. */
 export class FulfilmentNotYetRecorded extends Error {
@@ -35,6 +38,9 @@ export class FulfilmentNotYetRecorded extends Error {
  *   idempotent per request) and records the grants it answers as the request's fulfilment, or
  *   its refusal (a rule of the entitlement context: FulfilmentRefused, never retried); only a
  *   transport failure (no answer, nobody serving, a server error) is retried by redelivery;
+ * - ExtensionApproved: asks it to extend the request's grants to the round's end
+ *   (`rpc.entitlement.extend-request`, idempotent) and records them, with their new end, as the
+ *   round's fulfilment, or its refusal (the grants ended meanwhile, a cap...), as for an approval;
  * - AccessRevokedEarly: asks it to revoke the request's grants (`rpc.entitlement.revoke-request`);
  * - BreakGlassUsed: grants the use (source `break-glass`) unless its immediate grant is recorded already;
  * - AccessRevoked of a request's grant (it expired, or was revoked by anyone): RecordGrantEnded;
@@ -81,6 +87,31 @@ export class RequestFulfilment {
       // None held: granted before and ended since (a retry after the answer was lost); its end is recorded from AccessRevoked.
       if (grants.length === 0) return;
       await this.requests.run(approved.requestId, { type: 'RecordFulfilment', data: { requestId: approved.requestId, round: 0, grants, now: this.now() } }, meta);
+    } else if (stored.name === 'ExtensionApproved') {
+      const approved = stored.data as ExtensionApproved['data'];
+      const { state } = await this.requests.get(approved.requestId);
+      // A redelivery after the round was fulfilled or refused (or the access ended) has nothing left to ask.
+      if (state.kind !== 'FulfilledRequest' || state.extension?.status !== 'approved' || state.extension.round.round !== approved.round) return;
+      const approvals = state.extension.round.decisions.filter((decision) => decision.decision === 'approve');
+      const command: ExtendRequestCommand = {
+        requestId: approved.requestId,
+        identityId: approved.beneficiaryId,
+        round: approved.round,
+        expiresAt: approved.expiresAt,
+        reason: approved.justification,
+        approvedBy: approvals[approvals.length - 1]?.approverId ?? meta.actor,
+      };
+      let grants: ExtendRequestResult['grants'];
+      try {
+        ({ grants } = await this.runtime.bus.request<ExtendRequestResult>(EXTEND_REQUEST_RPC, command, { timeoutMs: this.rpcTimeoutMs }));
+      } catch (error) {
+        const refusal = domainRefusalOf(error);
+        if (!refusal) throw error;
+        await this.requests.run(approved.requestId, { type: 'RecordFulfilmentRefused', data: { requestId: approved.requestId, round: approved.round, ...refusal, now: this.now() } }, meta);
+        return;
+      }
+      if (grants.length === 0) return;
+      await this.requests.run(approved.requestId, { type: 'RecordFulfilment', data: { requestId: approved.requestId, round: approved.round, grants, now: this.now() } }, meta);
     } else if (stored.name === 'BreakGlassUsed' && this.breakGlass) {
       const used = stored.data as BreakGlassUsed['data'];
       if ((await this.breakGlass.get(used.breakGlassId)).grantId !== undefined) return;

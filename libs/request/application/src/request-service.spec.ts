@@ -1,4 +1,13 @@
-import { EVALUATE_SOD_RPC, GRANT_REQUEST_RPC, REVOKE_REQUEST_RPC, SECURITY_ENTITLEMENT, type GrantRequestCommand, type EvaluateSodResult } from '@custos/entitlement/contracts';
+import {
+  EVALUATE_SOD_RPC,
+  EXTEND_REQUEST_RPC,
+  GRANT_REQUEST_RPC,
+  REVOKE_REQUEST_RPC,
+  SECURITY_ENTITLEMENT,
+  type EvaluateSodResult,
+  type ExtendRequestCommand,
+  type GrantRequestCommand,
+} from '@custos/entitlement/contracts';
 import { sampleIdentitySnapshot } from '@custos/identity/contracts';
 import { type CustosEvent, SqlEventStore } from '@custos/platform/event-store';
 import { InProcessBus } from '@custos/platform/messaging';
@@ -95,6 +104,15 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
       grantsAsked.push(command);
       return { grants: [{ grantId: `${command.source ?? 'request'}:${command.requestId}:${command.entitlement}`, entitlement: command.entitlement, expiresAt: command.expiresAt }] };
     });
+    const extensionsAsked: ExtendRequestCommand[] = [];
+    /** Set to make the entitlement service refuse extensions (a grant no longer held). */
+    const extendDoor: { refuse?: { status: number; code: string; message: string } } = {};
+    await bus.serve(EXTEND_REQUEST_RPC, async (payload) => {
+      if (extendDoor.refuse) throw Object.assign(new Error(extendDoor.refuse.message), { status: extendDoor.refuse.status, details: { code: extendDoor.refuse.code } });
+      const command = payload as ExtendRequestCommand;
+      extensionsAsked.push(command);
+      return { grants: [{ grantId: `request:${command.requestId}:db:read`, entitlement: 'db:read', expiresAt: command.expiresAt }] };
+    });
     await bus.serve(REVOKE_REQUEST_RPC, async (payload) => {
       revokesAsked.push(payload);
       return { revokedGrantIds: [] };
@@ -127,7 +145,7 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     const ownEvents = async (requestId: string) => store.readStream(requestStreamId(requestId));
     /** A break-glass use's own events as the bus would deliver them to the fulfilment. */
     const breakGlassEvents = async (breakGlassId: string) => store.readStream(`break-glass-${breakGlassId}`);
-    return { requests, delegations, breakGlass, grantDoor, breakGlassEvents, fulfilment, directory, view, scheduler, grantsAsked, revokesAsked, streamNames, ownEvents, store };
+    return { requests, delegations, breakGlass, grantDoor, extendDoor, extensionsAsked, breakGlassEvents, fulfilment, directory, view, scheduler, grantsAsked, revokesAsked, streamNames, ownEvents, store };
   }
 
   afterEach(async () => {
@@ -402,5 +420,83 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     expect(c.grantsAsked).toEqual([]);
     await c.view.caughtUp();
     expect((await c.view.list({ beneficiaryId: ADA, status: 'refused', limit: 10 })).items.map((item) => item.requestId)).toEqual([requestId]);
+  });
+
+  /** Ada's request for db:read for PT2H, approved by Mia and Olga and granted: its id and grant id. */
+  async function fulfilledRequest(c: Awaited<ReturnType<typeof open>>): Promise<{ requestId: string; grantId: string }> {
+    const { answer } = await c.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'db:read' }, justification: 'report', duration: 'PT2H' }, { actor: ADA });
+    const requestId = answer.requestId;
+    await c.requests.decide({ requestId, approverId: MIA, decision: 'approve', amr: [] }, { actor: MIA });
+    await c.requests.decide({ requestId, approverId: OLGA, decision: 'approve', amr: [] }, { actor: OLGA });
+    for (const event of await c.ownEvents(requestId)) await c.fulfilment.onRequestEvent(event);
+    const grantId = `request:${requestId}:db:read`;
+    await c.fulfilment.onEntitlementEvent(accessGranted(ADA, 'db:read', grantId, requestId));
+    return { requestId, grantId };
+  }
+
+  it('extends access in force: a new round through the same steps, in the approvers\' inboxes with the beneficiary\'s access, then extended in place once approved', async () => {
+    const c = await open();
+    const { requestId, grantId } = await fulfilledRequest(c);
+    now = new Date('2026-03-02T10:00:00.000Z');
+    await expect(c.requests.extend({ requestId, requestedBy: MIA, duration: 'PT3H', justification: 'for Ada' }, { actor: MIA })).rejects.toMatchObject({ code: 'not-beneficiary' });
+    const asked = await c.requests.extend({ requestId, requestedBy: ADA, duration: 'PT3H', justification: 'the migration runs late' }, { actor: ADA });
+    expect(asked.answer).toMatchObject({
+      status: 'fulfilled',
+      expiresAt: '2026-03-02T11:00:00.000Z',
+      extensions: [{ round: 1, status: 'pending', duration: 'PT3H', justification: 'the migration runs late', steps: [{ kind: 'manager', approverIds: [MIA], status: 'pending' }, { kind: 'owner', approverIds: [OLGA], status: 'waiting' }] }],
+    });
+    await expect(c.requests.extend({ requestId, requestedBy: ADA, duration: 'PT1H', justification: 'again' }, { actor: ADA })).rejects.toMatchObject({ code: 'extension-pending' });
+
+    await c.view.caughtUp();
+    const [item] = await c.view.pendingFor(MIA);
+    expect(item).toMatchObject({ round: 1, step: 0, request: { requestId } });
+    expect((await c.directory.currentAccess([ADA], now)).get(ADA)).toEqual([{ grantId, entitlement: 'db:read', source: 'request', requestId, grantedAt: NOW }]);
+
+    await c.requests.decide({ requestId, approverId: MIA, decision: 'approve', amr: [] }, { actor: MIA });
+    const approved = await c.requests.decide({ requestId, approverId: OLGA, decision: 'approve', comment: 'ok', amr: [] }, { actor: OLGA });
+    expect(approved.answer.extensions).toMatchObject([{ status: 'approved', expiresAt: '2026-03-02T13:00:00.000Z' }]);
+    await c.view.caughtUp();
+    expect(await c.view.pendingFor(OLGA)).toEqual([]);
+
+    const events = await c.ownEvents(requestId);
+    await c.fulfilment.onRequestEvent(events[events.length - 1]);
+    await c.fulfilment.onRequestEvent(events[events.length - 1]);
+    expect(c.extensionsAsked).toEqual([{ requestId, identityId: ADA, round: 1, expiresAt: '2026-03-02T13:00:00.000Z', reason: 'the migration runs late', approvedBy: OLGA }]);
+    const extended = (await c.requests.get(requestId)).answer;
+    expect(extended).toMatchObject({ status: 'fulfilled', grantId, expiresAt: '2026-03-02T13:00:00.000Z', grants: [{ grantId, expiresAt: '2026-03-02T13:00:00.000Z' }], extensions: [{ status: 'fulfilled' }] });
+    expect((await c.streamNames(requestId)).filter((name) => name === 'RequestFulfilled')).toHaveLength(2);
+
+    // The entitlement context announces the extension: the directory's copy of Ada's access follows.
+    await c.fulfilment.onEntitlementEvent(
+      delivered('entitlement', 'AccessExtended', `access-${ADA}`, {
+        grantId, identityId: ADA, entitlement: 'db:read', requestId, round: 1, previousExpiresAt: '2026-03-02T11:00:00.000Z', expiresAt: '2026-03-02T13:00:00.000Z', reason: 'x', extendedBy: OLGA, extendedAt: NOW,
+      }),
+    );
+    expect((await c.directory.currentAccess([ADA], new Date('2026-03-02T12:00:00.000Z'))).get(ADA)).toEqual([expect.objectContaining({ grantId, expiresAt: '2026-03-02T13:00:00.000Z' })]);
+    expect((await c.directory.currentAccess([ADA], new Date('2026-03-02T13:00:00.000Z'))).get(ADA)).toEqual([]);
+  });
+
+  it('records the entitlement context\'s refusal of an approved extension; the access keeps its end, and ends the request if its grant ended meanwhile', async () => {
+    const c = await open();
+    const { requestId, grantId } = await fulfilledRequest(c);
+    await c.requests.extend({ requestId, requestedBy: ADA, duration: 'PT3H', justification: 'late' }, { actor: ADA });
+    await c.requests.decide({ requestId, approverId: MIA, decision: 'approve', amr: [] }, { actor: MIA });
+    await c.requests.decide({ requestId, approverId: OLGA, decision: 'approve', amr: [] }, { actor: OLGA });
+    await c.fulfilment.onEntitlementEvent(accessRevoked(ADA, 'db:read', grantId, 'expired'));
+    expect((await c.requests.get(requestId)).answer.status).toBe('fulfilled');
+    c.extendDoor.refuse = { status: 404, code: 'not-held', message: `identity ${ADA} holds no grant matching {"requestId":"${requestId}"}` };
+    const events = await c.ownEvents(requestId);
+    await c.fulfilment.onRequestEvent(events.find((event) => event.name === 'ExtensionApproved')!);
+    expect((await c.requests.get(requestId)).answer).toMatchObject({ status: 'ended', extensions: [{ status: 'refused', fulfilmentRefusal: { code: 'not-held' } }] });
+    expect(c.extensionsAsked).toEqual([]);
+  });
+
+  it('lists a revoked grant as no current access even when its revocation arrives before its grant (a redelivery)', async () => {
+    const c = await open();
+    await c.fulfilment.onEntitlementEvent(accessRevoked(ADA, 'db:read', 'g-late', 'admin'));
+    await c.fulfilment.onEntitlementEvent(accessGranted(ADA, 'db:read', 'g-late'));
+    await c.fulfilment.onEntitlementEvent(accessGranted(ADA, 'db:capped', 'g-held'));
+    expect((await c.directory.currentAccess([ADA, MIA], new Date(NOW))).get(ADA)?.map((grant) => grant.grantId)).toEqual(['g-held']);
+    expect((await c.directory.currentAccess([ADA, MIA], new Date(NOW))).get(MIA)).toEqual([]);
   });
 });

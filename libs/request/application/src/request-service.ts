@@ -131,6 +131,23 @@ export class RequestService {
     return this.run(input.requestId, { type: 'RevokeEarly', data: { ...input, now: this.now() } }, meta);
   }
 
+  /**
+   * The beneficiary asks for more time on access in force: a new round through the request's
+   * steps, their approvers resolved again now (the beneficiary's manager and the entitlement's
+   * owner of today), decided like the request itself.
+   */
+  async extend(input: { requestId: string; requestedBy: string; duration: string; justification: string }, meta: CommandMeta): Promise<RequestOutcome> {
+    const { state } = await this.read(input.requestId);
+    if (state.kind === 'NoRequest') throw new RequestNotFound(input.requestId);
+    const { request } = state;
+    const approvers =
+      input.requestedBy === request.beneficiaryId
+        ? await this.resolveApprovers((await this.directory.profile(request.beneficiaryId))?.managerId, (await this.directory.entitlement(request.target.key))?.ownerId)
+        : // Not the beneficiary: the decider refuses before it looks at approvers; nobody else's are resolved for them.
+          { manager: [], owner: [], security: [] };
+    return this.run(input.requestId, { type: 'RequestExtension', data: { ...input, approvers, now: this.now() } }, meta);
+  }
+
   /** The request as GET answers it, read from its stream (read-your-writes); RequestNotFound when there is none. */
   async get(requestId: string): Promise<{ state: RequestState; answer: RequestAnswer }> {
     const { state, answer } = await this.read(requestId);

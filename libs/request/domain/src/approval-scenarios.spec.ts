@@ -4,6 +4,7 @@ import type { BreakGlassEvent, RequestEvent, RoutedStep } from '@custos/request/
 import { breakGlassDecider, type BreakGlassCommand, type ReviewBreakGlass } from './break-glass';
 import {
   AccessNotInForce,
+  AccessWithoutEnd,
   AlreadyDecided,
   BreakGlassNotAllowed,
   DurationExceedsMaximum,
@@ -260,6 +261,20 @@ const scenarios: Scenario[] = [
   ['extension: over the request\'s maximum it is refused stating the maximum', () =>
     request.given(fulfilledHistory({ maxDuration: 'PT4H' })).when(requestExtension({ duration: 'PT5H' }))
       .thenThrows(DurationExceedsMaximum, thenError('duration-exceeds-maximum', (e: DurationExceedsMaximum) => expect(e.maxDuration).toBe('PT4H')))],
+  ['extension: access granted without an end has nothing to extend (409)', () =>
+    request.given([...fulfilledHistory(), requestFulfilled({ round: 0, grants: [{ grantId: 'grant-1', entitlement: ENTITLEMENT }] })]).when(requestExtension())
+      .thenThrows(AccessWithoutEnd, thenError('access-without-end'))],
+  ['extension: an approver of the round may not be the beneficiary asking for it (403, recorded)', () =>
+    request.given([...fulfilledHistory(), extensionRequested(), approvalRequested({ ...managerStep, approverIds: [ADA, MANAGER] }, { round: 1, requestedAt: at(1) })])
+      .when(decideRequest(ADA, { now: at(1) }))
+      .then([decisionRefused(ADA, 'self-approval', { round: 1, refusedAt: at(1) })])],
+  ['extension: the extended grant (same id, later end) is recorded as the request\'s new end', () => {
+    const history = [...fulfilledHistory(), ...extensionRound, decisionRecorded(OWNER, { round: 1, step: 1, decidedAt: at(2) }), extensionApproved(),
+      requestFulfilled({ round: 1, grants: [{ grantId: 'grant-1', entitlement: ENTITLEMENT, expiresAt: at(5) }], fulfilledAt: at(2) })];
+    expect(history.reduce(requestDecider.evolve, requestDecider.initialState())).toMatchObject({ kind: 'FulfilledRequest', expiresAt: at(5), grants: [{ grantId: 'grant-1', expiresAt: at(5), round: 1 }] });
+  }],
+  ['extension: nobody but the beneficiary asks for one, and a stranger learns nothing of the request\'s state (403, not 409)', () =>
+    request.given([...fulfilledHistory(), grantEnded()]).when(requestExtension({ requestedBy: 'id-stranger' })).thenThrows(NotBeneficiary, thenError('not-beneficiary'))],
   ['extension: a second one while a round is pending is refused (409)', () =>
     request.given([...fulfilledHistory(), ...extensionRound]).when(requestExtension()).thenThrows(ExtensionPending, thenError('extension-pending'))],
 

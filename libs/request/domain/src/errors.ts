@@ -55,6 +55,15 @@ export class AccessNotInForce extends DomainError {
   }
 }
 
+/** Access granted without an end has nothing to extend. */
+export class AccessWithoutEnd extends DomainError {
+  static readonly code = 'access-without-end';
+
+  constructor(readonly requestId: string) {
+    super(`request ${requestId} gave access without an end: there is nothing to extend`);
+  }
+}
+
 /** An extension round is pending already: one at a time. */
 export class ExtensionPending extends DomainError {
   static readonly code = 'extension-pending';

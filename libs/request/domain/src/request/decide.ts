@@ -8,6 +8,7 @@ import type {
 } from '@custos/request/contracts';
 import {
   AccessNotInForce,
+  AccessWithoutEnd,
   AlreadyDecided,
   DurationExceedsMaximum,
   ExtensionPending,
@@ -359,16 +360,18 @@ function revokeEarly({ data }: RevokeEarly, state: RequestState): RequestEvent[]
 }
 
 /**
- * requestExtension: the beneficiary asks for more time on access in force, one round at a time:
+ * requestExtension: the beneficiary asks for more time on access in force with an end, one round at a time:
  * the same steps (the request's policy and SoD evaluation) routed again with approvers resolved
  * now, the duration within the request's cap.
  */
 function requestExtension({ data }: RequestExtension, state: RequestState): RequestEvent[] {
   if (state.kind === 'NoRequest') throw new RequestNotFound(data.requestId);
+  // Who asks comes first: anyone else learns nothing of the request's state.
+  if (data.requestedBy !== state.request.beneficiaryId) throw new NotBeneficiary(data.requestId, data.requestedBy);
   const fulfilled = inForce(state, data.requestId);
   const { request } = fulfilled;
-  if (data.requestedBy !== request.beneficiaryId) throw new NotBeneficiary(data.requestId, data.requestedBy);
   if (fulfilled.extension) throw new ExtensionPending(data.requestId, fulfilled.extension.round.round);
+  if (fulfilled.expiresAt === undefined) throw new AccessWithoutEnd(data.requestId);
   const errors: FieldError[] = [];
   if (blank(data.justification)) errors.push({ field: 'justification', message: 'is required' });
   pushError(errors, durationError(data.now, data.duration, 'duration'));

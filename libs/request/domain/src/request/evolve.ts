@@ -62,22 +62,15 @@ export function evolve(state: RequestState, event: RequestEvent): RequestState {
       }
       if (state.kind !== 'FulfilledRequest' || state.extension?.round.round !== event.data.round) return state;
       const { extension: _extension, ...fulfilled } = state;
-      return fulfilled;
+      // The grants ended while the extension awaited its grant: nothing is left in force.
+      return endedIfNoneInForce(fulfilled, event.data.refusedAt);
     }
     case 'GrantEnded': {
       if (state.kind !== 'FulfilledRequest') return state;
       const grants = state.grants.map((grant) => (grant.grantId === event.data.grantId ? { ...grant, endedAt: event.data.endedAt } : grant));
-      const awaitingGrant = state.extension?.status === 'approved';
-      if (grants.every((grant) => grant.endedAt !== undefined) && !awaitingGrant) {
-        return {
-          kind: 'EndedRequest',
-          request: state.request,
-          grants,
-          endedAt: event.data.endedAt,
-          ...(state.revokedEarlyAt !== undefined && { revokedEarlyAt: state.revokedEarlyAt }),
-        };
-      }
-      return withExpiry({ ...state, grants });
+      // An approved extension awaiting its grant keeps the request open: its fulfilment or refusal decides.
+      if (state.extension?.status === 'approved') return withExpiry({ ...state, grants });
+      return endedIfNoneInForce({ ...state, grants }, event.data.endedAt);
     }
     case 'AccessRevokedEarly': {
       if (state.kind !== 'FulfilledRequest') return state;
@@ -113,6 +106,18 @@ export function evolve(state: RequestState, event: RequestEvent): RequestState {
       return unexpected;
     }
   }
+}
+
+/** The request ends once none of its grants is in force any more. */
+function endedIfNoneInForce(state: FulfilledRequest, at: string): RequestState {
+  if (!state.grants.every((grant) => grant.endedAt !== undefined)) return withExpiry(state);
+  return {
+    kind: 'EndedRequest',
+    request: state.request,
+    grants: state.grants,
+    endedAt: at,
+    ...(state.revokedEarlyAt !== undefined && { revokedEarlyAt: state.revokedEarlyAt }),
+  };
 }
 
 /** Applies a change to the pending round numbered `round` (the request's, or the extension's). */

@@ -41,6 +41,12 @@ describe('a grant the entitlement context refuses', () => {
     expect(state).not.toHaveProperty('extension');
   });
 
+  it('ends the request when an extension\'s grant is refused after its grants ended meanwhile', () => {
+    const state = fold([...extensionAwaitingGrant(), grantEnded({ endedAt: at(4) }), fulfilmentRefused({ round: 1, code: 'not-held', refusedAt: at(4, 1) })]);
+    expect([state.kind, statusOf(state)]).toEqual(['EndedRequest', 'ended']);
+    expect(state).toMatchObject({ endedAt: at(4, 1) });
+  });
+
   it('refuses a refusal of a round that is not approved (409), or without code and reason (400)', () => {
     spec.given(pendingOn()).when(refuse()).thenThrows(RequestNotApproved);
     spec.given(approved()).when(refuse({ round: 1 })).thenThrows(RequestNotApproved);

@@ -28,13 +28,25 @@ export interface RequestGrantRecord {
   entitlement: string;
 }
 
+/** A grant the beneficiary of a request holds, as an approver's inbox shows it (from the entitlement context's access events). */
+export interface HeldGrant {
+  grantId: string;
+  entitlement: string;
+  source: string;
+  role?: string;
+  requestId?: string;
+  grantedAt?: string;
+  expiresAt?: string;
+}
+
 /**
  * The request context's own copy of what it needs from the other contexts, learnt from their
  * events on the bus (never from their tables): identity profiles (managers, names, who has left),
  * the catalog's entitlements (approval policy, privilege, maxDuration, owner), the holders of
- * `custos:security`, and which grant belongs to which request. Every write is guarded so that a
+ * `custos:security`, which grant belongs to which request, and the grants each identity holds
+ * (what an approver sees of a beneficiary's current access). Every write is guarded so that a
  * redelivered or late event changes nothing: profiles and entitlements keep the newest stream
- * version, a security grant once revoked stays revoked.
+ * version, a grant once revoked stays revoked (security grants included), an end only moves later.
  */
 export class Directory {
   constructor(
@@ -50,6 +62,10 @@ export class Directory {
       key text PRIMARY KEY, retired boolean NOT NULL, definition jsonb NOT NULL, version int NOT NULL)`);
     await x.query(`CREATE TABLE IF NOT EXISTS ${this.schema}.directory_security_grants (
       grant_id text PRIMARY KEY, identity_id text NOT NULL, revoked boolean NOT NULL)`);
+    await x.query(`CREATE TABLE IF NOT EXISTS ${this.schema}.directory_grants (
+      grant_id text PRIMARY KEY, identity_id text NOT NULL, entitlement text NOT NULL, source text NOT NULL, role text, request_id text,
+      granted_at timestamptz, expires_at timestamptz, revoked boolean NOT NULL)`);
+    await x.query(`CREATE INDEX IF NOT EXISTS directory_grants_identity ON ${this.schema}.directory_grants (identity_id) WHERE NOT revoked`);
     await x.query(`CREATE TABLE IF NOT EXISTS ${this.schema}.directory_request_grants (
       grant_id text PRIMARY KEY, request_id text NOT NULL, identity_id text NOT NULL, entitlement text NOT NULL)`);
   }
@@ -100,7 +116,24 @@ export class Directory {
         return {};
       }
       case 'AccessGranted': {
-        const { grantId, identityId, entitlement, requestId } = data as { grantId: string; identityId: string; entitlement: string; requestId?: string };
+        const { grantId, identityId, entitlement, requestId, source, role, grantedAt, expiresAt } = data as {
+          grantId: string;
+          identityId: string;
+          entitlement: string;
+          requestId?: string;
+          source: string;
+          role?: string;
+          grantedAt: string;
+          expiresAt?: string;
+        };
+        // Late after its extension or revocation (a redelivery): what they said is kept, the grant's facts filled in.
+        await tx.query(
+          `INSERT INTO ${this.schema}.directory_grants AS g (grant_id, identity_id, entitlement, source, role, request_id, granted_at, expires_at, revoked)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, false)
+           ON CONFLICT (grant_id) DO UPDATE SET source = EXCLUDED.source, role = EXCLUDED.role, request_id = EXCLUDED.request_id, granted_at = EXCLUDED.granted_at,
+             expires_at = CASE WHEN g.expires_at IS NULL OR EXCLUDED.expires_at IS NULL THEN COALESCE(g.expires_at, EXCLUDED.expires_at) ELSE GREATEST(g.expires_at, EXCLUDED.expires_at) END`,
+          [grantId, identityId, entitlement, source, role ?? null, requestId ?? null, grantedAt, expiresAt ?? null],
+        );
         if (entitlement === SECURITY_ENTITLEMENT) {
           await tx.query(`INSERT INTO ${this.schema}.directory_security_grants (grant_id, identity_id, revoked) VALUES ($1, $2, false) ON CONFLICT DO NOTHING`, [grantId, identityId]);
         }
@@ -114,8 +147,22 @@ export class Directory {
         }
         return {};
       }
+      case 'AccessExtended': {
+        const { grantId, identityId, entitlement, requestId, expiresAt } = data as { grantId: string; identityId: string; entitlement: string; requestId: string; expiresAt: string };
+        await tx.query(
+          `INSERT INTO ${this.schema}.directory_grants AS g (grant_id, identity_id, entitlement, source, request_id, expires_at, revoked) VALUES ($1, $2, $3, 'request', $4, $5, false)
+           ON CONFLICT (grant_id) DO UPDATE SET expires_at = GREATEST(g.expires_at, EXCLUDED.expires_at)`,
+          [grantId, identityId, entitlement, requestId, expiresAt],
+        );
+        return {};
+      }
       case 'AccessRevoked': {
-        const { grantId, identityId, entitlement, reason } = data as { grantId: string; identityId: string; entitlement: string; reason: string };
+        const { grantId, identityId, entitlement, reason, source } = data as { grantId: string; identityId: string; entitlement: string; reason: string; source: string };
+        await tx.query(
+          `INSERT INTO ${this.schema}.directory_grants (grant_id, identity_id, entitlement, source, revoked) VALUES ($1, $2, $3, $4, true)
+           ON CONFLICT (grant_id) DO UPDATE SET revoked = true`,
+          [grantId, identityId, entitlement, source],
+        );
         if (entitlement === SECURITY_ENTITLEMENT) {
           await tx.query(
             `INSERT INTO ${this.schema}.directory_security_grants (grant_id, identity_id, revoked) VALUES ($1, $2, true) ON CONFLICT (grant_id) DO UPDATE SET revoked = true`,
@@ -143,6 +190,38 @@ export class Directory {
 
   async entitlement(key: string, x: SqlExecutor = this.db): Promise<CatalogEntitlement | undefined> {
     return (await this.entitlementRow(x, key))?.entitlement;
+  }
+
+  /** The grants each identity holds at `now` (not revoked, not past their end), by entitlement. */
+  async currentAccess(identityIds: readonly string[], now: Date, x: SqlExecutor = this.db): Promise<Map<string, HeldGrant[]>> {
+    const access = new Map<string, HeldGrant[]>(identityIds.map((id) => [id, []]));
+    if (identityIds.length === 0) return access;
+    const { rows } = await x.query<{
+      grant_id: string;
+      identity_id: string;
+      entitlement: string;
+      source: string;
+      role: string | null;
+      request_id: string | null;
+      granted_at: Date | string | null;
+      expires_at: Date | string | null;
+    }>(
+      `SELECT grant_id, identity_id, entitlement, source, role, request_id, granted_at, expires_at FROM ${this.schema}.directory_grants
+       WHERE identity_id = ANY($1::text[]) AND NOT revoked AND (expires_at IS NULL OR expires_at > $2) ORDER BY identity_id, entitlement, grant_id`,
+      [[...new Set(identityIds)], now],
+    );
+    for (const r of rows) {
+      access.get(r.identity_id)?.push({
+        grantId: r.grant_id,
+        entitlement: r.entitlement,
+        source: r.source,
+        ...(r.role !== null && { role: r.role }),
+        ...(r.request_id !== null && { requestId: r.request_id }),
+        ...(r.granted_at !== null && { grantedAt: new Date(r.granted_at).toISOString() }),
+        ...(r.expires_at !== null && { expiresAt: new Date(r.expires_at).toISOString() }),
+      });
+    }
+    return access;
   }
 
   /** The identities holding `custos:security` through a grant not revoked. */

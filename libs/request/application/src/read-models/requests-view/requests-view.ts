@@ -1,7 +1,7 @@
 import type { CustosEvent, EventStore, SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
 import { SqlProjection } from '@custos/platform/runtime';
 import { REQUEST_STREAM_PREFIXES, requestStreamId, type RequestEvent } from '@custos/request/contracts';
-import { describeRequest, type RequestAnswer } from '../../request-answer';
+import { describeRequest, openRound, type RequestAnswer } from '../../request-answer';
 
 const VIEW = 'requests-view.v1';
 
@@ -17,6 +17,8 @@ export interface RequestFilter {
 /** One item of an approver's inbox: the request as GET answers it, and the step waiting for them. */
 export interface PendingApproval {
   request: RequestAnswer;
+  /** 0: the request itself; n: its n-th extension. */
+  round: number;
   step: number;
   /** When the step opened. */
   since: string;
@@ -42,6 +44,8 @@ export class RequestsView extends SqlProjection {
     await x.query(`CREATE INDEX IF NOT EXISTS requests_submitted ON ${this.schema}.requests (submitted_at DESC, request_id DESC)`);
     await x.query(`CREATE TABLE IF NOT EXISTS ${this.schema}.request_approvers (
       request_id text NOT NULL, approver_id text NOT NULL, step int NOT NULL, since timestamptz NOT NULL, PRIMARY KEY (approver_id, request_id))`);
+    // An inbox item names its round (an extension is decided like the request); rows written before were all of round 0.
+    await x.query(`ALTER TABLE ${this.schema}.request_approvers ADD COLUMN IF NOT EXISTS round int NOT NULL DEFAULT 0`);
     await x.query(`CREATE INDEX IF NOT EXISTS request_approvers_request ON ${this.schema}.request_approvers (request_id)`);
   }
 
@@ -50,19 +54,18 @@ export class RequestsView extends SqlProjection {
     if (requestIds.length === 0) return;
     const streams = await this.store.readStreams(requestIds.map(requestStreamId), { tx });
     const rows: Array<{ request_id: string; requester_id: string; beneficiary_id: string; status: string; submitted_at: string; answer: RequestAnswer }> = [];
-    const approvers: Array<{ request_id: string; approver_id: string; step: number; since: string }> = [];
+    const approvers: Array<{ request_id: string; approver_id: string; round: number; step: number; since: string }> = [];
     for (const requestId of requestIds) {
       const stored = streams.get(requestStreamId(requestId)) ?? [];
       const { answer } = describeRequest(stored.map((e) => ({ type: e.name, data: e.data }) as RequestEvent));
       if (!answer) continue;
       rows.push({ request_id: requestId, requester_id: answer.requesterId, beneficiary_id: answer.beneficiaryId, status: answer.status, submitted_at: answer.submittedAt, answer });
-      if (answer.status !== 'pending') continue;
-      const index = answer.steps.findIndex((step) => step.status === 'pending');
-      const step = answer.steps[index];
-      if (!step) continue;
+      const open = openRound(answer);
+      if (!open) continue;
+      const step = open.steps[open.step];
       const decided = new Set(step.decisions.map((d) => d.onBehalfOf ?? d.approverId));
       for (const approverId of new Set([...step.approverIds, ...(step.escalatedTo ?? [])])) {
-        if (!decided.has(approverId)) approvers.push({ request_id: requestId, approver_id: approverId, step: index, since: step.requestedAt ?? answer.submittedAt });
+        if (!decided.has(approverId)) approvers.push({ request_id: requestId, approver_id: approverId, round: open.round, step: open.step, since: step.requestedAt ?? answer.submittedAt });
       }
     }
     await tx.query(
@@ -74,8 +77,8 @@ export class RequestsView extends SqlProjection {
     await tx.query(`DELETE FROM ${this.schema}.request_approvers WHERE request_id = ANY($1::text[])`, [requestIds]);
     if (approvers.length > 0) {
       await tx.query(
-        `INSERT INTO ${this.schema}.request_approvers (request_id, approver_id, step, since)
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(request_id text, approver_id text, step int, since timestamptz)`,
+        `INSERT INTO ${this.schema}.request_approvers (request_id, approver_id, round, step, since)
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(request_id text, approver_id text, round int, step int, since timestamptz)`,
         [JSON.stringify(approvers)],
       );
     }
@@ -115,12 +118,12 @@ export class RequestsView extends SqlProjection {
 
   /** What waits for this approver's decision now, longest waiting first. */
   async pendingFor(approverId: string, limit = 100): Promise<PendingApproval[]> {
-    const { rows } = await this.db.query<{ answer: RequestAnswer | string; step: number; since: Date | string }>(
-      `SELECT r.answer, a.step, a.since FROM ${this.schema}.request_approvers a JOIN ${this.schema}.requests r USING (request_id)
+    const { rows } = await this.db.query<{ answer: RequestAnswer | string; round: number; step: number; since: Date | string }>(
+      `SELECT r.answer, a.round, a.step, a.since FROM ${this.schema}.request_approvers a JOIN ${this.schema}.requests r USING (request_id)
        WHERE a.approver_id = $1 ORDER BY a.since, a.request_id LIMIT $2`,
       [approverId, limit],
     );
-    return rows.map((r) => ({ request: parse(r.answer), step: r.step, since: new Date(r.since).toISOString() }));
+    return rows.map((r) => ({ request: parse(r.answer), round: r.round, step: r.step, since: new Date(r.since).toISOString() }));
   }
 }
 
