@@ -1,0 +1,3 @@
+export * from './connector';
+export * from './postgresql-connector';
+export * from './scram';
