@@ -30,6 +30,13 @@ export interface ConsumeOptions {
   batchHandler?: (events: CustosEvent[]) => Promise<void>;
   /** Most events given to one batchHandler call. Default 64. */
   maxBatch?: number;
+  /**
+   * A background consumer's linger: after an event arrives at an idle consumer, wait this long
+   * (or until a batch is full) before handling, so that work nobody waits on (the audit log) runs
+   * after the changes a user waits on rather than beside them, and in fewer, larger batches.
+   * Default 0: a lone event goes at once.
+   */
+  lingerMs?: number;
 }
 
 export interface Consumer {

@@ -2,7 +2,7 @@ import { sqlDatabaseOf, START, type Checkpoint, type CustosEvent, type EventStor
 import { RpcError, type ConsumeOptions, type Consumer, type DeadLetter, type MessageBus, type Relay, type RpcHandler, type RpcOptions } from './bus';
 import { eventNameOf } from './naming';
 import { ReadPacer } from './read-pacer';
-import { DEFAULT_MAX_BATCH, DEFAULT_MAX_DELIVER, DEFAULT_RETRY_DELAY_MS, errorText, positiveInteger, retryDelay } from './retry-delay';
+import { DEFAULT_MAX_BATCH, DEFAULT_MAX_DELIVER, DEFAULT_RETRY_DELAY_MS, errorText, nonNegative, positiveInteger, retryDelay } from './retry-delay';
 import { roundTripJson, rpcErrorBody, rpcErrorFromBody, type RpcErrorBody } from './rpc-envelope';
 
 export interface InProcessBusOptions {
@@ -26,6 +26,8 @@ interface GroupSettings {
   retryDelayMs: number;
   /** Events per batch handler call; undefined when the members have no batch handler. */
   maxBatch: number | undefined;
+  /** A background consumer's linger (ConsumeOptions.lingerMs); 0 reads at once. */
+  lingerMs: number;
 }
 
 interface Member {
@@ -113,6 +115,7 @@ export class InProcessBus implements MessageBus {
       maxDeliver: positiveInteger('maxDeliver', options.maxDeliver ?? DEFAULT_MAX_DELIVER),
       retryDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
       maxBatch: options.batchHandler ? maxBatch : undefined,
+      lingerMs: nonNegative('lingerMs', options.lingerMs ?? 0),
     };
     const member: Member = { handler: options.handler, batchHandler: options.batchHandler };
     let stopped = false;
@@ -288,6 +291,7 @@ class ConsumerGroup {
       other.context === this.settings.context &&
       other.maxDeliver === this.settings.maxDeliver &&
       other.maxBatch === this.settings.maxBatch &&
+      other.lingerMs === this.settings.lingerMs &&
       [...(other.names ?? [])].sort().join() === [...(this.settings.names ?? [])].sort().join();
     if (!same) throw new Error(`durable ${other.durable} is already consuming ${this.settings.context} with other options`);
   }
@@ -329,10 +333,15 @@ class ConsumerGroup {
           let checkpoint = stored ?? START;
           while (!this.stopping) {
             this.pacer.reading();
-            const batch = await this.store.readAll(checkpoint, this.runtime.batchSize);
+            let batch = await this.store.readAll(checkpoint, this.runtime.batchSize);
             if (batch.events.length === 0) {
               if (!this.stopping) await this.pacer.idle(0);
               continue;
+            }
+            if (this.settings.lingerMs > 0 && batch.events.length < this.runtime.batchSize && !this.stopping) {
+              // A background consumer: what is appended within the linger joins this batch (read again once it is over).
+              await sleep(this.settings.lingerMs);
+              batch = await this.store.readAll(checkpoint, this.runtime.batchSize);
             }
             const names = this.settings.names;
             const matching = names ? batch.events.filter((event) => names.has(eventNameOf(event))) : batch.events;

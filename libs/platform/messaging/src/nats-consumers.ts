@@ -6,7 +6,7 @@ import { contextEventsFilter, contextStreamName, deadLetterSubject, eventSubject
 import { storeDeadLetter } from './nats-dead-letters';
 import type { NatsLink } from './nats-link';
 import { ACK_WAIT_MS, inBatches, oneByOne, PULL_BATCH, runPull } from './nats-pull';
-import { DEFAULT_MAX_BATCH, DEFAULT_MAX_DELIVER, DEFAULT_RETRY_DELAY_MS, errorText, positiveInteger, retryDelay } from './retry-delay';
+import { DEFAULT_MAX_BATCH, DEFAULT_MAX_DELIVER, DEFAULT_RETRY_DELAY_MS, errorText, nonNegative, positiveInteger, retryDelay } from './retry-delay';
 
 interface Delivery {
   durable: string;
@@ -28,6 +28,7 @@ export async function consumeEvents(link: NatsLink, options: ConsumeOptions): Pr
   const { durable, context } = options;
   const maxDeliver = positiveInteger('maxDeliver', options.maxDeliver ?? DEFAULT_MAX_DELIVER);
   const maxBatch = positiveInteger('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH);
+  const lingerMs = nonNegative('lingerMs', options.lingerMs ?? 0);
   deadLetterSubject(link.namespace, durable);
   const names = options.eventNames && options.eventNames.length > 0 ? new Set(options.eventNames) : undefined;
   const stream = contextStreamName(link.namespace, context);
@@ -61,7 +62,7 @@ export async function consumeEvents(link: NatsLink, options: ConsumeOptions): Pr
   if (!options.batchHandler) return runPull(link, stream, durable, PULL_BATCH, ensure, oneByOne((msg) => delivery.deliver(msg)));
   // A pull of at least a full batch, so that a backlog can fill one.
   return runPull(link, stream, durable, Math.max(PULL_BATCH, maxBatch), ensure, async (messages, inHand) => {
-    for await (const batch of inBatches(messages, maxBatch, (msg) => inHand.add(msg))) {
+    for await (const batch of inBatches(messages, maxBatch, (msg) => inHand.add(msg), { lingerMs })) {
       try {
         await delivery.deliverBatch(batch);
       } finally {

@@ -68,19 +68,30 @@ export function oneByOne(onMessage: (msg: JsMsg) => Promise<void>): Drain {
 /** How long a busy batch consumer lets its next batch fill (see inBatches). */
 const BUSY_LINGER_MS = 15;
 
+/** How a batch consumer lets its batches fill (see inBatches). */
+export interface Lingering {
+  /** After a batch during which more arrived, how long the next may wait to fill. Default BUSY_LINGER_MS. */
+  busyLingerMs?: number;
+  /** A background consumer's wait for every batch, idle or not (ConsumeOptions.lingerMs). Default 0. */
+  lingerMs?: number;
+}
+
 /**
  * inBatches yields the messages of `messages` in arrays of at most `max`, each holding what has
  * arrived by then, the way a group commit forms its batches: an idle consumer never waits for a
  * second message, so a lone one goes at once. When messages arrived while the previous batch was
  * handled (a busy moment), the next batch waits up to `busyLingerMs` to fill, unless it fills
  * first: under load, few large batches (fewer transactions per event), and no delay when quiet.
+ * A background consumer (`lingerMs`) lets every batch wait that long to fill, idle or not.
  * A pump moves messages from the iterator into `waiting` (telling `onArrival`), pausing at `max`
  * so that no more sit there than one batch.
  */
-export async function* inBatches<T>(messages: AsyncIterable<T>, max: number, onArrival: (message: T) => void, busyLingerMs = BUSY_LINGER_MS): AsyncGenerator<T[]> {
+export async function* inBatches<T>(messages: AsyncIterable<T>, max: number, onArrival: (message: T) => void, lingering: Lingering = {}): AsyncGenerator<T[]> {
+  const busyLingerMs = lingering.busyLingerMs ?? BUSY_LINGER_MS;
+  const lingerMs = lingering.lingerMs ?? 0;
   const waiting: T[] = [];
   let arrived: (() => void) | undefined;
-  let lingering: (() => void) | undefined;
+  let endLinger: (() => void) | undefined;
   let taken: (() => void) | undefined;
   let abandoned = false;
   let busy = false;
@@ -92,7 +103,7 @@ export async function* inBatches<T>(messages: AsyncIterable<T>, max: number, onA
         onArrival(message);
         waiting.push(message);
         arrived?.();
-        if (waiting.length >= max) lingering?.();
+        if (waiting.length >= max) endLinger?.();
         if (waiting.length >= max) await new Promise<void>((resolve) => (taken = resolve));
         // Leaving the loop ends the iterator, as the consumer of the batches left.
         if (abandoned) break;
@@ -102,7 +113,7 @@ export async function* inBatches<T>(messages: AsyncIterable<T>, max: number, onA
     }
     ended = true;
     arrived?.();
-    lingering?.();
+    endLinger?.();
   };
   void pump();
   try {
@@ -111,12 +122,13 @@ export async function* inBatches<T>(messages: AsyncIterable<T>, max: number, onA
       // The iterator hands over what it already holds in microtasks: one turn of the event loop
       // lets all of it reach `waiting`, without waiting on the network.
       await new Promise((resolve) => setImmediate(resolve));
-      if (busy && busyLingerMs > 0 && waiting.length > 0 && waiting.length < max && !ended) {
+      const linger = busy ? Math.max(busyLingerMs, lingerMs) : lingerMs;
+      if (linger > 0 && waiting.length > 0 && waiting.length < max && !ended) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => lingering?.(), busyLingerMs);
-          lingering = () => {
+          const timer = setTimeout(() => endLinger?.(), linger);
+          endLinger = () => {
             clearTimeout(timer);
-            lingering = undefined;
+            endLinger = undefined;
             resolve();
           };
         });

@@ -23,6 +23,8 @@ export interface DurableEvents {
   /** Deliveries before an event is dead-lettered. Default 5. */
   maxDeliver?: number;
   retryDelayMs?: number;
+  /** A background consumer's linger (ConsumeOptions.lingerMs): only for work that nobody waits on. */
+  lingerMs?: number;
 }
 
 /**

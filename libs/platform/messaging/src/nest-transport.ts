@@ -107,7 +107,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   }
 
   private consume(pattern: DurableEvents, handler: MessageHandler): Promise<Running> {
-    const { durable, context, eventNames, batch, maxBatch, maxDeliver, retryDelayMs } = pattern;
+    const { durable, context, eventNames, batch, maxBatch, maxDeliver, retryDelayMs, lingerMs } = pattern;
     const ctx = new BusContext([durable]);
     const deliver = (data: CustosEvent | CustosEvent[]) => this.invoke(handler, data, ctx).then(() => undefined);
     return this.bus.consume({
@@ -117,6 +117,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       maxBatch,
       maxDeliver,
       retryDelayMs,
+      lingerMs,
       // A batch handler gets arrays only: a lone event (or a failed batch's events, one by one) as an array of one.
       handler: (event) => deliver(batch ? [event] : event),
       batchHandler: batch ? (events) => deliver(events) : undefined,

@@ -15,6 +15,12 @@ export function positiveInteger(option: string, value: number): number {
   return value;
 }
 
+/** A duration option in ms: a whole number, zero or more. */
+export function nonNegative(option: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${option} must be a whole number of milliseconds, got ${value}`);
+  return value;
+}
+
 /** errorText keeps the message and the top of the stack: enough to act on a dead letter. */
 export function errorText(error: unknown): string {
   if (error instanceof Error) return error.stack?.split('\n').slice(0, 6).join('\n') ?? `${error.name}: ${error.message}`;

@@ -382,6 +382,47 @@ export function messageBusContract(name: string, setup: () => Promise<MessageBus
     );
 
     it(
+      'a background consumer (lingerMs) lets a lone event wait the linger, and takes what is appended meanwhile in the same batch',
+      async () => {
+        const identity = await infra.store(newContext('identity'));
+        const bus = await newBus();
+        const seen = new Deliveries();
+        const calls: CustosEvent[][] = [];
+        const handledAt = new Map<string, number>();
+        await bus.consume({
+          durable: 'background',
+          context: identity.context,
+          lingerMs: 300,
+          handler: async (event) => {
+            handledAt.set(event.id, Date.now());
+            seen.record(event);
+            seen.succeed(event);
+          },
+          batchHandler: async (events) => {
+            calls.push(events);
+            for (const event of events) {
+              handledAt.set(event.id, Date.now());
+              seen.record(event);
+              seen.succeed(event);
+            }
+          },
+        });
+        await bus.startRelay(identity);
+        // Let the consumer settle into idle first: the first event then meets an idle consumer.
+        await sleep(SETTLE_MS);
+        const appendedAt = Date.now();
+        const first = await append(identity, 'identity-1', ['IdentityHired']);
+        await sleep(50);
+        const second = await append(identity, 'identity-2', ['IdentityHired']);
+        await waitUntil('both events are handled', () => seen.has(ids([...first, ...second])));
+        // Not at once: the linger; and the second, appended within it, in the same batch.
+        expect(handledAt.get(first[0].id)! - appendedAt).toBeGreaterThanOrEqual(250);
+        expect(calls.filter((batch) => batch.some((e) => e.id === first[0].id))[0].map((e) => e.id)).toEqual(ids([...first, ...second]));
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
       'shares a durable between two consumers on two bus instances: each event is handled by exactly one',
       async () => {
         const identity = await infra.store(newContext('identity'));
