@@ -6,7 +6,8 @@ import { AuthGuard } from './auth/auth.guard';
 import { FailedAuthLimiter, type FailedAuthLimit } from './auth/failed-auth-limiter';
 import { DEFAULT_STEP_UP, stepUpChallenge, type StepUpSettings } from './auth/step-up';
 import { DevTokenIssuer, TokenVerifier } from './auth/token-verifier';
-import { DEV_ISSUER, HEALTH_CHECKS, HealthCheck, PlatformController } from './platform.controller';
+import { DEV_ISSUER, HEALTH_CHECKS, OperationsController, PlatformController } from './platform.controller';
+import type { HealthCheck } from './management';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { interceptWrites } from './idempotent-writes';
 import { ProblemDetailsFilter } from './problem.filter';
@@ -27,6 +28,8 @@ export interface CustosAppOptions {
   verifier: TokenVerifier;
   devIssuer?: DevTokenIssuer;
   healthChecks: HealthCheck[];
+  /** /health, /health/live and /metrics are served on the management port (CUSTOS_MANAGEMENT_PORT), not by this app. */
+  operationsOnManagementPort?: boolean;
   /** Where answers to writes with an Idempotency-Key are kept. */
   db: SqlDatabase;
   /** The connector tokens the verifier accepts, managed under /admin/tokens (default: kept in `db`). */
@@ -47,7 +50,7 @@ let metricsStarted = false;
 export async function createCustosApp(options: CustosAppOptions): Promise<NestFastifyApplication> {
   @Module({
     imports: options.modules,
-    controllers: [PlatformController, ConnectorTokensController],
+    controllers: [...(options.operationsOnManagementPort ? [] : [OperationsController]), PlatformController, ConnectorTokensController],
     providers: [
       { provide: ConnectorTokens, useValue: options.connectorTokens ?? new ConnectorTokens(options.db) },
       { provide: HEALTH_CHECKS, useValue: options.healthChecks },

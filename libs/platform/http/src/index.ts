@@ -12,6 +12,7 @@ export * from './auth/failed-auth-limiter';
 export * from './security-headers';
 export * from './auth/auth.guard';
 export * from './platform.controller';
+export * from './management';
 export * from './bootstrap';
 export * from './server';
 export * from './idempotency.interceptor';

@@ -7,12 +7,8 @@ import { isLoopback, Public } from './auth/auth.guard';
 import { forbidden } from './problem';
 import { DevTokenIssuer } from './auth/token-verifier';
 import { ApiProblemResponses } from './openapi';
+import { healthReport, type HealthCheck } from './management';
 import { DevToken, HealthCheckResult, HealthReport, Liveness } from './openapi-platform-responses';
-
-export interface HealthCheck {
-  name: string;
-  check(): Promise<{ ok: boolean; detail: string }>;
-}
 
 export const HEALTH_CHECKS = Symbol('HEALTH_CHECKS');
 export const DEV_ISSUER = Symbol('DEV_ISSUER');
@@ -36,14 +32,15 @@ class DevTokenRequest {
   amr?: string[];
 }
 
+/**
+ * /health, /health/live and /metrics on the public port. With CUSTOS_MANAGEMENT_PORT they are
+ * served there instead (startManagementServer) and this controller is left out of the app.
+ */
 @ApiTags('operations')
 @ApiExtraModels(HealthCheckResult)
 @Controller()
-export class PlatformController {
-  constructor(
-    @Inject(HEALTH_CHECKS) private readonly checks: HealthCheck[],
-    @Inject(DEV_ISSUER) private readonly devIssuer: DevTokenIssuer | null,
-  ) {}
+export class OperationsController {
+  constructor(@Inject(HEALTH_CHECKS) private readonly checks: HealthCheck[]) {}
 
   @Public()
   @Get('health')
@@ -51,18 +48,9 @@ export class PlatformController {
   @ApiOkResponse({ type: HealthReport, description: 'every check is ok' })
   @ApiServiceUnavailableResponse({ type: HealthReport, description: 'a check failed: the same report, status degraded (not a problem)' })
   async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthReport> {
-    const results = await Promise.all(
-      this.checks.map(async (c) => {
-        try {
-          return { name: c.name, ...(await c.check()) };
-        } catch (error) {
-          return { name: c.name, ok: false, detail: (error as Error).message };
-        }
-      }),
-    );
-    const ok = results.every((r) => r.ok);
-    reply.status(ok ? 200 : 503);
-    return { status: ok ? 'ok' : 'degraded', checks: Object.fromEntries(results.map(({ name, ...rest }) => [name, rest])) };
+    const { httpStatus, body } = await healthReport(this.checks);
+    reply.status(httpStatus);
+    return body;
   }
 
   @Public()
@@ -82,6 +70,13 @@ export class PlatformController {
   metrics(): Promise<string> {
     return register.metrics();
   }
+}
+
+/** The development issuer's POST /dev/token (404 unless CUSTOS_DEV_AUTH=true). */
+@ApiTags('operations')
+@Controller()
+export class PlatformController {
+  constructor(@Inject(DEV_ISSUER) private readonly devIssuer: DevTokenIssuer | null) {}
 
   @Public()
   @Post('dev/token')

@@ -6,12 +6,15 @@ import { readAuthSettings, type AuthSettings } from './auth/auth-settings';
 import { ConnectorTokens, withConnectorTokens } from './auth/connector-tokens';
 import { CachingTokenVerifier, DevTokenIssuer, OidcTokenVerifier, TokenVerifier } from './auth/token-verifier';
 import { createCustosApp } from './bootstrap';
+import { startManagementServer, type HealthCheck, type ManagementServer } from './management';
 import { readHttpEdgeSettings } from './security-headers';
 
 export interface RunningCustos {
   app: NestFastifyApplication;
   topology: Topology;
   url: string;
+  /** The management port's address (CUSTOS_MANAGEMENT_PORT): /health, /health/live, /metrics. */
+  managementUrl?: string;
   devIssuer?: DevTokenIssuer;
   stop(): Promise<void>;
 }
@@ -48,6 +51,16 @@ export async function startCustos(options: {
     const auth = readAuthSettings();
     const { verifier, devIssuer } = await createVerifier(config, auth);
     if (devIssuer) topology.logger.warn('CUSTOS_DEV_AUTH=true: POST /dev/token issues tokens to anyone. Never enable it in production.');
+    const healthChecks: HealthCheck[] = [
+      {
+        name: 'store',
+        check: async () => {
+          await topology.db.query('SELECT 1');
+          return { ok: true, detail: topology.db.dialect === 'pg' ? 'postgresql' : 'embedded (pglite)' };
+        },
+      },
+      { name: 'bus', check: () => topology.bus.health() },
+    ];
     const connectorTokens = new ConnectorTokens(topology.db);
     await connectorTokens.migrate();
     const app = await createCustosApp({
@@ -63,16 +76,8 @@ export async function startCustos(options: {
       edge: readHttpEdgeSettings(),
       db: topology.db,
       logger: topology.logger,
-      healthChecks: [
-        {
-          name: 'store',
-          check: async () => {
-            await topology.db.query('SELECT 1');
-            return { ok: true, detail: topology.db.dialect === 'pg' ? 'postgresql' : 'embedded (pglite)' };
-          },
-        },
-        { name: 'bus', check: () => topology.bus.health() },
-      ],
+      healthChecks,
+      operationsOnManagementPort: config.managementPort !== undefined,
     });
     // The message doors (RPC, event consumers, inbound doors) are the modules' @MessagePattern and
     // @EventPattern handlers, served over the topology's bus.
@@ -84,18 +89,27 @@ export async function startCustos(options: {
       await app.close();
       throw error;
     });
+    let management: ManagementServer | undefined;
+    if (config.managementPort !== undefined) {
+      management = await startManagementServer({ port: config.managementPort, host: config.host, checks: healthChecks }).catch(async (error: unknown) => {
+        await app.close();
+        throw error;
+      });
+    }
     const address = app.getHttpServer().address() as { port: number };
     const url = `http://127.0.0.1:${address.port}`;
-    topology.logger.info({ url, contexts: options.contexts }, 'custos listening');
+    topology.logger.info({ url, managementUrl: management?.url, contexts: options.contexts }, 'custos listening');
     let stopped = false;
     return {
       app,
       topology,
       url,
+      managementUrl: management?.url,
       devIssuer,
       async stop() {
         if (stopped) return;
         stopped = true;
+        await management?.close();
         await app.close();
         await topology.close();
       },

@@ -5,6 +5,11 @@ import type { NatsAuth } from '@custos/platform/messaging';
 /** Configuration by environment, as README.md and API.md list it. */
 export interface CustosConfig {
   port: number;
+  /**
+   * CUSTOS_MANAGEMENT_PORT: where /health, /health/live and /metrics are served instead of `port`
+   * (on the same HOST), so that an ingress forwarding `port` never exposes them. Unset: on `port`.
+   */
+  managementPort?: number;
   /** Address the HTTP server binds: HOST, else loopback while the development issuer is on, else every interface. */
   host: string;
   dataDir: string;
@@ -44,6 +49,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CustosConfig {
   const portText = env.PORT?.trim() || '3000';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw new Error(`PORT must be a port number, got ${env.PORT}`);
+  const managementText = env.CUSTOS_MANAGEMENT_PORT?.trim() || undefined;
+  const managementPort = managementText === undefined ? undefined : Number(managementText);
+  if (managementText !== undefined && (!/^\d+$/.test(managementText) || managementPort! > 65535 || (managementPort === port && port !== 0))) {
+    throw new Error(`CUSTOS_MANAGEMENT_PORT must be a port number other than PORT, got ${env.CUSTOS_MANAGEMENT_PORT}`);
+  }
   const namespace = env.CUSTOS_NAMESPACE ?? '';
   if (namespace && !/^[a-z0-9_-]+$/i.test(namespace)) throw new Error('CUSTOS_NAMESPACE may hold only letters, digits, - and _');
   // Unchecked, a bad value reached JetStream as NaN or 0 replicas; JetStream allows 1 to 5.
@@ -82,6 +92,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CustosConfig {
   }
   return {
     port,
+    ...(managementPort === undefined ? {} : { managementPort }),
     host,
     dataDir: path.resolve(env.CUSTOS_DATA_DIR || './data'),
     devAuth,
