@@ -28,6 +28,10 @@ export class EntitlementDto {
   @ApiProperty({ enum: ['low', 'medium', 'high', 'critical'] }) @IsIn(['low', 'medium', 'high', 'critical']) risk!: 'low' | 'medium' | 'high' | 'critical';
   @ApiPropertyOptional({ description: 'identity id of the owner' }) @IsOptional() @IsString() @IsNotEmpty() ownerId?: string;
   @ApiPropertyOptional({ example: 'PT8H', description: 'caps just-in-time grants' }) @IsOptional() @Matches(DURATION, { message: `maxDuration ${DURATION_MESSAGE}` }) maxDuration?: string;
+  @ApiPropertyOptional({ example: 'PT48H', description: 'how long a step of a request for it waits for a decision before it escalates to the approvers\' managers (twice as long: the request expires); default PT48H' })
+  @IsOptional()
+  @Matches(DURATION, { message: `approvalSla ${DURATION_MESSAGE}` })
+  approvalSla?: string;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() breakGlass?: boolean;
   @ApiPropertyOptional({ example: 'pg-prod', description: 'a target (POST /targets): a grant gives a just-in-time account on it; needs targetRole' }) @IsOptional() @Matches(KEY, { message: KEY_MESSAGE }) target?: string;
   @ApiPropertyOptional({ example: 'readonly', description: 'the role on the target that the account joins; needs target' }) @IsOptional() @Matches(TARGET_ROLE, { message: TARGET_ROLE_MESSAGE }) targetRole?: string;
@@ -50,6 +54,7 @@ export class EntitlementChangeDto {
   @ApiPropertyOptional({ enum: ['low', 'medium', 'high', 'critical'] }) @IfPresent() @IsIn(['low', 'medium', 'high', 'critical']) risk?: 'low' | 'medium' | 'high' | 'critical';
   @ApiPropertyOptional({ type: String, nullable: true }) @IsOptional() @IsString() @IsNotEmpty() ownerId?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, example: 'PT8H' }) @IsOptional() @Matches(DURATION, { message: `maxDuration ${DURATION_MESSAGE}` }) maxDuration?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'PT48H' }) @IsOptional() @Matches(DURATION, { message: `approvalSla ${DURATION_MESSAGE}` }) approvalSla?: string | null;
   @ApiPropertyOptional() @IfPresent() @IsBoolean() breakGlass?: boolean;
   @ApiPropertyOptional({ type: String, nullable: true, example: 'pg-prod' }) @IsOptional() @Matches(KEY, { message: KEY_MESSAGE }) target?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, example: 'readonly' }) @IsOptional() @Matches(TARGET_ROLE, { message: TARGET_ROLE_MESSAGE }) targetRole?: string | null;

@@ -14,6 +14,7 @@ export class EntitlementAnswer {
   @ApiProperty({ enum: RISKS }) risk!: string;
   @ApiPropertyOptional({ description: 'identity id of the owner' }) ownerId?: string;
   @ApiPropertyOptional({ example: 'PT8H' }) maxDuration?: string;
+  @ApiPropertyOptional({ example: 'PT48H', description: 'how long a request\'s step waits before it escalates (absent: PT48H)' }) approvalSla?: string;
   @ApiProperty() breakGlass!: boolean;
   @ApiPropertyOptional({ example: 'pg-prod', description: 'the target a grant gives a just-in-time account on' }) target?: string;
   @ApiPropertyOptional({ example: 'readonly', description: 'the role on the target the account joins' }) targetRole?: string;

@@ -23,6 +23,7 @@ export interface EntitlementInput {
   risk: Risk;
   ownerId?: string;
   maxDuration?: string;
+  approvalSla?: string;
   breakGlass?: boolean;
   approvalPolicy?: ApprovalPolicy;
   target?: string;
@@ -36,6 +37,7 @@ export type EntitlementChangeInput = { key: string } & Partial<{
   risk: Risk;
   ownerId: string | null;
   maxDuration: string | null;
+  approvalSla: string | null;
   breakGlass: boolean;
   approvalPolicy: ApprovalPolicy | null;
   target: string | null;

@@ -31,6 +31,8 @@ export interface EntitlementDefinition {
   ownerId?: string;
   /** ISO 8601 duration capping just-in-time grants (`PT8H`). */
   maxDuration?: string;
+  /** ISO 8601: how long a step of a request for it waits before it escalates (twice as long: the request expires); absent: PT48H. */
+  approvalSla?: string;
   breakGlass: boolean;
   approvalPolicy: ApprovalPolicy;
   /** The managed system (a privileged-context target key) a grant of it gives an account on. */
@@ -56,6 +58,7 @@ export interface EntitlementChanges {
   risk?: Risk;
   ownerId?: string | null;
   maxDuration?: string | null;
+  approvalSla?: string | null;
   breakGlass?: boolean;
   approvalPolicy?: ApprovalPolicy;
   target?: string | null;

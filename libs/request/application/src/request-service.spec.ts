@@ -235,6 +235,13 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     expect((await c.requests.get(answer.requestId)).answer.status).toBe('expired');
   });
 
+  it('takes the step SLA from the entitlement: its escalation and expiry are due after it', async () => {
+    const c = await open();
+    await c.fulfilment.onEntitlementEvent(entitlementDefined('db:fast', { approvalSla: 'PT10M' }));
+    const { answer } = await c.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'db:fast' }, justification: 'x' }, { actor: ADA });
+    expect(answer).toMatchObject({ approvalSla: 'PT10M', steps: [{ escalationDueAt: '2026-03-02T09:10:00.000Z', expiryDueAt: '2026-03-02T09:20:00.000Z' }, {}] });
+  });
+
   it('refuses an unknown entitlement and a duration over the maximum without writing anything', async () => {
     const c = await open();
     await expect(c.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'ghost' }, justification: 'x' }, { actor: ADA })).rejects.toThrow(UnknownEntitlement);

@@ -86,6 +86,7 @@ export class RequestService {
           ...(input.duration !== undefined && { duration: input.duration }),
           privileged: entitlement.privileged,
           ...(entitlement.maxDuration !== undefined && { maxDuration: entitlement.maxDuration }),
+          ...(entitlement.approvalSla !== undefined && { approvalSla: entitlement.approvalSla }),
           approvalPolicy: entitlement.approvalPolicy,
           approvers,
           sod: { outcome: sod.outcome, violations: sod.violations },

@@ -12,6 +12,8 @@ export interface DefineEntitlement {
     ownerId?: string;
     /** ISO 8601 duration capping just-in-time grants. */
     maxDuration?: string;
+    /** How long a request's step waits before it escalates (the request context's default PT48H when absent). */
+    approvalSla?: string;
     breakGlass?: boolean;
     /** A target key and the role on it that grants' accounts join: both or neither. */
     target?: string;
@@ -34,6 +36,7 @@ export interface ChangeEntitlement {
     risk?: Risk;
     ownerId?: string | null;
     maxDuration?: string | null;
+    approvalSla?: string | null;
     breakGlass?: boolean;
     target?: string | null;
     targetRole?: string | null;

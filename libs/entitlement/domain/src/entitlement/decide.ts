@@ -40,6 +40,7 @@ function define({ data }: DefineEntitlement, state: EntitlementState): Entitleme
     risk: data.risk,
     ...(data.ownerId !== undefined && { ownerId: data.ownerId }),
     ...(data.maxDuration !== undefined && { maxDuration: data.maxDuration }),
+    ...(data.approvalSla !== undefined && { approvalSla: data.approvalSla }),
     breakGlass: data.breakGlass ?? false,
     approvalPolicy: data.approvalPolicy ?? defaultApprovalPolicy(data.privileged),
     ...(data.target !== undefined && { target: data.target }),
@@ -49,6 +50,7 @@ function define({ data }: DefineEntitlement, state: EntitlementState): Entitleme
     ...blank('key', definition.key),
     ...blank('application', definition.application),
     ...definitionErrors(definition, data.now, definition.maxDuration),
+    ...slaErrors(data.now, definition.approvalSla),
   ];
   if (errors.length > 0) throw new ValidationFailed(errors);
   return [{ type: 'EntitlementDefined', data: { ...definition, definedAt: data.now, definedBy: data.actor } }];
@@ -68,10 +70,11 @@ function change({ data }: ChangeEntitlement, state: EntitlementState): Entitleme
   applyOptional(next, 'description', data.description);
   applyOptional(next, 'ownerId', data.ownerId);
   applyOptional(next, 'maxDuration', data.maxDuration);
+  applyOptional(next, 'approvalSla', data.approvalSla);
   applyOptional(next, 'target', data.target);
   applyOptional(next, 'targetRole', data.targetRole);
   // Only a maxDuration given now is checked: one stored before durations were bounded must not block other changes.
-  const errors = definitionErrors(next, data.now, data.maxDuration ?? undefined);
+  const errors = [...definitionErrors(next, data.now, data.maxDuration ?? undefined), ...slaErrors(data.now, data.approvalSla ?? undefined)];
   if (errors.length > 0) throw new ValidationFailed(errors);
 
   const changes = diff(current, next);
@@ -114,7 +117,7 @@ function nextApprovalPolicy(
     : current.approvalPolicy;
 }
 
-type OptionalField = 'description' | 'ownerId' | 'maxDuration' | 'target' | 'targetRole';
+type OptionalField = 'description' | 'ownerId' | 'maxDuration' | 'approvalSla' | 'target' | 'targetRole';
 
 function applyOptional(next: EntitlementDefinition, field: OptionalField, value: string | null | undefined): void {
   if (value === null) delete next[field];
@@ -128,10 +131,16 @@ function diff(current: EntitlementDefinition, next: EntitlementDefinition): Enti
   if (next.risk !== current.risk) changes.risk = next.risk;
   if (next.breakGlass !== current.breakGlass) changes.breakGlass = next.breakGlass;
   if (!sameValue(next.approvalPolicy, current.approvalPolicy)) changes.approvalPolicy = next.approvalPolicy;
-  for (const field of ['description', 'ownerId', 'maxDuration', 'target', 'targetRole'] as const) {
+  for (const field of ['description', 'ownerId', 'maxDuration', 'approvalSla', 'target', 'targetRole'] as const) {
     if (next[field] !== current[field]) changes[field] = next[field] ?? null;
   }
   return changes;
+}
+
+/** An approval SLA, when one is given, is a positive duration of at most ten years, as a maxDuration is. */
+function slaErrors(now: string, approvalSla: string | undefined): FieldError[] {
+  const error = approvalSla === undefined ? undefined : durationError(now, approvalSla, 'approvalSla');
+  return error ? [error] : [];
 }
 
 /** A maxDuration, when one is given, is a duration of at most ten years (see durationError). */

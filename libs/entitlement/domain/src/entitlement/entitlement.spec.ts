@@ -130,6 +130,22 @@ describe('entitlement', () => {
         ]);
     });
 
+    it('sets its approval SLA, and clears it back to the default', () => {
+      spec
+        .given([entitlementDefined()])
+        .when(change({ approvalSla: 'PT4H' }))
+        .then([{ type: 'EntitlementChanged', data: { key: 'github:org-admin', changes: { approvalSla: 'PT4H' }, changedAt: LATER, changedBy: ADMIN } }]);
+      spec
+        .given([entitlementDefined({ approvalSla: 'PT4H' })])
+        .when(change({ approvalSla: null }))
+        .then([{ type: 'EntitlementChanged', data: { key: 'github:org-admin', changes: { approvalSla: null }, changedAt: LATER, changedBy: ADMIN } }]);
+    });
+
+    it.each(['four hours', 'PT0S', 'P300000Y'])('refuses an approval SLA that is no positive duration of at most ten years (%s), naming approvalSla', (approvalSla) => {
+      spec.given([]).when(define({ approvalSla })).thenThrows(ValidationFailed, (error) => expect(error.errors.map((e) => e.field)).toEqual(['approvalSla']));
+      spec.given([entitlementDefined()]).when(change({ approvalSla })).thenThrows(ValidationFailed, (error) => expect(error.errors.map((e) => e.field)).toEqual(['approvalSla']));
+    });
+
     it('refuses a change to a maxDuration longer than ten years, naming maxDuration', () => {
       spec
         .given([entitlementDefined()])
