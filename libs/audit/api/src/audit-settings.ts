@@ -1,6 +1,10 @@
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { generateSigningKey, NoteSigner, parseSigningKey, TransparencySettings } from '@custos/audit/application';
+import { isoDurationEnd } from '@custos/platform/domain';
+
+/** The audit module's settings, for what it provides (the checkpoints' lifecycle, the reports' SLO). */
+export const AUDIT_SETTINGS = Symbol('AUDIT_SETTINGS');
 
 /** How the audit log makes its checkpoints, read from the environment (README, "Audit log"). */
 export interface AuditSettings {
@@ -16,6 +20,8 @@ export interface AuditSettings {
   keyFromSize?: number;
   checkpointEvery: number;
   checkpointMinutes: number;
+  /** CUSTOS_AUDIT_DEPROVISIONING_SLO (ISO 8601, default PT1H): a leaver's access gone within it, from the termination taking effect. */
+  deprovisioningSloSeconds: number;
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string, fallback: number, { whole = true, zero = false } = {}): number {
@@ -27,11 +33,20 @@ function positive(env: NodeJS.ProcessEnv, name: string, fallback: number, { whol
   return value;
 }
 
+function durationSeconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name]?.trim();
+  if (!text) return fallback;
+  const end = isoDurationEnd(0, text);
+  if (!('end' in end)) throw new Error(`${name} must be an ISO 8601 duration (PT1H) of at most ten years, got ${env[name]}`);
+  return end.end / 1000;
+}
+
 /**
  * Reads the audit settings: CUSTOS_AUDIT_ORIGIN (default `<host of CUSTOS_PUBLIC_URL>/audit`),
  * CUSTOS_AUDIT_SIGNING_KEY or CUSTOS_AUDIT_SIGNING_KEY_FILE, CUSTOS_AUDIT_KEY_NAME,
  * CUSTOS_AUDIT_KEY_FROM_SIZE, CUSTOS_AUDIT_CHECKPOINT_ENTRIES (1000) and
- * CUSTOS_AUDIT_CHECKPOINT_MINUTES (1; 0 turns the timer off). `generateIn`: where a key is made
+ * CUSTOS_AUDIT_CHECKPOINT_MINUTES (1; 0 turns the timer off), CUSTOS_AUDIT_DEPROVISIONING_SLO
+ * (ISO 8601 duration, PT1H). `generateIn`: where a key is made
  * when none is configured (the all-in-one passes its data directory).
  */
 export function readAuditSettings(env: NodeJS.ProcessEnv, defaults: { publicUrl: string; generateIn?: string }): AuditSettings {
@@ -49,6 +64,7 @@ export function readAuditSettings(env: NodeJS.ProcessEnv, defaults: { publicUrl:
     keyFromSize: env.CUSTOS_AUDIT_KEY_FROM_SIZE?.trim() ? positive(env, 'CUSTOS_AUDIT_KEY_FROM_SIZE', 0, { zero: true }) : undefined,
     checkpointEvery: positive(env, 'CUSTOS_AUDIT_CHECKPOINT_ENTRIES', 1000),
     checkpointMinutes: positive(env, 'CUSTOS_AUDIT_CHECKPOINT_MINUTES', 1, { whole: false, zero: true }),
+    deprovisioningSloSeconds: durationSeconds(env, 'CUSTOS_AUDIT_DEPROVISIONING_SLO', 3600),
   };
 }
 

@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 import { Readable } from 'node:stream';
 import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, getSchemaPath } from '@nestjs/swagger';
@@ -7,6 +6,7 @@ import { IsInt, IsISO8601, IsOptional, IsString, Max, Min } from 'class-validato
 import type { FastifyReply } from 'fastify';
 import { AuditLog, AuditRangeError, exportLines, NoCheckpointError, planExport } from '@custos/audit/application';
 import { ApiProblemResponses, ProblemException, Roles, problem } from '@custos/platform/http';
+import { csvOf } from './csv';
 import { AuditCheckpoint, AuditCheckpointPage, AuditEventPage, AuditKeys, ConsistencyProofAnswer, InclusionProofAnswer, TreeVerdict } from './audit.responses';
 
 class AuditEventsQuery {
@@ -58,16 +58,6 @@ const NO_CHECKPOINT = { status: 404, description: 'no checkpoint has been made y
 
 const CSV_COLUMNS = ['seq', 'time', 'type', 'subject', 'actor', 'correlationid', 'causationid', 'id', 'hash', 'data'] as const;
 
-/**
- * The CSV of a page of audit events (RFC 4180, csv-stringify): text as it is, other values as
- * JSON, and a cell that a spreadsheet would run as a formula (=, +, -, @, tab or CR first: a
- * correlation id `=1+2`, say) escaped with a leading quote (escape_formulas).
- */
-function auditCsv(rows: Array<Record<(typeof CSV_COLUMNS)[number], unknown>>): string {
-  const cells = rows.map((row) => CSV_COLUMNS.map((column) => (typeof row[column] === 'string' ? row[column] : JSON.stringify(row[column] ?? ''))));
-  return stringify([[...CSV_COLUMNS], ...cells], { escape_formulas: true, record_delimiter: 'windows' });
-}
-
 @ApiTags('audit')
 @ApiBearerAuth()
 @Controller('audit')
@@ -101,7 +91,8 @@ export class AuditController {
       const rows = page.items.map(({ seq, hash, event }): Record<(typeof CSV_COLUMNS)[number], unknown> => ({ ...event, seq, hash }));
       if (page.next) reply.header('Link', `<?after=${page.next}>; rel="next"`);
       reply.type('text/csv');
-      return auditCsv(rows);
+      // Text as it is, other values as JSON; a correlation id `=1+2` reaches a spreadsheet as text (csvOf).
+      return csvOf(CSV_COLUMNS, rows);
     }
     return { items: page.items.map(({ seq, hash, event }) => ({ ...event, seq, hash })), next: page.next };
   }

@@ -3,9 +3,26 @@ import { AuditLog } from '@custos/audit/application';
 import { CONTEXT_RUNTIME, ContextRuntime } from '@custos/platform/runtime';
 import { AuditEventsController } from './audit-events.controller';
 import { AuditController } from './audit.controller';
-import { AuditSettings, loadSigner, transparencySettings } from './audit-settings';
+import { Histogram, register } from 'prom-client';
+import { AuditHistoryController } from './audit-history.controller';
+import { AUDIT_SETTINGS, AuditSettings, loadSigner, transparencySettings } from './audit-settings';
 
-const AUDIT_SETTINGS = Symbol('AUDIT_SETTINGS');
+/**
+ * The deprovisioning SLO as Prometheus sees it: for each leaver whose access is all gone, the
+ * seconds from the termination taking effect to the last revocation, observed once, by the
+ * process that recorded the entries showing it (sum it over replicas). The deprovisioning report
+ * gives the same figure per leaver and its percentiles per period.
+ */
+function deprovisioningHistogram(): Histogram {
+  const name = 'custos_audit_deprovisioning_seconds';
+  const known = register.getSingleMetric(name);
+  if (known) return known as Histogram;
+  return new Histogram({
+    name,
+    help: 'Seconds from a termination taking effect to the revocation of the leaver’s last grant',
+    buckets: [1, 10, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 3 * 24 * 3600, 7 * 24 * 3600],
+  });
+}
 
 class AuditLifecycle implements OnModuleInit, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
@@ -18,6 +35,10 @@ class AuditLifecycle implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     await this.log.migrate();
+    const histogram = deprovisioningHistogram();
+    this.log.onDeprovisioned = (leavers) => {
+      for (const leaver of leavers) histogram.observe(leaver.seconds);
+    };
     const published = await this.log.tree.publishKey(this.log.lock);
     const logger = this.runtime.logger;
     if (!published) {
@@ -48,7 +69,7 @@ export class AuditModule {
     return {
       module: AuditModule,
       // AuditEventsController consumes every context's events over the bus (BusTransport).
-      controllers: [AuditController, AuditEventsController],
+      controllers: [AuditController, AuditHistoryController, AuditEventsController],
       providers: [
         { provide: CONTEXT_RUNTIME, useValue: runtime },
         { provide: AUDIT_SETTINGS, useValue: settings },
