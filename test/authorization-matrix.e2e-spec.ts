@@ -153,6 +153,15 @@ const MATRIX: Record<string, Row> = {
   'GET /audit/proof/inclusion': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/proof/inclusion?seq=1&treeSize=1') },
   'GET /audit/proof/consistency': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/proof/consistency?from=1&to=1') },
   'GET /audit/export': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/export?from=1&to=1') },
+  'GET /audit/access-at': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/access-at?identityId=mx-none&at=2026-01-01T00:00:00Z') },
+  'GET /audit/who-had-access': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/who-had-access?entitlement=mx:read&at=2026-01-01T00:00:00Z') },
+  'GET /audit/reports/sod-violations': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/reports/sod-violations') },
+  'GET /audit/reports/privileged-access': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/reports/privileged-access') },
+  'GET /audit/reports/terminated-with-access': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/reports/terminated-with-access') },
+  'GET /audit/reports/deprovisioning': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/reports/deprovisioning') },
+  'GET /audit/reports/jit-usage': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/reports/jit-usage') },
+  // an unknown report: 400 for an auditor, naming it
+  'GET /audit/reports/{name}': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/reports/nope') },
 };
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
