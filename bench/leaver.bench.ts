@@ -13,14 +13,21 @@
  * JetStream -> the entitlement consumer -> the entitlement store -> the access view.
  *
  * Baselines of the same run and process, with the same client: the HR POST round trip itself
- * (the leaver's own answer) and the no-op `GET /health/live`. Ratios are to the HR POST.
+ * (the leaver's own answer) and the no-op `GET /health/live`. Ratios are to the HR POST and to
+ * the raw hops: the durable steps a leaver takes however fast the code around them were, timed
+ * with the raw clients on the same servers in the same run. Over PostgreSQL and NATS: a commit
+ * (the identity's), a JetStream publish acknowledged and pulled by a durable consumer, and a
+ * second commit (the entitlement's); embedded: the two commits on PGlite.
  * The pollers wait 1 ms between requests (a poll costs the app a request; nothing else runs).
  * Target (quiet 2-core machine): p99 of leaver-to-deny and leaver-to-no-grant under 20 ms in both modes.
  */
+import { jetstream, jetstreamManager, AckPolicy } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { createPgDatabase, createPgliteDatabase, type SqlDatabase } from '../libs/platform/event-store/src';
 import { removeNamespaceStreamsAt, startNats } from '../libs/platform/testing/src/nats';
 import { createTestDatabase, startPostgres } from '../libs/platform/testing/src/postgres';
 import { startProcess, type RunningProcess } from '../test/support/processes';
@@ -48,6 +55,8 @@ const runOf = (latencies: number[]): Run => ({ count: latencies.length, ms: 0, c
 
 interface ModeResult {
   mode: string;
+  /** The raw hops of a leaver, without Custos (see the header). */
+  floor: Run;
   noop: Run;
   hr: Run;
   deny: Run;
@@ -68,7 +77,7 @@ async function expectStatus(what: string, answer: Promise<{ status: number; body
 }
 
 /** One mode's measurement against a running all-in-one at `base`. */
-async function measure(mode: string, base: string): Promise<ModeResult> {
+async function measure(mode: string, base: string): Promise<Omit<ModeResult, 'floor'>> {
   const token = async (sub: string, roles: string[]) =>
     ((await expectStatus('dev token', json(`${base}/dev/token`, { method: 'POST', body: JSON.stringify({ sub, roles }) }), 200)) as { access_token: string }).access_token;
   // /check may be limited to administrators and the identity itself: the pollers are administrators.
@@ -166,6 +175,78 @@ async function measure(mode: string, base: string): Promise<ModeResult> {
   }
 }
 
+/** A commit as the app makes one: its own BEGIN and COMMIT round trips around one INSERT. */
+async function commitOne(db: SqlDatabase, id: string): Promise<void> {
+  await db.transaction((tx) => tx.query('INSERT INTO bench_leaver_floor (id) VALUES ($1)', [id]));
+}
+
+/** The raw hops of `count` leavers on PGlite: two commits, one after the other, in this process. */
+async function rawHopsEmbedded(count: number): Promise<Run> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'custos-bench-leaver-floor-'));
+  const db = await createPgliteDatabase(dataDir);
+  try {
+    await db.query('CREATE TABLE bench_leaver_floor (id text PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
+    const times: number[] = [];
+    for (let i = 0; i < WARM_UP + count; i++) {
+      const t0 = performance.now();
+      await commitOne(db, `a-${i}`);
+      await commitOne(db, `b-${i}`);
+      if (i >= WARM_UP) times.push(performance.now() - t0);
+      await sleep(5);
+    }
+    return runOf(times);
+  } finally {
+    await db.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The raw hops of `count` leavers over PostgreSQL and NATS: a commit, a JetStream publish
+ * (awaiting its ack), delivery to a durable pull consumer, and a commit there before the ack.
+ */
+async function rawHopsNats(databaseUrl: string, natsUrl: string, namespace: string, count: number): Promise<Run> {
+  // The app's own pool (pg with one client per transaction): a commit costs what it costs there.
+  const db = createPgDatabase(databaseUrl, { max: 4, applicationName: 'custos-bench-floor' });
+  const nc = await connect({ servers: natsUrl });
+  const stream = `${namespace}_floor`;
+  try {
+    await db.query('CREATE TABLE bench_leaver_floor (id text PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: stream, subjects: [`${namespace}.floor.>`] });
+    await jsm.consumers.add(stream, { durable_name: 'floor', ack_policy: AckPolicy.Explicit });
+    const js = jetstream(nc);
+    const messages = await (await js.consumers.get(stream, 'floor')).consume({ max_messages: 64 });
+    const arrived = new Map<string, () => void>();
+    const consuming = (async () => {
+      for await (const m of messages) {
+        const id = m.string();
+        await commitOne(db, `b-${id}`);
+        m.ack();
+        arrived.get(id)?.();
+      }
+    })();
+    const times: number[] = [];
+    for (let i = 0; i < WARM_UP + count; i++) {
+      const id = String(i);
+      const handled = new Promise<void>((resolve) => arrived.set(id, resolve));
+      const t0 = performance.now();
+      await commitOne(db, `a-${id}`);
+      await js.publish(`${namespace}.floor.leaver`, id, { msgID: id });
+      await handled;
+      if (i >= WARM_UP) times.push(performance.now() - t0);
+      await sleep(5);
+    }
+    await messages.close();
+    await consuming;
+    return runOf(times);
+  } finally {
+    await (await jetstreamManager(nc)).streams.delete(stream).catch(() => undefined);
+    await nc.close();
+    await db.close();
+  }
+}
+
 async function embedded(): Promise<ModeResult> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'custos-bench-leaver-'));
   let app: RunningProcess | undefined;
@@ -179,7 +260,8 @@ async function embedded(): Promise<ModeResult> {
       CUSTOS_OIDC_ISSUER: undefined,
       LOG_LEVEL: 'warn',
     });
-    return await measure('embedded (PGlite, in-process bus)', app.url);
+    const result = await measure('embedded (PGlite, in-process bus)', app.url);
+    return { ...result, floor: await rawHopsEmbedded(LEAVERS) };
   } finally {
     await app?.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -201,7 +283,8 @@ async function overNats(): Promise<ModeResult> {
       CUSTOS_OIDC_ISSUER: undefined,
       LOG_LEVEL: 'warn',
     });
-    return await measure('PostgreSQL + NATS', app.url);
+    const result = await measure('PostgreSQL + NATS', app.url);
+    return { ...result, floor: await rawHopsNats(database.url, nats.url, namespace, LEAVERS) };
   } finally {
     await app?.stop();
     await database.drop();
@@ -219,15 +302,17 @@ async function main(): Promise<void> {
 
   console.log(`\nCustos all-in-one, ${LEAVERS} leavers one at a time per mode (after ${WARM_UP} for warm-up), each timed from sending POST /hr/events;`);
   console.log(`after HR's answer, two clients poll GET /check (until allowed:false) and GET /access/{id} (until no grants), ${POLL_PAUSE_MS} ms apart.`);
-  console.log(`Baselines of the same run and process: the leaver's own HR POST round trip (ratios are to it) and the no-op GET /health/live.`);
+  console.log(`Baselines of the same run and process: the leaver's own HR POST round trip, the no-op GET /health/live, and the raw hops`);
+  console.log(`(no Custos: over PostgreSQL and NATS, commit -> JetStream publish, ack -> durable pull consumer -> commit; embedded, two PGlite commits).`);
   console.log(`Load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs.\n`);
-  const header = ['mode'.padEnd(34), 'measure'.padEnd(32), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'max ms'.padStart(7), '| ÷ HR POST p50'.padStart(15), 'p99'.padStart(6), `  target p99 < ${TARGET_P99_MS} ms`];
+  const header = ['mode'.padEnd(34), 'measure'.padEnd(32), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'max ms'.padStart(7), '| ÷ HR POST p50'.padStart(15), 'p99'.padStart(6), '| ÷ raw hops p50'.padStart(16), 'p99'.padStart(6), `  target p99 < ${TARGET_P99_MS} ms`];
   console.log(header.join(' '));
   let failed = false;
   for (const r of results) {
     const rows: Array<[string, Run, boolean]> = [
       ['no-op GET /health/live', r.noop, false],
       ['HR POST /hr/events (leaver)', r.hr, false],
+      ['raw hops (no Custos)', r.floor, false],
       ['leaver -> GET /check denies', r.deny, true],
       ['leaver -> GET /access no grants', r.noGrant, true],
     ];
@@ -245,6 +330,8 @@ async function main(): Promise<void> {
           Math.max(...run.latencies).toFixed(1).padStart(7),
           `| ${(p50 / percentile(r.hr, 50)).toFixed(2)}`.padStart(15),
           (p99 / percentile(r.hr, 99)).toFixed(2).padStart(6),
+          `| ${(p50 / percentile(r.floor, 50)).toFixed(2)}`.padStart(16),
+          (p99 / percentile(r.floor, 99)).toFixed(2).padStart(6),
           targeted ? `  ${ok ? 'pass' : 'FAIL'}` : '',
         ].join(' '),
       );
