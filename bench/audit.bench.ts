@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   let plainMs = 0;
   let stored = 0;
   let identities = 0;
-  let pending: CustosEvent[] = [];
+  const pending: CustosEvent[] = [];
   while (stored < EVENTS) {
     while (pending.length < BATCH) pending.push(...lifeOf(identities++));
     const batch = pending.splice(0, Math.min(BATCH, EVENTS - stored));
