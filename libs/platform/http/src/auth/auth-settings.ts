@@ -40,19 +40,49 @@ export function readAuthSettings(env: NodeJS.ProcessEnv = process.env): AuthSett
     return value;
   };
   return {
-    claims: { subject: claim('CUSTOS_OIDC_SUBJECT_CLAIM', DEFAULT_CLAIMS.subject), roles: claim('CUSTOS_OIDC_ROLES_CLAIM', DEFAULT_CLAIMS.roles) },
+    claims: {
+      subject: claim('CUSTOS_OIDC_SUBJECT_CLAIM', DEFAULT_CLAIMS.subject),
+      roles: claim('CUSTOS_OIDC_ROLES_CLAIM', DEFAULT_CLAIMS.roles),
+      ...roleMap(env.CUSTOS_OIDC_ROLE_MAP),
+    },
     clockToleranceSec: seconds('CUSTOS_OIDC_CLOCK_SKEW', 30, 300),
     jwksCooldownSec: seconds('CUSTOS_OIDC_JWKS_COOLDOWN', 30, 3600),
     devKeyFile: env.CUSTOS_DEV_AUTH_KEY_FILE?.trim() || undefined,
-    stepUp: { maxAgeSec: seconds('CUSTOS_STEP_UP_MAX_AGE', 900, 86_400), acrValues: acrValues(env.CUSTOS_STEP_UP_ACR) },
+    stepUp: {
+      maxAgeSec: seconds('CUSTOS_STEP_UP_MAX_AGE', 900, 86_400),
+      amrValues: env.CUSTOS_STEP_UP_AMR?.trim() ? tokenValues('CUSTOS_STEP_UP_AMR', env.CUSTOS_STEP_UP_AMR) : ['mfa'],
+      acrValues: tokenValues('CUSTOS_STEP_UP_ACR', env.CUSTOS_STEP_UP_ACR),
+    },
     failedAuthLimit: { limit: seconds('CUSTOS_AUTH_FAILURE_LIMIT', 20, 1_000_000, 'failures'), windowSec: seconds('CUSTOS_AUTH_FAILURE_WINDOW', 60, 86_400) },
   };
 }
 
-/** CUSTOS_STEP_UP_ACR: acr values separated by commas or spaces, each one a challenge can quote. */
-function acrValues(text: string | undefined): string[] {
+/** CUSTOS_STEP_UP_ACR or CUSTOS_STEP_UP_AMR: values separated by commas or spaces, each one a challenge can quote. */
+function tokenValues(name: string, text: string | undefined): string[] {
   const values = (text ?? '').split(/[\s,]+/).filter(Boolean);
   const bad = values.find((value) => !ACR_VALUE.test(value));
-  if (bad !== undefined) throw new Error(`CUSTOS_STEP_UP_ACR must list acr values separated by commas or spaces, each without quotes or backslashes; got ${JSON.stringify(bad)}`);
+  if (bad !== undefined) throw new Error(`${name} must list values separated by commas or spaces, each without quotes or backslashes; got ${JSON.stringify(bad)}`);
   return [...new Set(values)];
+}
+
+const ROLE_NAME = /^[\x21-\x7e]{1,200}$/;
+const CUSTOS_ROLE = /^custos:[a-z][a-z0-9-]*$/;
+
+/**
+ * CUSTOS_OIDC_ROLE_MAP: `provider-name=custos:role` pairs separated by commas (`Custos.Admin=custos:admin,
+ * Custos.Hr=custos:hr`). Each provider name once; each target a Custos role name.
+ */
+function roleMap(text: string | undefined): { roleMap?: Record<string, string> } {
+  if (!text?.trim()) return {};
+  const map: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = pair.lastIndexOf('=');
+    const from = pair.slice(0, Math.max(eq, 0)).trim();
+    const to = pair.slice(eq + 1).trim();
+    if (eq <= 0 || !ROLE_NAME.test(from) || !CUSTOS_ROLE.test(to) || ['__proto__', 'constructor', 'prototype'].includes(from) || Object.hasOwn(map, from)) {
+      throw new Error(`CUSTOS_OIDC_ROLE_MAP must be provider-role=custos:role pairs separated by commas, each provider role once; got ${JSON.stringify(pair)}`);
+    }
+    map[from] = to;
+  }
+  return { roleMap: { ...map } };
 }

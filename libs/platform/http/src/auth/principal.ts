@@ -14,6 +14,8 @@ export interface Principal {
   issuer: string;
   /** The authentication context class the provider reports (`acr`), for step-up. */
   acr?: string;
+  /** The authentication contexts a Microsoft Entra ID token says its login satisfied (`acrs`: c1, c2...), for step-up. */
+  acrs?: string[];
   /** When the caller logged in (`auth_time`, seconds since the epoch), for step-up freshness. */
   authTime?: number;
 }
@@ -24,7 +26,7 @@ export interface Principal {
  * (step-up.ts) also counts configured `acr` values.
  */
 export function freshMfa(principal: Principal, maxAgeSec: number, nowMs: number): Principal {
-  return judgeStepUp(principal, { maxAgeSec, acrValues: [] }, nowMs);
+  return judgeStepUp(principal, { maxAgeSec, amrValues: ['mfa'], acrValues: [] }, nowMs);
 }
 
 /** The `actor` recorded on events caused by this caller. */

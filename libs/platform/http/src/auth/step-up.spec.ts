@@ -7,7 +7,8 @@ import { readAuthSettings } from './auth-settings';
 import { CurrentPrincipal } from './auth.guard';
 import type { Principal } from './principal';
 import { judgeStepUp, stepUpChallenge, type StepUpSettings } from './step-up';
-import { DevTokenIssuer } from './token-verifier';
+import { startOidcIssuer } from '@custos/platform/testing';
+import { DevTokenIssuer, OidcTokenVerifier } from './token-verifier';
 
 const now = Date.parse('2026-12-05T12:00:00Z');
 const nowSec = now / 1000;
@@ -36,6 +37,17 @@ describe('judgeStepUp: mfa in amr exactly when the token shows a recent multi-fa
     expect(judgeStepUp(principal, settings, now).amr).toEqual(amr);
   });
 
+  it('counts the configured amr values instead of mfa (Keycloak says otp or hwk), and an Entra ID acrs context', () => {
+    const keycloak: StepUpSettings = { maxAgeSec: 900, amrValues: ['otp', 'hwk'], acrValues: [] };
+    expect(judgeStepUp(caller(['pwd', 'otp'], nowSec - 10), keycloak, now).amr).toEqual(['pwd', 'otp', 'mfa']);
+    expect(judgeStepUp(caller(['pwd', 'otp'], nowSec - 960), keycloak, now).amr).toEqual(['pwd', 'otp']);
+    // mfa no longer counts when the configured values do not name it.
+    expect(judgeStepUp(caller(['pwd', 'mfa'], nowSec - 10), keycloak, now).amr).toEqual(['pwd']);
+    const entra: StepUpSettings = { maxAgeSec: 900, acrValues: ['c1'] };
+    expect(judgeStepUp({ ...caller([], nowSec - 10), acrs: ['c2', 'c1'] }, entra, now).amr).toEqual(['mfa']);
+    expect(judgeStepUp({ ...caller([], nowSec - 10), acrs: ['c2'] }, entra, now).amr).toEqual([]);
+  });
+
   it('counts no acr when none is configured, and keeps every other claim', () => {
     const principal = caller(['pwd'], nowSec - 10, 'gold');
     expect(judgeStepUp(principal, { maxAgeSec: 900, acrValues: [] }, now)).toEqual(principal);
@@ -58,9 +70,35 @@ describe('stepUpChallenge (RFC 9470)', () => {
   });
 
   it('reads CUSTOS_STEP_UP_ACR (commas or spaces) and refuses a value a header could not quote', () => {
-    expect(readAuthSettings({ CUSTOS_STEP_UP_ACR: 'gold, urn:okta:loa:2fa:any gold', CUSTOS_STEP_UP_MAX_AGE: '60' }).stepUp).toEqual({ maxAgeSec: 60, acrValues: ['gold', 'urn:okta:loa:2fa:any'] });
-    expect(readAuthSettings({}).stepUp).toEqual({ maxAgeSec: 900, acrValues: [] });
+    expect(readAuthSettings({ CUSTOS_STEP_UP_ACR: 'gold, urn:okta:loa:2fa:any gold', CUSTOS_STEP_UP_MAX_AGE: '60' }).stepUp).toEqual({ maxAgeSec: 60, amrValues: ['mfa'], acrValues: ['gold', 'urn:okta:loa:2fa:any'] });
+    expect(readAuthSettings({}).stepUp).toEqual({ maxAgeSec: 900, amrValues: ['mfa'], acrValues: [] });
+    expect(readAuthSettings({ CUSTOS_STEP_UP_AMR: 'otp,hwk' }).stepUp.amrValues).toEqual(['otp', 'hwk']);
     for (const bad of ['"gold"', 'a\\b', 'é']) expect(() => readAuthSettings({ CUSTOS_STEP_UP_ACR: bad })).toThrow(/CUSTOS_STEP_UP_ACR/);
+    expect(() => readAuthSettings({ CUSTOS_STEP_UP_AMR: 'o"tp' })).toThrow(/CUSTOS_STEP_UP_AMR/);
+  });
+
+  it('reads CUSTOS_OIDC_ROLE_MAP, refusing pairs it cannot use', () => {
+    expect(readAuthSettings({ CUSTOS_OIDC_ROLE_MAP: 'Custos.Admin=custos:admin, Custos.Hr=custos:hr' }).claims.roleMap).toEqual({ 'Custos.Admin': 'custos:admin', 'Custos.Hr': 'custos:hr' });
+    expect(readAuthSettings({}).claims.roleMap).toBeUndefined();
+    for (const bad of ['Custos.Admin', '=custos:admin', 'A=admin', 'A=custos:admin,A=custos:hr', '__proto__=custos:admin', 'a b=custos:admin']) {
+      expect(() => readAuthSettings({ CUSTOS_OIDC_ROLE_MAP: bad })).toThrow(/CUSTOS_OIDC_ROLE_MAP/);
+    }
+  });
+});
+
+describe('claims of real providers', () => {
+  it('maps provider role names (CUSTOS_OIDC_ROLE_MAP), keeps the others, and reads Entra ID acrs', async () => {
+    const issuer = await startOidcIssuer();
+    try {
+      const verifier = new OidcTokenVerifier(issuer.issuer, { audience: 'custos', claims: { subject: 'sub', roles: 'roles', roleMap: { 'Custos.Admin': 'custos:admin', 'Custos.Auditor': 'custos:auditor' } } });
+      const token = await issuer.token({ sub: 'u1', roles: ['Custos.Admin', 'custos:hr', 'Other'], amr: [], extra: { acrs: ['c1', 7], acr: '1' } }, 'custos');
+      expect(await verifier.verify(token)).toMatchObject({ sub: 'u1', roles: ['custos:admin', 'custos:hr', 'Other'], acrs: ['c1'], acr: '1' });
+      // A name of Object.prototype is no provider role to map.
+      const odd = await issuer.token({ sub: 'u2', roles: ['toString', 'constructor'] }, 'custos');
+      expect((await verifier.verify(odd)).roles).toEqual(['toString', 'constructor']);
+    } finally {
+      await issuer.stop();
+    }
   });
 });
 

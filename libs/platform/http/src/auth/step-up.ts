@@ -1,12 +1,18 @@
 import type { Principal } from './principal';
 
 /**
- * What counts as a step-up login (CUSTOS_STEP_UP_MAX_AGE, CUSTOS_STEP_UP_ACR): `mfa` in the
- * token's `amr`, or an `acr` among `acrValues`, from a login (`auth_time`) at most `maxAgeSec` old.
+ * What counts as a step-up login (CUSTOS_STEP_UP_MAX_AGE, CUSTOS_STEP_UP_AMR, CUSTOS_STEP_UP_ACR):
+ * a method of `amrValues` in the token's `amr`, or an `acr` (or one of Entra ID's `acrs`) among
+ * `acrValues`, from a login (`auth_time`) at most `maxAgeSec` old.
  */
 export interface StepUpSettings {
   /** How recent the login must be, in seconds (default 900). */
   maxAgeSec: number;
+  /**
+   * Authentication methods (`amr`) that show a second factor (default `mfa`, RFC 8176's; Keycloak
+   * names each method its own way, `otp` or `hwk`, unless told to say `mfa`).
+   */
+  amrValues?: readonly string[];
   /**
    * Authentication context classes that count as a multi-factor login, strongest first
    * (`urn:okta:loa:2fa:any`, a Keycloak level such as `gold`); empty: only `amr` counts. They are
@@ -15,7 +21,8 @@ export interface StepUpSettings {
   acrValues: readonly string[];
 }
 
-export const DEFAULT_STEP_UP: StepUpSettings = { maxAgeSec: 900, acrValues: [] };
+export const DEFAULT_STEP_UP: StepUpSettings = { maxAgeSec: 900, amrValues: ['mfa'], acrValues: [] };
+const DEFAULT_AMR: readonly string[] = ['mfa'];
 
 /** The problem kind of every context's step-up refusal (the domains' StepUpRequired). */
 export const STEP_UP_PROBLEM_TYPE = 'urn:custos:problem:step-up-required';
@@ -26,14 +33,19 @@ export const ACR_VALUE = /^[\x21\x23-\x5b\x5d-\x7e]{1,200}$/;
 /**
  * The principal as step-up rules judge it. The domains ask one question, whether `amr` holds
  * `mfa`; this answers it for every provider: `mfa` is in `amr` exactly when the token shows a
- * multi-factor login (its own `amr` says `mfa`, or its `acr` is one of `acrValues`) made at most
+ * multi-factor login (its `amr` holds one of `amrValues`, or its `acr` or one of its `acrs` is one
+ * of `acrValues`) made at most
  * `maxAgeSec` ago by its `auth_time` (a token without `auth_time` proves no recent login). Every
  * other claim is kept as the token gave it.
  */
 export function judgeStepUp(principal: Principal, settings: StepUpSettings, nowMs: number): Principal {
-  const claimed = principal.amr.includes('mfa') || (principal.acr !== undefined && settings.acrValues.includes(principal.acr));
-  if (!claimed) return principal;
-  const fresh = principal.authTime !== undefined && nowMs / 1000 - principal.authTime <= settings.maxAgeSec;
+  const amrValues = settings.amrValues ?? DEFAULT_AMR;
+  const claimed =
+    principal.amr.some((method) => amrValues.includes(method)) ||
+    (principal.acr !== undefined && settings.acrValues.includes(principal.acr)) ||
+    (principal.acrs?.some((context) => settings.acrValues.includes(context)) ?? false);
+  const fresh = claimed && principal.authTime !== undefined && nowMs / 1000 - principal.authTime <= settings.maxAgeSec;
+  // A token's own `mfa` counts only when the settings say it does (amrValues), and only while fresh.
   if (!fresh) return principal.amr.includes('mfa') ? { ...principal, amr: principal.amr.filter((method) => method !== 'mfa') } : principal;
   return principal.amr.includes('mfa') ? principal : { ...principal, amr: [...principal.amr, 'mfa'] };
 }

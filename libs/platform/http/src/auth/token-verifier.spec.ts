@@ -151,10 +151,10 @@ describe('step-up freshness (freshMfa)', () => {
 
 describe('readAuthSettings', () => {
   it('reads claim paths, skew, the dev key file and the step-up window, with defaults', () => {
-    expect(readAuthSettings({})).toEqual({ claims: { subject: 'sub', roles: 'roles' }, clockToleranceSec: 30, jwksCooldownSec: 30, devKeyFile: undefined, stepUp: { maxAgeSec: 900, acrValues: [] }, failedAuthLimit: { limit: 20, windowSec: 60 } });
+    expect(readAuthSettings({})).toEqual({ claims: { subject: 'sub', roles: 'roles' }, clockToleranceSec: 30, jwksCooldownSec: 30, devKeyFile: undefined, stepUp: { maxAgeSec: 900, amrValues: ['mfa'], acrValues: [] }, failedAuthLimit: { limit: 20, windowSec: 60 } });
     expect(
       readAuthSettings({ CUSTOS_OIDC_ROLES_CLAIM: 'realm_access.roles', CUSTOS_OIDC_SUBJECT_CLAIM: 'email', CUSTOS_OIDC_CLOCK_SKEW: '5', CUSTOS_OIDC_JWKS_COOLDOWN: '2', CUSTOS_DEV_AUTH_KEY_FILE: '/run/custos/dev.json', CUSTOS_STEP_UP_MAX_AGE: '300' }),
-    ).toEqual({ claims: { subject: 'email', roles: 'realm_access.roles' }, clockToleranceSec: 5, jwksCooldownSec: 2, devKeyFile: '/run/custos/dev.json', stepUp: { maxAgeSec: 300, acrValues: [] }, failedAuthLimit: { limit: 20, windowSec: 60 } });
+    ).toEqual({ claims: { subject: 'email', roles: 'realm_access.roles' }, clockToleranceSec: 5, jwksCooldownSec: 2, devKeyFile: '/run/custos/dev.json', stepUp: { maxAgeSec: 300, amrValues: ['mfa'], acrValues: [] }, failedAuthLimit: { limit: 20, windowSec: 60 } });
   });
 
   it.each([

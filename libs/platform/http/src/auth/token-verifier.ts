@@ -14,6 +14,12 @@ export interface ClaimNames {
   subject: string;
   /** The claim holding the roles, a dotted path for a nested one (default `roles`). */
   roles: string;
+  /**
+   * CUSTOS_OIDC_ROLE_MAP: a provider's role or group names for Custos's roles (`Custos.Admin` ->
+   * `custos:admin`), for providers whose names cannot or should not be Custos's own. Names not in
+   * it are kept as they are.
+   */
+  roleMap?: Readonly<Record<string, string>>;
 }
 
 export const DEFAULT_CLAIMS: ClaimNames = { subject: 'sub', roles: 'roles' };
@@ -44,13 +50,17 @@ function principalFrom(payload: Record<string, unknown>, claims: ClaimNames = DE
   const list = (value: unknown) =>
     Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? value.split(' ').filter(Boolean) : [];
   const authTime = claimAt(payload, 'auth_time');
+  const map = claims.roleMap;
+  const roles = list(claimAt(payload, claims.roles)).map((role) => (map && Object.hasOwn(map, role) ? map[role] : role));
+  const acrs = claimAt(payload, 'acrs');
   return {
     sub: sub ?? `email:${email}`,
     email,
-    roles: list(claimAt(payload, claims.roles)),
+    roles: [...new Set(roles)],
     amr: list(claimAt(payload, 'amr')),
     issuer: text('iss') ?? '',
     ...(text('acr') ? { acr: text('acr') } : {}),
+    ...(Array.isArray(acrs) ? { acrs: list(acrs) } : {}),
     ...(typeof authTime === 'number' && Number.isFinite(authTime) ? { authTime } : {}),
   };
 }
@@ -196,7 +206,7 @@ export class CachingTokenVerifier implements TokenVerifier {
 }
 
 function copy(principal: Principal): Principal {
-  return { ...principal, roles: [...principal.roles], amr: [...principal.amr] };
+  return { ...principal, roles: [...principal.roles], amr: [...principal.amr], ...(principal.acrs ? { acrs: [...principal.acrs] } : {}) };
 }
 
 /** The development signing key kept in `file`: read when it exists, else made and written there (first writer wins). */
