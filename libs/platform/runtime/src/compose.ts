@@ -12,6 +12,7 @@ import { describeNatsAuth, InProcessBus, MessageBus, NatsBus, Relay } from '@cus
 import pino, { Logger } from 'pino';
 import type { CustosConfig } from './config';
 import type { ContextDescriptor, ContextRuntime } from './runtime';
+import { serveStoreEvents } from './store-events';
 
 export interface Topology {
   runtimes: ContextRuntime[];
@@ -80,6 +81,7 @@ export async function openTopology(config: CustosConfig, contexts: ContextDescri
   );
   const runtimes: ContextRuntime[] = [];
   const relays: Relay[] = [];
+  const served: Array<{ stop(): Promise<void> }> = [];
   for (const { name, publishesEvents } of contexts) {
     let store: EventStore;
     let contextDb: SqlDatabase = db;
@@ -91,7 +93,11 @@ export async function openTopology(config: CustosConfig, contexts: ContextDescri
       store = await SqlEventStore.open(db, { context: name, schema: name });
     }
     runtimes.push({ context: name, db: contextDb, store, bus, clock: () => new Date(), logger: logger.child({ context: name }), publicUrl: config.publicUrl });
-    if (publishesEvents) relays.push(await bus.startRelay(store));
+    if (publishesEvents) {
+      relays.push(await bus.startRelay(store));
+      // What the store holds, as ids and digests, for the audit log's cross-check (GET /audit/verify).
+      served.push(await serveStoreEvents(bus, store));
+    }
   }
   return {
     runtimes,
@@ -99,6 +105,7 @@ export async function openTopology(config: CustosConfig, contexts: ContextDescri
     bus,
     logger,
     async close() {
+      await Promise.all(served.map((s) => s.stop()));
       await Promise.all(relays.map((r) => r.stop()));
       // The bus first: in-process consumers commit their last batch while the stores are still open.
       await bus.close();

@@ -9,3 +9,4 @@ export * from './aggregate';
 export * from './group-commit';
 export * from './harden';
 export * from './sql-projection';
+export * from './store-events';
