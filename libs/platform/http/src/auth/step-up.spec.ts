@@ -93,6 +93,10 @@ describe('claims of real providers', () => {
       const verifier = new OidcTokenVerifier(issuer.issuer, { audience: 'custos', claims: { subject: 'sub', roles: 'roles', roleMap: { 'Custos.Admin': 'custos:admin', 'Custos.Auditor': 'custos:auditor' } } });
       const token = await issuer.token({ sub: 'u1', roles: ['Custos.Admin', 'custos:hr', 'Other'], amr: [], extra: { acrs: ['c1', 7], acr: '1' } }, 'custos');
       expect(await verifier.verify(token)).toMatchObject({ sub: 'u1', roles: ['custos:admin', 'custos:hr', 'Other'], acrs: ['c1'], acr: '1' });
+      // Entra ID names a directory extension claim with a dot: the whole name is found before a path.
+      const entra = new OidcTokenVerifier(issuer.issuer, { audience: 'custos', claims: { subject: 'extn.custosId', roles: 'roles' } });
+      expect((await entra.verify(await issuer.token({ sub: 'pairwise-1', extra: { 'extn.custosId': 'identity-42' } }, 'custos'))).sub).toBe('identity-42');
+      expect((await entra.verify(await issuer.token({ sub: 'pairwise-2', extra: { extn: { custosId: 'identity-43' } } }, 'custos'))).sub).toBe('identity-43');
       // A name of Object.prototype is no provider role to map.
       const odd = await issuer.token({ sub: 'u2', roles: ['toString', 'constructor'] }, 'custos');
       expect((await verifier.verify(odd)).roles).toEqual(['toString', 'constructor']);

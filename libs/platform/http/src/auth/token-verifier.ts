@@ -24,8 +24,12 @@ export interface ClaimNames {
 
 export const DEFAULT_CLAIMS: ClaimNames = { subject: 'sub', roles: 'roles' };
 
-/** A claim by dotted path, through own properties only. */
+/**
+ * A claim by dotted path, through own properties only. A claim whose own name has the dots
+ * (Entra ID's `extn.custosId`) is found first.
+ */
 function claimAt(payload: Record<string, unknown>, path: string): unknown {
+  if (path.includes('.') && Object.hasOwn(payload, path)) return payload[path];
   let value: unknown = payload;
   for (const part of path.split('.')) {
     if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, part)) return undefined;
