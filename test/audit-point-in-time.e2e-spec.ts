@@ -106,6 +106,12 @@ describe('audit: point-in-time access and compliance reports', () => {
     expect(metrics.text).toMatch(/custos_audit_deprovisioning_seconds_count 1\b/);
   });
 
+  it('verifies the log against its tree and against each context’s store', async () => {
+    const verdict = await eventually(() => get('/audit/verify'), { accept: (r) => r.status === 200 && r.body.ok === true, what: 'a settled, verified log', timeoutMs: 20_000, intervalMs: 200 });
+    expect(verdict.body.stores.map((s: { context: string; ok: boolean }) => [s.context, s.ok])).toEqual([['identity', true], ['entitlement', true], ['request', true]]);
+    expect(verdict.body.stores.reduce((sum: number, s: { events: number; pending: number }) => sum + s.events + s.pending, 0)).toBeGreaterThanOrEqual(verdict.body.events);
+  });
+
   it('refuses a bad time, a time in the future, an unknown report and a bad duration with a 400 naming it', async () => {
     const future = new Date(Date.now() + 3600_000).toISOString();
     const cases: Array<[string, string]> = [

@@ -4,7 +4,8 @@ import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProperty
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, IsString, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { AuditLog, AuditRangeError, exportLines, NoCheckpointError, planExport } from '@custos/audit/application';
+import { AuditLog, AuditRangeError, exportLines, NoCheckpointError, planExport, verifyAll } from '@custos/audit/application';
+import { CONTEXT_RUNTIME, type ContextRuntime, storeEventsSubject, type StoreEventsPage } from '@custos/platform/runtime';
 import { ApiProblemResponses, ProblemException, Roles, problem } from '@custos/platform/http';
 import { csvOf } from './csv';
 import { AuditCheckpoint, AuditCheckpointPage, AuditEventPage, AuditKeys, ConsistencyProofAnswer, InclusionProofAnswer, TreeVerdict } from './audit.responses';
@@ -20,6 +21,9 @@ class AuditEventsQuery {
 }
 
 const MAX = Number.MAX_SAFE_INTEGER;
+
+/** The contexts whose events the audit log records (AuditEventsController's consumers), and whose stores verify checks it against. */
+export const AUDITED_CONTEXTS = ['identity', 'entitlement', 'request'] as const;
 
 class CheckpointsQuery {
   @ApiPropertyOptional({ description: 'only the checkpoint of this tree size', minimum: 1, maximum: MAX }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX) size?: number;
@@ -63,7 +67,10 @@ const CSV_COLUMNS = ['seq', 'time', 'type', 'subject', 'actor', 'correlationid',
 @Controller('audit')
 @Roles('custos:auditor')
 export class AuditController {
-  constructor(@Inject(AuditLog) private readonly log: AuditLog) {}
+  constructor(
+    @Inject(AuditLog) private readonly log: AuditLog,
+    @Inject(CONTEXT_RUNTIME) private readonly runtime: ContextRuntime,
+  ) {}
 
   @Get('events')
   @ApiOperation({ summary: 'Audit events, oldest first; Accept: text/csv for CSV' })
@@ -98,11 +105,19 @@ export class AuditController {
   }
 
   @Get('verify')
-  @ApiOperation({ summary: 'Recompute the Merkle tree from every entry; check the stored tree and every checkpoint (signature and root)' })
-  @ApiOkResponse({ type: TreeVerdict, description: 'the verdict, ok or not (a log that was tampered with is a 200 with ok false, naming the first entry that differs)' })
+  @ApiOperation({
+    summary:
+      'Recompute the Merkle tree from every entry; check the stored tree and every checkpoint (signature and root); ' +
+      'cross-check the log against each context’s event store (rpc.<context>.store-events)',
+  })
+  @ApiOkResponse({
+    type: TreeVerdict,
+    description: 'the verdict, ok or not (a log or store that was tampered with is a 200 with ok false, naming the first entry that differs, on either side)',
+  })
   @ApiProblemResponses(401, AUDITOR_ONLY)
   verify() {
-    return this.log.verify();
+    const bus = this.runtime.bus;
+    return verifyAll(this.log, AUDITED_CONTEXTS, (context, request) => bus.request<StoreEventsPage>(storeEventsSubject(context), request, { timeoutMs: 15_000 }));
   }
 
   @Get('keys')

@@ -25,9 +25,22 @@ export class AuditEventPage {
   @ApiProperty({ type: String, nullable: true, example: '100', description: 'the `after` of the next page (a seq, as a decimal string); null on the last' }) next!: string | null;
 }
 
-/** The outcome of recomputing the Merkle tree from the entries. */
+/** The log against one context's event store. */
+export class StoreVerdict {
+  @ApiProperty({ example: 'identity' }) context!: string;
+  @ApiProperty({ description: 'every stored event up to the log’s last one of this context is in the log, in order, with the same bytes' }) ok!: boolean;
+  @ApiProperty({ description: 'events found alike on both sides (up to the first difference, if any)' }) events!: number;
+  @ApiPropertyOptional({ description: 'stored events the log has not recorded yet (it follows the store through the bus); only when ok' }) pending?: number;
+  @ApiPropertyOptional({ enum: ['missing-from-log', 'not-in-store', 'changed', 'order', 'unreachable'], description: 'what differs (only when not ok)' }) problem?: string;
+  @ApiPropertyOptional({ description: 'the log entry concerned' }) seq?: number;
+  @ApiPropertyOptional({ description: 'the stored event concerned' }) eventId?: string;
+  @ApiPropertyOptional({ description: 'its position in its context’s store' }) position?: string;
+  @ApiPropertyOptional() reason?: string;
+}
+
+/** The outcome of recomputing the Merkle tree from the entries and checking the log against the stores. */
 export class TreeVerdict {
-  @ApiProperty({ description: 'every entry, tree node and checkpoint matches' }) ok!: boolean;
+  @ApiProperty({ description: 'every entry, tree node and checkpoint matches, and so does every context’s store' }) ok!: boolean;
   @ApiProperty({ description: 'entries verified (up to the first that differs, if any)' }) events!: number;
   @ApiProperty({ description: 'how many leaves the stored tree holds' }) treeSize!: number;
   @ApiProperty({ description: 'stored checkpoints whose signature and root were checked' }) checkpoints!: number;
@@ -35,6 +48,7 @@ export class TreeVerdict {
   @ApiPropertyOptional({ description: 'the seq of the first entry that differs (only when not ok)' }) brokenAt?: number;
   @ApiPropertyOptional({ enum: ['changed', 'deleted', 'inserted', 'tree', 'checkpoint'], description: 'what differs there (only when not ok)' }) problem?: string;
   @ApiPropertyOptional({ description: 'why (only when not ok)' }) reason?: string;
+  @ApiProperty({ type: [StoreVerdict], description: 'the log against each context’s event store' }) stores!: StoreVerdict[];
 }
 
 /** A signed checkpoint of the tree: a C2SP tlog-checkpoint in a C2SP signed note. */

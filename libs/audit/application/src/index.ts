@@ -7,3 +7,4 @@ export * from './transparency/export';
 export * from './history/access-history';
 export * from './history/point-in-time';
 export * from './reports/compliance-reports';
+export * from './verify/store-cross-check';

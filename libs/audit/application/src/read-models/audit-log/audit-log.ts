@@ -98,6 +98,8 @@ export class AuditLog {
       await tx.query(`CREATE INDEX IF NOT EXISTS log_time ON ${s}.log (time)`);
       // The reason chains read a request's or a break-glass use's events by their stream.
       await tx.query(`CREATE INDEX IF NOT EXISTS log_subject ON ${s}.log (subject, seq)`);
+      // The cross-check with each context's store reads the log by source, in order.
+      await tx.query(`CREATE INDEX IF NOT EXISTS log_source ON ${s}.log (source, seq)`);
       await tx.query(`CREATE OR REPLACE FUNCTION ${s}.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION 'the audit log is append-only: % refused', TG_OP; END $$`);
       await tx.query(`DROP TRIGGER IF EXISTS log_append_only ON ${s}.log`);
