@@ -67,13 +67,15 @@ describe('deploy/compose.yaml', () => {
   const environment = (service: ComposeService): Record<string, string> =>
     Object.fromEntries(Object.entries(service.environment ?? {}).map(([name, value]) => [name, interpolate(String(value), given)]));
 
-  it('runs the four context services and the infrastructure they need', () => {
-    expect(custosServices.map(([name]) => name).sort()).toEqual(['audit', 'entitlement', 'identity', 'request']);
+  const names = custosServices.map(([name]) => name);
+
+  it('runs the four context services (at least) and the infrastructure they need', () => {
+    expect(names).toEqual(expect.arrayContaining(['audit', 'entitlement', 'identity', 'request']));
     for (const needed of ['postgres', 'nats-1', 'nats-2', 'nats-3', 'ingress']) expect(Object.keys(compose.services)).toContain(needed);
     for (const [name, service] of custosServices) expect([name, service.depends_on]).toEqual([name, expect.arrayContaining(['postgres', 'nats-1', 'nats-2', 'nats-3'])]);
   });
 
-  it.each(['identity', 'entitlement', 'request', 'audit'])('%s: an entry point that exists, with settings Custos reads and accepts', (name) => {
+  it.each(names)('%s: an entry point that exists, with settings Custos reads and accepts', (name) => {
     const service = compose.services[name];
     const entry = service.command!.find((part) => part.endsWith('/src/main.ts'))!;
     expect(entry).toBe(`apps/${name}-service/src/main.ts`);
@@ -92,7 +94,7 @@ describe('deploy/compose.yaml', () => {
     expect(() => interpolate('${CUSTOS_OIDC_ISSUER:?set CUSTOS_OIDC_ISSUER}', {})).toThrow(/set CUSTOS_OIDC_ISSUER/);
   });
 
-  it.each(['identity', 'entitlement', 'request', 'audit'])('%s: its own NATS seed, a user of custos-auth.conf, as a compose secret', (name) => {
+  it.each(names)('%s: its own NATS seed, a user of custos-auth.conf, as a compose secret', (name) => {
     const service = compose.services[name];
     const secret = `nats-${name}`;
     expect(service.secrets).toEqual([secret]);
@@ -118,7 +120,7 @@ describe('deploy/compose.yaml', () => {
       expect(custosServices.map(([name]) => name)).toContain(host);
       expect(port).toBe(environment(compose.services[host]).PORT);
     }
-    expect(new Set(upstreams.map((u) => u.host))).toEqual(new Set(['identity', 'entitlement', 'request', 'audit']));
+    expect([...new Set(upstreams.map((u) => u.host))]).toEqual(expect.arrayContaining(['identity', 'entitlement', 'request', 'audit']));
     expect(compose.services.ingress.volumes).toContain('./Caddyfile:/etc/caddy/Caddyfile:ro');
   });
 
