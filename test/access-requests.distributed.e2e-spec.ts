@@ -83,7 +83,8 @@ describe('access requests: submit, approve by manager then owner, granted just i
       intervalMs: 100,
     });
     expect(fulfilled.body).toMatchObject({ grantId: expect.any(String), expiresAt: expect.any(String), grants: [expect.objectContaining({ entitlement: dbRead })] });
-    const check = await api.check(ada, dbRead);
+    // The check view follows the entitlement store a few ms behind the grant the request recorded.
+    const check = await eventually(() => api.check(ada, dbRead), { accept: (c) => c.allowed, what: 'GET /check to allow the grant', timeoutMs: 10_000, intervalMs: 20 });
     expect(check).toMatchObject({ allowed: true, reason: 'granted', grantIds: [fulfilled.body.grantId], expiresAt: fulfilled.body.expiresAt });
     expect((await api.grants(ada)).find((g) => g.entitlement === dbRead)).toMatchObject({ source: 'request', grantId: fulfilled.body.grantId });
 
@@ -98,7 +99,7 @@ describe('access requests: submit, approve by manager then owner, granted just i
     const revoked = await as(ada, 'POST', `/requests/${latest.requestId}/revoke`, { reason: 'done' });
     expect(revoked.status).toBe(202);
     await eventually(() => as(ada, 'GET', `/requests/${latest.requestId}`), { accept: (r) => r.body?.status === 'revoked', what: 'the request to show revoked', timeoutMs: 20_000, intervalMs: 100 });
-    expect((await api.check(ada, dbRead)).allowed).toBe(false);
+    await eventually(() => api.check(ada, dbRead), { accept: (c) => !c.allowed, what: 'GET /check to deny the access given back', timeoutMs: 10_000, intervalMs: 20 });
   });
 
   it.each<[string, (ids: { ada: string }) => Record<string, unknown>, number, string, string | undefined]>([
@@ -181,7 +182,8 @@ describe('access requests: submit, approve by manager then owner, granted just i
     });
     expect(used.body).toMatchObject({ status: 'awaiting-review', identityId: ada, entitlement: glass, duration: 'PT15M', privileged: true, reviewerIds: [sec], grantId: expect.any(String) });
     const id = used.body.breakGlassId as string;
-    expect(await api.check(ada, glass)).toMatchObject({ allowed: true, grantIds: [used.body.grantId], expiresAt: used.body.expiresAt });
+    const glassCheck = await eventually(() => api.check(ada, glass), { accept: (c) => c.allowed, what: 'GET /check to allow the break-glass grant', timeoutMs: 10_000, intervalMs: 20 });
+    expect(glassCheck).toMatchObject({ grantIds: [used.body.grantId], expiresAt: used.body.expiresAt });
     expect((await api.grants(ada)).find((g) => g.entitlement === glass)).toMatchObject({ source: 'break-glass', grantId: used.body.grantId });
 
     const withoutMfa = await as(ada, 'POST', '/break-glass', { entitlement: glass, justification: 'again' }, ['pwd']);

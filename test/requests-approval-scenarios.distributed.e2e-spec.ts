@@ -29,6 +29,9 @@ describe('approval scenarios across the services (NATS, PostgreSQL, separate pro
     (await eventually(() => api.asAdmin('GET', `/requests/${requestId}`), { accept: (r) => r.status === 200 && accept(r.body), what, timeoutMs, intervalMs: 100 })).body;
   const approve = (who: string, requestId: string, body: Record<string, unknown> = {}, amr?: string[]) => as(who, 'POST', `/requests/${requestId}/approve`, body, amr);
   const problem = (r: Answer) => [r.status, r.body?.type];
+  /** GET /check once its view has applied what another service wrote a moment ago (it follows the store, a few ms behind). */
+  const checkWhen = (identityId: string, entitlement: string, allowed: boolean) =>
+    eventually(() => api.check(identityId, entitlement), { accept: (c) => c.allowed === allowed, what: `GET /check ${entitlement} to answer allowed: ${allowed}`, timeoutMs: 10_000, intervalMs: 20 });
   const fulfilled = (requestId: string) => requestOf(requestId, (body) => body.status === 'fulfilled', `request ${requestId} to be fulfilled`);
 
   beforeAll(async () => {
@@ -70,6 +73,10 @@ describe('approval scenarios across the services (NATS, PostgreSQL, separate pro
     await define('jit', { approvalPolicy: manager, maxDuration: 'PT1H' });
     await define('extensible', { approvalPolicy: manager, maxDuration: 'PT1H' });
     await define('glass', { privileged: true, risk: 'critical', breakGlass: true });
+    await define('role-a', { approvalPolicy: manager });
+    await define('role-b', { approvalPolicy: managerThenOwner, maxDuration: 'PT2H' });
+    keys.role = api.key('db-team');
+    await api.defineRole(keys.role, [keys['role-a'], keys['role-b']]);
     await api.defineSodPolicy(api.key('held-vs-prevented'), [[keys.held], [keys.prevented]], 'prevent');
     await api.defineSodPolicy(api.key('soft-held-vs-soft'), [[keys['soft-held']], [keys.soft]], 'approve');
     for (const key of [keys.held, keys['soft-held']]) {
@@ -90,7 +97,7 @@ describe('approval scenarios across the services (NATS, PostgreSQL, separate pro
       expect(body.steps).toMatchObject([{ kind: 'manager', approverIds: [ids.Mia], required: 1, status: 'pending' }]);
       expect((await approve('Mia', body.requestId, { comment: 'fine' })).body.status).toBe('approved');
       const done = await fulfilled(body.requestId);
-      expect(await api.check(ids.Ada, keys.single)).toMatchObject({ allowed: true, grantIds: [done.grantId], expiresAt: done.expiresAt });
+      expect(await checkWhen(ids.Ada, keys.single, true)).toMatchObject({ grantIds: [done.grantId], expiresAt: done.expiresAt });
     }],
 
     ['N-of-M: two of the group step\'s three approvers must approve; one approval leaves it pending', async () => {
@@ -100,7 +107,7 @@ describe('approval scenarios across the services (NATS, PostgreSQL, separate pro
       expect([first.body.status, first.body.steps[0].status]).toEqual(['pending', 'pending']);
       expect((await approve('G3', body.requestId)).body.status).toBe('approved');
       await fulfilled(body.requestId);
-      expect((await api.check(ids.Ada, keys.group)).allowed).toBe(true);
+      await checkWhen(ids.Ada, keys.group, true);
     }],
 
     ['deny at the first step: the manager denies, the request is denied and nothing is granted', async () => {
@@ -108,7 +115,7 @@ describe('approval scenarios across the services (NATS, PostgreSQL, separate pro
       const denied = await as('Mia', 'POST', `/requests/${body.requestId}/deny`, { comment: 'not for this project' });
       expect([denied.status, denied.body.status, denied.body.steps.map((s: { status: string }) => s.status)]).toEqual([200, 'denied', ['denied', 'closed']]);
       expect(problem(await approve('Olga', body.requestId))).toEqual([409, 'urn:custos:problem:request-not-pending']);
-      expect((await api.check(ids.Cyd, keys.standard)).allowed).toBe(false);
+      await checkWhen(ids.Cyd, keys.standard, false);
     }],
 
     ['deny at the last step: the owner denies after the manager approved', async () => {
@@ -167,7 +174,7 @@ describe('approval scenarios across the services (NATS, PostgreSQL, separate pro
       expect(problem(await approve('Sec', body.requestId, {}, ['pwd']))).toEqual([403, 'urn:custos:problem:step-up-required']);
       expect((await approve('Sec', body.requestId, {}, MFA)).body.status).toBe('approved');
       await fulfilled(body.requestId);
-      expect((await api.check(ids.Ada, keys.priv)).allowed).toBe(true);
+      await checkWhen(ids.Ada, keys.priv, true);
     }],
 
     ['SoD prevent: a request that would create a prevent conflict is 422 naming the entitlements, and nothing is written', async () => {
@@ -189,7 +196,7 @@ describe('approval scenarios across the services (NATS, PostgreSQL, separate pro
       const justified = await approve('Sec', body.requestId, { exceptionJustification: 'two weeks, reviewed weekly' });
       expect(justified.body.steps[2].decisions[0]).toMatchObject({ approverId: ids.Sec, exceptionJustification: 'two weeks, reviewed weekly' });
       await fulfilled(body.requestId);
-      expect((await api.check(ids.Sam, keys.soft)).allowed).toBe(true);
+      await checkWhen(ids.Sam, keys.soft, true);
       const recorded = await api.auditEventsWhen(ids.Sam, 'SodExceptionRecorded', (events) => events.some((e) => e.data?.entitlement === keys.soft), 'the SoD exception beside the grant');
       expect(recorded.find((e) => e.data?.entitlement === keys.soft).data).toMatchObject({ reason: 'two weeks, reviewed weekly', approvedBy: ids.Sec });
     }],
@@ -201,7 +208,7 @@ describe('approval scenarios across the services (NATS, PostgreSQL, separate pro
       const refused = await requestOf(body.requestId, (b) => b.status === 'refused', 'the request to be refused');
       expect(refused).toMatchObject({ fulfilmentRefusal: { code: 'sod-violation', reason: expect.stringContaining(keys.late) }, refusedAt: expect.any(String) });
       expect(refused.grantId).toBeUndefined();
-      expect((await api.check(ids.Sam, keys.late)).allowed).toBe(false);
+      await checkWhen(ids.Sam, keys.late, false);
     }],
 
     ['escalation: a step past its SLA escalates to the approver\'s manager, who then approves it', async () => {
@@ -254,9 +261,32 @@ describe('approval scenarios across the services (NATS, PostgreSQL, separate pro
         timeoutMs: 30_000,
       });
       expect(used.body).toMatchObject({ status: 'awaiting-review', reviewerIds: [ids.Sec], grantId: expect.any(String) });
-      expect((await api.check(ids.Ada, keys.glass)).allowed).toBe(true);
+      await checkWhen(ids.Ada, keys.glass, true);
       const reviewed = await as('Sec', 'POST', `/break-glass/${used.body.breakGlassId}/review`, { outcome: 'justified', comment: 'INC-7 confirmed' }, MFA);
       expect([reviewed.status, reviewed.body.status, reviewed.body.review?.outcome]).toEqual([200, 'reviewed', 'justified']);
+    }],
+
+    ['role: a request for a role is routed through the strictest of its entitlements\' policies and grants them all, each with the role', async () => {
+      const { body } = await submit('Cyd', { role: keys.role, justification: 'joining the db team', duration: 'PT1H' });
+      expect(body).toMatchObject({ target: { kind: 'role', key: keys.role }, entitlements: [keys['role-a'], keys['role-b']], maxDuration: 'PT2H' });
+      expect(body.steps).toMatchObject([{ kind: 'manager', approverIds: [ids.Mia] }, { kind: 'owner', approverIds: [ids.Olga] }]);
+      const inbox = await as('Mia', 'GET', '/approvals');
+      expect(inbox.body.items.find((i: { requestId: string }) => i.requestId === body.requestId).entitlement).toMatchObject({ kind: 'role', key: keys.role, entitlements: [keys['role-a'], keys['role-b']], risk: 'medium' });
+      await approve('Mia', body.requestId);
+      await approve('Olga', body.requestId);
+      const done = await fulfilled(body.requestId);
+      expect(done.grants.map((g: { entitlement: string }) => g.entitlement)).toEqual([keys['role-a'], keys['role-b']]);
+      const grants = await api.grantsWhen(ids.Cyd, (held) => held.filter((g) => g.role === keys.role).length === 2, 'the role\'s grants');
+      expect(grants.filter((g) => g.role === keys.role).map((g) => [g.entitlement, g.source, g.expiresAt])).toEqual([
+        [keys['role-a'], 'request', done.expiresAt],
+        [keys['role-b'], 'request', done.expiresAt],
+      ]);
+      for (const key of [keys['role-a'], keys['role-b']]) await checkWhen(ids.Cyd, key, true);
+    }],
+
+    ['role: an unknown role is 422 naming it, and nothing is written', async () => {
+      const refused = await as('Cyd', 'POST', '/requests', { role: api.key('no-such-role'), justification: 'x' });
+      expect([...problem(refused), refused.body.role]).toEqual([422, 'urn:custos:problem:unknown-role', api.key('no-such-role')]);
     }],
 
     ['extension: the beneficiary asks for more time, the same steps approve it again (the inbox shows the extension and her current access), and the grant runs longer under the same id', async () => {
@@ -284,14 +314,14 @@ describe('approval scenarios across the services (NATS, PostgreSQL, separate pro
       const [latest] = (await as('Ada', 'GET', `/requests?beneficiaryId=${ids.Ada}&status=fulfilled&limit=50`)).body.items.filter((r: { target: { key: string } }) => r.target.key === keys.extensible);
       expect((await as('Ada', 'POST', `/requests/${latest.requestId}/revoke`, { reason: 'done early' })).status).toBe(202);
       await requestOf(latest.requestId, (b) => b.status === 'revoked', 'the request to show revoked');
-      expect((await api.check(ids.Ada, keys.extensible)).allowed).toBe(false);
+      await checkWhen(ids.Ada, keys.extensible, false);
     }],
 
     ['just-in-time expiry across a restart: the entitlement service is killed before the grant\'s end and restarted after it; the grant ends once and the request shows ended', async () => {
       const { body } = await submit('Cyd', { entitlement: keys.jit, justification: 'short job', duration: 'PT8S' });
       await approve('Mia', body.requestId);
       const granted = await fulfilled(body.requestId);
-      expect((await api.check(ids.Cyd, keys.jit)).allowed).toBe(true);
+      await checkWhen(ids.Cyd, keys.jit, true);
       await deployment.services.entitlement.stop('SIGKILL');
       const wait = Date.parse(granted.expiresAt) + 1_000 - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));

@@ -41,12 +41,29 @@ export interface EvaluateSodResult {
 }
 
 /**
+ * `rpc.entitlement.expand-role`: the entitlements an active role gives now (its own and, through
+ * its child roles, theirs; retired entitlements left out), for a request for the role. An
+ * unknown or retired role fails with 404 (not-defined).
+ */
+export const EXPAND_ROLE_RPC = 'rpc.entitlement.expand-role';
+
+export interface ExpandRoleRequest {
+  role: string;
+}
+
+export interface ExpandRoleResult {
+  role: string;
+  /** Entitlement keys, each once, in the role's order. */
+  entitlements: string[];
+}
+
+/**
  * `rpc.entitlement.grant-request`: grant what an approved access request asks for (source
  * `request`), or what a break-glass use takes (source `break-glass`: `requestId` is then the
  * use's id, `expiresAt` is required, and SoD policies do not refuse it: it is reviewed
  * afterwards). The request context's fulfilment asks it once a request is approved or the glass
  * broken. Idempotent per `requestId` and entitlement: a retry grants nothing new and answers
- * the grants again. A refusal (an unknown or retired entitlement, a terminated identity, a
+ * the grants again. A role request's entitlements are granted in one transaction: all or none. A refusal (an unknown or retired entitlement, a terminated identity, a
  * prevent SoD conflict on a request) fails with the status the HTTP routes would answer.
  */
 export const GRANT_REQUEST_RPC = 'rpc.entitlement.grant-request';
@@ -57,8 +74,11 @@ export interface GrantRequestCommand {
   /** The request's id, or the break-glass use's. */
   requestId: string;
   identityId: string;
-  /** The catalog entitlement the request was approved for. */
-  entitlement: string;
+  /** The catalog entitlement the request was approved for (give it, or `role` with `entitlements`). */
+  entitlement?: string;
+  /** A request for a role: the role, and the entitlements approved for it, each granted with `role` on it, all or none. */
+  role?: string;
+  entitlements?: string[];
   /** The requester's justification, kept as the grant's reason. */
   reason: string;
   /** Absent: the grant has no end. */

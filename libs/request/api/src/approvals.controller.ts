@@ -17,6 +17,13 @@ const person = (identityId: string, profile?: IdentityProfile) => ({
   }),
 });
 
+const RISKS = ['low', 'medium', 'high', 'critical'];
+
+/** The highest of the risks of a role's entitlements (what an approver of the whole role takes on). */
+function highestRisk(risks: readonly string[]): string | undefined {
+  return risks.reduce<string | undefined>((top, risk) => (top === undefined || RISKS.indexOf(risk) > RISKS.indexOf(top) ? risk : top), undefined);
+}
+
 @ApiTags('requests')
 @ApiBearerAuth()
 @Controller('approvals')
@@ -56,7 +63,8 @@ export class ApprovalsController {
     const now = clock.getTime();
     const items = [];
     for (const { request, round, step, since, onBehalfOf } of pending) {
-      const entitlement = await this.directory.entitlement(request.target.key);
+      const entitlement = request.target.kind === 'role' ? undefined : await this.directory.entitlement(request.target.key);
+      const ofRole = request.target.kind === 'role' ? await this.directory.entitlements(request.entitlements ?? []) : [];
       const extension = round > 0 ? request.extensions?.find((candidate) => candidate.round === round) : undefined;
       const open = (extension?.steps ?? request.steps)[step];
       if (!open) continue;
@@ -65,7 +73,10 @@ export class ApprovalsController {
         requester: person(request.requesterId, profiles.get(request.requesterId)),
         beneficiary: person(request.beneficiaryId, profiles.get(request.beneficiaryId)),
         beneficiaryAccess: access.get(request.beneficiaryId) ?? [],
-        entitlement: { key: request.target.key, name: entitlement?.name, risk: entitlement?.risk, privileged: request.privileged },
+        entitlement:
+          request.target.kind === 'role'
+            ? { kind: 'role', key: request.target.key, risk: highestRisk(ofRole.map((e) => e.risk)), privileged: request.privileged, entitlements: request.entitlements ?? [] }
+            : { kind: 'entitlement', key: request.target.key, name: entitlement?.name, risk: entitlement?.risk, privileged: request.privileged },
         justification: request.justification,
         ...(request.duration !== undefined && { duration: request.duration }),
         ...(onBehalfOf !== undefined && { onBehalfOf }),

@@ -23,7 +23,10 @@ export class SubmitRequestDto {
   @Matches(KEY, { message: KEY_MESSAGE })
   entitlement?: string;
 
-  @ApiPropertyOptional({ description: 'a role asked for as a whole (not served yet: 422)' })
+  @ApiPropertyOptional({
+    example: 'payments-oncall',
+    description: 'a role asked for as a whole (give entitlement or role): its entitlements now, decided as strictly as the strictest of them (privileged if any is, the shortest maxDuration, every step kind of their policies, every owner), granted together',
+  })
   @IsOptional()
   @Matches(KEY, { message: KEY_MESSAGE })
   role?: string;

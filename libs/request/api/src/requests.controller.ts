@@ -34,7 +34,7 @@ export class RequestsController {
   @Post()
   @ApiOperation({
     summary:
-      'Ask for access to an entitlement, for yourself (or, as their manager or custos:admin, for someone else). Routed into steps by the entitlement\'s approval policy (manager, owner, security, group; N of M each); separation of duties is checked first',
+      'Ask for access to an entitlement or a role, for yourself (or, as their manager or custos:admin, for someone else). Routed into steps by the entitlement\'s approval policy (manager, owner, security, group; N of M each; a role: the strictest of its entitlements\' together); separation of duties is checked first',
   })
   @ApiCreatedResponse({ type: RequestAnswerDoc })
   @ApiProblemResponses(
@@ -46,9 +46,9 @@ export class RequestsController {
     {
       status: 422,
       description:
-        'an unknown or retired entitlement (unknown-entitlement), an unknown or inactive beneficiary (unknown-identity), a duration over the maximum (duration-exceeds-maximum, stating it), an SoD prevent conflict (sod-violation, naming the entitlements), a step nobody can approve (no-eligible-approvers), a role (role-requests-unsupported)',
+        'an unknown or retired entitlement (unknown-entitlement), an unknown or inactive beneficiary (unknown-identity), a duration over the maximum (duration-exceeds-maximum, stating it), an SoD prevent conflict (sod-violation, naming the entitlements), a step nobody can approve (no-eligible-approvers), an unknown, retired or empty role (unknown-role)',
     },
-    { status: 503, description: 'the entitlement service did not answer the SoD evaluation' },
+    { status: 503, description: 'the entitlement service did not answer the SoD evaluation (or, for a role, what the role gives)' },
   )
   async submit(@Body() body: SubmitRequestDto, @CurrentPrincipal() principal: Principal) {
     if (body.entitlement !== undefined && body.role !== undefined) {

@@ -79,6 +79,7 @@ export class RequestAnswerDoc {
   @ApiProperty() requesterId!: string;
   @ApiProperty() beneficiaryId!: string;
   @ApiProperty({ type: RequestTargetAnswer }) target!: RequestTargetAnswer;
+  @ApiPropertyOptional({ type: [String], description: 'a request for a role: the entitlements the role gave when asked for, which its grant gives (one grant each, with the role on it)' }) entitlements?: string[];
   @ApiProperty() justification!: string;
   @ApiPropertyOptional({ example: 'PT4H' }) duration?: string;
   @ApiProperty() privileged!: boolean;
@@ -115,10 +116,12 @@ export class PersonAnswer {
 }
 
 export class ApprovalEntitlementAnswer {
+  @ApiProperty({ enum: ['entitlement', 'role'], description: 'what is asked for: one entitlement, or a role as a whole' }) kind!: string;
   @ApiProperty() key!: string;
   @ApiPropertyOptional() name?: string;
-  @ApiPropertyOptional({ enum: ['low', 'medium', 'high', 'critical'] }) risk?: string;
+  @ApiPropertyOptional({ enum: ['low', 'medium', 'high', 'critical'], description: 'for a role: the highest of its entitlements\'' }) risk?: string;
   @ApiProperty() privileged!: boolean;
+  @ApiPropertyOptional({ type: [String], description: 'for a role: the entitlements it gives, which approving grants' }) entitlements?: string[];
 }
 
 export class HeldGrantAnswer {

@@ -14,13 +14,13 @@ export class UnknownEntitlement extends Error {
   }
 }
 
-/** 422: requests for a role are not served yet; ask for its entitlements one by one. */
-export class RoleRequestsUnsupported extends Error {
-  readonly code = 'role-requests-unsupported';
+/** 422: the catalog has no such role (or it was retired), or it gives no entitlement to request. */
+export class UnknownRole extends Error {
+  readonly code = 'unknown-role';
   readonly httpStatus = 422;
 
-  constructor(readonly role: string) {
-    super(`role ${role} cannot be requested as a whole yet: request its entitlements`);
+  constructor(readonly role: string, empty = false) {
+    super(empty ? `role ${role} gives no entitlement to request` : `there is no role ${role} to request (unknown or retired)`);
   }
 }
 

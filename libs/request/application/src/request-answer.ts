@@ -66,6 +66,8 @@ export interface RequestAnswer {
   requesterId: string;
   beneficiaryId: string;
   target: RequestTarget;
+  /** A request for a role: the entitlements the role gave when asked for, which its grant gives. */
+  entitlements?: string[];
   justification: string;
   duration?: string;
   privileged: boolean;
@@ -138,6 +140,7 @@ export function describeRequest(events: readonly RequestEvent[]): { state: Reque
     requesterId: s.requesterId,
     beneficiaryId: s.beneficiaryId,
     target: s.target,
+    ...(s.entitlements !== undefined && { entitlements: s.entitlements }),
     justification: s.justification,
     ...(s.duration !== undefined && { duration: s.duration }),
     privileged: s.privileged,

@@ -65,10 +65,13 @@ export class RequestFulfilment {
       const approved = stored.data as RequestApproved['data'];
       const { answer } = await this.requests.get(approved.requestId);
       const approvals = answer.steps.flatMap((step) => step.decisions).filter((decision) => decision.decision === 'approve');
+      // A role request grants the entitlements its approvers saw, each with the role on it.
+      const target: Pick<GrantRequestCommand, 'entitlement' | 'role' | 'entitlements'> =
+        approved.target.kind === 'role' ? { role: approved.target.key, entitlements: answer.entitlements ?? [] } : { entitlement: approved.target.key };
       const command: GrantRequestCommand = {
         requestId: approved.requestId,
         identityId: approved.beneficiaryId,
-        entitlement: approved.target.key,
+        ...target,
         reason: approved.justification,
         ...(approved.expiresAt !== undefined && { expiresAt: approved.expiresAt }),
         ...(approved.sodException !== undefined && { sodException: { reason: approved.sodException.reason, approvedBy: approved.sodException.approvedBy } }),

@@ -1,5 +1,6 @@
 import {
   EVALUATE_SOD_RPC,
+  EXPAND_ROLE_RPC,
   EXTEND_REQUEST_RPC,
   GRANT_REQUEST_RPC,
   REVOKE_REQUEST_RPC,
@@ -16,7 +17,7 @@ import { usePostgres } from '@custos/platform/testing';
 import { requestStreamId } from '@custos/request/contracts';
 import { NotEligibleApprover, SelfApproval, StepUpRequired } from '@custos/request/domain';
 import { BreakGlassService, ESCALATE_BREAK_GLASS_REVIEW } from './break-glass-service';
-import { UnknownEntitlement } from './errors';
+import { UnknownEntitlement, UnknownRole } from './errors';
 import { DelegationService } from './delegation-service';
 import { DelegationsView } from './read-models/delegations/delegations-view';
 import { Directory } from './read-models/directory/directory';
@@ -97,12 +98,19 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     const grantDoor: { down: boolean; refuse?: { status: number; code: string; message: string } } = { down: false };
     const revokesAsked: unknown[] = [];
     await bus.serve(EVALUATE_SOD_RPC, async () => sod);
+    const roles: Record<string, string[]> = { 'db-team': ['db:read', 'db:owned-by-max', 'db:capped'], empty: [] };
+    await bus.serve(EXPAND_ROLE_RPC, async (payload) => {
+      const { role } = payload as { role: string };
+      if (!Object.prototype.hasOwnProperty.call(roles, role)) throw Object.assign(new Error(`role ${role} is not defined`), { status: 404, details: { code: 'not-defined' } });
+      return { role, entitlements: roles[role] };
+    });
     await bus.serve(GRANT_REQUEST_RPC, async (payload) => {
       if (grantDoor.down) throw Object.assign(new Error('entitlement service down'), { status: 503 });
       if (grantDoor.refuse) throw Object.assign(new Error(grantDoor.refuse.message), { status: grantDoor.refuse.status, details: { code: grantDoor.refuse.code } });
       const command = payload as GrantRequestCommand;
       grantsAsked.push(command);
-      return { grants: [{ grantId: `${command.source ?? 'request'}:${command.requestId}:${command.entitlement}`, entitlement: command.entitlement, expiresAt: command.expiresAt }] };
+      const keys = command.entitlements ?? [command.entitlement!];
+      return { grants: keys.map((key) => ({ grantId: `${command.source ?? 'request'}:${command.requestId}:${key}`, entitlement: key, expiresAt: command.expiresAt })) };
     });
     const extensionsAsked: ExtendRequestCommand[] = [];
     /** Set to make the entitlement service refuse extensions (a grant no longer held). */
@@ -121,6 +129,7 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     const entitlements = [
       entitlementDefined('db:read'),
       entitlementDefined('db:capped', { maxDuration: 'PT1H' }),
+      entitlementDefined('db:owned-by-max', { ownerId: MAX, approvalPolicy: { steps: [{ kind: 'owner', required: 1 }, { kind: 'security', required: 1 }] } }),
       entitlementDefined('db:glass', { breakGlass: true, privileged: true }),
       entitlementDefined('db:glass-2h', { breakGlass: true, maxDuration: 'PT2H' }),
       accessGranted(SEC, SECURITY_ENTITLEMENT, 'g-sec'),
@@ -505,5 +514,37 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     await c.fulfilment.onEntitlementEvent(accessGranted(ADA, 'db:capped', 'g-held'));
     expect((await c.directory.currentAccess([ADA, MIA], new Date(NOW))).get(ADA)?.map((grant) => grant.grantId)).toEqual(['g-held']);
     expect((await c.directory.currentAccess([ADA, MIA], new Date(NOW))).get(MIA)).toEqual([]);
+  });
+
+  it('routes a request for a role as strictly as its strictest entitlement and grants all its entitlements together, each with the role', async () => {
+    const c = await open();
+    const { answer } = await c.requests.submit({ requesterId: ADA, target: { kind: 'role', key: 'db-team' }, justification: 'joining the db team', duration: 'PT30M' }, { actor: ADA });
+    expect(answer).toMatchObject({
+      target: { kind: 'role', key: 'db-team' },
+      entitlements: ['db:read', 'db:owned-by-max', 'db:capped'],
+      maxDuration: 'PT1H',
+      steps: [
+        { kind: 'manager', approverIds: [MIA], required: 1 },
+        { kind: 'owner', approverIds: [OLGA, MAX], required: 2 },
+        { kind: 'security', approverIds: [SEC], required: 1 },
+      ],
+    });
+    const requestId = answer.requestId;
+    await c.requests.decide({ requestId, approverId: MIA, decision: 'approve', amr: [] }, { actor: MIA });
+    await c.requests.decide({ requestId, approverId: OLGA, decision: 'approve', amr: [] }, { actor: OLGA });
+    expect((await c.requests.get(requestId)).answer.steps[1]).toMatchObject({ status: 'pending' });
+    await c.requests.decide({ requestId, approverId: MAX, decision: 'approve', amr: [] }, { actor: MAX });
+    expect((await c.requests.decide({ requestId, approverId: SEC, decision: 'approve', amr: [] }, { actor: SEC })).answer.status).toBe('approved');
+    await c.view.caughtUp();
+    for (const event of await c.ownEvents(requestId)) await c.fulfilment.onRequestEvent(event);
+    expect(c.grantsAsked).toEqual([{ requestId, identityId: ADA, role: 'db-team', entitlements: ['db:read', 'db:owned-by-max', 'db:capped'], reason: 'joining the db team', expiresAt: expect.any(String), approvedBy: SEC }]);
+    expect((await c.requests.get(requestId)).answer).toMatchObject({ status: 'fulfilled', grants: [{ entitlement: 'db:read' }, { entitlement: 'db:owned-by-max' }, { entitlement: 'db:capped' }] });
+  });
+
+  it('refuses a role the entitlement context does not know, or one that gives nothing (422 unknown-role), writing nothing', async () => {
+    const c = await open();
+    await expect(c.requests.submit({ requesterId: ADA, target: { kind: 'role', key: 'ghosts' }, justification: 'x' }, { actor: ADA })).rejects.toMatchObject({ code: 'unknown-role', role: 'ghosts' });
+    await expect(c.requests.submit({ requesterId: ADA, target: { kind: 'role', key: 'empty' }, justification: 'x' }, { actor: ADA })).rejects.toThrow(UnknownRole);
+    expect(await c.store.head()).toBeNull();
   });
 });

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { EVALUATE_SOD_RPC, type EvaluateSodRequest, type EvaluateSodResult } from '@custos/entitlement/contracts';
+import { EVALUATE_SOD_RPC, EXPAND_ROLE_RPC, type EvaluateSodRequest, type EvaluateSodResult, type ExpandRoleRequest, type ExpandRoleResult } from '@custos/entitlement/contracts';
 import type { SqlExecutor } from '@custos/platform/event-store';
+import { RpcError } from '@custos/platform/messaging';
 import { handleCommand, type CommandMeta, type ContextRuntime, type DurableScheduler, type ScheduledJob } from '@custos/platform/runtime';
 import { requestStreamId, type RequestEvent, type RequestTarget } from '@custos/request/contracts';
-import { refusalOf, requestDecider, RequestNotFound, type RequestCommand, type RequestState, type ResolvedApprovers } from '@custos/request/domain';
-import { NotAllowedToRequest, RoleRequestsUnsupported, UnknownBeneficiary, UnknownEntitlement } from './errors';
+import { refusalOf, requestDecider, RequestNotFound, roleFacts, type RequestCommand, type RequestState, type ResolvedApprovers } from '@custos/request/domain';
+import { NotAllowedToRequest, UnknownBeneficiary, UnknownEntitlement, UnknownRole } from './errors';
 import type { DelegationsView } from './read-models/delegations/delegations-view';
-import type { Directory } from './read-models/directory/directory';
+import type { CatalogEntitlement, Directory } from './read-models/directory/directory';
 import { describeRequest, type RequestAnswer } from './request-answer';
 
 /** Scheduled job kinds of the request context. */
@@ -57,19 +58,22 @@ export class RequestService {
 
   async submit(input: SubmitInput, meta: CommandMeta): Promise<RequestOutcome> {
     const beneficiaryId = input.beneficiaryId ?? input.requesterId;
-    if (input.target.kind === 'role') throw new RoleRequestsUnsupported(input.target.key);
     const beneficiary = await this.directory.profile(beneficiaryId);
     if (beneficiaryId !== input.requesterId && !input.mayRequestForAnyone && beneficiary?.managerId !== input.requesterId) {
       throw new NotAllowedToRequest(input.requesterId, beneficiaryId);
     }
     if (!beneficiary) throw new UnknownBeneficiary(beneficiaryId);
     if (beneficiary.status !== 'active') throw new UnknownBeneficiary(beneficiaryId, beneficiary.status);
-    const entitlement = await this.directory.entitlement(input.target.key);
-    if (!entitlement || entitlement.retired) throw new UnknownEntitlement(input.target.key);
-    const approvers = await this.resolveApprovers(beneficiary.managerId, entitlement.ownerId);
+    const forRole = input.target.kind === 'role';
+    const entitlements = await this.catalogEntitlements(forRole ? await this.roleEntitlements(input.target.key) : [input.target.key]);
+    const owners = [...new Set(entitlements.flatMap((entitlement) => (entitlement.ownerId !== undefined ? [entitlement.ownerId] : [])))];
+    const approvers = await this.resolveApprovers(beneficiary.managerId, owners);
+    const now = this.now();
+    // A role is decided as strictly as its strictest entitlement (roleFacts); an entitlement by its own facts.
+    const facts = forRole ? roleFacts(entitlements, approvers.inactive ?? [], now) : entitlements[0];
     const sod = await this.runtime.bus.request<EvaluateSodResult>(
       EVALUATE_SOD_RPC,
-      { identityId: beneficiaryId, entitlements: [entitlement.key] } satisfies EvaluateSodRequest,
+      { identityId: beneficiaryId, entitlements: entitlements.map((entitlement) => entitlement.key) } satisfies EvaluateSodRequest,
       { timeoutMs: this.sodTimeoutMs },
     );
     const requestId = randomUUID();
@@ -81,16 +85,17 @@ export class RequestService {
           requestId,
           requesterId: input.requesterId,
           beneficiaryId,
-          target: { kind: 'entitlement', key: entitlement.key },
+          target: { kind: input.target.kind, key: input.target.key },
+          ...(forRole && { entitlements: entitlements.map((entitlement) => entitlement.key) }),
           justification: input.justification,
           ...(input.duration !== undefined && { duration: input.duration }),
-          privileged: entitlement.privileged,
-          ...(entitlement.maxDuration !== undefined && { maxDuration: entitlement.maxDuration }),
-          ...(entitlement.approvalSla !== undefined && { approvalSla: entitlement.approvalSla }),
-          approvalPolicy: entitlement.approvalPolicy,
+          privileged: facts.privileged,
+          ...(facts.maxDuration !== undefined && { maxDuration: facts.maxDuration }),
+          ...(facts.approvalSla !== undefined && { approvalSla: facts.approvalSla }),
+          approvalPolicy: facts.approvalPolicy,
           approvers,
           sod: { outcome: sod.outcome, violations: sod.violations },
-          now: this.now(),
+          now,
         },
       },
       { ...meta, correlationId: meta.correlationId ?? requestId },
@@ -141,11 +146,13 @@ export class RequestService {
     const { state } = await this.read(input.requestId);
     if (state.kind === 'NoRequest') throw new RequestNotFound(input.requestId);
     const { request } = state;
-    const approvers =
-      input.requestedBy === request.beneficiaryId
-        ? await this.resolveApprovers((await this.directory.profile(request.beneficiaryId))?.managerId, (await this.directory.entitlement(request.target.key))?.ownerId)
-        : // Not the beneficiary: the decider refuses before it looks at approvers; nobody else's are resolved for them.
-          { manager: [], owner: [], security: [] };
+    let approvers: ResolvedApprovers = { manager: [], owner: [], security: [] };
+    // Not the beneficiary: the decider refuses before it looks at approvers; nobody else's are resolved for them.
+    if (input.requestedBy === request.beneficiaryId) {
+      const entitlements = await this.directory.entitlements(request.entitlements ?? [request.target.key]);
+      const owners = [...new Set(entitlements.flatMap((entitlement) => (entitlement.ownerId !== undefined ? [entitlement.ownerId] : [])))];
+      approvers = await this.resolveApprovers((await this.directory.profile(request.beneficiaryId))?.managerId, owners);
+    }
     return this.run(input.requestId, { type: 'RequestExtension', data: { ...input, approvers, now: this.now() } }, meta);
   }
 
@@ -176,14 +183,34 @@ export class RequestService {
     return describeRequest(stored.map((e) => ({ type: e.name, data: e.data }) as RequestEvent));
   }
 
-  /** The approvers of each step kind for a beneficiary's manager and an entitlement's owner, with those who can no longer decide. */
-  async resolveApprovers(managerId: string | undefined, ownerId: string | undefined, x?: SqlExecutor): Promise<ResolvedApprovers> {
+  /** The entitlements a role gives now, from the entitlement context; UnknownRole for an unknown, retired or empty one. */
+  private async roleEntitlements(role: string): Promise<string[]> {
+    try {
+      const { entitlements } = await this.runtime.bus.request<ExpandRoleResult>(EXPAND_ROLE_RPC, { role } satisfies ExpandRoleRequest, { timeoutMs: this.sodTimeoutMs });
+      if (entitlements.length === 0) throw new UnknownRole(role, true);
+      return entitlements;
+    } catch (error) {
+      if (error instanceof RpcError && error.status === 404) throw new UnknownRole(role);
+      throw error;
+    }
+  }
+
+  /** The catalog's facts of each key, as the request context has heard them; UnknownEntitlement naming the first unknown or retired one. */
+  private async catalogEntitlements(keys: readonly string[]): Promise<CatalogEntitlement[]> {
+    const found = await this.directory.entitlements(keys);
+    const unknown = keys.find((key) => !found.some((entitlement) => entitlement.key === key));
+    if (unknown !== undefined) throw new UnknownEntitlement(unknown);
+    return found;
+  }
+
+  /** The approvers of each step kind for a beneficiary's manager and the entitlements' owners, with those who can no longer decide. */
+  async resolveApprovers(managerId: string | undefined, ownerIds: readonly string[], x?: SqlExecutor): Promise<ResolvedApprovers> {
     const security = await this.directory.securityApprovers(x);
-    const candidates = [managerId, ownerId, ...security].filter((id): id is string => id !== undefined);
+    const candidates = [managerId, ...ownerIds, ...security].filter((id): id is string => id !== undefined);
     const profiles = await this.directory.profiles(candidates, x);
     // An id the directory has not heard of is kept: it may be an identity whose events are late.
     const inactive = candidates.filter((id) => profiles.has(id) && profiles.get(id)!.status !== 'active');
-    return { manager: managerId ? [managerId] : [], owner: ownerId ? [ownerId] : [], security, inactive: [...new Set(inactive)] };
+    return { manager: managerId ? [managerId] : [], owner: [...ownerIds], security, inactive: [...new Set(inactive)] };
   }
 
   /** Each opened step escalates and expires by the scheduler; an escalation moves the round's expiry with it. */

@@ -14,6 +14,8 @@ export type RequestSubmitted = DomainEvent<
     requesterId: string;
     beneficiaryId: string;
     target: RequestTarget;
+    /** A request for a role: the entitlements the role gave when it was asked for, which its approvers approve and its grant gives. */
+    entitlements?: string[];
     justification: string;
     /** ISO 8601; absent: access without an end (only when nothing caps it). */
     duration?: string;

@@ -113,6 +113,12 @@ const scenarios: Scenario[] = [
   // Routing and submission
   ['submission: routed into the policy\'s steps, the first step opens naming its approvers', () =>
     request.given([]).when(submitRequest()).then([requestSubmitted(), approvalRequested(managerStep)])],
+  ['role: a request for a role keeps the entitlements it gives (each once) and is routed like any other', () =>
+    request.given([]).when(submitRequest({ target: { kind: 'role', key: 'payments-oncall' }, entitlements: ['erp:read', 'erp:pay', 'erp:read'] }))
+      .then([requestSubmitted({ target: { kind: 'role', key: 'payments-oncall' }, entitlements: ['erp:read', 'erp:pay'] }), approvalRequested(managerStep)])],
+  ['role: a role request that names none of its entitlements is refused (400), nothing recorded', () =>
+    request.given([]).when(submitRequest({ target: { kind: 'role', key: 'payments-oncall' }, entitlements: [] }))
+      .thenThrows(ValidationFailed, thenError('validation-failed', (e: ValidationFailed) => expect(e.errors.map((x) => x.field)).toEqual(['entitlements'])))],
   ['routing: a step with no approvers (no manager) is routed to security, never skipped', () => {
     const routed: RoutedStep = { kind: 'security', approverIds: SECURITY, required: 1, routedFrom: 'manager' };
     request.given([]).when(submitRequest({ approvers: { manager: [], owner: [OWNER], security: SECURITY } }))

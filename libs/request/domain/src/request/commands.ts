@@ -14,6 +14,8 @@ export interface SubmitRequest {
     requesterId: string;
     beneficiaryId: string;
     target: RequestTarget;
+    /** A request for a role: the entitlements it gives now (from the entitlement context), at least one. */
+    entitlements?: string[];
     justification: string;
     /** ISO 8601, positive, down to seconds; absent: the cap when there is one, else access without an end. */
     duration?: string;

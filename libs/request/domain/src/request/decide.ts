@@ -88,6 +88,10 @@ function submit({ data }: SubmitRequest, state: RequestState): RequestEvent[] {
   }
   if (!data.target || !['entitlement', 'role'].includes(data.target.kind)) errors.push({ field: 'target.kind', message: 'must be entitlement or role' });
   if (blank(data.target?.key)) errors.push({ field: 'target.key', message: 'is required' });
+  const forRole = data.target?.kind === 'role';
+  if (forRole && (!Array.isArray(data.entitlements) || data.entitlements.length === 0 || data.entitlements.some((key) => blank(key)))) {
+    errors.push({ field: 'entitlements', message: 'a role request names the entitlements the role gives (at least one)' });
+  }
   instantOf(data.now, 'now');
   if (data.duration !== undefined) pushError(errors, durationError(data.now, data.duration, 'duration'));
   if (data.approvalSla !== undefined) pushError(errors, durationError(data.now, data.approvalSla, 'approvalSla'));
@@ -108,6 +112,7 @@ function submit({ data }: SubmitRequest, state: RequestState): RequestEvent[] {
         requesterId: data.requesterId,
         beneficiaryId: data.beneficiaryId,
         target: { kind: data.target.kind, key: data.target.key },
+        ...(forRole && { entitlements: [...new Set(data.entitlements)] }),
         justification: data.justification,
         ...(duration !== undefined && { duration }),
         privileged: data.privileged,

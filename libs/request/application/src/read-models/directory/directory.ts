@@ -224,6 +224,14 @@ export class Directory {
     return access;
   }
 
+  /** The entitlements of `keys` the catalog has and has not retired, in the order of `keys`. */
+  async entitlements(keys: readonly string[], x: SqlExecutor = this.db): Promise<CatalogEntitlement[]> {
+    if (keys.length === 0) return [];
+    const { rows } = await x.query<{ definition: CatalogEntitlement | string }>(`SELECT definition FROM ${this.schema}.directory_entitlements WHERE key = ANY($1::text[]) AND NOT retired`, [[...new Set(keys)]]);
+    const found = new Map(rows.map((r) => parse(r.definition)).map((entitlement) => [entitlement.key, entitlement]));
+    return [...new Set(keys)].flatMap((key) => (found.has(key) ? [found.get(key)!] : []));
+  }
+
   /** The identities holding `custos:security` through a grant not revoked. */
   async securityApprovers(x: SqlExecutor = this.db): Promise<string[]> {
     const { rows } = await x.query<{ identity_id: string }>(
