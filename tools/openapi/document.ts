@@ -8,7 +8,7 @@ import { AuditModule } from '../../libs/audit/api/src';
 import { EntitlementModule } from '../../libs/entitlement/api/src';
 import { IdentityModule } from '../../libs/identity/api/src';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { buildOpenApiDocument, ConnectorTokens, ConnectorTokensController, DEV_ISSUER, HEALTH_CHECKS, PlatformController } from '../../libs/platform/http/src';
+import { buildOpenApiDocument, ConnectorTokens, ConnectorTokensController, DEV_ISSUER, HEALTH_CHECKS, OperationsController, PlatformController } from '../../libs/platform/http/src';
 import type { ContextRuntime } from '../../libs/platform/runtime/src';
 import { RequestModule } from '../../libs/request/api/src';
 
@@ -32,7 +32,8 @@ async function previewApp(): Promise<INestApplication> {
       RequestModule.forRuntime(runtime('request')),
       AuditModule.forRuntime(runtime('audit')),
     ],
-    controllers: [PlatformController, ConnectorTokensController],
+    // As createCustosApp has them without a management port.
+    controllers: [OperationsController, PlatformController, ConnectorTokensController],
   })
   class CustosPreviewModule {}
   return NestFactory.create(CustosPreviewModule, new FastifyAdapter(), { preview: true, logger: false, abortOnError: false });
