@@ -32,6 +32,8 @@ export const TOKEN_VERIFIER = Symbol('TOKEN_VERIFIER');
 @Injectable()
 export class AuthGuard implements CanActivate {
   private readonly stepUp: StepUpSettings;
+  /** What each route's decorators say, read once per handler: the reflector walks metadata maps on every call. */
+  private readonly routes = new WeakMap<object, { type: object; isPublic: boolean; roles: string[] | undefined }>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -43,8 +45,8 @@ export class AuthGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
+    const route = this.routeOf(context.getHandler(), context.getClass());
+    if (route.isPublic) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal | null }>();
     const client = request.ip ?? request.socket.remoteAddress ?? 'unknown';
     this.failures.check(client);
@@ -58,9 +60,22 @@ export class AuthGuard implements CanActivate {
     }
     const principal = judgeStepUp(authenticated, this.stepUp, Date.now());
     request.principal = principal;
-    const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES, targets);
-    if (required) requireRole(principal, required);
+    if (route.roles) requireRole(principal, route.roles);
     return true;
+  }
+
+  private routeOf(handler: object, type: object): { type: object; isPublic: boolean; roles: string[] | undefined } {
+    const known = this.routes.get(handler);
+    // A method inherited by two controllers is one function: the class is part of the answer.
+    if (known?.type === type) return known;
+    const targets = [handler, type] as Array<() => void>;
+    const route = {
+      type,
+      isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC, targets) === true,
+      roles: this.reflector.getAllAndOverride<string[] | undefined>(ROLES, targets),
+    };
+    this.routes.set(handler, route);
+    return route;
   }
 }
 
