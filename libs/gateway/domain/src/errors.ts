@@ -35,3 +35,49 @@ export class StatementsOutOfOrder extends DomainError {
     super(`session ${sessionId} expected statement ${expected} next, got ${got}`);
   }
 }
+
+export class UnknownGatewayTarget extends DomainError {
+  static readonly code = 'target-not-served';
+
+  constructor(readonly target: string) {
+    super(`the gateway knows no target ${target}`);
+  }
+}
+
+export class NoAccessToTarget extends DomainError {
+  static readonly code = 'no-access-to-target';
+
+  constructor(
+    readonly identityId: string,
+    readonly target: string,
+  ) {
+    super(`${identityId} holds no active grant of an entitlement on target ${target}`);
+  }
+}
+
+export class StepUpRequired extends DomainError {
+  static readonly code = 'step-up-required';
+
+  constructor(readonly target: string) {
+    super(`a session on ${target} (a privileged entitlement) needs a recent multi-factor login`);
+  }
+}
+
+export class NotSecurityApprover extends DomainError {
+  static readonly code = 'not-security-approver';
+
+  constructor(readonly identityId: string) {
+    super(`${identityId} holds no custos:security: only security approvers end or watch others' sessions`);
+  }
+}
+
+export class SessionNotHere extends DomainError {
+  static readonly code = 'session-not-here';
+
+  constructor(
+    readonly sessionId: string,
+    readonly gatewayId: string,
+  ) {
+    super(`session ${sessionId} is held by gateway ${gatewayId}, not this one`);
+  }
+}

@@ -1,0 +1,3 @@
+export { GATEWAY_ERROR_STATUSES } from './domain-error-statuses';
+export * from './gateway.module';
+export * from './context';
