@@ -47,8 +47,8 @@ const TARGET_DENY_P99_MS = 1_000;
 const POLL_PAUSE_MS = 1;
 /**
  * How often each request is polled for `ended`. Coarse on purpose: a request read is a stream read
- * in the request service, and a hundred pollers at 10 ms were a load of their own (measured: the
- * ended time grew tenfold, the services' consumers sharing two cores with them).
+ * in the request service, and with the scheduler's path taking seconds under load a hundred
+ * pollers at 10 ms would be a load of their own on the services' two cores.
  */
 const ENDED_POLL_MS = 50;
 const GIVE_UP_MS = 60_000;
