@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { generateSigningKey, NoteSigner, parseSigningKey, TransparencySettings } from '@custos/audit/application';
+import { generateSigningKey, NoteSigner, parseSigningKey, parseWitnessKey, TransparencySettings, type WitnessKey } from '@custos/audit/application';
 import { isoDurationEnd } from '@custos/platform/domain';
 
 /** The audit module's settings, for what it provides (the checkpoints' lifecycle, the reports' SLO). */
@@ -20,6 +20,8 @@ export interface AuditSettings {
   keyFromSize?: number;
   checkpointEvery: number;
   checkpointMinutes: number;
+  /** CUSTOS_AUDIT_WITNESSES: the witnesses' verifier keys (type 0x04), separated by commas or spaces. */
+  witnesses: WitnessKey[];
   /** CUSTOS_AUDIT_DEPROVISIONING_SLO (ISO 8601, default PT1H): a leaver's access gone within it, from the termination taking effect. */
   deprovisioningSloSeconds: number;
 }
@@ -31,6 +33,19 @@ function positive(env: NodeJS.ProcessEnv, name: string, fallback: number, { whol
   const ok = whole ? /^\d+$/.test(text) && Number.isSafeInteger(value) : /^\d+(\.\d+)?$/.test(text);
   if (!ok || (!zero && value === 0)) throw new Error(`${name} must be a ${whole ? 'whole ' : ''}number${zero ? '' : ' above 0'}, got ${env[name]}`);
   return value;
+}
+
+function witnessesOf(text: string | undefined): WitnessKey[] {
+  return (text ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((key) => {
+      try {
+        return parseWitnessKey(key);
+      } catch (error) {
+        throw new Error(`CUSTOS_AUDIT_WITNESSES: ${(error as Error).message}: ${key.slice(0, 80)}`);
+      }
+    });
 }
 
 function durationSeconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -46,7 +61,7 @@ function durationSeconds(env: NodeJS.ProcessEnv, name: string, fallback: number)
  * CUSTOS_AUDIT_SIGNING_KEY or CUSTOS_AUDIT_SIGNING_KEY_FILE, CUSTOS_AUDIT_KEY_NAME,
  * CUSTOS_AUDIT_KEY_FROM_SIZE, CUSTOS_AUDIT_CHECKPOINT_ENTRIES (1000) and
  * CUSTOS_AUDIT_CHECKPOINT_MINUTES (1; 0 turns the timer off), CUSTOS_AUDIT_DEPROVISIONING_SLO
- * (ISO 8601 duration, PT1H). `generateIn`: where a key is made
+ * (ISO 8601 duration, PT1H), CUSTOS_AUDIT_WITNESSES (witness verifier keys). `generateIn`: where a key is made
  * when none is configured (the all-in-one passes its data directory).
  */
 export function readAuditSettings(env: NodeJS.ProcessEnv, defaults: { publicUrl: string; generateIn?: string }): AuditSettings {
@@ -65,6 +80,7 @@ export function readAuditSettings(env: NodeJS.ProcessEnv, defaults: { publicUrl:
     checkpointEvery: positive(env, 'CUSTOS_AUDIT_CHECKPOINT_ENTRIES', 1000),
     checkpointMinutes: positive(env, 'CUSTOS_AUDIT_CHECKPOINT_MINUTES', 1, { whole: false, zero: true }),
     deprovisioningSloSeconds: durationSeconds(env, 'CUSTOS_AUDIT_DEPROVISIONING_SLO', 3600),
+    witnesses: witnessesOf(env.CUSTOS_AUDIT_WITNESSES),
   };
 }
 
@@ -100,5 +116,5 @@ export function loadSigner(settings: AuditSettings): { signer?: NoteSigner; gene
 }
 
 export function transparencySettings(settings: AuditSettings, signer: NoteSigner | undefined): TransparencySettings {
-  return { origin: settings.origin, signer, checkpointEvery: settings.checkpointEvery, keyFromSize: settings.keyFromSize };
+  return { origin: settings.origin, signer, checkpointEvery: settings.checkpointEvery, keyFromSize: settings.keyFromSize, witnesses: settings.witnesses };
 }

@@ -1,14 +1,14 @@
 import { Readable } from 'node:stream';
-import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, IsString, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { AuditLog, AuditRangeError, exportLines, NoCheckpointError, planExport, verifyAll } from '@custos/audit/application';
+import { AuditLog, AuditRangeError, CosignatureRefused, exportLines, NoCheckpointError, planExport, verifyAll } from '@custos/audit/application';
 import { CONTEXT_RUNTIME, type ContextRuntime, storeEventsSubject, type StoreEventsPage } from '@custos/platform/runtime';
-import { ApiProblemResponses, ProblemException, Roles, problem } from '@custos/platform/http';
+import { ApiProblemResponses, badRequest, ProblemException, Roles, problem } from '@custos/platform/http';
 import { csvOf } from './csv';
-import { AuditCheckpoint, AuditCheckpointPage, AuditEventPage, AuditKeys, ConsistencyProofAnswer, InclusionProofAnswer, TreeVerdict } from './audit.responses';
+import { AddedCosignature, AuditCheckpoint, CosignatureBody, AuditCheckpointPage, AuditEventPage, AuditKeys, ConsistencyProofAnswer, InclusionProofAnswer, TreeVerdict } from './audit.responses';
 
 class AuditEventsQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() identityId?: string;
@@ -53,6 +53,7 @@ async function answer<T>(work: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof AuditRangeError) throw new ProblemException(problem(400, 'out-of-range', error.message));
     if (error instanceof NoCheckpointError) throw new ProblemException(problem(404, 'no-checkpoint', error.message));
+    if (error instanceof CosignatureRefused) throw new ProblemException(problem(422, `cosignature-${error.code}`, error.message));
     throw error;
   }
 }
@@ -125,7 +126,7 @@ export class AuditController {
   @ApiOkResponse({ type: AuditKeys })
   @ApiProblemResponses(401, AUDITOR_ONLY)
   async keys(): Promise<AuditKeys> {
-    return { keys: await this.log.tree.keys() };
+    return { keys: await this.log.tree.keys(), witnesses: (this.log.tree.settings.witnesses ?? []).map((w) => w.verifierKey) };
   }
 
   @Get('checkpoint')
@@ -151,6 +152,23 @@ export class AuditController {
   @ApiProblemResponses(400, 401, AUDITOR_ONLY)
   checkpoints(@Query() q: CheckpointsQuery): Promise<AuditCheckpointPage> {
     return this.log.tree.checkpoints({ size: q.size, after: q.after, limit: q.limit ?? 100 });
+  }
+
+  @Post('checkpoints/:treeSize/cosignatures')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A witness cosigns a checkpoint (C2SP tlog-cosignature v1, Ed25519): its signature line is kept and served with the checkpoint' })
+  @ApiParam({ name: 'treeSize', description: 'the tree size of the checkpoint cosigned' })
+  @ApiOkResponse({ type: AddedCosignature })
+  @ApiProblemResponses(
+    { status: 400, description: 'not a tree size, or no cosignature line' },
+    401,
+    AUDITOR_ONLY,
+    { status: 404, description: 'no checkpoint of that tree size' },
+    { status: 422, description: 'malformed, by no configured witness (CUSTOS_AUDIT_WITNESSES), not verifying on this checkpoint, or dated in the future' },
+  )
+  cosign(@Param('treeSize') treeSize: string, @Body() body: CosignatureBody): Promise<AddedCosignature> {
+    if (!/^[1-9][0-9]{0,15}$/.test(treeSize) || !Number.isSafeInteger(Number(treeSize))) throw badRequest(`${treeSize.slice(0, 40)} is not a tree size`, [{ field: 'treeSize', message: 'must be a whole number above 0' }]);
+    return answer(() => this.log.tree.addCosignature(Number(treeSize), body.cosignature, this.runtime.clock()));
   }
 
   @Get('proof/inclusion')

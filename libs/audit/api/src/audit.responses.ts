@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsString, MaxLength } from 'class-validator';
 
 /** An event of the log: the CloudEvent as recorded, with its place and leaf hash in the tree. */
 export class AuditEvent {
@@ -57,7 +58,8 @@ export class AuditCheckpoint {
   @ApiProperty({ description: 'the RFC 6962 root hash of the first treeSize entries, base64' }) rootHash!: string;
   @ApiProperty({ example: 'custos.example.com/audit', description: "the log's origin, the note's first line" }) origin!: string;
   @ApiProperty({ example: 'custos.example.com/audit+1a2b3c4d+AXm...', description: 'the verifier key of the key that signed it (see GET /audit/keys)' }) signedBy!: string;
-  @ApiProperty({ description: 'the signed note: `<origin>\\n<treeSize>\\n<rootHash>\\n`, a blank line, and `— <key name> <base64(key id || Ed25519 signature)>`; any signed-note implementation verifies it' }) note!: string;
+  @ApiProperty({ description: 'the signed note: `<origin>\\n<treeSize>\\n<rootHash>\\n`, a blank line, and `— <key name> <base64(key id || Ed25519 signature)>`; any signed-note implementation verifies it; then the witnesses’ cosignature lines (C2SP tlog-cosignature)' }) note!: string;
+  @ApiProperty({ type: [String], description: 'the verifier keys of the witnesses that cosigned it' }) cosignedBy!: string[];
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
@@ -76,6 +78,23 @@ export class AuditKey {
 
 export class AuditKeys {
   @ApiProperty({ type: [AuditKey], description: 'every key that signed or signs checkpoints, oldest first' }) keys!: AuditKey[];
+  @ApiProperty({ type: [String], description: 'the witnesses whose cosignatures the log takes (CUSTOS_AUDIT_WITNESSES): C2SP tlog-cosignature verifier keys, `<name>+<hex key id>+<base64(0x04 || Ed25519 key)>`' })
+  witnesses!: string[];
+}
+
+export class CosignatureBody {
+  @ApiProperty({ description: 'the witness’s C2SP tlog-cosignature v1 signature line: `— <witness name> <base64(key id || u64 timestamp || Ed25519 signature)>`', maxLength: 400 })
+  @IsString()
+  @MaxLength(400)
+  cosignature!: string;
+}
+
+export class AddedCosignature {
+  @ApiProperty() treeSize!: number;
+  @ApiProperty({ description: 'the witness’s verifier key' }) witness!: string;
+  @ApiProperty({ description: 'when the witness cosigned (POSIX seconds)' }) timestamp!: number;
+  @ApiProperty({ description: 'the signature line, now served with the checkpoint’s note' }) line!: string;
+  @ApiProperty({ description: 'false: the witness had cosigned this checkpoint already, and that one is kept' }) added!: boolean;
 }
 
 export class InclusionProofAnswer {

@@ -8,3 +8,4 @@ export * from './history/access-history';
 export * from './history/point-in-time';
 export * from './reports/compliance-reports';
 export * from './verify/store-cross-check';
+export * from './transparency/cosignature';

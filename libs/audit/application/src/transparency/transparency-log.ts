@@ -9,6 +9,7 @@ import {
   NodeId,
   nodesOf,
 } from './merkle';
+import { CosignatureRefused, openCosignature, type WitnessKey } from './cosignature';
 import { checkpointText, NoteSigner, openNote, parseCheckpoint, parseVerifierKey, signNote, verifierKeyOf } from './signed-note';
 
 /** A request the log cannot answer: a position beyond the tree, a range backwards (a 400 at the edge). */
@@ -36,6 +37,8 @@ export interface TransparencySettings {
   checkpointEvery: number;
   /** The tree size from which a signer not yet published signs (default: the size when it is published). */
   keyFromSize?: number;
+  /** The witnesses whose cosignatures (C2SP tlog-cosignature) the log accepts and serves with its checkpoints. */
+  witnesses?: WitnessKey[];
 }
 
 export interface StoredCheckpoint {
@@ -44,9 +47,21 @@ export interface StoredCheckpoint {
   origin: string;
   /** The verifier key of the key that signed it. */
   signedBy: string;
-  /** The signed note, as any C2SP signed-note verifier reads it. */
+  /** The signed note, as any C2SP signed-note verifier reads it, with the witnesses' cosignature lines after the log's signature. */
   note: string;
+  /** The witnesses that cosigned it (their verifier keys). */
+  cosignedBy: string[];
   createdAt: string;
+}
+
+export interface StoredCosignature {
+  treeSize: number;
+  /** The witness's verifier key. */
+  witness: string;
+  /** When the witness cosigned it (POSIX seconds). */
+  timestamp: number;
+  /** The signature line, as it is appended to the checkpoint's note. */
+  line: string;
 }
 
 export interface PublishedKey {
@@ -112,7 +127,16 @@ export function transparencySchema(s: string): (tx: SqlExecutor) => Promise<void
       from_size bigint NOT NULL,
       added_at timestamptz NOT NULL DEFAULT now()
     )`);
-    for (const table of ['tree', 'tree_checkpoints', 'tree_keys']) {
+    // A witness's cosignature of a checkpoint (C2SP tlog-cosignature), one per witness and checkpoint.
+    await tx.query(`CREATE TABLE IF NOT EXISTS ${s}.tree_cosignatures (
+      tree_size bigint NOT NULL,
+      witness text NOT NULL,
+      cosigned_at bigint NOT NULL,
+      line text NOT NULL,
+      added_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (tree_size, witness)
+    )`);
+    for (const table of ['tree', 'tree_checkpoints', 'tree_keys', 'tree_cosignatures']) {
       await tx.query(`DROP TRIGGER IF EXISTS ${table}_append_only ON ${s}.${table}`);
       await tx.query(`CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${s}.${table} FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_change()`);
       await tx.query(`DROP TRIGGER IF EXISTS ${table}_no_truncate ON ${s}.${table}`);
@@ -249,7 +273,7 @@ export class TransparencyLog {
 
   async checkpoints(query: { size?: number; after?: number; limit: number }): Promise<{ items: StoredCheckpoint[]; next: string | null }> {
     const { rows } = await this.db.query<CheckpointRow>(
-      `SELECT tree_size, signed_by, note, created_at FROM ${this.schema}.tree_checkpoints
+      `SELECT tree_size, signed_by, note, created_at, ${this.cosignatureColumns('cp')} FROM ${this.schema}.tree_checkpoints cp
        WHERE ($1::bigint IS NULL OR tree_size = $1) AND tree_size > $2 ORDER BY tree_size LIMIT $3`,
       [query.size ?? null, query.after ?? 0, query.limit + 1],
     );
@@ -259,10 +283,41 @@ export class TransparencyLog {
 
   async latestCheckpoint(): Promise<StoredCheckpoint> {
     const { rows } = await this.db.query<CheckpointRow>(
-      `SELECT tree_size, signed_by, note, created_at FROM ${this.schema}.tree_checkpoints ORDER BY tree_size DESC LIMIT 1`,
+      `SELECT tree_size, signed_by, note, created_at, ${this.cosignatureColumns('cp')} FROM ${this.schema}.tree_checkpoints cp ORDER BY tree_size DESC LIMIT 1`,
     );
     if (!rows[0]) throw new NoCheckpointError();
     return checkpointOf(rows[0]);
+  }
+
+  /** The cosignature lines and witnesses of the checkpoint row `cp`, oldest first. */
+  private cosignatureColumns(cp: string): string {
+    return `(SELECT string_agg(c.line, E'\n' ORDER BY c.added_at, c.witness) FROM ${this.schema}.tree_cosignatures c WHERE c.tree_size = ${cp}.tree_size) AS cosignatures,
+            (SELECT array_agg(c.witness ORDER BY c.added_at, c.witness) FROM ${this.schema}.tree_cosignatures c WHERE c.tree_size = ${cp}.tree_size) AS witnesses`;
+  }
+
+  /**
+   * Adds a witness's cosignature (its signature line) to the checkpoint of `treeSize`, once per
+   * witness: it must be by a configured witness, verify on that checkpoint, and not be dated in the
+   * future (CosignatureRefused). A second one by the same witness keeps the first.
+   */
+  async addCosignature(treeSize: number, line: string, now: Date): Promise<StoredCosignature & { added: boolean }> {
+    const { rows } = await this.db.query<{ note: string }>(`SELECT note FROM ${this.schema}.tree_checkpoints WHERE tree_size = $1`, [treeSize]);
+    if (!rows[0]) throw new NoCheckpointError(`there is no checkpoint of tree size ${treeSize}`);
+    const text = rows[0].note.slice(0, rows[0].note.lastIndexOf('\n\n') + 1);
+    const witnesses = this.settings.witnesses ?? [];
+    if (witnesses.length === 0) throw new CosignatureRefused('unknown-witness', 'this log has no witnesses configured (CUSTOS_AUDIT_WITNESSES)');
+    const { witness, timestamp } = openCosignature(line, text, witnesses, now);
+    const trimmed = line.trim();
+    const inserted = await this.db.query(
+      `INSERT INTO ${this.schema}.tree_cosignatures (tree_size, witness, cosigned_at, line) VALUES ($1, $2, $3, $4) ON CONFLICT (tree_size, witness) DO NOTHING`,
+      [treeSize, witness.verifierKey, timestamp, trimmed],
+    );
+    if ((inserted.rowCount ?? 0) > 0) return { treeSize, witness: witness.verifierKey, timestamp, line: trimmed, added: true };
+    const { rows: kept } = await this.db.query<{ cosigned_at: string; line: string }>(
+      `SELECT cosigned_at, line FROM ${this.schema}.tree_cosignatures WHERE tree_size = $1 AND witness = $2`,
+      [treeSize, witness.verifierKey],
+    );
+    return { treeSize, witness: witness.verifierKey, timestamp: Number(kept[0].cosigned_at), line: kept[0].line, added: false };
   }
 
   /** RFC 6962 audit path of entry `seq` (1-based) in the tree of `treeSize` leaves. */
@@ -395,12 +450,16 @@ interface CheckpointRow {
   signed_by: string;
   note: string;
   created_at: Date | string;
+  cosignatures?: string | null;
+  witnesses?: string[] | null;
 }
 
 function checkpointOf(row: CheckpointRow): StoredCheckpoint {
   const text = row.note.slice(0, row.note.lastIndexOf('\n\n') + 1);
   const { origin, size, root } = parseCheckpoint(text);
-  return { treeSize: size, rootHash: b64(root), origin, signedBy: row.signed_by, note: row.note, createdAt: new Date(row.created_at).toISOString() };
+  // Cosignatures are more signature lines of the same note: a verifier ignores those of keys it does not know.
+  const note = row.cosignatures ? `${row.note}${row.cosignatures}\n` : row.note;
+  return { treeSize: size, rootHash: b64(root), origin, signedBy: row.signed_by, note, cosignedBy: row.witnesses ?? [], createdAt: new Date(row.created_at).toISOString() };
 }
 
 function rangeOf(node: NodeId): readonly [number, number] {
