@@ -149,6 +149,7 @@ async function pollCheck(conn: HttpConnection, request: Buffer, done: (body: str
 interface Measured {
   access: Run;
   deny: Run;
+  revoked: Run;
   ended: Run;
   concurrent: { requests: number; fulfilled: number; grants: number; duplicated: number; lost: number; seconds: number; statuses: Record<string, number> };
 }
@@ -170,6 +171,7 @@ async function measure(api: Api, admin: string): Promise<Measured> {
   const accessTimes: number[] = [];
   const denyTimes: number[] = [];
   const endedTimes: number[] = [];
+  const revokedTimes: number[] = [];
   const expiries: Array<Promise<void>> = [];
   const conn = await HttpConnection.open(checkUrl);
   try {
@@ -193,10 +195,20 @@ async function measure(api: Api, admin: string): Promise<Measured> {
           } finally {
             own.close();
           }
+          // The two halves of the scheduler's path: the expiry job revokes the grant (GET /access), the request learns it (ended).
+          let revoked = false;
           for (;;) {
+            if (!revoked) {
+              const { body: access } = await api.call(admin, 'GET', `/access/${beneficiary}`, undefined, ['custos:admin']);
+              if (!(access?.grants ?? []).some((grant: { requestId?: string }) => grant.requestId === request.requestId)) {
+                revokedTimes.push(wallNow() - expiresAt);
+                revoked = true;
+              }
+            }
             const { body } = await api.call(beneficiary, 'GET', `/requests/${request.requestId}`);
             if (body?.status === 'ended') {
               endedTimes.push(wallNow() - expiresAt);
+              if (!revoked) revokedTimes.push(wallNow() - expiresAt);
               return;
             }
             if (Date.now() - expiresAt > GIVE_UP_MS) throw new Error(`request ${request.requestId} did not end: ${JSON.stringify(body).slice(0, 300)}`);
@@ -240,7 +252,7 @@ async function measure(api: Api, admin: string): Promise<Measured> {
     if (mine.length === 0) lost += 1;
     if (mine.length > 1) duplicated += mine.length - 1;
   });
-  return { access: runOf(accessTimes), deny: runOf(denyTimes), ended: runOf(endedTimes), concurrent: { requests: requests.length, fulfilled, grants, duplicated, lost, seconds, statuses } };
+  return { access: runOf(accessTimes), deny: runOf(denyTimes), revoked: runOf(revokedTimes), ended: runOf(endedTimes), concurrent: { requests: requests.length, fulfilled, grants, duplicated, lost, seconds, statuses } };
 }
 
 /** The raw floor: a JetStream publish (acknowledged) until a durable pull consumer has it, and a PostgreSQL commit, each FLOOR_SAMPLES times. */
@@ -305,7 +317,7 @@ async function main(): Promise<void> {
   const floorRun = runOf(raw.jetstream.latencies.map((trip, i) => trip + raw.commit.latencies[i % raw.commit.latencies.length]));
   console.log(`\nCustos distributed (identity, entitlement, request, audit services; NATS JetStream; PostgreSQL): ${REQUESTS} requests one at a time (after ${WARM_UP} for warm-up),`);
   console.log(`each approved by the manager and timed from the approval's 2xx to GET /check allowing it; each just in time (${JIT}), timed from its expiresAt to GET /check denying it`);
-  console.log(`and to the request showing ended. GET /check polled on a raw keep-alive connection, ${POLL_PAUSE_MS} ms apart; the request every ${ENDED_POLL_MS} ms.`);
+  console.log(`to the expiry job's revocation (GET /access) and to the request showing ended. GET /check polled on a raw keep-alive connection, ${POLL_PAUSE_MS} ms apart; /access and the request every ${ENDED_POLL_MS} ms.`);
   console.log(`Floor of the same run on the same servers: a JetStream publish (acked) to a durable pull consumer's delivery, and a PostgreSQL commit; 'floor' is their sum.`);
   console.log(`Load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs.\n`);
   console.log(['measure'.padEnd(40), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'max ms'.padStart(8), '| ÷ floor p50'.padStart(13), 'p99'.padStart(7), '| ÷ JetStream p50'.padStart(17), 'p99'.padStart(7), '  target'].join(' '));
@@ -316,7 +328,8 @@ async function main(): Promise<void> {
     ['floor (commit + JetStream)', floorRun, undefined],
     ['approval 2xx -> GET /check allows', measured.access, TARGET_ACCESS_P99_MS],
     ['expiresAt -> GET /check denies', measured.deny, TARGET_DENY_P99_MS],
-    ['expiresAt -> request ended (scheduler)', measured.ended, undefined],
+    ['expiresAt -> grant revoked (GET /access)', measured.revoked, undefined],
+    ['expiresAt -> request ended', measured.ended, undefined],
   ];
   for (const [name, runOfRow, target] of rows) {
     const p50 = percentile(runOfRow, 50);
