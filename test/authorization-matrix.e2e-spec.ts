@@ -144,6 +144,15 @@ const MATRIX: Record<string, Row> = {
   'GET /break-glass/{breakGlassId}': { who: { any: true }, call: fixed('/break-glass/mx-none') },
   'POST /break-glass/{breakGlassId}/review': { who: { any: true }, call: fixed('/break-glass/mx-none/review', { outcome: 'justified', comment: 'matrix' }) },
 
+  // gateway sessions: any identity asks a session token for itself (no target is served here: 404) and lists or reads its own sessions (others': 404);
+  // live monitoring for administrators, auditors and security approvers; terminate for security approvers only (holders of custos:security, an
+  // entitlement, not a role: every role here is refused; allowed callers are in test/gateway-sessions.e2e-spec.ts)
+  'POST /sessions/token': { who: { any: true }, call: fixed('/sessions/token', { target: 'mx-target' }) },
+  'GET /sessions': { who: { any: true }, call: fixed('/sessions?limit=1') },
+  'GET /sessions/{sessionId}': { who: { any: true }, call: fixed('/sessions/mx-none') },
+  'GET /sessions/{sessionId}/stream': { who: { roles: ['custos:admin', 'custos:auditor'] }, call: fixed('/sessions/mx-none/stream') },
+  'POST /sessions/{sessionId}/terminate': { who: { roles: [] }, call: fixed('/sessions/mx-none/terminate', { reason: 'matrix' }) },
+
   // audit
   'GET /audit/events': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/events?limit=1') },
   'GET /audit/verify': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/verify') },
@@ -153,6 +162,8 @@ const MATRIX: Record<string, Row> = {
   'GET /audit/proof/inclusion': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/proof/inclusion?seq=1&treeSize=1') },
   'GET /audit/proof/consistency': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/proof/consistency?from=1&to=1') },
   'GET /audit/export': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/export?from=1&to=1') },
+  // a witness (with the auditor role) cosigns a checkpoint: 404 for a size never checkpointed
+  'POST /audit/checkpoints/{treeSize}/cosignatures': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/checkpoints/999999/cosignatures', { cosignature: '\u2014 w AAAA' }) },
   'GET /audit/access-at': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/access-at?identityId=mx-none&at=2026-01-01T00:00:00Z') },
   'GET /audit/who-had-access': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/who-had-access?entitlement=mx:read&at=2026-01-01T00:00:00Z') },
   'GET /audit/reports/sod-violations': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/reports/sod-violations') },
