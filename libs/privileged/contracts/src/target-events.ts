@@ -17,4 +17,7 @@ export interface TargetDefinition {
 /** A target was registered after its connector reached it with the admin credential; the password is version 1 of targetAdminSecretId(key). */
 export type TargetRegistered = DomainEvent<'TargetRegistered', TargetDefinition & { registeredAt: string; registeredBy: string }>;
 
-export type TargetEvent = TargetRegistered;
+/** The reconciliation found a login role Custos had marked as its own on the target that no live just-in-time account explains, and dropped it (its sessions ended). */
+export type UnexplainedAccountDropped = DomainEvent<'UnexplainedAccountDropped', { key: string; username: string; sessionsTerminated: number; droppedAt: string }>;
+
+export type TargetEvent = TargetRegistered | UnexplainedAccountDropped;

@@ -17,4 +17,10 @@ export interface RegisterTarget {
   };
 }
 
-export type TargetCommand = RegisterTarget;
+/** The reconciliation dropped an account nothing explains: recorded on the target. */
+export interface RecordUnexplainedAccountDropped {
+  type: 'RecordUnexplainedAccountDropped';
+  data: { key: string; username: string; sessionsTerminated: number; now: string };
+}
+
+export type TargetCommand = RegisterTarget | RecordUnexplainedAccountDropped;

@@ -1,5 +1,5 @@
 import { TARGET_KINDS, type TargetEvent } from '@custos/privileged/contracts';
-import { TargetAlreadyRegistered, TargetUnreachable, ValidationFailed, type FieldError } from '../errors';
+import { TargetAlreadyRegistered, TargetNotFound, TargetUnreachable, ValidationFailed, type FieldError } from '../errors';
 import { blank } from '../shared/time';
 import type { RegisterTarget, TargetCommand } from './commands';
 import type { TargetState } from './state';
@@ -9,9 +9,12 @@ export function decide(command: TargetCommand, state: TargetState): TargetEvent[
   switch (command.type) {
     case 'RegisterTarget':
       return register(command, state);
+    case 'RecordUnexplainedAccountDropped':
+      if (state.kind === 'NoTarget') throw new TargetNotFound(command.data.key);
+      return [{ type: 'UnexplainedAccountDropped', data: { key: command.data.key, username: command.data.username, sessionsTerminated: command.data.sessionsTerminated, droppedAt: command.data.now } }];
     default: {
-      const unexpected: never = command.type;
-      throw new Error(`unknown command ${String(unexpected)}`);
+      const unexpected: never = command;
+      throw new Error(`unknown command ${(unexpected as { type: string }).type}`);
     }
   }
 }

@@ -8,9 +8,11 @@ export function evolve(state: TargetState, event: TargetEvent): TargetState {
       const { registeredAt: _at, registeredBy: _by, ...definition } = event.data;
       return { kind: 'RegisteredTarget', definition };
     }
+    case 'UnexplainedAccountDropped':
+      return state;
     default: {
-      const unexpected: never = event.type;
-      return unexpected ?? state;
+      const unexpected: never = event;
+      return unexpected;
     }
   }
 }

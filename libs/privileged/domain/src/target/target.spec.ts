@@ -37,5 +37,12 @@ describe('target', () => {
     it('refuses the key again', () => {
       spec.given([targetRegistered()]).when(register()).thenThrows(TargetAlreadyRegistered);
     });
+
+    it('records an unexplained account the reconciliation dropped', () => {
+      spec
+        .given([targetRegistered()])
+        .when({ type: 'RecordUnexplainedAccountDropped', data: { key: 'pg-prod', username: 'custos_0123456789ab', sessionsTerminated: 1, now: NOW } })
+        .then([{ type: 'UnexplainedAccountDropped', data: { key: 'pg-prod', username: 'custos_0123456789ab', sessionsTerminated: 1, droppedAt: NOW } }]);
+    });
   });
 });

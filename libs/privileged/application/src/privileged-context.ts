@@ -1,0 +1,69 @@
+import { DurableScheduler, Inbox, type ContextRuntime } from '@custos/platform/runtime';
+import type { TargetKind } from '@custos/privileged/contracts';
+import type { Connector } from './connectors/connector';
+import { JitAccounts } from './jit-accounts';
+import { PrivilegedWorkers } from './privileged-workers';
+import { EntitlementLinks } from './read-models/entitlement-links/entitlement-links';
+import { PrivilegedView } from './read-models/privileged-view/privileged-view';
+import { TargetService } from './target-service';
+import type { KeyEncryptionKey } from './vault/key-encryption-key';
+import { Vault } from './vault/vault';
+import { VaultService } from './vault-service';
+
+export interface PrivilegedOptions {
+  kek: KeyEncryptionKey;
+  /** The schema of the context's tables; its name by default. */
+  schema?: string;
+  connectors: Readonly<Record<TargetKind, Connector>>;
+  /** How often the scheduler looks for due jobs: a grant's account is made, and an ended one dropped, within about this long. */
+  schedulerPollMs?: number;
+  reconcileEveryMs?: number;
+  onRotationFailed?: (key: string) => void;
+  rpcTimeoutMs?: number;
+}
+
+/** The privileged context's parts, wired for one runtime: what the api module provides and the specs use. */
+export interface PrivilegedContext {
+  inbox: Inbox;
+  vault: Vault;
+  links: EntitlementLinks;
+  view: PrivilegedView;
+  scheduler: DurableScheduler;
+  targets: TargetService;
+  vaultAccounts: VaultService;
+  jit: JitAccounts;
+  workers: PrivilegedWorkers;
+  /** Creates every table (the store's own are the runtime's). */
+  migrate(): Promise<void>;
+}
+
+/** createPrivilegedContext wires the privileged context's services on a runtime. */
+export function createPrivilegedContext(runtime: ContextRuntime, options: PrivilegedOptions): PrivilegedContext {
+  const schema = options.schema ?? runtime.store.context;
+  const inbox = new Inbox(runtime.db, schema);
+  const vault = new Vault(runtime.db, schema, options.kek);
+  const links = new EntitlementLinks(runtime.db, schema);
+  const view = new PrivilegedView(runtime.db, runtime.store, schema);
+  const scheduler = new DurableScheduler(runtime.db, schema, runtime.clock, {
+    pollIntervalMs: options.schedulerPollMs ?? 100,
+    onError: (err, job) => runtime.logger.error({ err, job }, 'privileged scheduled job failed; retrying with backoff'),
+  });
+  const targets = new TargetService(runtime, vault, options.connectors, view);
+  const vaultAccounts = new VaultService(runtime, vault, targets, scheduler, view, { rpcTimeoutMs: options.rpcTimeoutMs, onRotationFailed: options.onRotationFailed });
+  const jit = new JitAccounts(runtime, inbox, links, vault, targets, vaultAccounts, scheduler, view);
+  const workers = new PrivilegedWorkers(runtime, view, vaultAccounts, jit, scheduler, (err) => runtime.logger.error({ err }, 'privileged read model failed; retrying'), options.reconcileEveryMs);
+  return {
+    inbox,
+    vault,
+    links,
+    view,
+    scheduler,
+    targets,
+    vaultAccounts,
+    jit,
+    workers,
+    async migrate() {
+      for (const part of [inbox, vault, links, view, scheduler]) await part.migrate();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { BackgroundWorker, ContextRuntime, DurableScheduler, JobHandler } from '@custos/platform/runtime';
+import { CREATE_JIT_ACCOUNT, DROP_JIT_ACCOUNT, RECONCILE_JIT_ACCOUNTS, type JitAccounts } from './jit-accounts';
+import type { PrivilegedView } from './read-models/privileged-view/privileged-view';
+import { APPLY_ROTATION, EXPIRE_LEASE, ROTATION_DUE, type VaultService } from './vault-service';
+
+/**
+ * The privileged context's background work: its read model, and the scheduler's jobs (rotations,
+ * lease ends, making and dropping just-in-time accounts, the periodic reconciliation, which
+ * schedules itself again every `reconcileEveryMs`). Other contexts' events arrive through the api's consumer.
+ */
+export class PrivilegedWorkers implements BackgroundWorker {
+  constructor(
+    private readonly runtime: ContextRuntime,
+    private readonly view: PrivilegedView,
+    private readonly vault: VaultService,
+    private readonly jit: JitAccounts,
+    private readonly scheduler: DurableScheduler,
+    private readonly onError: (error: unknown) => void,
+    private readonly reconcileEveryMs = 5 * 60_000,
+  ) {}
+
+  async start(): Promise<void> {
+    this.view.start(this.onError);
+    await this.view.caughtUp();
+    // One reconciliation job for all replicas (one key); a restart keeps the one scheduled.
+    const pending = await this.scheduler.pending('jit-reconcile');
+    if (pending.length === 0) await this.scheduler.schedule(this.runtime.db, { key: 'jit-reconcile', kind: RECONCILE_JIT_ACCOUNTS, dueAt: this.nextReconciliation(), payload: {} });
+    this.scheduler.start(this.handlers());
+  }
+
+  /** The scheduler's handlers, by job kind. */
+  handlers(): Record<string, JobHandler> {
+    return {
+      [APPLY_ROTATION]: (payload, tx) => this.vault.applyRotation(tx, payload as { key: string; rotationId: string }),
+      [EXPIRE_LEASE]: (payload, tx) => this.vault.expireLease(tx, payload as { key: string; leaseId: string }),
+      [ROTATION_DUE]: (payload, tx) => this.vault.rotationDue(tx, payload as { key: string }),
+      [CREATE_JIT_ACCOUNT]: (payload, tx) => this.jit.createAccount(tx, payload as { grantId: string }),
+      [DROP_JIT_ACCOUNT]: (payload, tx) => this.jit.dropAccount(tx, payload as { grantId: string }),
+      [RECONCILE_JIT_ACCOUNTS]: async (_payload, tx) => {
+        await this.jit.reconcile();
+        await this.scheduler.schedule(tx, { key: 'jit-reconcile', kind: RECONCILE_JIT_ACCOUNTS, dueAt: this.nextReconciliation(), payload: {} });
+      },
+    };
+  }
+
+  private nextReconciliation(): Date {
+    return new Date(this.runtime.clock().getTime() + this.reconcileEveryMs);
+  }
+
+  async stop(): Promise<void> {
+    await this.scheduler.stop();
+    await this.view.stop();
+  }
+}
