@@ -77,6 +77,37 @@ describe('connector tokens (/admin/tokens)', () => {
     expect(first).not.toMatch(/(^|,)=1\+2(,|$)/);
   });
 
+  it("records the connector token's id, never its value, as the actor of what it sends: HR events now and later, SCIM users and groups", async () => {
+    const created = (await d.client.call('POST', '/admin/tokens', { token: admin, body: { name: 'audited' } })).body as { id: string; token: string };
+    const actor = `connector:${created.id}`;
+    const hired = await joiner(created.token, 4);
+    expect(hired.status).toBe(202);
+    const ada = hired.body.identityId as string;
+    // A mover dated in the future waits for its date, and is still the connector's change when it applies.
+    const inASecond = new Date(Date.now() + 1_500).toISOString();
+    const moved = await d.client.call('POST', '/hr/events', {
+      token: created.token,
+      body: { eventId: `${run}-4-move`, system: 'workday', type: 'mover', effectiveAt: inASecond, employee: { employeeId: `CT${run}4`, givenName: 'Con', familyName: 'Nector', email: `ct-${run}-4@example.com`, department: 'Audit', employmentType: 'employee' } },
+    });
+    expect([moved.status, moved.body.status]).toEqual([202, 'scheduled']);
+    const scim = (method: string, url: string, body: unknown) => d.client.call(method, `/scim/v2${url}`, { token: created.token, body, headers: { 'content-type': 'application/scim+json' } });
+    const user = await scim('POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `scim-${run}@example.com`, externalId: `SC${run}`, name: { givenName: 'Sc', familyName: 'Im' }, emails: [{ value: `scim-${run}@example.com`, primary: true }], active: true });
+    expect(user.status).toBe(201);
+    const group = await scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `ct-${run}`, members: [{ value: user.body.id }] });
+    expect(group.status).toBe(201);
+
+    const history = async (identityId: string) => (await d.client.call('GET', `/identities/${identityId}/history`, { token: admin })).body.items as Array<{ type: string; actor?: string }>;
+    const adaHistory = await eventually(() => history(ada), { accept: (items) => items.some((e) => e.type === 'IdentityMoved'), what: 'the scheduled mover applied', timeoutMs: 30_000 });
+    expect(adaHistory.map((e) => [e.type, e.actor])).toEqual(expect.arrayContaining([['IdentityHired', actor], ['IdentityMoved', actor]]));
+    const scimHistory = await history(user.body.id as string);
+    expect(scimHistory.map((e) => e.actor)).toEqual(scimHistory.map(() => actor));
+    expect(scimHistory.map((e) => e.type)).toEqual(expect.arrayContaining(['GroupsAssigned']));
+    expect(JSON.stringify([adaHistory, scimHistory])).not.toContain(created.token.split('_')[2]);
+    // A caller without a connector token is recorded by its subject.
+    const byOidc = await joiner(await d.client.token('hr-system-7', ['custos:hr']), 5);
+    expect((await history(byOidc.body.identityId as string)).map((e) => e.actor)).toEqual(['hr-system-7']);
+  });
+
   it('refuses roles beyond custos:hr and a life longer than ten years with 400', async () => {
     expect((await d.client.call('POST', '/admin/tokens', { token: admin, body: { name: 'x', roles: ['custos:admin'] } })).status).toBe(400);
     expect((await d.client.call('POST', '/admin/tokens', { token: admin, body: { name: 'x', expiresIn: 'P11Y' } })).status).toBe(400);

@@ -1,7 +1,7 @@
 import { Body, Controller, Headers, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HrIntake } from '@custos/identity/application';
-import { ApiProblemResponses, Roles } from '@custos/platform/http';
+import { actorOf, ApiProblemResponses, CurrentPrincipal, Roles, type Principal } from '@custos/platform/http';
 import { HrEventAcceptedDto, HrEventDto } from './hr-event.dto';
 import { hrChangeOf } from './hr-event.validation';
 
@@ -29,7 +29,8 @@ export class HrController {
     415,
     { status: 422, description: 'the employee id does not match the identity (employee-id-mismatch)' },
   )
-  receive(@Body() body: HrEventDto, @Headers('x-correlation-id') correlationId?: string): Promise<HrEventAcceptedDto> {
-    return this.intake.receive({ ...hrChangeOf(body), channel: 'webhook' }, { correlationId: correlationId || undefined });
+  receive(@Body() body: HrEventDto, @CurrentPrincipal() principal: Principal, @Headers('x-correlation-id') correlationId?: string): Promise<HrEventAcceptedDto> {
+    // The events record who sent the change (a connector token's connector:<id>); the HR system is in their source.
+    return this.intake.receive({ ...hrChangeOf(body), channel: 'webhook' }, { correlationId: correlationId || undefined, actor: actorOf(principal) });
   }
 }

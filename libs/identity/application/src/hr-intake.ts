@@ -12,6 +12,8 @@ import { CommandMeta, handleIdentityCommand } from './identity-store';
 /** What a door that addresses identities by id adds to a change (see HrIntake.receiveForIdentity). */
 export interface IntakeForIdentity {
   correlationId?: string;
+  /** Who sent the changes (the authenticated caller: `connector:<id>`, a token's subject); else `hr:<system>`. */
+  actor?: string;
   /** Runs first in the transaction: a precondition that throws leaves nothing written. */
   before?: (tx: SqlExecutor) => Promise<void>;
   /** Runs last in the same transaction: the door's own records commit with the changes or not at all. */
@@ -75,9 +77,9 @@ export class HrIntake {
    * Changes received while an earlier group is being written are applied together in the next
    * group's single transaction (group commit), with the same outcome each would have had alone.
    */
-  async receive(change: ReceivedHrChange, meta: { correlationId?: string } = {}): Promise<HrOutcome> {
+  async receive(change: ReceivedHrChange, meta: { correlationId?: string; actor?: string } = {}): Promise<HrOutcome> {
     const dated: HrChange = typeof change.effectiveAt === 'string' ? (change as HrChange) : { ...change, effectiveAt: this.runtime.clock().toISOString() };
-    return this.group.submit({ change: dated, meta: hrMeta(dated, meta.correlationId ?? randomUUID()) });
+    return this.group.submit({ change: dated, meta: hrMeta(dated, meta.correlationId ?? randomUUID(), meta.actor) });
   }
 
   /**
@@ -91,7 +93,7 @@ export class HrIntake {
     return this.runtime.db.transaction(async (tx) => {
       await options.before?.(tx);
       const outcomes: HrOutcome[] = [];
-      for (const change of changes) outcomes.push(await this.acceptOne(tx, { change, meta: hrMeta(change, correlationId), identityId }));
+      for (const change of changes) outcomes.push(await this.acceptOne(tx, { change, meta: hrMeta(change, correlationId, options.actor), identityId }));
       await options.after?.(tx, outcomes);
       return outcomes;
     });
@@ -216,7 +218,7 @@ export class HrIntake {
     // A later HR change supersedes one still waiting for its date.
     await this.scheduler.cancelMany(tx, accepted.filter((a) => a.item.change.type !== 'joiner' && !a.item.due).map((a) => `hr:${a.identityId}`));
     for (const a of waiting) {
-      await this.scheduleChange(tx, a.item.change, a.identityId, a.item.meta.correlationId);
+      await this.scheduleChange(tx, a.item.change, a.identityId, a.item.meta);
       a.status = 'scheduled';
     }
 
@@ -269,9 +271,12 @@ export class HrIntake {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext('custos:manager:' || k)) FROM unnest($1::text[]) AS k`, [slots]);
   }
 
-  /** Keeps a change dated in the future until its effective time; a later change for the identity cancels it. */
-  private scheduleChange(tx: SqlExecutor, change: HrChange, identityId: string, correlationId: string | undefined): Promise<void> {
-    return this.scheduler.schedule(tx, { key: `hr:${identityId}`, kind: SCHEDULED_HR_CHANGE, dueAt: new Date(change.effectiveAt), payload: { change, identityId, correlationId } });
+  /**
+   * Keeps a change dated in the future until its effective time; a later change for the identity
+   * cancels it. Who sent it is kept with it: it is still their change when it applies.
+   */
+  private scheduleChange(tx: SqlExecutor, change: HrChange, identityId: string, meta: CommandMeta): Promise<void> {
+    return this.scheduler.schedule(tx, { key: `hr:${identityId}`, kind: SCHEDULED_HR_CHANGE, dueAt: new Date(change.effectiveAt), payload: { change, identityId, correlationId: meta.correlationId, actor: meta.actor } });
   }
 
   /** Activates a pending joiner on its start date. */
@@ -280,7 +285,10 @@ export class HrIntake {
   }
 }
 
-/** Who an HR change is applied for: its system, under the request's correlation id. */
-function hrMeta(change: HrChange, correlationId: string): CommandMeta {
-  return { actor: `hr:${change.system}`, correlationId };
+/**
+ * Who an HR change is applied for, under the request's correlation id: the caller that sent it
+ * when a door knows one (a connector token's `connector:<id>`, a token's subject), else its system.
+ */
+function hrMeta(change: HrChange, correlationId: string, actor?: string): CommandMeta {
+  return { actor: actor ?? `hr:${change.system}`, correlationId };
 }

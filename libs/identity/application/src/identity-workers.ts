@@ -17,8 +17,9 @@ export class IdentityWorkers implements BackgroundWorker {
     this.view.start((error) => log.error({ err: error }, 'identities view failed; retrying'));
     this.scheduler.start({
       [SCHEDULED_HR_CHANGE]: async (payload, tx) => {
-        const { change, identityId, correlationId } = payload as { change: HrChange; identityId: string; correlationId?: string };
-        await this.intake.apply(tx, change, identityId, { actor: `hr:${change.system}`, correlationId });
+        // Jobs scheduled before the sender was kept with them name the HR system.
+        const { change, identityId, correlationId, actor } = payload as { change: HrChange; identityId: string; correlationId?: string; actor?: string };
+        await this.intake.apply(tx, change, identityId, { actor: actor ?? `hr:${change.system}`, correlationId });
       },
       [SCHEDULED_ACTIVATION]: async (payload, tx) => {
         const { identityId, correlationId } = payload as { identityId: string; correlationId?: string };

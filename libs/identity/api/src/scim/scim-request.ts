@@ -21,6 +21,7 @@ export function scimContext(request: FastifyRequest & { principal?: Principal | 
   return {
     idempotencyKey: key ? `${request.principal?.sub ?? 'anonymous'}:${key}` : undefined,
     correlationId: header('x-correlation-id'),
+    ...(request.principal ? { actor: request.principal.sub } : {}),
     ifMatch: header('if-match'),
     attributes: query('attributes'),
     excludedAttributes: query('excludedAttributes'),

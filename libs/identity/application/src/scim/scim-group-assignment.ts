@@ -8,6 +8,8 @@ import { ScimError } from './scim-error';
 export interface GroupChangeContext {
   now: string;
   correlationId: string;
+  /** The authenticated caller; `hr:scim` when none is known. */
+  actor?: string;
   eventId?: string;
 }
 
@@ -36,6 +38,6 @@ export async function reassignGroups(
       type: 'AssignGroups',
       data: { identityId, groups, effectiveAt: context.now, now: context.now, source: { system: 'scim', channel: 'scim', ...(context.eventId ? { eventId: context.eventId } : {}) } },
     },
-    { actor: 'hr:scim', correlationId: context.correlationId },
+    { actor: context.actor ?? 'hr:scim', correlationId: context.correlationId },
   );
 }

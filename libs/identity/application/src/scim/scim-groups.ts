@@ -131,7 +131,7 @@ export class ScimGroups {
         tx,
         identityId,
         { removed: was && before ? [before.displayName] : [], added: is && after ? [after.displayName] : [] },
-        { now, correlationId },
+        { now, correlationId, actor: context.actor },
       );
     }
   }

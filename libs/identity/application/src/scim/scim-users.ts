@@ -27,6 +27,8 @@ export interface ScimRequestContext {
   /** The caller's Idempotency-Key, made unique per caller: it names the HR change (eventId), else a UUID does. */
   idempotencyKey?: string;
   correlationId?: string;
+  /** The authenticated caller (a connector token's `connector:<id>`), recorded as the changes' actor. */
+  actor?: string;
   ifMatch?: string;
   attributes?: string;
   excludedAttributes?: string;
@@ -183,7 +185,7 @@ export class ScimUsers {
         after: async (tx) => {
           await this.records.deleteUser(tx, identityId, record?.userName ?? identity.email, now);
           for (const group of await this.records.leaveAllGroups(tx, identityId)) {
-            await reassignGroups(this.runtime.store, tx, identityId, { removed: [group.displayName], added: [] }, { now, correlationId: context.correlationId ?? randomUUID() });
+            await reassignGroups(this.runtime.store, tx, identityId, { removed: [group.displayName], added: [] }, { now, correlationId: context.correlationId ?? randomUUID(), actor: context.actor });
           }
         },
       });
@@ -217,7 +219,7 @@ export class ScimUsers {
 
   private async write(identityId: string, changes: HrChange[], context: ScimRequestContext, hooks: { before?: (tx: SqlExecutor) => Promise<void>; after?: (tx: SqlExecutor) => Promise<void> }): Promise<void> {
     try {
-      await this.intake.receiveForIdentity(identityId, changes, { correlationId: context.correlationId, before: hooks.before, after: hooks.after });
+      await this.intake.receiveForIdentity(identityId, changes, { correlationId: context.correlationId, actor: context.actor, before: hooks.before, after: hooks.after });
     } catch (error) {
       if (isUniqueViolation(error, 'scim_users_user_name')) throw ScimError.uniqueness('userName is already taken (case-insensitive)');
       if ((error as { code?: string }).code === 'employee-id-taken' || (error as { code?: string }).code === 'identity-already-exists') {
