@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { AUDIT_CONTEXT, AuditModule, readAuditSettings } from '@custos/audit/api';
 import { ENTITLEMENT_CONTEXT, EntitlementModule } from '@custos/entitlement/api';
+import { GATEWAY_CONTEXT, GatewayModule, readGatewayConfig } from '@custos/gateway/api';
 import { IDENTITY_CONTEXT, IdentityModule } from '@custos/identity/api';
 import { startCustos } from '@custos/platform/http';
 import { hardenProcess, readConfig } from '@custos/platform/runtime';
@@ -13,17 +14,20 @@ import { isCliCommand, runCli } from './cli/cli';
  */
 async function main(): Promise<void> {
   const config = readConfig();
+  const gateway = readGatewayConfig();
   const custos = await startCustos({
     title: 'Custos',
     processName: 'custos',
     config,
-    contexts: [IDENTITY_CONTEXT, ENTITLEMENT_CONTEXT, REQUEST_CONTEXT, AUDIT_CONTEXT],
-    modules: ([identity, entitlement, request, audit]) => [
+    contexts: [IDENTITY_CONTEXT, ENTITLEMENT_CONTEXT, REQUEST_CONTEXT, AUDIT_CONTEXT, GATEWAY_CONTEXT],
+    modules: ([identity, entitlement, request, audit, sessions]) => [
       IdentityModule.forRuntime(identity),
       EntitlementModule.forRuntime(entitlement),
       RequestModule.forRuntime(request),
       // The embedded all-in-one makes its signing key under its data directory on first start.
       AuditModule.forRuntime(audit, readAuditSettings(process.env, { publicUrl: config.publicUrl, generateIn: config.dataDir })),
+      // The PostgreSQL gateway listens when CUSTOS_PG_GATEWAY_PORT is set (targets by URL: CUSTOS_PG_GATEWAY_TARGETS).
+      GatewayModule.forRuntime(sessions, { config: gateway, host: config.host, development: config.devAuth }),
     ],
   });
   const shutdown = () => {
