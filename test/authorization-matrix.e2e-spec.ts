@@ -152,6 +152,16 @@ const MATRIX: Record<string, Row> = {
   'GET /sessions/{sessionId}': { who: { any: true }, call: fixed('/sessions/mx-none') },
   'GET /sessions/{sessionId}/stream': { who: { roles: ['custos:admin', 'custos:auditor'] }, call: fixed('/sessions/mx-none/stream') },
   'POST /sessions/{sessionId}/terminate': { who: { roles: [] }, call: fixed('/sessions/mx-none/terminate', { reason: 'matrix' }) },
+  // privileged: targets and the vault's accounts are administered by admins; any identity may try a check-out (403 without a grant) or check-in (409 without a lease);
+  // a just-in-time credential goes to its beneficiary only (the path's identity; no role reads another's)
+  'POST /targets': { who: ADMIN, call: (w) => ({ path: '/targets', body: { key: `mx-target-${w.seq()}`, kind: 'postgresql', host: '127.0.0.1', port: 1, database: 'mx', adminCredential: { username: 'mx', password: 'mx-secret' } } }) },
+  'GET /targets': { who: ADMIN, call: fixed('/targets') },
+  'POST /vault/accounts': { who: ADMIN, call: (w) => ({ path: '/vault/accounts', body: { key: `mx-account-${w.seq()}`, target: 'mx-none', username: 'mx', entitlement: 'mx:read' } }) },
+  'GET /vault/accounts/{key}': { who: { roles: ['custos:admin', 'custos:auditor'] }, call: fixed('/vault/accounts/mx-none') },
+  'POST /vault/accounts/{key}/checkout': { who: { any: true }, call: fixed('/vault/accounts/mx-none/checkout', {}) },
+  'POST /vault/accounts/{key}/checkin': { who: { any: true }, call: fixed('/vault/accounts/mx-none/checkin', {}) },
+  'POST /vault/accounts/{key}/rotate': { who: ADMIN, call: fixed('/vault/accounts/mx-none/rotate', {}) },
+  'GET /access/{identityId}/credentials/{grantId}': { who: { owner: (w) => w.ada, readers: [] }, call: (w) => ({ path: `/access/${w.ada}/credentials/mx-none` }) },
 
   // audit
   'GET /audit/events': { who: { roles: ['custos:auditor'] }, call: fixed('/audit/events?limit=1') },

@@ -5,6 +5,7 @@ import { GATEWAY_CONTEXT, GatewayModule, readGatewayConfig } from '@custos/gatew
 import { IDENTITY_CONTEXT, IdentityModule } from '@custos/identity/api';
 import { startCustos } from '@custos/platform/http';
 import { hardenProcess, readConfig } from '@custos/platform/runtime';
+import { PRIVILEGED_CONTEXT, PrivilegedModule } from '@custos/privileged/api';
 import { REQUEST_CONTEXT, RequestModule } from '@custos/request/api';
 import { isCliCommand, runCli } from './cli/cli';
 
@@ -19,8 +20,8 @@ async function main(): Promise<void> {
     title: 'Custos',
     processName: 'custos',
     config,
-    contexts: [IDENTITY_CONTEXT, ENTITLEMENT_CONTEXT, REQUEST_CONTEXT, AUDIT_CONTEXT, GATEWAY_CONTEXT],
-    modules: ([identity, entitlement, request, audit, sessions]) => [
+    contexts: [IDENTITY_CONTEXT, ENTITLEMENT_CONTEXT, REQUEST_CONTEXT, AUDIT_CONTEXT, GATEWAY_CONTEXT, PRIVILEGED_CONTEXT],
+    modules: ([identity, entitlement, request, audit, sessions, privileged]) => [
       IdentityModule.forRuntime(identity),
       EntitlementModule.forRuntime(entitlement),
       RequestModule.forRuntime(request),
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
       AuditModule.forRuntime(audit, readAuditSettings(process.env, { publicUrl: config.publicUrl, generateIn: config.dataDir })),
       // The PostgreSQL gateway listens when CUSTOS_PG_GATEWAY_PORT is set (targets by URL: CUSTOS_PG_GATEWAY_TARGETS).
       GatewayModule.forRuntime(sessions, { config: gateway, host: config.host, development: config.devAuth }),
+      // Targets, the vault and just-in-time accounts; the vault's key from CUSTOS_VAULT_KEK_FILE, else made under the data directory on first start.
+      PrivilegedModule.forRuntime(privileged, { generateIn: config.dataDir }),
     ],
   });
   const shutdown = () => {
