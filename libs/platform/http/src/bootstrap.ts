@@ -28,7 +28,7 @@ export interface CustosAppOptions {
   verifier: TokenVerifier;
   devIssuer?: DevTokenIssuer;
   healthChecks: HealthCheck[];
-  /** /health, /health/live and /metrics are served on the management port (CUSTOS_MANAGEMENT_PORT), not by this app. */
+  /** /health, /health/live, /metrics and /docs are served on the management port (CUSTOS_MANAGEMENT_PORT), not by this app. */
   operationsOnManagementPort?: boolean;
   /** Where answers to writes with an Idempotency-Key are kept. */
   db: SqlDatabase;
@@ -73,6 +73,7 @@ export async function createCustosApp(options: CustosAppOptions): Promise<NestFa
   // Every write accepts an Idempotency-Key; reads pay nothing for it.
   interceptWrites(app, new IdempotencyInterceptor(options.db));
   app.enableShutdownHooks();
-  serveOpenApiDocument(app, options.title);
+  // With a management port the API reference is served there (startCustos), not on the public port.
+  if (!options.operationsOnManagementPort) serveOpenApiDocument(app, options.title);
   return app;
 }

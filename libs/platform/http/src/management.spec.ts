@@ -43,8 +43,29 @@ describe('CUSTOS_MANAGEMENT_PORT', () => {
       expect(await metrics.text()).toContain('process_cpu_user_seconds_total');
     });
 
+    it('serves the API reference there: the document of the public port and the Swagger UI', async () => {
+      const document = await fetch(`${custos.managementUrl}/docs-json`);
+      expect(document.status).toBe(200);
+      const paths = Object.keys(((await document.json()) as { paths: Record<string, unknown> }).paths);
+      expect(paths).toEqual(expect.arrayContaining(['/admin/tokens', '/dev/token']));
+      expect(paths).not.toContain('/health');
+      const page = await fetch(`${custos.managementUrl}/docs`);
+      expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+      const html = await page.text();
+      for (const asset of [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1])) {
+        const answer = await fetch(`${custos.managementUrl}${asset}`);
+        expect([asset, answer.status]).toEqual([asset, 200]);
+      }
+      expect(await (await fetch(`${custos.managementUrl}/docs/custos-init.js`)).text()).toContain("url: '/docs-json'");
+      // Only the UI's own assets: not swagger-ui-dist's other files, nor anything outside it.
+      for (const path of ['/docs/package.json', '/docs/index.html', '/docs/../package.json', '/docs/%2e%2e/package.json']) {
+        expect([path, (await fetch(`${custos.managementUrl}${path}`)).status]).toEqual([path, 404]);
+      }
+    });
+
     it('serves nothing of the API there', async () => {
-      for (const path of ['/admin/tokens', '/dev/token', '/docs', '/docs-json', '/']) {
+      for (const path of ['/admin/tokens', '/dev/token', '/']) {
         const response = await fetch(`${custos.managementUrl}${path}`, { headers: { authorization: 'Bearer x' } });
         expect([path, response.status, response.headers.get('content-type')]).toEqual([path, 404, expect.stringMatching(/^application\/problem\+json/)]);
       }
@@ -52,11 +73,8 @@ describe('CUSTOS_MANAGEMENT_PORT', () => {
       expect(posted.status).toBe(404);
     });
 
-    it('leaves them out of the public port and its OpenAPI document, which serves the API as before', async () => {
-      for (const path of ['/health', '/health/live', '/metrics']) expect([path, (await fetch(`${custos.url}${path}`)).status]).toEqual([path, 404]);
-      const document = (await (await fetch(`${custos.url}/docs-json`)).json()) as { paths: Record<string, unknown> };
-      expect(Object.keys(document.paths)).not.toEqual(expect.arrayContaining(['/health']));
-      expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/admin/tokens', '/dev/token']));
+    it('leaves them out of the public port, which serves the API as before', async () => {
+      for (const path of ['/health', '/health/live', '/metrics', '/docs', '/docs-json']) expect([path, (await fetch(`${custos.url}${path}`)).status]).toEqual([path, 404]);
       expect((await fetch(`${custos.url}/admin/tokens`)).status).toBe(401);
     });
   });

@@ -6,6 +6,7 @@ import { readAuthSettings, type AuthSettings } from './auth/auth-settings';
 import { ConnectorTokens, withConnectorTokens } from './auth/connector-tokens';
 import { CachingTokenVerifier, DevTokenIssuer, OidcTokenVerifier, TokenVerifier } from './auth/token-verifier';
 import { createCustosApp } from './bootstrap';
+import { buildOpenApiDocument } from './openapi';
 import { startManagementServer, type HealthCheck, type ManagementServer } from './management';
 import { readHttpEdgeSettings } from './security-headers';
 
@@ -91,7 +92,8 @@ export async function startCustos(options: {
     });
     let management: ManagementServer | undefined;
     if (config.managementPort !== undefined) {
-      management = await startManagementServer({ port: config.managementPort, host: config.host, checks: healthChecks }).catch(async (error: unknown) => {
+      const docs = buildOpenApiDocument(app, options.title);
+      management = await startManagementServer({ port: config.managementPort, host: config.host, checks: healthChecks, docs }).catch(async (error: unknown) => {
         await app.close();
         throw error;
       });
