@@ -49,7 +49,9 @@ describe('access requests against npm start: the main path, extension, nothing w
     const requestId = submitted.body.requestId as string;
     expect(submitted.body.steps).toMatchObject([{ kind: 'manager', approverIds: [mia], status: 'pending' }, { kind: 'owner', approverIds: [olga], status: 'waiting' }]);
     const inbox = await as(mia, 'GET', '/approvals');
-    expect(inbox.body.items).toEqual([expect.objectContaining({ requestId, round: 0, beneficiary: expect.objectContaining({ identityId: ada, name: 'Ada Tester' }), beneficiaryAccess: [] })]);
+    expect(inbox.body.items).toEqual([
+      expect.objectContaining({ requestId, round: 0, beneficiary: expect.objectContaining({ identityId: ada, name: 'Ada Tester', department: 'Data', managerId: mia, managerName: 'Mia Tester' }), beneficiaryAccess: [] }),
+    ]);
     expect((await as(mia, 'POST', `/requests/${requestId}/approve`, { comment: 'fine' })).body.status).toBe('pending');
     expect((await as(olga, 'POST', `/requests/${requestId}/approve`, {})).body.status).toBe('approved');
     const fulfilled = await requestOf(requestId, (body) => body.status === 'fulfilled', 'the request to be fulfilled');

@@ -6,16 +6,23 @@ import { CONTEXT_RUNTIME, type ContextRuntime } from '@custos/platform/runtime';
 import { GrantDelegationDto } from './dto';
 import { ApprovalInbox, DelegationAnswerDoc, DelegationList } from './responses';
 
-const person = (identityId: string, profile?: IdentityProfile) => ({
-  identityId,
-  ...(profile && {
-    name: [profile.givenName, profile.familyName].filter(Boolean).join(' ') || undefined,
-    email: profile.email,
-    title: profile.title,
-    department: profile.department,
-    managerId: profile.managerId,
-  }),
-});
+const nameOf = (profile?: IdentityProfile) => (profile ? [profile.givenName, profile.familyName].filter(Boolean).join(' ') || undefined : undefined);
+
+/** Who someone is to an approver: name, title, department, and their manager by id and name. */
+const person = (identityId: string, profiles: ReadonlyMap<string, IdentityProfile>) => {
+  const profile = profiles.get(identityId);
+  return {
+    identityId,
+    ...(profile && {
+      name: nameOf(profile),
+      email: profile.email,
+      title: profile.title,
+      department: profile.department,
+      managerId: profile.managerId,
+      ...(profile.managerId !== undefined && { managerName: nameOf(profiles.get(profile.managerId)) }),
+    }),
+  };
+};
 
 const RISKS = ['low', 'medium', 'high', 'critical'];
 
@@ -57,7 +64,9 @@ export class ApprovalsController {
       }
     }
     const pending = [...own, ...delegated].sort((a, b) => Date.parse(a.since) - Date.parse(b.since));
-    const profiles = await this.directory.profiles(pending.flatMap(({ request }) => [request.requesterId, request.beneficiaryId]));
+    const parties = await this.directory.profiles(pending.flatMap(({ request }) => [request.requesterId, request.beneficiaryId]));
+    const managers = await this.directory.profiles([...parties.values()].flatMap((profile) => (profile.managerId !== undefined ? [profile.managerId] : [])));
+    const profiles = new Map([...managers, ...parties]);
     const clock = this.runtime.clock();
     const access = await this.directory.currentAccess(pending.map(({ request }) => request.beneficiaryId), clock);
     const now = clock.getTime();
@@ -70,8 +79,8 @@ export class ApprovalsController {
       if (!open) continue;
       items.push({
         requestId: request.requestId,
-        requester: person(request.requesterId, profiles.get(request.requesterId)),
-        beneficiary: person(request.beneficiaryId, profiles.get(request.beneficiaryId)),
+        requester: person(request.requesterId, profiles),
+        beneficiary: person(request.beneficiaryId, profiles),
         beneficiaryAccess: access.get(request.beneficiaryId) ?? [],
         entitlement:
           request.target.kind === 'role'

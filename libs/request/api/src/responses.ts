@@ -113,6 +113,7 @@ export class PersonAnswer {
   @ApiPropertyOptional() title?: string;
   @ApiPropertyOptional() department?: string;
   @ApiPropertyOptional() managerId?: string;
+  @ApiPropertyOptional({ description: 'the manager\'s name, when the request service knows them' }) managerName?: string;
 }
 
 export class ApprovalEntitlementAnswer {
