@@ -73,12 +73,13 @@ describe('access requests against npm start: the main path, extension, nothing w
     await checkWhen(dbRead, (c) => !c.allowed, 'GET /check to deny the access given back');
   });
 
-  it('writes nothing for a bad request: neither the requests nor the audit log change', async () => {
+  it('writes nothing for bad input: neither the requests nor the audit log change, apart from a refused decision\'s record', async () => {
     const auditor = await api.auditor();
     const audit = async (query: string) => (await api.client.call('GET', `/audit/events?${query}&limit=1000`, { token: auditor })).body.items as Array<{ seq: number; name: string; data: any }>;
     const loggedOf = (requestId: string, name: string) =>
       eventually(() => audit(`type=${name}`), { accept: (items) => items.some((e) => e.data?.requestId === requestId), what: `the audit log to show ${name} of ${requestId}`, timeoutMs: 20_000 });
-    // A mark in the log: everything of this deployment before it has been logged once it shows this cancel.
+    // One pending request, then a mark in the log: everything before it has been logged once the log shows this cancel.
+    const pending = await as(ada, 'POST', '/requests', { entitlement: dbRead, justification: 'pending' });
     const marker = await as(ada, 'POST', '/requests', { entitlement: dbRead, justification: 'marker' });
     expect((await as(ada, 'POST', `/requests/${marker.body.requestId}/cancel`, {})).status).toBe(200);
     const mark = (await loggedOf(marker.body.requestId, 'RequestCancelled')).find((e) => e.data?.requestId === marker.body.requestId)!.seq;
@@ -94,12 +95,19 @@ describe('access requests against npm start: the main path, extension, nothing w
       const refused = await as(ada, 'POST', '/requests', body);
       expect([refused.status, refused.body.type]).toEqual([status, `urn:custos:problem:${code}`]);
     }
+    // A decision on a request no longer pending (409) writes nothing; one by someone not eligible (403) only its recorded refusal.
+    const late = await as(mia, 'POST', `/requests/${marker.body.requestId}/approve`, {});
+    expect([late.status, late.body.type]).toEqual([409, 'urn:custos:problem:request-not-pending']);
+    const ineligible = await as(olga, 'POST', `/requests/${pending.body.requestId}/approve`, {});
+    expect([ineligible.status, ineligible.body.type]).toEqual([403, 'urn:custos:problem:not-eligible-approver']);
     // Then one that is written: once the log shows it, it would show anything the refusals had written.
     const after = await as(ada, 'POST', '/requests', { entitlement: dbRead, justification: 'after' });
     await loggedOf(after.body.requestId, 'ApprovalRequested');
-    expect((await audit(`after=${mark}`)).filter((e) => e.data?.requestId !== after.body.requestId)).toEqual([]);
+    const since = (await audit(`after=${mark}`)).filter((e) => e.data?.requestId !== after.body.requestId);
+    expect(since.map((e) => [e.name, e.data?.requestId, e.data?.approverId, e.data?.reason])).toEqual([['DecisionRefused', pending.body.requestId, olga, 'not-eligible-approver']]);
     expect((await as(ada, 'GET', `/requests?requesterId=${ada}`)).body.items.map((r: { requestId: string }) => r.requestId)).toEqual([after.body.requestId, ...requestsBefore]);
-    await as(ada, 'POST', `/requests/${after.body.requestId}/cancel`, {});
+    expect((await as(ada, 'GET', `/requests/${pending.body.requestId}`)).body.steps[0]).toMatchObject({ status: 'pending', decisions: [] });
+    for (const request of [after, pending]) await as(ada, 'POST', `/requests/${request.body.requestId}/cancel`, {});
   });
 
   it('ends a just-in-time grant once when its end passes while Custos is down, and the request shows ended', async () => {
