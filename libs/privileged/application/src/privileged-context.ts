@@ -51,7 +51,7 @@ export function createPrivilegedContext(runtime: ContextRuntime, options: Privil
   const targets = new TargetService(runtime, vault, options.connectors, view);
   const vaultAccounts = new VaultService(runtime, vault, targets, scheduler, view, { rpcTimeoutMs: options.rpcTimeoutMs, onRotationFailed: options.onRotationFailed });
   const jit = new JitAccounts(runtime, inbox, links, vault, targets, vaultAccounts, scheduler, view);
-  const workers = new PrivilegedWorkers(runtime, view, vaultAccounts, jit, scheduler, (err) => runtime.logger.error({ err }, 'privileged read model failed; retrying'), options.reconcileEveryMs);
+  const workers = new PrivilegedWorkers(runtime, view, vaultAccounts, jit, scheduler, (err) => runtime.logger.error({ err }, 'privileged read model failed; retrying'), options.reconcileEveryMs, () => vault.rewrapAll());
   return {
     inbox,
     vault,

@@ -17,9 +17,14 @@ export class PrivilegedWorkers implements BackgroundWorker {
     private readonly scheduler: DurableScheduler,
     private readonly onError: (error: unknown) => void,
     private readonly reconcileEveryMs = 5 * 60_000,
+    /** Moves the vault's data keys to the current key-encryption key (after a KEK rotation); answers how many moved. */
+    private readonly rewrap: () => Promise<number> = async () => 0,
   ) {}
 
   async start(): Promise<void> {
+    // A new key-encryption key on the key file's first line takes over at start: data keys are re-wrapped, ciphertexts untouched.
+    const moved = await this.rewrap();
+    if (moved > 0) this.runtime.logger.info({ moved }, 'vault data keys re-wrapped to the current key-encryption key; the old key can leave the key file');
     this.view.start(this.onError);
     await this.view.caughtUp();
     // One reconciliation job for all replicas (one key); a restart keeps the one scheduled.

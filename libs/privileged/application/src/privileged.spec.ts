@@ -141,6 +141,26 @@ describe('the privileged context (store on PostgreSQL, a PostgreSQL target that 
     });
   });
 
+  describe('the key-encryption key', () => {
+    it('is rotated at start: every data key is re-wrapped to the key now first in the key file, after which the old key can go', async () => {
+      const { context, schema } = await open();
+      await registerTarget(context, 'pg-kek');
+      await context.view.stop();
+      const fresh = { id: 'k2', key: randomBytes(32) };
+      const store = await SqlEventStore.open(pg.db, { context: 'privileged', schema });
+      const runtime: ContextRuntime = { context: 'privileged', db: pg.db, store, bus: new InProcessBus(), clock: () => now, logger: createLogger(readConfig({}), 'test'), publicUrl: '' };
+      const connector = new PostgresConnector();
+      opened.push({ connector });
+      const rotated = createPrivilegedContext(runtime, { kek: new FileKeyEncryptionKey([fresh, { id: 'k1', key: kekKey }]), schema, connectors: { postgresql: connector }, reconcileEveryMs: 3600_000 });
+      await rotated.workers.start();
+      await rotated.workers.stop();
+      const { rows } = await pg.db.query<{ kek_id: string }>(`SELECT DISTINCT kek_id FROM ${schema}.vault_secrets`);
+      expect(rows).toEqual([{ kek_id: 'k2' }]);
+      const onlyNew = createPrivilegedContext(runtime, { kek: new FileKeyEncryptionKey([fresh]), schema, connectors: { postgresql: connector } });
+      expect((await onlyNew.targets.access('pg-kek')).access.adminPassword).toBe(target.adminPassword);
+    });
+  });
+
   describe('vault accounts', () => {
     async function onboarded(context: PrivilegedContext, key: string) {
       const username = `dba_${randomBytes(3).toString('hex')}`;
