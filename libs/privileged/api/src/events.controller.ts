@@ -4,7 +4,7 @@ import type { CustosEvent } from '@custos/platform/event-store';
 import type { DurableEvents } from '@custos/platform/messaging';
 import { ENTITLEMENT_EVENTS, ENTITLEMENT_EVENTS_CONSUMER, JitAccounts } from '@custos/privileged/application';
 
-/** The events the privileged context reacts to, over the bus: the catalog's target links and the grants' starts and ends. */
+/** The events the privileged context reacts to, over the bus: the catalog's target links and the grants' starts, extensions and ends. */
 @Controller()
 export class PrivilegedEventsController {
   constructor(@Inject(JitAccounts) private readonly jit: JitAccounts) {}

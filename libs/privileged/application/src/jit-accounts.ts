@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AccessGranted, AccessRevoked } from '@custos/entitlement/contracts';
+import type { AccessExtended, AccessGranted, AccessRevoked } from '@custos/entitlement/contracts';
 import type { CustosEvent, SqlExecutor } from '@custos/platform/event-store';
 import { handleCommand, loadAggregate, type CommandMeta, type ContextRuntime, type DurableScheduler, type Inbox } from '@custos/platform/runtime';
 import { jitAccountSecretId, jitAccountStreamId, targetStreamId, type JitAccountEvent } from '@custos/privileged/contracts';
@@ -15,11 +15,12 @@ import type { VaultService } from './vault-service';
 /** The durable consumer of the entitlement context's events. */
 export const ENTITLEMENT_EVENTS_CONSUMER = 'privileged-entitlement-events';
 /** The entitlement events it reads: the catalog's target links and the grants' starts and ends. */
-export const ENTITLEMENT_EVENTS = ['EntitlementDefined', 'EntitlementChanged', 'EntitlementRetired', 'AccessGranted', 'AccessRevoked'] as const;
+export const ENTITLEMENT_EVENTS = ['EntitlementDefined', 'EntitlementChanged', 'EntitlementRetired', 'AccessGranted', 'AccessExtended', 'AccessRevoked'] as const;
 
 /** The scheduler's job kinds of the just-in-time accounts. */
 export const CREATE_JIT_ACCOUNT = 'privileged-create-jit-account';
 export const DROP_JIT_ACCOUNT = 'privileged-drop-jit-account';
+export const EXTEND_JIT_ACCOUNT = 'privileged-extend-jit-account';
 export const RECONCILE_JIT_ACCOUNTS = 'privileged-reconcile-jit-accounts';
 
 /** The prefix of every just-in-time login role. */
@@ -77,6 +78,7 @@ export class JitAccounts {
       if (!(await this.inbox.claim(tx, ENTITLEMENT_EVENTS_CONSUMER, stored.id))) return;
       await this.links.apply(tx, stored);
       if (stored.name === 'AccessGranted') await this.granted(tx, stored.data as AccessGranted['data'], meta);
+      else if (stored.name === 'AccessExtended') await this.extended(tx, stored.data as AccessExtended['data'], meta);
       else if (stored.name === 'AccessRevoked') {
         const revoked = stored.data as AccessRevoked['data'];
         await this.ended(tx, revoked.grantId, revoked.reason, meta);
@@ -111,6 +113,21 @@ export class JitAccounts {
     if (events.length === 0) return;
     await this.vault.put(tx, jitAccountSecretId(grant.grantId), 1, newPassword());
     await this.scheduler.schedule(tx, { key: `jit-create:${grant.grantId}`, kind: CREATE_JIT_ACCOUNT, dueAt: this.runtime.clock(), payload: { grantId: grant.grantId } });
+  }
+
+  /** A grant was extended: its account's validity follows (a role not made yet is made with the new end). */
+  async extended(tx: SqlExecutor, extension: AccessExtended['data'], meta: CommandMeta): Promise<void> {
+    const { events } = await this.run(extension.grantId, { type: 'ExtendJitAccount', data: { grantId: extension.grantId, expiresAt: extension.expiresAt, now: this.now() } }, meta, tx);
+    if (events.length === 0) return;
+    await this.scheduler.schedule(tx, { key: `jit-extend:${extension.grantId}`, kind: EXTEND_JIT_ACCOUNT, dueAt: this.runtime.clock(), payload: { grantId: extension.grantId } });
+  }
+
+  /** EXTEND_JIT_ACCOUNT: sets the role's VALID UNTIL to its grant's end now; a role not made yet gets it when made. */
+  async extendAccount(tx: SqlExecutor, payload: { grantId: string }): Promise<void> {
+    const state = await this.state(payload.grantId, tx);
+    if (state.kind !== 'ActiveJitAccount' || state.account.expiresAt === undefined) return;
+    const { access, connector } = await this.targets.access(state.account.target, tx);
+    await connector.extendAccount(access, state.account.username, state.account.expiresAt);
   }
 
   /** A grant ended: its account (if any) ends, made or not. */

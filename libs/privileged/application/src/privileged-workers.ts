@@ -1,5 +1,5 @@
 import type { BackgroundWorker, ContextRuntime, DurableScheduler, JobHandler } from '@custos/platform/runtime';
-import { CREATE_JIT_ACCOUNT, DROP_JIT_ACCOUNT, RECONCILE_JIT_ACCOUNTS, type JitAccounts } from './jit-accounts';
+import { CREATE_JIT_ACCOUNT, DROP_JIT_ACCOUNT, EXTEND_JIT_ACCOUNT, RECONCILE_JIT_ACCOUNTS, type JitAccounts } from './jit-accounts';
 import type { PrivilegedView } from './read-models/privileged-view/privileged-view';
 import { APPLY_ROTATION, EXPIRE_LEASE, ROTATION_DUE, type VaultService } from './vault-service';
 
@@ -41,6 +41,7 @@ export class PrivilegedWorkers implements BackgroundWorker {
       [ROTATION_DUE]: (payload, tx) => this.vault.rotationDue(tx, payload as { key: string }),
       [CREATE_JIT_ACCOUNT]: (payload, tx) => this.jit.createAccount(tx, payload as { grantId: string }),
       [DROP_JIT_ACCOUNT]: (payload, tx) => this.jit.dropAccount(tx, payload as { grantId: string }),
+      [EXTEND_JIT_ACCOUNT]: (payload, tx) => this.jit.extendAccount(tx, payload as { grantId: string }),
       [RECONCILE_JIT_ACCOUNTS]: async (_payload, tx) => {
         await this.jit.reconcile();
         await this.scheduler.schedule(tx, { key: 'jit-reconcile', kind: RECONCILE_JIT_ACCOUNTS, dueAt: this.nextReconciliation(), payload: {} });

@@ -348,6 +348,27 @@ describe('the privileged context (store on PostgreSQL, a PostgreSQL target that 
       await context.view.stop();
     });
 
+    it('follows an extension of the grant: the role stays valid until the new end', async () => {
+      const { context } = await open();
+      await registerTarget(context, 'pg-ext');
+      await context.jit.onEntitlementEvent(defined('pg-ext:ro', { target: 'pg-ext', targetRole: role }));
+      // A grant whose end has just passed on the target's clock: the role is made, but refuses logins.
+      const lapsed = new Date(Date.now() - 60_000).toISOString();
+      await context.jit.onEntitlementEvent(
+        delivered('AccessGranted', 'access-id-ada', { grantId: 'grant-x', identityId: 'id-ada', entitlement: 'pg-ext:ro', source: 'request', requestId: 'r-x', grantedAt: NOW, expiresAt: lapsed, reason: 'x' }),
+      );
+      await context.scheduler.runDue();
+      const credential = await context.jit.deliver('id-ada', 'grant-x', { actor: 'id-ada' });
+      await expect(target.connect(credential.username, credential.password)).rejects.toThrow(/password authentication failed/);
+      const later = new Date(Date.now() + 3600_000).toISOString();
+      const extension = delivered('AccessExtended', 'access-id-ada', { grantId: 'grant-x', identityId: 'id-ada', entitlement: 'pg-ext:ro', requestId: 'r-x', round: 1, previousExpiresAt: lapsed, expiresAt: later, reason: 'more', extendedBy: 'id-mia', extendedAt: NOW });
+      await context.jit.onEntitlementEvent(extension);
+      await context.scheduler.runDue();
+      await (await target.connect(credential.username, credential.password)).end();
+      expect(await context.jit.state('grant-x')).toMatchObject({ kind: 'ActiveJitAccount', account: { expiresAt: later } });
+      await context.view.stop();
+    });
+
     it('ends an account whose grant ended before the account was made, without ever making it', async () => {
       const { context } = await open();
       await registerTarget(context, 'pg-jit2');

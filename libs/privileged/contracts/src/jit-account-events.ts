@@ -27,6 +27,9 @@ export type JitAccountRequested = DomainEvent<
 /** The role exists on the target. */
 export type JitAccountCreated = DomainEvent<'JitAccountCreated', { grantId: string; target: string; username: string; createdAt: string }>;
 
+/** The grant was extended (an approved extension): the role stays valid until the new end. */
+export type JitAccountExtended = DomainEvent<'JitAccountExtended', { grantId: string; expiresAt: string; extendedAt: string }>;
+
 /** The beneficiary fetched the credential; the vault no longer holds it. */
 export type JitCredentialDelivered = DomainEvent<'JitCredentialDelivered', { grantId: string; identityId: string; deliveredAt: string }>;
 
@@ -36,4 +39,4 @@ export type JitAccountEnding = DomainEvent<'JitAccountEnding', { grantId: string
 /** The role is gone from the target, after `sessionsTerminated` live sessions of it were ended. */
 export type JitAccountDropped = DomainEvent<'JitAccountDropped', { grantId: string; target: string; username: string; sessionsTerminated: number; droppedAt: string }>;
 
-export type JitAccountEvent = JitAccountRequested | JitAccountCreated | JitCredentialDelivered | JitAccountEnding | JitAccountDropped;
+export type JitAccountEvent = JitAccountRequested | JitAccountCreated | JitAccountExtended | JitCredentialDelivered | JitAccountEnding | JitAccountDropped;

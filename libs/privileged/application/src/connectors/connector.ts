@@ -40,6 +40,8 @@ export interface Connector {
   verify(target: TargetAccess): Promise<void>;
   /** Makes (or re-makes) a login account with this password, membership and end, marked as Custos's. */
   createAccount(target: TargetAccess, account: NewAccount): Promise<void>;
+  /** Moves the end of an account's validity (its grant was extended). */
+  extendAccount(target: TargetAccess, username: string, validUntil: string): Promise<void>;
   /** Sets an existing account's password. */
   rotatePassword(target: TargetAccess, username: string, password: string): Promise<void>;
   /** Disables the account, terminates its live sessions, and drops it; answers how many sessions it ended. */

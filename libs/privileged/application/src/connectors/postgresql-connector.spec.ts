@@ -75,6 +75,14 @@ describe('PostgresConnector (a real PostgreSQL that checks passwords)', () => {
     await session.end();
   });
 
+  it('extends an account\'s validity', async () => {
+    const user = username();
+    await connector.createAccount(target, { username: user, password: 'short-lived-1', memberOf: role, validUntil: new Date(Date.now() - 1000).toISOString() });
+    await expect(pg.connect(user, 'short-lived-1')).rejects.toThrow(/password authentication failed/);
+    await connector.extendAccount(target, user, new Date(Date.now() + 3600_000).toISOString());
+    await (await pg.connect(user, 'short-lived-1')).end();
+  });
+
   it('refuses a login past VALID UNTIL', async () => {
     const user = username();
     await connector.createAccount(target, { username: user, password: 'expired-pass-1', memberOf: role, validUntil: new Date(Date.now() - 1000).toISOString() });

@@ -57,6 +57,10 @@ export class PostgresConnector implements Connector {
     });
   }
 
+  async extendAccount(target: TargetAccess, username: string, validUntil: string): Promise<void> {
+    await this.withClient(target, (client) => client.query(`ALTER ROLE ${escapeIdentifier(username)} VALID UNTIL ${escapeLiteral(validUntil)}`));
+  }
+
   async rotatePassword(target: TargetAccess, username: string, password: string): Promise<void> {
     await this.withClient(target, (client) => client.query(`ALTER ROLE ${escapeIdentifier(username)} PASSWORD ${escapeLiteral(scramSha256Verifier(password))}`));
   }

@@ -20,6 +20,12 @@ export interface RecordJitAccountCreated {
   data: { grantId: string; now: string };
 }
 
+/** The grant was extended to `expiresAt`. */
+export interface ExtendJitAccount {
+  type: 'ExtendJitAccount';
+  data: { grantId: string; expiresAt: string; now: string };
+}
+
 /** The beneficiary asks for the credential. */
 export interface DeliverJitCredential {
   type: 'DeliverJitCredential';
@@ -38,4 +44,4 @@ export interface RecordJitAccountDropped {
   data: { grantId: string; sessionsTerminated: number; now: string };
 }
 
-export type JitAccountCommand = RequestJitAccount | RecordJitAccountCreated | DeliverJitCredential | EndJitAccount | RecordJitAccountDropped;
+export type JitAccountCommand = RequestJitAccount | RecordJitAccountCreated | ExtendJitAccount | DeliverJitCredential | EndJitAccount | RecordJitAccountDropped;

@@ -1,7 +1,7 @@
 import type { JitAccountEvent } from '@custos/privileged/contracts';
 import { CredentialGone, CredentialNotReady, JitAccountNotFound, NotJitBeneficiary, ValidationFailed, type FieldError } from '../errors';
 import { blank, instantOf } from '../shared/time';
-import type { DeliverJitCredential, EndJitAccount, JitAccountCommand, RecordJitAccountCreated, RecordJitAccountDropped, RequestJitAccount } from './commands';
+import type { DeliverJitCredential, EndJitAccount, ExtendJitAccount, JitAccountCommand, RecordJitAccountCreated, RecordJitAccountDropped, RequestJitAccount } from './commands';
 import type { JitAccountState } from './state';
 
 /** A just-in-time login role's name: `custos_` and 12 lowercase hex digits (see jitUsername in the application). */
@@ -14,6 +14,8 @@ export function decide(command: JitAccountCommand, state: JitAccountState): JitA
       return request(command, state);
     case 'RecordJitAccountCreated':
       return created(command, state);
+    case 'ExtendJitAccount':
+      return extend(command, state);
     case 'DeliverJitCredential':
       return deliver(command, state);
     case 'EndJitAccount':
@@ -58,6 +60,14 @@ function created({ data }: RecordJitAccountCreated, state: JitAccountState): Jit
   if (state.kind === 'NoJitAccount') throw new JitAccountNotFound(data.grantId);
   if (state.kind !== 'RequestedJitAccount') return [];
   return [{ type: 'JitAccountCreated', data: { grantId: data.grantId, target: state.account.target, username: state.account.username, createdAt: data.now } }];
+}
+
+/** extend: an account that lives follows its grant's new end, once per end; an ended one stays ended. */
+function extend({ data }: ExtendJitAccount, state: JitAccountState): JitAccountEvent[] {
+  if (state.kind !== 'RequestedJitAccount' && state.kind !== 'ActiveJitAccount') return [];
+  instantOf(data.expiresAt, 'expiresAt');
+  if (state.account.expiresAt === data.expiresAt) return [];
+  return [{ type: 'JitAccountExtended', data: { grantId: data.grantId, expiresAt: data.expiresAt, extendedAt: data.now } }];
 }
 
 /** deliver: to the beneficiary only, once the role exists, once, and not after the grant ended. */

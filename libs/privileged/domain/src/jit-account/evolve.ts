@@ -8,6 +8,8 @@ export function evolve(state: JitAccountState, event: JitAccountEvent): JitAccou
       return { kind: 'RequestedJitAccount', account: event.data };
     case 'JitAccountCreated':
       return state.kind === 'RequestedJitAccount' ? { kind: 'ActiveJitAccount', account: state.account, delivered: false } : state;
+    case 'JitAccountExtended':
+      return state.kind === 'RequestedJitAccount' || state.kind === 'ActiveJitAccount' ? { ...state, account: { ...state.account, expiresAt: event.data.expiresAt } } : state;
     case 'JitCredentialDelivered':
       return state.kind === 'ActiveJitAccount' ? { ...state, delivered: true } : state;
     case 'JitAccountEnding':

@@ -73,6 +73,14 @@ describe('just-in-time account', () => {
       spec.given([jitAccountRequested(), created, delivered]).when(deliver()).thenThrows(CredentialGone, (error) => expect(error.why).toBe('delivered'));
     });
 
+    it('follows its grant\'s extension once', () => {
+      const extend: JitAccountCommand = { type: 'ExtendJitAccount', data: { grantId: 'grant-1', expiresAt: '2026-03-02T12:00:00.000Z', now: IN_30_MIN } };
+      const extended: JitAccountEvent = { type: 'JitAccountExtended', data: { grantId: 'grant-1', expiresAt: '2026-03-02T12:00:00.000Z', extendedAt: IN_30_MIN } };
+      spec.given([jitAccountRequested(), created]).when(extend).then([extended]);
+      spec.given([jitAccountRequested(), created, extended]).when(extend).then([]);
+      spec.given([jitAccountRequested(), created, ending()]).when(extend).then([]);
+    });
+
     it('ends once when its grant ends (a leaver\'s grants end with reason leaver)', () => {
       spec.given([jitAccountRequested(), created, delivered]).when(end('leaver')).then([ending('leaver')]);
       spec.given([jitAccountRequested(), created, ending()]).when(end('leaver')).then([]);
