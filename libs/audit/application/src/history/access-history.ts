@@ -1,11 +1,5 @@
 import { applyEntitlementChanges, type EntitlementChanges, type EntitlementDefinition, type SodPolicyDefinition } from '@custos/entitlement/contracts';
-import type { CustosEvent, SqlExecutor } from '@custos/platform/event-store';
-
-/** An entry of the audit log: its place and its event. */
-export interface LogEntry {
-  seq: number;
-  event: CustosEvent;
-}
+import type { SqlExecutor } from '@custos/platform/event-store';
 
 /** A leaver whose access is all gone: how long it took from the termination taking effect. */
 export interface Deprovisioned {
@@ -20,16 +14,6 @@ const STATUS_CHANGES: Readonly<Record<string, string>> = {
   IdentityTerminated: 'terminated',
   IdentityRehired: 'rehired',
 };
-
-/** The context that wrote an event, from its CloudEvents type `custos.<context>.<EventName>.v<N>`. */
-export function contextOf(event: CustosEvent): string {
-  return event.type.split('.')[1] ?? '';
-}
-
-/** An event's short name (`AccessGranted`). */
-export function nameOf(event: CustosEvent): string {
-  return event.name ?? event.type.split('.')[2] ?? '';
-}
 
 function text(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
@@ -65,6 +49,19 @@ export class AccessHistory {
   /** The tables: a migration step of the audit schema. */
   migrate = async (tx: SqlExecutor): Promise<void> => {
     const s = this.schema;
+    // An instant of an event's data: a valid RFC 3339 time, else null (a malformed time gives no
+    // fact instead of failing the append). The common case is cast at once; any other text is
+    // tried under an exception handler, which costs a subtransaction, only then.
+    await tx.query(`CREATE OR REPLACE FUNCTION ${s}.instant_tried(value text) RETURNS timestamptz LANGUAGE plpgsql STABLE AS
+      $$ BEGIN RETURN value::timestamptz; EXCEPTION WHEN others THEN RETURN NULL; END $$`);
+    await tx.query(`CREATE OR REPLACE FUNCTION ${s}.instant(value jsonb) RETURNS timestamptz LANGUAGE sql STABLE PARALLEL SAFE AS
+      $$ SELECT CASE
+           WHEN jsonb_typeof(value) <> 'string' THEN NULL
+           WHEN value #>> '{}' ~ '^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])$'
+             THEN (value #>> '{}')::timestamptz
+           WHEN value #>> '{}' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$'
+             THEN ${s}.instant_tried(value #>> '{}')
+         END $$`);
     await tx.query(`CREATE TABLE IF NOT EXISTS ${s}.history_position (one boolean PRIMARY KEY DEFAULT true CHECK (one), seq bigint NOT NULL)`);
     await tx.query(`INSERT INTO ${s}.history_position (seq) VALUES (0) ON CONFLICT DO NOTHING`);
     await tx.query(`CREATE TABLE IF NOT EXISTS ${s}.grants (
@@ -136,167 +133,123 @@ export class AccessHistory {
   }
 
   /**
-   * Applies log entries (in log order, after the position) in the caller's transaction, in a few
-   * statements whatever their number; returns the leavers whose access is now all gone. The caller
-   * holds the log's lock.
+   * Applies the log entries `after` < seq <= `upTo` (already in the log, in this transaction or
+   * before) in the caller's transaction: a few statements that read them where they are, in the
+   * database, whatever their number, each kind of fact in log order; returns the leavers whose
+   * access is now all gone. The caller holds the log's lock. An event whose payload lacks what a
+   * fact needs (an id, a valid time) gives no fact: the log records it all the same.
    */
-  async applyIn(tx: SqlExecutor, entries: LogEntry[]): Promise<Deprovisioned[]> {
-    if (entries.length === 0) return [];
+  async applyIn(tx: SqlExecutor, after: number, upTo: number): Promise<Deprovisioned[]> {
+    if (upTo <= after) return [];
     const s = this.schema;
-    const grants: unknown[][] = [];
-    const revocations: unknown[][] = [];
-    const timeline: unknown[][] = [];
-    const leavers: unknown[][] = [];
-    const exceptions: unknown[][] = [];
-    const accessStates = new Map<string, unknown[]>();
-    const catalog: Array<{ key: string; defined?: EntitlementDefinition; changes?: EntitlementChanges; retiredAt?: string }> = [];
-    const policies = new Map<string, SodPolicyDefinition>();
-    const touched = new Set<string>();
-    for (const { seq, event } of entries) {
-      const data = own(event.data);
-      const name = nameOf(event);
-      const recorded = instant(event.time);
-      if (!recorded) continue;
-      const context = contextOf(event);
-      if (context === 'identity') {
-        const change = Object.prototype.hasOwnProperty.call(STATUS_CHANGES, name) ? STATUS_CHANGES[name] : undefined;
-        const identityId = text(data.identityId);
-        const status = text(own(data.identity).status);
-        const effective = instant(data.effectiveAt);
-        if (!change || !identityId || !status || !effective) continue;
-        timeline.push([seq, identityId, change, status, effective, instant(data.recordedAt) ?? recorded]);
-        if (change === 'terminated') {
-          leavers.push([seq, identityId, effective, instant(data.recordedAt) ?? recorded]);
-          touched.add(identityId);
-        }
-      } else if (context === 'entitlement') {
-        const identityId = text(data.identityId);
-        switch (name) {
-          case 'AccessGranted': {
-            const [grantId, entitlement, source, grantedAt] = [text(data.grantId), text(data.entitlement), text(data.source), instant(data.grantedAt)];
-            if (!identityId || !grantId || !entitlement || !source || !grantedAt) break;
-            grants.push([
-              identityId, grantId, entitlement, source, text(data.role), text(data.ruleKey), text(data.requestId), text(data.reason),
-              grantedAt, recorded, seq, event.id, text(event.actor), text(event.causationid), instant(data.expiresAt),
-            ]);
-            touched.add(identityId);
-            break;
-          }
-          case 'AccessRevoked': {
-            const [grantId, revokedAt] = [text(data.grantId), instant(data.revokedAt)];
-            if (!identityId || !grantId || !revokedAt) break;
-            revocations.push([identityId, grantId, revokedAt, recorded, seq, text(data.reason)]);
-            touched.add(identityId);
-            break;
-          }
-          case 'AccessTerminated':
-          case 'AccessReinstated': {
-            const at = instant(data.at);
-            if (!identityId || !at) break;
-            accessStates.set(identityId, [identityId, name === 'AccessTerminated', at, seq]);
-            touched.add(identityId);
-            break;
-          }
-          case 'SodExceptionRecorded': {
-            const [grantId, entitlement, at] = [text(data.grantId), text(data.entitlement), instant(data.recordedAt) ?? recorded];
-            if (!identityId || !grantId || !entitlement || !Array.isArray(data.conflicts)) break;
-            exceptions.push([seq, identityId, grantId, entitlement, data.conflicts, text(data.reason), text(data.approvedBy), at]);
-            break;
-          }
-          case 'EntitlementDefined': {
-            const key = text(data.key);
-            if (key) catalog.push({ key, defined: data as unknown as EntitlementDefinition });
-            break;
-          }
-          case 'EntitlementChanged': {
-            const key = text(data.key);
-            if (key) catalog.push({ key, changes: own(data.changes) as EntitlementChanges });
-            break;
-          }
-          case 'EntitlementRetired': {
-            const key = text(data.key);
-            if (key) catalog.push({ key, retiredAt: instant(data.retiredAt) ?? recorded });
-            break;
-          }
-          case 'SodPolicyDefined': {
-            const key = text(data.key);
-            const conflicting = data.conflicting;
-            if (key && Array.isArray(conflicting) && conflicting.length === 2 && conflicting.every((side) => Array.isArray(side))) {
-              policies.set(key, data as unknown as SodPolicyDefinition);
-            }
-            break;
-          }
-        }
-      }
-    }
-    const rowsOf = (rows: unknown) => JSON.stringify(rows);
-    if (grants.length > 0) {
-      // Granted and revoked in one batch: the grant is inserted first, the statements run in order.
-      await tx.query(
-        `INSERT INTO ${s}.grants (identity_id, grant_id, entitlement, source, role, rule_key, request_id, reason, granted_at, granted_recorded,
-                                  granted_seq, granted_event, granted_by, cause, expires_at)
-         SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, (r->>8)::timestamptz, (r->>9)::timestamptz,
-                (r->>10)::bigint, r->>11, r->>12, r->>13, (r->>14)::timestamptz
-         FROM jsonb_array_elements($1::jsonb) AS x(r) ON CONFLICT (identity_id, grant_id) DO NOTHING`,
-        [rowsOf(grants)],
-      );
-    }
-    if (revocations.length > 0) {
-      await tx.query(
-        `UPDATE ${s}.grants g SET revoked_at = (r->>2)::timestamptz, revoked_recorded = (r->>3)::timestamptz, revoked_seq = (r->>4)::bigint, revoke_reason = r->>5
-         FROM jsonb_array_elements($1::jsonb) AS x(r) WHERE g.identity_id = r->>0 AND g.grant_id = r->>1 AND g.revoked_seq IS NULL`,
-        [rowsOf(revocations)],
-      );
-    }
-    if (timeline.length > 0) {
-      await tx.query(
-        `INSERT INTO ${s}.identity_timeline (seq, identity_id, change, status, effective_at, recorded_at)
-         SELECT (r->>0)::bigint, r->>1, r->>2, r->>3, (r->>4)::timestamptz, (r->>5)::timestamptz FROM jsonb_array_elements($1::jsonb) AS x(r)
-         ON CONFLICT (seq) DO NOTHING`,
-        [rowsOf(timeline)],
-      );
-    }
-    if (leavers.length > 0) {
-      await tx.query(
-        `INSERT INTO ${s}.leavers (seq, identity_id, effective_at, recorded_at)
-         SELECT (r->>0)::bigint, r->>1, (r->>2)::timestamptz, (r->>3)::timestamptz FROM jsonb_array_elements($1::jsonb) AS x(r)
-         ON CONFLICT (seq) DO NOTHING`,
-        [rowsOf(leavers)],
-      );
-    }
-    if (accessStates.size > 0) {
-      await tx.query(
-        `INSERT INTO ${s}.access_states (identity_id, terminated, at, seq)
-         SELECT r->>0, (r->>1)::boolean, (r->>2)::timestamptz, (r->>3)::bigint FROM jsonb_array_elements($1::jsonb) AS x(r)
-         ON CONFLICT (identity_id) DO UPDATE SET terminated = excluded.terminated, at = excluded.at, seq = excluded.seq WHERE ${s}.access_states.seq < excluded.seq`,
-        [rowsOf([...accessStates.values()])],
-      );
-    }
-    if (exceptions.length > 0) {
-      await tx.query(
-        `INSERT INTO ${s}.sod_exceptions (seq, identity_id, grant_id, entitlement, conflicts, reason, approved_by, recorded_at)
-         SELECT (r->>0)::bigint, r->>1, r->>2, r->>3, r->4, r->>5, r->>6, (r->>7)::timestamptz FROM jsonb_array_elements($1::jsonb) AS x(r)
-         ON CONFLICT (seq) DO NOTHING`,
-        [rowsOf(exceptions)],
-      );
-    }
-    if (catalog.length > 0) await this.applyCatalog(tx, catalog);
-    if (policies.size > 0) {
-      await tx.query(
-        `INSERT INTO ${s}.sod_policies (key, definition) SELECT r->>'key', r FROM jsonb_array_elements($1::jsonb) AS x(r)
-         ON CONFLICT (key) DO UPDATE SET definition = excluded.definition`,
-        [rowsOf([...policies.values()])],
-      );
-    }
-    await tx.query(`UPDATE ${s}.history_position SET seq = $1`, [entries[entries.length - 1].seq]);
-    return touched.size > 0 ? this.completeLeavers(tx, [...touched]) : [];
+    const range = [after, upTo];
+    // The entries of one kind in the range: `d` their data, taken out of the event once per entry
+    // (OFFSET 0 keeps the planner from repeating it for each field), `time` when their context recorded them.
+    const entries = (source: string, names: string[]) =>
+      `FROM (
+         SELECT l.seq, l.time, l.event_id, l.name, l.event->'data' AS d, l.event->>'actor' AS actor, l.event->>'causationid' AS causationid
+         FROM ${s}.log l WHERE l.seq > $1 AND l.seq <= $2 AND l.source = '/custos/${source}' AND l.name IN (${names.map((n) => `'${n}'`).join(', ')})
+         OFFSET 0
+       ) l`;
+    const txt = (field: string) => `nullif(d->>'${field}', '')`;
+    const at = (field: string) => `${s}.instant(d->'${field}')`;
+    // Granted and revoked in one range: the grant is inserted first, the statements run in order. A
+    // grant id is given once per identity (the access decider keeps the ids it issued).
+    await tx.query(
+      `INSERT INTO ${s}.grants (identity_id, grant_id, entitlement, source, role, rule_key, request_id, reason, granted_at, granted_recorded,
+                                granted_seq, granted_event, granted_by, cause, expires_at)
+       SELECT * FROM (
+         SELECT ${txt('identityId')} AS identity_id, ${txt('grantId')} AS grant_id, ${txt('entitlement')} AS entitlement, ${txt('source')} AS source,
+                ${txt('role')}, ${txt('ruleKey')}, ${txt('requestId')}, ${txt('reason')}, ${at('grantedAt')} AS granted_at, l.time,
+                l.seq, l.event_id, nullif(l.actor, ''), nullif(l.causationid, ''), ${at('expiresAt')}
+         ${entries('entitlement', ['AccessGranted'])}
+       ) g WHERE identity_id IS NOT NULL AND grant_id IS NOT NULL AND entitlement IS NOT NULL AND source IS NOT NULL AND granted_at IS NOT NULL
+       ON CONFLICT (identity_id, grant_id) DO NOTHING`,
+      range,
+    );
+    await tx.query(
+      `UPDATE ${s}.grants g SET revoked_at = r.revoked_at, revoked_recorded = r.time, revoked_seq = r.seq, revoke_reason = r.reason
+       FROM (
+         SELECT DISTINCT ON (identity_id, grant_id) * FROM (
+           SELECT ${txt('identityId')} AS identity_id, ${txt('grantId')} AS grant_id, ${at('revokedAt')} AS revoked_at, l.time, l.seq, ${txt('reason')} AS reason
+           ${entries('entitlement', ['AccessRevoked'])}
+         ) e WHERE revoked_at IS NOT NULL ORDER BY identity_id, grant_id, seq
+       ) r
+       WHERE g.identity_id = r.identity_id AND g.grant_id = r.grant_id AND g.revoked_seq IS NULL`,
+      range,
+    );
+    const changes = Object.entries(STATUS_CHANGES);
+    await tx.query(
+      `INSERT INTO ${s}.identity_timeline (seq, identity_id, change, status, effective_at, recorded_at)
+       SELECT * FROM (
+         SELECT l.seq, ${txt('identityId')} AS identity_id, CASE l.name ${changes.map(([name, change]) => `WHEN '${name}' THEN '${change}'`).join(' ')} END,
+                nullif(d->'identity'->>'status', '') AS status, ${at('effectiveAt')} AS effective_at, coalesce(${at('recordedAt')}, l.time)
+         ${entries('identity', changes.map(([name]) => name))}
+       ) t WHERE identity_id IS NOT NULL AND status IS NOT NULL AND effective_at IS NOT NULL
+       ON CONFLICT (seq) DO NOTHING`,
+      range,
+    );
+    await tx.query(
+      `INSERT INTO ${s}.leavers (seq, identity_id, effective_at, recorded_at)
+       SELECT seq, identity_id, effective_at, recorded_at FROM ${s}.identity_timeline WHERE seq > $1 AND seq <= $2 AND change = 'terminated'
+       ON CONFLICT (seq) DO NOTHING`,
+      range,
+    );
+    await tx.query(
+      `INSERT INTO ${s}.access_states (identity_id, terminated, at, seq)
+       SELECT DISTINCT ON (identity_id) * FROM (
+         SELECT ${txt('identityId')} AS identity_id, l.name = 'AccessTerminated', ${at('at')} AS at, l.seq
+         ${entries('entitlement', ['AccessTerminated', 'AccessReinstated'])}
+       ) a WHERE identity_id IS NOT NULL AND at IS NOT NULL ORDER BY identity_id, seq DESC
+       ON CONFLICT (identity_id) DO UPDATE SET terminated = excluded.terminated, at = excluded.at, seq = excluded.seq WHERE ${s}.access_states.seq < excluded.seq`,
+      range,
+    );
+    await tx.query(
+      `INSERT INTO ${s}.sod_exceptions (seq, identity_id, grant_id, entitlement, conflicts, reason, approved_by, recorded_at)
+       SELECT * FROM (
+         SELECT l.seq, ${txt('identityId')} AS identity_id, ${txt('grantId')} AS grant_id, ${txt('entitlement')} AS entitlement, d->'conflicts' AS conflicts,
+                ${txt('reason')}, ${txt('approvedBy')}, coalesce(${at('recordedAt')}, l.time)
+         ${entries('entitlement', ['SodExceptionRecorded'])}
+       ) e WHERE identity_id IS NOT NULL AND grant_id IS NOT NULL AND entitlement IS NOT NULL AND jsonb_typeof(conflicts) = 'array'
+       ON CONFLICT (seq) DO NOTHING`,
+      range,
+    );
+    await tx.query(
+      `INSERT INTO ${s}.sod_policies (key, definition)
+       SELECT DISTINCT ON (key) key, definition FROM (
+         SELECT ${txt('key')} AS key, d AS definition, l.seq ${entries('entitlement', ['SodPolicyDefined'])}
+       ) p WHERE key IS NOT NULL AND jsonb_typeof(definition->'conflicting') = 'array' AND jsonb_array_length(definition->'conflicting') = 2
+         AND jsonb_typeof(definition->'conflicting'->0) = 'array' AND jsonb_typeof(definition->'conflicting'->1) = 'array'
+       ORDER BY key, seq DESC
+       ON CONFLICT (key) DO UPDATE SET definition = excluded.definition`,
+      range,
+    );
+    await this.applyCatalog(tx, after, upTo);
+    await tx.query(`UPDATE ${s}.history_position SET seq = $1`, [upTo]);
+    return this.completeLeavers(tx, after, upTo);
   }
 
-  /** The catalog's definitions as the entitlement context changed them, in order (EntitlementChanged says only what changed). */
-  private async applyCatalog(
-    tx: SqlExecutor,
-    changes: Array<{ key: string; defined?: EntitlementDefinition; changes?: EntitlementChanges; retiredAt?: string }>,
-  ): Promise<void> {
+  /**
+   * The catalog's definitions as the entitlement context changed them, in log order: an
+   * EntitlementChanged says only what changed, and applyEntitlementChanges (the entitlement
+   * context's own rule) says what that does to a definition. Catalog events are few: they are read.
+   */
+  private async applyCatalog(tx: SqlExecutor, after: number, upTo: number): Promise<void> {
+    const { rows: events } = await tx.query<{ name: string; data: Record<string, unknown> | string; time: Date | string }>(
+      `SELECT name, event->'data' AS data, time FROM ${this.schema}.log
+       WHERE seq > $1 AND seq <= $2 AND source = '/custos/entitlement' AND name IN ('EntitlementDefined', 'EntitlementChanged', 'EntitlementRetired') ORDER BY seq`,
+      [after, upTo],
+    );
+    type CatalogChange = { key: string; defined?: EntitlementDefinition; changes?: EntitlementChanges; retiredAt?: string };
+    const changes = events.flatMap(({ name, data: raw, time }): CatalogChange[] => {
+      const data = own(typeof raw === 'string' ? JSON.parse(raw) : raw);
+      const key = text(data.key);
+      if (!key) return [];
+      if (name === 'EntitlementDefined') return [{ key, defined: data as unknown as EntitlementDefinition }];
+      if (name === 'EntitlementChanged') return [{ key, changes: own(data.changes) as EntitlementChanges }];
+      return [{ key, retiredAt: instant(data.retiredAt) ?? new Date(time).toISOString() }];
+    });
+    if (changes.length === 0) return;
     const keys = [...new Set(changes.map((c) => c.key))];
     const { rows } = await tx.query<{ key: string; definition: EntitlementDefinition | string; retired_at: Date | string | null }>(
       `SELECT key, definition, retired_at FROM ${this.schema}.catalog WHERE key = ANY($1::text[])`,
@@ -322,12 +275,12 @@ export class AccessHistory {
   }
 
   /**
-   * Closes the leavers among `identities` whose access is all gone: the entitlement context has
+   * Closes the leavers concerned by the entries after..upTo whose access is all gone: the entitlement context has
    * terminated the identity's access (AccessTerminated, not since reinstated), and every grant
    * held during the termination (until a rehire) has its revocation recorded. The deprovisioning
    * time is from the termination taking effect to the end of the last of them (0 with none).
    */
-  private async completeLeavers(tx: SqlExecutor, identities: string[]): Promise<Deprovisioned[]> {
+  private async completeLeavers(tx: SqlExecutor, after: number, upTo: number): Promise<Deprovisioned[]> {
     const s = this.schema;
     const { rows } = await tx.query<{ identity_id: string; seconds: string | number }>(
       `WITH open AS (
@@ -335,7 +288,8 @@ export class AccessHistory {
                 (SELECT min(t.effective_at) FROM ${s}.identity_timeline t
                   WHERE t.identity_id = l.identity_id AND t.change = 'rehired' AND t.effective_at > l.effective_at) AS until
          FROM ${s}.leavers l JOIN ${s}.access_states a ON a.identity_id = l.identity_id AND a.terminated
-         WHERE l.deprovisioned_at IS NULL AND l.identity_id = ANY($1::text[])
+         WHERE l.deprovisioned_at IS NULL
+           AND l.identity_id IN (SELECT identity_id FROM ${s}.log WHERE seq > $1 AND seq <= $2 AND identity_id IS NOT NULL)
        ), held AS (
          SELECT o.seq, o.effective_at, count(g.grant_id) AS grants, count(g.grant_id) FILTER (WHERE g.revoked_at IS NULL) AS open,
                 max(least(g.revoked_at, g.expires_at)) AS last
@@ -347,37 +301,33 @@ export class AccessHistory {
        UPDATE ${s}.leavers l SET deprovisioned_at = greatest(h.effective_at, coalesce(h.last, h.effective_at)), grants = h.grants
        FROM held h WHERE l.seq = h.seq AND h.open = 0
        RETURNING l.identity_id, extract(epoch FROM greatest(h.effective_at, coalesce(h.last, h.effective_at)) - h.effective_at) AS seconds`,
-      [identities],
+      [after, upTo],
     );
     return rows.map((r) => ({ identityId: r.identity_id, seconds: Number(r.seconds) }));
   }
 
   /**
-   * Empties the history and replays every log entry into it, in pages, in one transaction under
-   * the log's lock (`lock`): what the log holds then is what the history holds after.
-   * `progress` is told after each page.
+   * Empties the history and replays every log entry into it, in ranges of `pageSize` entries, in
+   * one transaction under the log's lock (the caller's): what the log holds then is what the
+   * history holds after; its readers wait until then. `progress` is told after each range.
    */
-  async rebuildIn(
-    tx: SqlExecutor,
-    page: (after: number, limit: number) => Promise<LogEntry[]>,
-    progress?: (done: number) => void,
-    pageSize = 5000,
-  ): Promise<number> {
-    for (const table of AccessHistory.TABLES) await tx.query(`DELETE FROM ${this.schema}.${table}`);
+  async rebuildIn(tx: SqlExecutor, progress?: (done: number) => void, pageSize = 20_000): Promise<number> {
+    // TRUNCATE, not DELETE: the rows are rebuilt into empty tables and indexes (re-inserting every
+    // key over its own deleted copy costs a check of each); readers wait for the rebuild's commit.
+    await tx.query(`TRUNCATE ${AccessHistory.TABLES.map((table) => `${this.schema}.${table}`).join(', ')}`);
     await tx.query(`UPDATE ${this.schema}.history_position SET seq = 0`);
-    return this.catchUpIn(tx, page, progress, pageSize);
+    return this.catchUpIn(tx, progress, pageSize);
   }
 
-  /** Applies the log entries after the history's position (a history created after its log, or rebuilt). */
-  async catchUpIn(tx: SqlExecutor, page: (after: number, limit: number) => Promise<LogEntry[]>, progress?: (done: number) => void, pageSize = 5000): Promise<number> {
-    let done = 0;
-    for (let after = await this.position(tx); ; ) {
-      const entries = await page(after, pageSize);
-      if (entries.length === 0) return done;
-      await this.applyIn(tx, entries);
-      after = entries[entries.length - 1].seq;
-      done += entries.length;
-      progress?.(done);
+  /** Applies the log entries after the history's position (a history created after its log, or rebuilt); returns how many. */
+  async catchUpIn(tx: SqlExecutor, progress?: (done: number) => void, pageSize = 20_000): Promise<number> {
+    const from = await this.position(tx);
+    const { rows } = await tx.query<{ head: string }>(`SELECT coalesce(max(seq), 0) AS head FROM ${this.schema}.log`);
+    const head = Number(rows[0].head);
+    for (let after = from; after < head; after += pageSize) {
+      await this.applyIn(tx, after, Math.min(after + pageSize, head));
+      progress?.(Math.min(after + pageSize, head) - from);
     }
+    return Math.max(0, head - from);
   }
 }

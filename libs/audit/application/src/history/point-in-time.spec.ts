@@ -131,4 +131,17 @@ describe('point in time: what was held then, and what Custos knew then', () => {
     await log.recordBatch([granted('bob', d(25), { grantId: 'g-b2', entitlement: 'vpn' })]);
     expect((await view.accessAt('bob', { at: at(26) }, NOW)).grants.map((g) => [g.grantId, g.heldAfterTermination])).toEqual([['g-b2', false]]);
   });
+
+  it('records an event whose times are malformed without failing the append, and takes no fact from it', async () => {
+    const odd = [
+      granted('eve', '2026-01-29T09:00:00.123456789Z', { grantId: 'e-ok', entitlement: 'vpn' }),
+      { ...granted('eve', d(2), { grantId: 'e-bad', entitlement: 'vpn' }), data: { identityId: 'eve', grantId: 'e-bad', entitlement: 'vpn', source: 'admin', grantedAt: '2026-02-30T00:00:00Z' } },
+      { ...granted('eve', d(2), { grantId: 'e-word', entitlement: 'vpn' }), data: { identityId: 'eve', grantId: 'e-word', entitlement: 'vpn', source: 'admin', grantedAt: 'yesterday' } },
+      { ...granted('eve', d(2), { grantId: 'e-num', entitlement: 'vpn' }), data: { identityId: 'eve', grantId: '', entitlement: 'vpn', source: 'admin', grantedAt: d(2) } },
+    ];
+    expect(await log.recordBatch(odd)).toBe(4);
+    const { rows } = await db.query<{ grant_id: string; granted_at: Date }>(`SELECT grant_id, granted_at FROM audit.grants WHERE identity_id = 'eve'`);
+    expect(rows.map((r) => [r.grant_id, r.granted_at.toISOString()])).toEqual([['e-ok', '2026-01-29T09:00:00.123Z']]);
+    expect(await log.verify()).toMatchObject({ ok: true });
+  });
 });

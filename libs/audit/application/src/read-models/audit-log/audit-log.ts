@@ -5,7 +5,7 @@ import { identityConcernedByRequestEvent } from '@custos/request/contracts';
 import { GroupCommit, migrateContext, settle, type Settled } from '@custos/platform/runtime';
 import { canonicalText } from '../../canonical';
 import { TransparencyLog, transparencySchema, TransparencySettings, TreeVerdict } from '../../transparency/transparency-log';
-import { AccessHistory, type Deprovisioned, type LogEntry } from '../../history/access-history';
+import { AccessHistory, type Deprovisioned } from '../../history/access-history';
 
 /**
  * Which identity an event concerns, for "everything about identity X" queries: asked of the
@@ -112,7 +112,7 @@ export class AuditLog {
   /** Brings the history up to the log (a log written before the history existed). */
   private async historyUpToDate(tx: SqlExecutor): Promise<void> {
     await this.lock(tx);
-    await this.history.catchUpIn(tx, (after, limit) => this.page(tx, after, limit));
+    await this.history.catchUpIn(tx);
   }
 
   /**
@@ -122,17 +122,8 @@ export class AuditLog {
   rebuildHistory(progress?: (done: number) => void): Promise<number> {
     return this.db.transaction(async (tx) => {
       await this.lock(tx);
-      return this.history.rebuildIn(tx, (after, limit) => this.page(tx, after, limit), progress);
+      return this.history.rebuildIn(tx, progress);
     });
-  }
-
-  /** Entries after `after`, in order. */
-  private async page(x: SqlExecutor, after: number, limit: number): Promise<LogEntry[]> {
-    const { rows } = await x.query<{ seq: string; event: CustosEvent | string }>(
-      `SELECT seq, event FROM ${this.schema}.log WHERE seq > $1 ORDER BY seq LIMIT $2`,
-      [after, limit],
-    );
-    return rows.map((row) => ({ seq: Number(row.seq), event: parseJson(row.event) }));
   }
 
   /** Builds the tree over entries it does not hold yet (a log written before the tree existed). */
@@ -215,10 +206,8 @@ export class AuditLog {
     // driver escape every element in JavaScript). Each event is serialised once, canonically: the
     // text that is hashed is what is stored (as jsonb), so verification recomputes exactly it.
     const entries: string[] = [];
-    const logged: LogEntry[] = [];
     const rows = fresh.map((event) => {
       const text = canonicalText(event);
-      logged.push({ seq: seq + 1, event });
       const columns = [++seq, event.id, event.name ?? event.type, event.type, event.source, event.subject, identityOf(event), event.correlationid, event.time];
       entries.push(entryText(seq, text));
       return `[${JSON.stringify(columns).slice(1, -1)},${text}]`;
@@ -232,7 +221,7 @@ export class AuditLog {
     // The tree grows in the same transaction: an entry is never without its leaf.
     await this.tree.appendIn(tx, size, entries, Number(found.checkpointed ?? 0));
     // And the history: it holds exactly what the log holds.
-    const deprovisioned = await this.history.applyIn(tx, logged);
+    const deprovisioned = await this.history.applyIn(tx, size, seq);
     if (deprovisioned.length > 0 && this.onDeprovisioned) {
       const tell = this.onDeprovisioned;
       if (tx.afterCommit) tx.afterCommit(() => tell(deprovisioned));
