@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfig } from '@custos/platform/runtime';
-import { startCustos, type RunningCustos } from './server';
+import { readAuthSettings } from './auth/auth-settings';
+import { createVerifier, startCustos, type RunningCustos } from './server';
 
 describe('CUSTOS_MANAGEMENT_PORT', () => {
   it.each(['abc', '70000', '3000', '-1', '0x50'])('refuses CUSTOS_MANAGEMENT_PORT=%s beside PORT=3000 at start', (value) => {
@@ -13,6 +14,13 @@ describe('CUSTOS_MANAGEMENT_PORT', () => {
     expect(readConfig({ PORT: '3000', CUSTOS_MANAGEMENT_PORT: '9000' }).managementPort).toBe(9000);
     expect(readConfig({ PORT: '3000' }).managementPort).toBeUndefined();
     expect(readConfig({ PORT: '3000', CUSTOS_MANAGEMENT_PORT: ' ' }).managementPort).toBeUndefined();
+  });
+
+  it('refuses an OIDC issuer without an audience in production (any application\'s token would do), and allows it elsewhere', async () => {
+    const config = readConfig({ CUSTOS_OIDC_ISSUER: 'https://sso.example.com/realms/corp' });
+    await expect(createVerifier(config, readAuthSettings({}), { NODE_ENV: 'production' })).rejects.toThrow(/CUSTOS_OIDC_AUDIENCE is required/);
+    await expect(createVerifier(config, readAuthSettings({}), {})).resolves.toHaveProperty('verifier');
+    await expect(createVerifier({ ...config, oidcAudience: 'custos' }, readAuthSettings({}), { NODE_ENV: 'production' })).resolves.toHaveProperty('verifier');
   });
 
   describe('a process with a management port', () => {

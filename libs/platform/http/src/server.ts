@@ -20,8 +20,15 @@ export interface RunningCustos {
   stop(): Promise<void>;
 }
 
-/** Picks the token verifier: the configured OIDC issuer, else the development issuer when allowed. */
-export async function createVerifier(config: CustosConfig, auth: AuthSettings = readAuthSettings()): Promise<{ verifier: TokenVerifier; devIssuer?: DevTokenIssuer }> {
+/**
+ * Picks the token verifier: the configured OIDC issuer, else the development issuer when allowed.
+ * In production an issuer needs an audience: without one, a token the issuer signed for any other
+ * application of the organisation would be taken as a token for Custos.
+ */
+export async function createVerifier(config: CustosConfig, auth: AuthSettings = readAuthSettings(), env: NodeJS.ProcessEnv = process.env): Promise<{ verifier: TokenVerifier; devIssuer?: DevTokenIssuer }> {
+  if (config.oidcIssuer && !config.oidcAudience && env.NODE_ENV === 'production') {
+    throw new Error('CUSTOS_OIDC_AUDIENCE is required with CUSTOS_OIDC_ISSUER in production: without it Custos would accept a token the issuer signed for any application');
+  }
   const oidc = config.oidcIssuer
     ? new OidcTokenVerifier(config.oidcIssuer, { audience: config.oidcAudience, claims: auth.claims, clockToleranceSec: auth.clockToleranceSec, jwksCooldownMs: auth.jwksCooldownSec * 1000 })
     : undefined;
@@ -52,6 +59,7 @@ export async function startCustos(options: {
     const auth = readAuthSettings();
     const { verifier, devIssuer } = await createVerifier(config, auth);
     if (devIssuer) topology.logger.warn('CUSTOS_DEV_AUTH=true: POST /dev/token issues tokens to anyone. Never enable it in production.');
+    if (config.oidcIssuer && !config.oidcAudience) topology.logger.warn('CUSTOS_OIDC_AUDIENCE is not set: tokens of the issuer for any audience are accepted (refused at start with NODE_ENV=production).');
     const healthChecks: HealthCheck[] = [
       {
         name: 'store',
