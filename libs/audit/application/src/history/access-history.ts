@@ -1,4 +1,4 @@
-import { applyEntitlementChanges, type EntitlementChanges, type EntitlementDefinition, type SodPolicyDefinition } from '@custos/entitlement/contracts';
+import { applyEntitlementChanges, type EntitlementChanges, type EntitlementDefinition } from '@custos/entitlement/contracts';
 import type { SqlExecutor } from '@custos/platform/event-store';
 
 /** A leaver whose access is all gone: how long it took from the termination taking effect. */
