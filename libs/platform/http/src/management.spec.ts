@@ -5,6 +5,15 @@ import { readConfig } from '@custos/platform/runtime';
 import { readAuthSettings } from './auth/auth-settings';
 import { createVerifier, startCustos, type RunningCustos } from './server';
 
+describe('createVerifier', () => {
+  it('refuses an OIDC issuer without an audience in production (any application\'s token would do), and allows it elsewhere', async () => {
+    const config = readConfig({ CUSTOS_OIDC_ISSUER: 'https://sso.example.com/realms/corp' });
+    await expect(createVerifier(config, readAuthSettings({}), { NODE_ENV: 'production' })).rejects.toThrow(/CUSTOS_OIDC_AUDIENCE is required/);
+    await expect(createVerifier(config, readAuthSettings({}), {})).resolves.toHaveProperty('verifier');
+    await expect(createVerifier({ ...config, oidcAudience: 'custos' }, readAuthSettings({}), { NODE_ENV: 'production' })).resolves.toHaveProperty('verifier');
+  });
+});
+
 describe('CUSTOS_MANAGEMENT_PORT', () => {
   it.each(['abc', '70000', '3000', '-1', '0x50'])('refuses CUSTOS_MANAGEMENT_PORT=%s beside PORT=3000 at start', (value) => {
     expect(() => readConfig({ PORT: '3000', CUSTOS_MANAGEMENT_PORT: value })).toThrow(/CUSTOS_MANAGEMENT_PORT must be a port number other than PORT/);
@@ -14,13 +23,6 @@ describe('CUSTOS_MANAGEMENT_PORT', () => {
     expect(readConfig({ PORT: '3000', CUSTOS_MANAGEMENT_PORT: '9000' }).managementPort).toBe(9000);
     expect(readConfig({ PORT: '3000' }).managementPort).toBeUndefined();
     expect(readConfig({ PORT: '3000', CUSTOS_MANAGEMENT_PORT: ' ' }).managementPort).toBeUndefined();
-  });
-
-  it('refuses an OIDC issuer without an audience in production (any application\'s token would do), and allows it elsewhere', async () => {
-    const config = readConfig({ CUSTOS_OIDC_ISSUER: 'https://sso.example.com/realms/corp' });
-    await expect(createVerifier(config, readAuthSettings({}), { NODE_ENV: 'production' })).rejects.toThrow(/CUSTOS_OIDC_AUDIENCE is required/);
-    await expect(createVerifier(config, readAuthSettings({}), {})).resolves.toHaveProperty('verifier');
-    await expect(createVerifier({ ...config, oidcAudience: 'custos' }, readAuthSettings({}), { NODE_ENV: 'production' })).resolves.toHaveProperty('verifier');
   });
 
   describe('a process with a management port', () => {
