@@ -53,7 +53,7 @@ export class GatewayModule {
         { provide: EntitlementAccess, useFactory: (links: TargetLinks) => new EntitlementAccess(runtime.bus, links), inject: [TargetLinks] },
         {
           provide: SessionRecorder,
-          useFactory: () => new SessionRecorder(runtime.store, { maxPendingPerSession: 10_000, retryMs: 500, onError: (err) => runtime.logger.error({ err }, 'gateway recording failed; retrying') }),
+          useFactory: () => new SessionRecorder(runtime.store, { maxPendingPerSession: 10_000, retryMs: 500, lingerMs: config.recordLingerMs, onError: (err) => runtime.logger.error({ err }, 'gateway recording failed; retrying') }),
         },
         { provide: GrantWatch, useFactory: (live: LiveSessions, access: EntitlementAccess) => new GrantWatch(live, access), inject: [LiveSessions, EntitlementAccess] },
         {

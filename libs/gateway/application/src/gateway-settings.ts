@@ -18,6 +18,12 @@ export interface GatewayConfig {
   tokenTtlMs: number;
   /** CUSTOS_PG_GATEWAY_REDACT: `all` (default: every bind parameter recorded as [redacted]), `none`, or `re:<regex>`: values matching it are redacted. */
   redact: (parameters: Array<string | null>) => Array<string | null>;
+  /**
+   * CUSTOS_PG_GATEWAY_RECORD_LINGER_MS (default 20, at most 1000): how long a completed statement
+   * waits for others to share its append. A crash loses at most this much (plus one commit) of the
+   * recording, and the session says so (SessionMarkedIncomplete); 0 appends at once.
+   */
+  recordLingerMs: number;
   /** CUSTOS_PG_GATEWAY_TARGETS: targets given by URL (ConfiguredUpstreams). */
   targets?: string;
 }
@@ -38,6 +44,8 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   const ttl = isoDurationEnd(0, env.CUSTOS_PG_GATEWAY_TOKEN_TTL ?? 'PT5M');
   const tokenTtlMs = 'end' in ttl ? ttl.end : NaN;
   if (!(tokenTtlMs > 0 && tokenTtlMs <= 3_600_000)) throw new Error('CUSTOS_PG_GATEWAY_TOKEN_TTL must be an ISO 8601 duration of at most PT1H');
+  const recordLingerMs = Number(env.CUSTOS_PG_GATEWAY_RECORD_LINGER_MS ?? 20);
+  if (!Number.isInteger(recordLingerMs) || recordLingerMs < 0 || recordLingerMs > 1000) throw new Error('CUSTOS_PG_GATEWAY_RECORD_LINGER_MS must be an integer from 0 to 1000');
   return {
     port,
     host: env.CUSTOS_PG_GATEWAY_HOST || undefined,
@@ -46,6 +54,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     tlsRequired: env.CUSTOS_PG_GATEWAY_TLS_REQUIRED !== 'false',
     tokenTtlMs,
     redact: redactionRule(env.CUSTOS_PG_GATEWAY_REDACT ?? 'all'),
+    recordLingerMs,
     targets: env.CUSTOS_PG_GATEWAY_TARGETS,
   };
 }

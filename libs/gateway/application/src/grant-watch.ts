@@ -18,6 +18,9 @@ export function grantWatchConsumer(gatewayId: string): string {
  * A redelivered event finds the session gone and does nothing.
  */
 export class GrantWatch {
+  /** Grants seen ending, most recent last: a grant never comes back, and the check may not have heard yet. */
+  private readonly ended = new Set<string>();
+
   constructor(
     private readonly live: LiveSessions,
     private readonly access: AccessToTarget,
@@ -31,17 +34,27 @@ export class GrantWatch {
     }
     if (event.name !== 'AccessRevoked') return;
     const revoked = event.data as AccessRevoked['data'];
+    this.remember(revoked.grantId);
     const affected = this.live.ofIdentity(revoked.identityId).filter((s) => s.grantIds.includes(revoked.grantId));
     await Promise.all(
       affected.map(async (session) => {
         const reason = revoked.reason === 'leaver' ? 'leaver' : 'grant-ended';
+        // The check answers from a view of the same events, which may not have this revocation (or
+        // the one beside it) yet: only a grant not seen ending keeps the session.
         const still = reason === 'grant-ended' ? await this.access.check(session.identityId, session.target) : undefined;
-        if (still?.allowed) {
-          session.grantIds = still.grantIds;
+        const remaining = still?.allowed ? still.grantIds.filter((g) => !this.ended.has(g)) : [];
+        if (remaining.length > 0) {
+          session.grantIds = remaining;
           return;
         }
         await session.cut(reason, 'system:gateway', `grant ${revoked.grantId} of ${revoked.entitlement} ended (${revoked.reason}): no access to target ${session.target} remains`);
       }),
     );
+  }
+
+  private remember(grantId: string): void {
+    this.ended.add(grantId);
+    // Bounded: the oldest go first (a Set iterates in insertion order).
+    if (this.ended.size > 100_000) this.ended.delete(this.ended.values().next().value as string);
   }
 }

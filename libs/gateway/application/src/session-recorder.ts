@@ -8,6 +8,12 @@ export interface RecorderOptions {
   maxPendingPerSession: number;
   /** Wait before a failed flush is tried again. */
   retryMs: number;
+  /**
+   * How long a completed statement may wait for others to join its batch (default 0: at once).
+   * A few milliseconds turn one append per statement into one per many, off the relay's path;
+   * what waits is what a crash would leave to SessionMarkedIncomplete.
+   */
+  lingerMs?: number;
   onError: (error: unknown) => void;
 }
 
@@ -37,6 +43,7 @@ export class SessionRecorder {
   private tail: Promise<void> = Promise.resolve();
   private flushQueued = false;
   private retryTimer?: NodeJS.Timeout;
+  private lingerTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly store: EventStore,
@@ -66,7 +73,12 @@ export class SessionRecorder {
     if (!recording) return false;
     if (recording.pending.length >= this.options.maxPendingPerSession) return false;
     recording.pending.push(statement);
-    this.scheduleFlush();
+    const linger = this.options.lingerMs ?? 0;
+    if (linger <= 0) this.scheduleFlush();
+    else this.lingerTimer ??= setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.scheduleFlush();
+    }, linger);
     return true;
   }
 
@@ -92,6 +104,7 @@ export class SessionRecorder {
 
   stop(): void {
     clearTimeout(this.retryTimer);
+    clearTimeout(this.lingerTimer);
   }
 
   private scheduleFlush(): void {
