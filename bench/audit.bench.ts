@@ -101,17 +101,21 @@ async function main(): Promise<void> {
   const verdict = await log.verify(5000);
   const verify = rate(verdict.events, performance.now() - t);
   if (!verdict.ok) throw new Error(`verify failed: ${JSON.stringify(verdict)}`);
-  const texts: string[] = [];
+  // The same entry bytes, hashed page by page: only the hashing is timed (the read and the
+  // canonical text are verify's own work, not the baseline's), and no page outlives its turn.
+  let hashed = 0;
+  let hashMs = 0;
   for (let after = 0; ; ) {
     const { rows } = await db.query<{ seq: string; event: CustosEvent }>(`SELECT seq, event FROM audit.log WHERE seq > $1 ORDER BY seq LIMIT 5000`, [after]);
     if (rows.length === 0) break;
-    for (const row of rows) texts.push(entryText(Number(row.seq), canonicalText(row.event)));
+    const texts = rows.map((row) => entryText(Number(row.seq), canonicalText(row.event)));
+    const started = performance.now();
+    for (const text of texts) createHash('sha256').update(Buffer.from([0])).update(text).digest();
+    hashMs += performance.now() - started;
+    hashed += texts.length;
     after = Number(rows[rows.length - 1].seq);
   }
-  t = performance.now();
-  for (const text of texts) createHash('sha256').update(Buffer.from([0])).update(text).digest();
-  const hashing = rate(texts.length, performance.now() - t);
-  texts.length = 0;
+  const hashing = rate(hashed, hashMs);
   console.log(`verify     ${fmt(verify)} events/s  | raw SHA-256 of the same bytes ${fmt(hashing)} events/s | ratio ${(verify / hashing).toFixed(2)} (target >= 0.50)`);
 
   // Proofs at the full size.
