@@ -4,6 +4,7 @@ import { createTestDatabase } from '@custos/platform/testing';
 import { AuditLog } from '../read-models/audit-log/audit-log';
 import { hired } from '../testing/builders';
 import { CosignatureRefused, parseWitnessKey } from './cosignature';
+import { exportLines, planExport, verifyExport } from './export';
 import { generateSigningKey, openNote, parseVerifierKey, verifierKeyOf } from './signed-note';
 
 /** A witness written from the C2SP tlog-cosignature text in this test, sharing no code with the log. */
@@ -87,5 +88,12 @@ describe('witness cosignatures (C2SP tlog-cosignature v1)', () => {
     expect(await refused(2, `\u2014 witness.example.com/w1 ${Buffer.alloc(10).toString('base64')}`)).toBe('malformed');
     await expect(log.tree.addCosignature(3, w1.cosign(two.note, seconds), now)).rejects.toThrow('no checkpoint of tree size 3');
     expect((await log.tree.checkpoints({ size: 2, limit: 1 })).items[0].cosignedBy).toEqual([]);
+  });
+
+  it('exports cosigned checkpoints that the offline verifier still checks with the log’s key alone', async () => {
+    const lines: string[] = [];
+    for await (const line of exportLines(log, await planExport(log, 1, 4))) lines.push(line);
+    expect(lines.join('')).toContain('witness.example.com/w1');
+    expect(await verifyExport(lines.join('').split('\n').filter(Boolean), [parseVerifierKey(verifierKeyOf(signer))])).toMatchObject({ ok: true, entries: 4 });
   });
 });
