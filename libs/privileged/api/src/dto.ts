@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9:._\-/]{0,199}$/;
 const KEY_MESSAGE = 'a key is 1-200 letters, digits and : . _ - /, starting with a letter or digit';
@@ -21,13 +21,26 @@ export class AdminCredentialDto {
   password!: string;
 }
 
+/** Given the parts (host, port, database, adminCredential), or all of them as one `url`. */
+const byParts = (o: RegisterTargetDto) => o.url === undefined;
+
 export class RegisterTargetDto {
   @ApiProperty({ example: 'pg-prod' }) @Matches(KEY, { message: KEY_MESSAGE }) key!: string;
   @ApiProperty({ enum: ['postgresql'] }) @IsIn(['postgresql']) kind!: 'postgresql';
-  @ApiProperty({ example: 'db.internal' }) @Matches(HOST, { message: 'host must be a host name or an IP address' }) host!: string;
-  @ApiProperty({ example: 5432 }) @IsInt() @Min(1) @Max(65535) port!: number;
-  @ApiProperty({ example: 'app' }) @Matches(SQL_NAME, { message: `database ${SQL_NAME_MESSAGE}` }) database!: string;
-  @ApiProperty({ type: AdminCredentialDto }) @IsObject() @ValidateNested() @Type(() => AdminCredentialDto) adminCredential!: AdminCredentialDto;
+  @ApiPropertyOptional({ example: 'db.internal', description: 'required unless url is given' }) @ValidateIf(byParts) @Matches(HOST, { message: 'host must be a host name or an IP address' }) host?: string;
+  @ApiPropertyOptional({ example: 5432, description: 'required unless url is given' }) @ValidateIf(byParts) @IsInt() @Min(1) @Max(65535) port?: number;
+  @ApiPropertyOptional({ example: 'app', description: 'required unless url is given' }) @ValidateIf(byParts) @Matches(SQL_NAME, { message: `database ${SQL_NAME_MESSAGE}` }) database?: string;
+  @ApiPropertyOptional({ type: AdminCredentialDto, description: 'required unless url is given' }) @ValidateIf(byParts) @IsObject() @ValidateNested() @Type(() => AdminCredentialDto) adminCredential?: AdminCredentialDto;
+  @ApiPropertyOptional({
+    format: 'password',
+    writeOnly: true,
+    description: 'instead of the parts: postgres://<admin user>:<password>@<host>:<port>/<database> (percent-encoded); its password is sealed in the vault like adminCredential.password',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'url must be a postgres:// URL' })
+  url?: string;
 }
 
 export class RegisterVaultAccountDto {
