@@ -2,7 +2,15 @@ import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { CustosEvent } from '@custos/platform/event-store';
 import type { DurableEvents } from '@custos/platform/messaging';
-import { ENTITLEMENT_EVENTS_CONSUMER, FULFILMENT_CONSUMER, FULFILMENT_EVENTS, IDENTITY_EVENTS_CONSUMER, RequestFulfilment } from '@custos/request/application';
+import {
+  ACCESS_DIRECTORY_CONSUMER,
+  ACCESS_DIRECTORY_EVENTS,
+  ENTITLEMENT_EVENTS_CONSUMER,
+  FULFILMENT_CONSUMER,
+  FULFILMENT_EVENTS,
+  IDENTITY_EVENTS_CONSUMER,
+  RequestFulfilment,
+} from '@custos/request/application';
 
 /**
  * The events the request context reacts to, over the bus: its own approvals and early returns
@@ -23,11 +31,21 @@ export class RequestEventsController {
   @EventPattern({
     durable: ENTITLEMENT_EVENTS_CONSUMER,
     context: 'entitlement',
-    eventNames: ['EntitlementDefined', 'EntitlementChanged', 'EntitlementRetired', 'AccessGranted', 'AccessExtended', 'AccessRevoked'],
+    eventNames: ['EntitlementDefined', 'EntitlementChanged', 'EntitlementRetired', 'AccessGranted', 'AccessRevoked'],
     maxDeliver: 20,
   } satisfies DurableEvents)
   entitlementChanged(@Payload() event: CustosEvent): Promise<void> {
     return this.fulfilment.onEntitlementEvent(event);
+  }
+
+  /**
+   * A durable of its own, created at its first start and delivering from the stream's beginning:
+   * the directory's copy of every identity's grants is whole on a service that had consumed the
+   * entitlement events before that copy existed.
+   */
+  @EventPattern({ durable: ACCESS_DIRECTORY_CONSUMER, context: 'entitlement', eventNames: [...ACCESS_DIRECTORY_EVENTS], maxDeliver: 20 } satisfies DurableEvents)
+  accessChanged(@Payload() event: CustosEvent): Promise<void> {
+    return this.fulfilment.onAccessEvent(event);
   }
 
   @EventPattern({ durable: IDENTITY_EVENTS_CONSUMER, context: 'identity' } satisfies DurableEvents)

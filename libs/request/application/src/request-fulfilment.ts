@@ -21,6 +21,10 @@ import type { RequestService } from './request-service';
 export const FULFILMENT_CONSUMER = 'request-fulfilment';
 export const ENTITLEMENT_EVENTS_CONSUMER = 'request-entitlement-events';
 export const IDENTITY_EVENTS_CONSUMER = 'request-identity-events';
+/** Reads the access events from the beginning of the entitlement stream into the directory's copy of who holds what. */
+export const ACCESS_DIRECTORY_CONSUMER = 'request-access-directory';
+/** The entitlement events that copy is made of. */
+export const ACCESS_DIRECTORY_EVENTS = ['AccessGranted', 'AccessExtended', 'AccessRevoked'] as const;
 
 /** The request's own events the fulfilment acts on. */
 export const FULFILMENT_EVENTS = ['RequestApproved', 'ExtensionApproved', 'AccessRevokedEarly', 'BreakGlassUsed'] as const;
@@ -44,7 +48,8 @@ export class FulfilmentNotYetRecorded extends Error {
  * - AccessRevokedEarly: asks it to revoke the request's grants (`rpc.entitlement.revoke-request`);
  * - BreakGlassUsed: grants the use (source `break-glass`) unless its immediate grant is recorded already;
  * - AccessRevoked of a request's grant (it expired, or was revoked by anyone): RecordGrantEnded;
- * - the other contexts' events keep the directory (managers, owners, security approvers) current.
+ * - the other contexts' events keep the directory (managers, owners, security approvers, and on
+ *   a consumer of their own from the stream's start, the grants each identity holds) current.
  * Entitlement events are claimed in the inbox in the same transaction as their effect; the
  * request's own events need none: granting, revoking and recording are idempotent per request.
  */
@@ -140,6 +145,11 @@ export class RequestFulfilment {
       const { ended } = await this.directory.recordEntitlementEvent(tx, stored);
       if (ended) await this.recordGrantEnded(tx, stored, ended);
     });
+  }
+
+  /** An access event: the directory's copy of the grants each identity holds follows it (idempotent upserts, no inbox needed). */
+  async onAccessEvent(stored: CustosEvent): Promise<void> {
+    await this.runtime.db.transaction((tx) => this.directory.recordAccessEvent(tx, stored));
   }
 
   /** An identity event: the directory keeps the identity's newest profile (manager, names, status). */

@@ -446,7 +446,10 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     await c.requests.decide({ requestId, approverId: OLGA, decision: 'approve', amr: [] }, { actor: OLGA });
     for (const event of await c.ownEvents(requestId)) await c.fulfilment.onRequestEvent(event);
     const grantId = `request:${requestId}:db:read`;
-    await c.fulfilment.onEntitlementEvent(accessGranted(ADA, 'db:read', grantId, requestId));
+    // The bus gives the entitlement context's event to both consumers: the directory's and the access copy's.
+    const granted = accessGranted(ADA, 'db:read', grantId, requestId);
+    await c.fulfilment.onEntitlementEvent(granted);
+    await c.fulfilment.onAccessEvent(granted);
     return { requestId, grantId };
   }
 
@@ -483,7 +486,7 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     expect((await c.streamNames(requestId)).filter((name) => name === 'RequestFulfilled')).toHaveLength(2);
 
     // The entitlement context announces the extension: the directory's copy of Ada's access follows.
-    await c.fulfilment.onEntitlementEvent(
+    await c.fulfilment.onAccessEvent(
       delivered('entitlement', 'AccessExtended', `access-${ADA}`, {
         grantId, identityId: ADA, entitlement: 'db:read', requestId, round: 1, previousExpiresAt: '2026-03-02T11:00:00.000Z', expiresAt: '2026-03-02T13:00:00.000Z', reason: 'x', extendedBy: OLGA, extendedAt: NOW,
       }),
@@ -507,11 +510,12 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     expect(c.extensionsAsked).toEqual([]);
   });
 
-  it('lists a revoked grant as no current access even when its revocation arrives before its grant (a redelivery)', async () => {
+  it('lists a revoked grant as no current access even when its revocation arrives before its grant (a redelivery), and a grant delivered twice once', async () => {
     const c = await open();
-    await c.fulfilment.onEntitlementEvent(accessRevoked(ADA, 'db:read', 'g-late', 'admin'));
-    await c.fulfilment.onEntitlementEvent(accessGranted(ADA, 'db:read', 'g-late'));
-    await c.fulfilment.onEntitlementEvent(accessGranted(ADA, 'db:capped', 'g-held'));
+    await c.fulfilment.onAccessEvent(accessRevoked(ADA, 'db:read', 'g-late', 'admin'));
+    await c.fulfilment.onAccessEvent(accessGranted(ADA, 'db:read', 'g-late'));
+    await c.fulfilment.onAccessEvent(accessGranted(ADA, 'db:capped', 'g-held'));
+    await c.fulfilment.onAccessEvent(accessGranted(ADA, 'db:capped', 'g-held'));
     expect((await c.directory.currentAccess([ADA, MIA], new Date(NOW))).get(ADA)?.map((grant) => grant.grantId)).toEqual(['g-held']);
     expect((await c.directory.currentAccess([ADA, MIA], new Date(NOW))).get(MIA)).toEqual([]);
   });

@@ -44,7 +44,7 @@ export interface HeldGrant {
  * events on the bus (never from their tables): identity profiles (managers, names, who has left),
  * the catalog's entitlements (approval policy, privilege, maxDuration, owner), the holders of
  * `custos:security`, which grant belongs to which request, and the grants each identity holds
- * (what an approver sees of a beneficiary's current access). Every write is guarded so that a
+ * (what an approver sees of a beneficiary's current access, see recordAccessEvent). Every write is guarded so that a
  * redelivered or late event changes nothing: profiles and entitlements keep the newest stream
  * version, a grant once revoked stays revoked (security grants included), an end only moves later.
  */
@@ -116,6 +116,47 @@ export class Directory {
         return {};
       }
       case 'AccessGranted': {
+        const { grantId, identityId, entitlement, requestId } = data as { grantId: string; identityId: string; entitlement: string; requestId?: string };
+        if (entitlement === SECURITY_ENTITLEMENT) {
+          await tx.query(`INSERT INTO ${this.schema}.directory_security_grants (grant_id, identity_id, revoked) VALUES ($1, $2, false) ON CONFLICT DO NOTHING`, [grantId, identityId]);
+        }
+        if (requestId) {
+          await tx.query(`INSERT INTO ${this.schema}.directory_request_grants (grant_id, request_id, identity_id, entitlement) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
+            grantId,
+            requestId,
+            identityId,
+            entitlement,
+          ]);
+        }
+        return {};
+      }
+      case 'AccessRevoked': {
+        const { grantId, identityId, entitlement, reason } = data as { grantId: string; identityId: string; entitlement: string; reason: string };
+        if (entitlement === SECURITY_ENTITLEMENT) {
+          await tx.query(
+            `INSERT INTO ${this.schema}.directory_security_grants (grant_id, identity_id, revoked) VALUES ($1, $2, true) ON CONFLICT (grant_id) DO UPDATE SET revoked = true`,
+            [grantId, identityId],
+          );
+        }
+        const { rows } = await tx.query<{ request_id: string }>(`SELECT request_id FROM ${this.schema}.directory_request_grants WHERE grant_id = $1`, [grantId]);
+        return rows[0] ? { ended: { grantId, requestId: rows[0].request_id, identityId, entitlement, reason } } : {};
+      }
+      default:
+        return {};
+    }
+  }
+
+  /**
+   * Records what an access event says about the grants an identity holds (AccessGranted,
+   * AccessExtended, AccessRevoked), for the approver's view of a beneficiary's current access.
+   * Fed by a consumer of its own that starts from the beginning of the entitlement stream, so the
+   * copy is whole however late this table came. Every write is an upsert that events arriving out
+   * of order or twice leave right: a revocation seen before its grant stays revoked, an end only moves later.
+   */
+  async recordAccessEvent(tx: SqlExecutor, stored: CustosEvent): Promise<void> {
+    const data = stored.data as Record<string, unknown>;
+    switch (stored.name) {
+      case 'AccessGranted': {
         const { grantId, identityId, entitlement, requestId, source, role, grantedAt, expiresAt } = data as {
           grantId: string;
           identityId: string;
@@ -134,18 +175,7 @@ export class Directory {
              expires_at = CASE WHEN g.expires_at IS NULL OR EXCLUDED.expires_at IS NULL THEN COALESCE(g.expires_at, EXCLUDED.expires_at) ELSE GREATEST(g.expires_at, EXCLUDED.expires_at) END`,
           [grantId, identityId, entitlement, source, role ?? null, requestId ?? null, grantedAt, expiresAt ?? null],
         );
-        if (entitlement === SECURITY_ENTITLEMENT) {
-          await tx.query(`INSERT INTO ${this.schema}.directory_security_grants (grant_id, identity_id, revoked) VALUES ($1, $2, false) ON CONFLICT DO NOTHING`, [grantId, identityId]);
-        }
-        if (requestId) {
-          await tx.query(`INSERT INTO ${this.schema}.directory_request_grants (grant_id, request_id, identity_id, entitlement) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
-            grantId,
-            requestId,
-            identityId,
-            entitlement,
-          ]);
-        }
-        return {};
+        return;
       }
       case 'AccessExtended': {
         const { grantId, identityId, entitlement, requestId, expiresAt } = data as { grantId: string; identityId: string; entitlement: string; requestId: string; expiresAt: string };
@@ -154,26 +184,19 @@ export class Directory {
            ON CONFLICT (grant_id) DO UPDATE SET expires_at = GREATEST(g.expires_at, EXCLUDED.expires_at)`,
           [grantId, identityId, entitlement, requestId, expiresAt],
         );
-        return {};
+        return;
       }
       case 'AccessRevoked': {
-        const { grantId, identityId, entitlement, reason, source } = data as { grantId: string; identityId: string; entitlement: string; reason: string; source: string };
+        const { grantId, identityId, entitlement, source } = data as { grantId: string; identityId: string; entitlement: string; source: string };
         await tx.query(
           `INSERT INTO ${this.schema}.directory_grants (grant_id, identity_id, entitlement, source, revoked) VALUES ($1, $2, $3, $4, true)
            ON CONFLICT (grant_id) DO UPDATE SET revoked = true`,
           [grantId, identityId, entitlement, source],
         );
-        if (entitlement === SECURITY_ENTITLEMENT) {
-          await tx.query(
-            `INSERT INTO ${this.schema}.directory_security_grants (grant_id, identity_id, revoked) VALUES ($1, $2, true) ON CONFLICT (grant_id) DO UPDATE SET revoked = true`,
-            [grantId, identityId],
-          );
-        }
-        const { rows } = await tx.query<{ request_id: string }>(`SELECT request_id FROM ${this.schema}.directory_request_grants WHERE grant_id = $1`, [grantId]);
-        return rows[0] ? { ended: { grantId, requestId: rows[0].request_id, identityId, entitlement, reason } } : {};
+        return;
       }
       default:
-        return {};
+        return;
     }
   }
 
