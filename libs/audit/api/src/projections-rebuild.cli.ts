@@ -28,7 +28,7 @@ const PROJECTIONS: Record<string, Rebuildable> = {
 export const PROJECTIONS_REBUILD_USAGE = `usage: custos projections rebuild <name|all>
 
 Drops a read model and replays the events into it, with a progress bar (events/s, ETA), in one
-transaction: readers see the old rows until it commits, and appends wait for it. Reads DATABASE_URL
+transaction: its readers and the appends to the log wait for it to commit. Reads DATABASE_URL
 (PostgreSQL), else the embedded store under CUSTOS_DATA_DIR (stop the server first: the embedded
 store is one process's). Exit 0 when rebuilt, 1 when it failed, 2 on bad usage.
 
