@@ -51,16 +51,17 @@ export { pendingRound, statusOf } from './state';
  * (AlreadyDecided, 409), a missing exception justification (ValidationFailed, 400)...
  *
  * What the application resolves and passes in (the domain does no I/O):
- * - SubmitRequest: the catalog's facts (privileged, maxDuration, approvalSla, approvalPolicy),
- *   the approvers of each kind (`approvers`: manager, owner, security holders, inactive ids) and
+ * - SubmitRequest: the catalog's facts (privileged, maxDuration, approvalSla, approvalPolicy;
+ *   for a role, its entitlements now and their facts taken together by `roleFacts`), the
+ *   approvers of each kind (`approvers`: manager, owners, security holders, inactive ids) and
  *   the `rpc.entitlement.evaluate-sod` answer; the domain routes and freezes the steps.
  * - DecideRequest: the token's `amr` and the delegations naming the approver as delegate.
  * - EscalateRequest: the managers of the step's approvers; RequestExtension: `approvers` again.
  * - The scheduler sends EscalateRequest at each ApprovalRequested's `escalationDueAt` and
  *   ExpireRequest at its `expiryDueAt` (both key on the round; a job that comes early or for a
  *   step that moved on decides nothing).
- * - RequestApproved / ExtensionApproved carry what GrantAccess needs (beneficiary, target,
- *   expiresAt, sodException); AccessGranted / AccessRevoked of the request's grants come back as
+ * - RequestApproved / ExtensionApproved carry what GrantAccess / ExtendGrant need (beneficiary,
+ *   target, expiresAt, sodException; a role's entitlements are on RequestSubmitted); AccessGranted / AccessRevoked of the request's grants come back as
  *   RecordFulfilment / RecordGrantEnded; a grant the entitlement context refuses (a rule of its
  *   own, not a transport failure) comes back as RecordFulfilmentRefused, so an approved round
  *   never waits for a grant that will not come; AccessRevokedEarly names the grants to revoke.
