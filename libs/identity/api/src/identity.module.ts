@@ -1,10 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { EmployeeDirectory, HrIntake, HrNatsDoor, IdentitiesView, IdentityWorkers } from '@custos/identity/application';
+import { EmployeeDirectory, HrIntake, HrNatsDoor, IdentitiesView, IdentityEmailResolver, IdentityWorkers } from '@custos/identity/application';
+import { IDENTITY_RESOLVER } from '@custos/platform/http';
 import { CONTEXT_RUNTIME, ContextLifecycle, ContextRuntime, DurableScheduler } from '@custos/platform/runtime';
 import { checkHrEvent } from './hr-event.validation';
 import { HrController } from './hr.controller';
 import { HrNatsController } from './hr-nats.controller';
 import { IdentitiesController } from './identities.controller';
+import { ResolveEmailRpc } from './resolve-email.rpc';
 import { SCIM_CONTROLLERS, scimProviders, ScimJsonBodyModule } from './scim';
 
 /** The identity context: HR lifecycle intake and the identity directory. */
@@ -15,14 +17,17 @@ export class IdentityModule {
     return {
       module: IdentityModule,
       imports: [ScimJsonBodyModule],
-      // HrNatsController is the NATS door, served over the bus (BusTransport).
-      controllers: [HrController, IdentitiesController, ...SCIM_CONTROLLERS, HrNatsController],
+      // HrNatsController is the NATS door and ResolveEmailRpc answers rpc.identity.resolve-email, both served over the bus (BusTransport).
+      controllers: [HrController, IdentitiesController, ...SCIM_CONTROLLERS, HrNatsController, ResolveEmailRpc],
       providers: [
         { provide: CONTEXT_RUNTIME, useValue: runtime },
         { provide: EmployeeDirectory, useFactory: () => new EmployeeDirectory(runtime.db, schema) },
         { provide: DurableScheduler, useFactory: () => new DurableScheduler(runtime.db, schema, runtime.clock, { onError: (err, job) => runtime.logger.error({ err, job }, 'scheduled job failed') }) },
         { provide: HrIntake, useFactory: (d: EmployeeDirectory, s: DurableScheduler) => new HrIntake(runtime, d, s), inject: [EmployeeDirectory, DurableScheduler] },
         { provide: IdentitiesView, useFactory: () => new IdentitiesView(runtime.db, runtime.store, schema) },
+        { provide: IdentityEmailResolver, useFactory: (v: IdentitiesView) => new IdentityEmailResolver(v), inject: [IdentitiesView] },
+        // The process serving this context maps addresses to identities in process (CUSTOS_OIDC_IDENTITY_FROM=email), not over the bus.
+        { provide: IDENTITY_RESOLVER, useExisting: IdentityEmailResolver },
         {
           provide: IdentityWorkers,
           useFactory: (i: HrIntake, v: IdentitiesView, s: DurableScheduler) => new IdentityWorkers(runtime, i, v, s),
@@ -36,6 +41,7 @@ export class IdentityModule {
         },
         ...scimProviders(runtime),
       ],
+      exports: [IDENTITY_RESOLVER],
     };
   }
 }

@@ -4,6 +4,7 @@ export * from './employee-directory';
 export * from './hr-inbox';
 export * from './hr-intake';
 export * from './read-models/identities/identities-view';
+export * from './identity-email-resolver';
 export * from './identity-workers';
 export * from './hr-nats-door';
 export * from './scim';

@@ -4,6 +4,7 @@ import type { SqlDatabase } from '@custos/platform/event-store';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { AuthGuard } from './auth/auth.guard';
 import { FailedAuthLimiter, type FailedAuthLimit } from './auth/failed-auth-limiter';
+import { IDENTITY_RESOLVER, type IdentityResolver } from './auth/identity-resolver';
 import { DEFAULT_STEP_UP, stepUpChallenge, type StepUpSettings } from './auth/step-up';
 import { DevTokenIssuer, TokenVerifier } from './auth/token-verifier';
 import { DEV_ISSUER, HEALTH_CHECKS, OperationsController, PlatformController } from './platform.controller';
@@ -36,6 +37,13 @@ export interface CustosAppOptions {
   connectorTokens?: ConnectorTokens;
   /** What counts as a step-up login, and what a step-up refusal asks for (default: `mfa` within 900 s). */
   stepUp?: StepUpSettings;
+  /**
+   * CUSTOS_OIDC_IDENTITY_FROM=email: a token's address is mapped to an identity. A module of this
+   * process that owns the identities exports an in-process resolver (IDENTITY_RESOLVER), used
+   * first; else `identityResolver` (the identity service over the bus).
+   */
+  identityFrom?: 'sub' | 'email';
+  identityResolver?: IdentityResolver;
   /** Failed authentications a client address may have per window before it is answered 429 (default 20 a minute). */
   failedAuthLimit?: FailedAuthLimit;
   /** Strict-Transport-Security and the trusted proxies (default: a year, none). */
@@ -46,6 +54,14 @@ export interface CustosAppOptions {
 
 let metricsStarted = false;
 
+/** The resolver the guard maps addresses through: none unless identities come from the email claim. */
+function identityResolverOf(options: CustosAppOptions, inProcess: IdentityResolver | null | undefined): IdentityResolver | undefined {
+  if (options.identityFrom !== 'email') return undefined;
+  const resolver = inProcess ?? options.identityResolver;
+  if (!resolver) throw new Error('CUSTOS_OIDC_IDENTITY_FROM=email needs an identity resolver: the identity module in this process or the identity service over the bus');
+  return resolver;
+}
+
 /** Builds a Nest application with the platform's guard, validation, problem details, health, metrics and OpenAPI. */
 export async function createCustosApp(options: CustosAppOptions): Promise<NestFastifyApplication> {
   @Module({
@@ -55,7 +71,12 @@ export async function createCustosApp(options: CustosAppOptions): Promise<NestFa
       { provide: ConnectorTokens, useValue: options.connectorTokens ?? new ConnectorTokens(options.db) },
       { provide: HEALTH_CHECKS, useValue: options.healthChecks },
       { provide: DEV_ISSUER, useValue: options.devIssuer ?? null },
-      { provide: APP_GUARD, useFactory: (reflector: Reflector) => new AuthGuard(reflector, options.verifier, options.stepUp, new FailedAuthLimiter(options.failedAuthLimit)), inject: [Reflector] },
+      {
+        provide: APP_GUARD,
+        useFactory: (reflector: Reflector, inProcess: IdentityResolver | null) =>
+          new AuthGuard(reflector, options.verifier, options.stepUp, new FailedAuthLimiter(options.failedAuthLimit), identityResolverOf(options, inProcess)),
+        inject: [Reflector, { token: IDENTITY_RESOLVER, optional: true }],
+      },
       { provide: APP_FILTER, useValue: new ProblemDetailsFilter(stepUpChallenge(options.stepUp ?? DEFAULT_STEP_UP)) },
     ],
   })

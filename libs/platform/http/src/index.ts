@@ -7,6 +7,7 @@ export * from './auth/token-verifier';
 export * from './auth/auth-settings';
 export * from './auth/step-up';
 export * from './auth/connector-tokens';
+export * from './auth/identity-resolver';
 export * from './connector-tokens.controller';
 export * from './auth/failed-auth-limiter';
 export * from './security-headers';

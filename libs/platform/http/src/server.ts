@@ -4,6 +4,7 @@ import { connectBusTransport } from '@custos/platform/messaging';
 import { ContextDescriptor, ContextRuntime, CustosConfig, hardenProcess, openTopology, readConfig, Topology } from '@custos/platform/runtime';
 import { readAuthSettings, type AuthSettings } from './auth/auth-settings';
 import { ConnectorTokens, withConnectorTokens } from './auth/connector-tokens';
+import { BusIdentityResolver, CachingIdentityResolver } from './auth/identity-resolver';
 import { CachingTokenVerifier, DevTokenIssuer, OidcTokenVerifier, TokenVerifier } from './auth/token-verifier';
 import { createCustosApp } from './bootstrap';
 import { buildOpenApiDocument } from './openapi';
@@ -81,6 +82,14 @@ export async function startCustos(options: {
       connectorTokens,
       devIssuer,
       stepUp: auth.stepUp,
+      // CUSTOS_OIDC_IDENTITY_FROM=email: the identity service answers which identity an address is
+      // (in this process when it serves the identity context, which then takes precedence),
+      // remembered for CUSTOS_OIDC_EMAIL_CACHE_TTL and asked once for concurrent logins.
+      identityFrom: auth.identityFrom,
+      identityResolver:
+        auth.identityFrom === 'email'
+          ? new CachingIdentityResolver(new BusIdentityResolver(topology.bus), { positiveMs: auth.emailCacheTtlSec * 1000, negativeMs: Math.min(auth.emailCacheTtlSec, 5) * 1000 })
+          : undefined,
       failedAuthLimit: auth.failedAuthLimit,
       edge: readHttpEdgeSettings(),
       db: topology.db,

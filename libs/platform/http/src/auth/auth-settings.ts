@@ -4,8 +4,16 @@ import { DEFAULT_CLAIMS, type ClaimNames } from './token-verifier';
 
 /** How callers are authenticated beyond the issuer itself (CustosConfig has the issuer, audience and dev auth). */
 export interface AuthSettings {
-  /** CUSTOS_OIDC_SUBJECT_CLAIM and CUSTOS_OIDC_ROLES_CLAIM (a dotted path: `realm_access.roles` for Keycloak). */
+  /** CUSTOS_OIDC_SUBJECT_CLAIM, CUSTOS_OIDC_ROLES_CLAIM (a dotted path: `realm_access.roles` for Keycloak) and CUSTOS_OIDC_EMAIL_CLAIM. */
   claims: ClaimNames;
+  /**
+   * CUSTOS_OIDC_IDENTITY_FROM: `sub` (default) takes the subject claim as the Custos identity id;
+   * `email` takes the one active identity whose address is the token's email claim (asked of the
+   * identity context, rpc.identity.resolve-email), and a token without one keeps its subject.
+   */
+  identityFrom: 'sub' | 'email';
+  /** CUSTOS_OIDC_EMAIL_CACHE_TTL: how long a service remembers an address's identity, in seconds (default 60, at most 300); an unknown address 5 s at most. */
+  emailCacheTtlSec: number;
   /** CUSTOS_OIDC_CLOCK_SKEW: seconds of leeway on `exp` and `nbf` (default 30, at most 300). */
   clockToleranceSec: number;
   /** CUSTOS_OIDC_JWKS_COOLDOWN: the least time between two JWKS fetches for an unknown key id, in seconds (default 30). */
@@ -43,8 +51,11 @@ export function readAuthSettings(env: NodeJS.ProcessEnv = process.env): AuthSett
     claims: {
       subject: claim('CUSTOS_OIDC_SUBJECT_CLAIM', DEFAULT_CLAIMS.subject),
       roles: claim('CUSTOS_OIDC_ROLES_CLAIM', DEFAULT_CLAIMS.roles),
+      email: claim('CUSTOS_OIDC_EMAIL_CLAIM', 'email'),
       ...roleMap(env.CUSTOS_OIDC_ROLE_MAP),
     },
+    identityFrom: identityFrom(env.CUSTOS_OIDC_IDENTITY_FROM),
+    emailCacheTtlSec: seconds('CUSTOS_OIDC_EMAIL_CACHE_TTL', 60, 300),
     clockToleranceSec: seconds('CUSTOS_OIDC_CLOCK_SKEW', 30, 300),
     jwksCooldownSec: seconds('CUSTOS_OIDC_JWKS_COOLDOWN', 30, 3600),
     devKeyFile: env.CUSTOS_DEV_AUTH_KEY_FILE?.trim() || undefined,
@@ -55,6 +66,13 @@ export function readAuthSettings(env: NodeJS.ProcessEnv = process.env): AuthSett
     },
     failedAuthLimit: { limit: seconds('CUSTOS_AUTH_FAILURE_LIMIT', 20, 1_000_000, 'failures'), windowSec: seconds('CUSTOS_AUTH_FAILURE_WINDOW', 60, 86_400) },
   };
+}
+
+/** CUSTOS_OIDC_IDENTITY_FROM: `sub` or `email`, nothing else. */
+function identityFrom(text: string | undefined): 'sub' | 'email' {
+  const value = text?.trim() || 'sub';
+  if (value !== 'sub' && value !== 'email') throw new Error(`CUSTOS_OIDC_IDENTITY_FROM must be sub or email, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 /** CUSTOS_STEP_UP_ACR or CUSTOS_STEP_UP_AMR: values separated by commas or spaces, each one a challenge can quote. */

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { problem, ProblemException, unauthenticated } from '../problem';
 import { FailedAuthLimiter } from './failed-auth-limiter';
+import { identifyByEmail, type IdentityResolver } from './identity-resolver';
 import type { Principal } from './principal';
 import { DEFAULT_STEP_UP, judgeStepUp, type StepUpSettings } from './step-up';
 import { DevTokenIssuer, type TokenVerifier } from './token-verifier';
@@ -27,7 +28,9 @@ export const TOKEN_VERIFIER = Symbol('TOKEN_VERIFIER');
  * login (judgeStepUp; a number is that age alone). A
  * request that carried credentials the guard refused counts against its client address
  * (`request.ip`: the TCP peer, or the client a trusted proxy names); an address with too many
- * such failures is answered 429 until its window ends (FailedAuthLimiter).
+ * such failures is answered 429 until its window ends (FailedAuthLimiter). With an
+ * `identities` resolver (CUSTOS_OIDC_IDENTITY_FROM=email) a token's address is mapped to the
+ * identity it names before anything else looks at the caller (identifyByEmail).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -40,6 +43,7 @@ export class AuthGuard implements CanActivate {
     private readonly verifier: TokenVerifier,
     stepUp: StepUpSettings | number = DEFAULT_STEP_UP,
     private readonly failures = new FailedAuthLimiter(),
+    private readonly identities?: IdentityResolver,
   ) {
     this.stepUp = typeof stepUp === 'number' ? { ...DEFAULT_STEP_UP, maxAgeSec: stepUp } : stepUp;
   }
@@ -58,6 +62,8 @@ export class AuthGuard implements CanActivate {
       if (request.headers.authorization !== undefined) this.failures.failed(client);
       throw error;
     }
+    // A login the identity context does not know is no failed authentication: it is a 403, not counted.
+    if (this.identities) authenticated = await identifyByEmail(authenticated, this.identities);
     const principal = judgeStepUp(authenticated, this.stepUp, Date.now());
     request.principal = principal;
     if (route.roles) requireRole(principal, route.roles);

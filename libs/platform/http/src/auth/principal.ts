@@ -5,9 +5,16 @@ export type CustosRole = 'custos:admin' | 'custos:auditor' | 'custos:hr' | 'cust
 
 /** The authenticated caller of a request. */
 export interface Principal {
-  /** The caller's identity id (the token's `sub`), or `email:<address>` when only an email was given. */
+  /**
+   * The caller's identity id: the token's subject claim, or (CUSTOS_OIDC_IDENTITY_FROM=email) the
+   * id of the one active identity with the token's address; `email:<address>` when a token has only
+   * an address and identities are not taken from it.
+   */
   sub: string;
+  /** The token's address (CUSTOS_OIDC_EMAIL_CLAIM, default `email`). */
   email?: string;
+  /** The token's `email_verified`, when it says: an address the provider says is unverified names no identity. */
+  emailVerified?: boolean;
   roles: string[];
   amr: string[];
   /** The token's issuer (`iss`): tokens of the development issuer are accepted from loopback clients only. */

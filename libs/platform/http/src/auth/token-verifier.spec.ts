@@ -81,6 +81,14 @@ describe('token verifiers', () => {
     expect(await new OidcTokenVerifier(issuer.issuer, { audience: 'custos', claims: { subject: 'sub', roles: 'realm_access.roles' } }).verify(withoutThem)).toMatchObject({ sub: 'f81d4fae', roles: [] });
   });
 
+  it('reads the address from the configured email claim (a dotted name or path), and email_verified when the token says', async () => {
+    const verifier = new OidcTokenVerifier(issuer.issuer, { audience: 'custos', claims: { subject: 'sub', roles: 'roles', email: 'extn.workEmail' } });
+    const token = await issuer.token({ sub: 'f81d4fae', extra: { email: 'private@example.org', 'extn.workEmail': 'Ada@Example.com', email_verified: false } }, 'custos');
+    expect(await verifier.verify(token)).toMatchObject({ sub: 'f81d4fae', email: 'Ada@Example.com', emailVerified: false });
+    const unsaid = await issuer.token({ sub: 'f81d4fae', extra: { email: 'ada@example.com', email_verified: 'yes' } }, 'custos');
+    expect(await new OidcTokenVerifier(issuer.issuer, 'custos').verify(unsaid)).not.toHaveProperty('emailVerified');
+  });
+
   it.each([
     ['alg none', () => `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'u1', iss: issuer.issuer, aud: 'custos', exp: Math.floor(Date.now() / 1000) + 600 })).toString('base64url')}.`],
     ['an HMAC signature (HS256), whatever its key', async () => new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid: 'test-key' }).setSubject('u1').setIssuer(issuer.issuer).setAudience('custos').setExpirationTime('1h').sign(new TextEncoder().encode('x'.repeat(32)))],
@@ -151,10 +159,19 @@ describe('step-up freshness (freshMfa)', () => {
 
 describe('readAuthSettings', () => {
   it('reads claim paths, skew, the dev key file and the step-up window, with defaults', () => {
-    expect(readAuthSettings({})).toEqual({ claims: { subject: 'sub', roles: 'roles' }, clockToleranceSec: 30, jwksCooldownSec: 30, devKeyFile: undefined, stepUp: { maxAgeSec: 900, amrValues: ['mfa'], acrValues: [] }, failedAuthLimit: { limit: 20, windowSec: 60 } });
+    expect(readAuthSettings({})).toEqual({ claims: { subject: 'sub', roles: 'roles', email: 'email' }, identityFrom: 'sub', emailCacheTtlSec: 60, clockToleranceSec: 30, jwksCooldownSec: 30, devKeyFile: undefined, stepUp: { maxAgeSec: 900, amrValues: ['mfa'], acrValues: [] }, failedAuthLimit: { limit: 20, windowSec: 60 } });
     expect(
       readAuthSettings({ CUSTOS_OIDC_ROLES_CLAIM: 'realm_access.roles', CUSTOS_OIDC_SUBJECT_CLAIM: 'email', CUSTOS_OIDC_CLOCK_SKEW: '5', CUSTOS_OIDC_JWKS_COOLDOWN: '2', CUSTOS_DEV_AUTH_KEY_FILE: '/run/custos/dev.json', CUSTOS_STEP_UP_MAX_AGE: '300' }),
-    ).toEqual({ claims: { subject: 'email', roles: 'realm_access.roles' }, clockToleranceSec: 5, jwksCooldownSec: 2, devKeyFile: '/run/custos/dev.json', stepUp: { maxAgeSec: 300, amrValues: ['mfa'], acrValues: [] }, failedAuthLimit: { limit: 20, windowSec: 60 } });
+    ).toEqual({ claims: { subject: 'email', roles: 'realm_access.roles', email: 'email' }, identityFrom: 'sub', emailCacheTtlSec: 60, clockToleranceSec: 5, jwksCooldownSec: 2, devKeyFile: '/run/custos/dev.json', stepUp: { maxAgeSec: 300, amrValues: ['mfa'], acrValues: [] }, failedAuthLimit: { limit: 20, windowSec: 60 } });
+  });
+
+  it('reads where identities come from: the email claim, its name and the cache lifetime', () => {
+    expect(readAuthSettings({ CUSTOS_OIDC_IDENTITY_FROM: 'email', CUSTOS_OIDC_EMAIL_CLAIM: 'extn.workEmail', CUSTOS_OIDC_EMAIL_CACHE_TTL: '30' })).toMatchObject({
+      claims: { subject: 'sub', email: 'extn.workEmail' },
+      identityFrom: 'email',
+      emailCacheTtlSec: 30,
+    });
+    expect(readAuthSettings({ CUSTOS_OIDC_IDENTITY_FROM: ' sub ' }).identityFrom).toBe('sub');
   });
 
   it.each([
@@ -164,6 +181,12 @@ describe('readAuthSettings', () => {
     ['CUSTOS_OIDC_CLOCK_SKEW', '3600'],
     ['CUSTOS_STEP_UP_MAX_AGE', 'soon'],
     ['CUSTOS_OIDC_JWKS_COOLDOWN', '7200'],
+    ['CUSTOS_OIDC_IDENTITY_FROM', 'upn'],
+    ['CUSTOS_OIDC_IDENTITY_FROM', 'EMAIL'],
+    ['CUSTOS_OIDC_EMAIL_CLAIM', 'constructor'],
+    ['CUSTOS_OIDC_EMAIL_CLAIM', 'e mail'],
+    ['CUSTOS_OIDC_EMAIL_CACHE_TTL', '3600'],
+    ['CUSTOS_OIDC_EMAIL_CACHE_TTL', '1.5'],
   ])('refuses %s=%s at start', (name, value) => {
     expect(() => readAuthSettings({ [name]: value })).toThrow(new RegExp(name));
   });

@@ -10,8 +10,10 @@ export interface TokenVerifier {
 
 /** Which claims name the caller and their roles: providers differ (Keycloak puts roles under `realm_access.roles`). */
 export interface ClaimNames {
-  /** The claim naming the caller (default `sub`); `email` is the fallback when it is absent. */
+  /** The claim naming the caller (default `sub`); the email claim is the fallback when it is absent. */
   subject: string;
+  /** CUSTOS_OIDC_EMAIL_CLAIM: the claim holding the caller's address (default `email`), a dotted path or a dotted name as `subject`. */
+  email?: string;
   /** The claim holding the roles, a dotted path for a nested one (default `roles`). */
   roles: string;
   /**
@@ -49,7 +51,8 @@ function principalFrom(payload: Record<string, unknown>, claims: ClaimNames = DE
     return typeof value === 'string' && value !== '' ? value : undefined;
   };
   const sub = text(claims.subject);
-  const email = text('email');
+  const email = text(claims.email ?? 'email');
+  const emailVerified = claimAt(payload, 'email_verified');
   if (!sub && !email) throw new Error(`token has neither ${claims.subject} nor email`);
   const list = (value: unknown) =>
     Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? value.split(' ').filter(Boolean) : [];
@@ -60,6 +63,7 @@ function principalFrom(payload: Record<string, unknown>, claims: ClaimNames = DE
   return {
     sub: sub ?? `email:${email}`,
     email,
+    ...(typeof emailVerified === 'boolean' ? { emailVerified } : {}),
     roles: [...new Set(roles)],
     amr: list(claimAt(payload, 'amr')),
     issuer: text('iss') ?? '',

@@ -1,4 +1,4 @@
-import type { IdentitySnapshot } from '@custos/identity/contracts';
+import type { IdentitySnapshot, IdentityStatus } from '@custos/identity/contracts';
 import type { CustosEvent, EventStore, SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
 import { SqlProjection } from '@custos/platform/runtime';
 
@@ -113,6 +113,19 @@ export class IdentitiesView extends SqlProjection {
   async get(identityId: string): Promise<IdentityView | null> {
     const { rows } = await this.db.query<Row>(`SELECT snapshot, version, system_of_record FROM ${this.schema}.identities WHERE identity_id = $1`, [identityId]);
     return rows[0] ? toView(rows[0]) : null;
+  }
+
+  /**
+   * The identities whose address is `email`, matched without regard to case (the lower(email)
+   * index), with their status: at most `limit`, those that have not left first, then in
+   * identity id order (so that a few rows always show every holder who has not left, up to `limit`).
+   */
+  async holdersOfEmail(email: string, limit = 10): Promise<Array<{ identityId: string; status: IdentityStatus }>> {
+    const { rows } = await this.db.query<{ identity_id: string; status: IdentityStatus }>(
+      `SELECT identity_id, status FROM ${this.schema}.identities WHERE lower(email) = lower($1) ORDER BY status = 'terminated', identity_id LIMIT $2`,
+      [email, limit],
+    );
+    return rows.map((row) => ({ identityId: row.identity_id, status: row.status }));
   }
 
   async list(filter: IdentityFilter): Promise<{ items: IdentityView[]; next: string | null }> {
