@@ -4,7 +4,8 @@
 // replaced while it runs (POST /__test/keys): a new Provider with the same issuer takes over, as a
 // provider rotating its keys would. Logins are scripted: the interaction page finishes the login
 // at once as the `login_hint` of the authorization request, with the `amr`, `acr`, roles and login
-// age the test asked for (extra parameters test_amr, test_acr, test_roles, test_login_age).
+// age the test asked for (extra parameters test_amr, test_acr, test_roles, test_login_age), and the
+// address (test_email: `email` and `email_verified: true` in the access token).
 import { createServer } from 'node:http';
 import Provider, { errors } from 'oidc-provider';
 
@@ -24,6 +25,8 @@ const issuer = `http://127.0.0.1:${server.address().port}`;
 
 /** Roles of the accounts that logged in, as their login asked. */
 const accountRoles = new Map();
+/** Addresses of the accounts that logged in with one. */
+const accountEmails = new Map();
 const stats = { jwksRequests: 0 };
 
 function newProvider(jwks) {
@@ -50,7 +53,7 @@ function newProvider(jwks) {
     ],
     clientDefaults: { id_token_signed_response_alg: alg },
     cookies: { keys: ['oidc-test-cookies'] },
-    extraParams: ['test_amr', 'test_acr', 'test_roles', 'test_login_age'],
+    extraParams: ['test_amr', 'test_acr', 'test_roles', 'test_login_age', 'test_email'],
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: false },
@@ -75,6 +78,7 @@ function newProvider(jwks) {
       const code = ctx.oidc.entities.AuthorizationCode;
       return {
         realm_access: { roles: accountRoles.get(token.accountId) ?? [] },
+        ...(accountEmails.has(token.accountId) ? { email: accountEmails.get(token.accountId), email_verified: true } : {}),
         ...(code?.amr ? { amr: code.amr } : {}),
         ...(code?.acr ? { acr: code.acr } : {}),
         ...(code?.authTime ? { auth_time: code.authTime } : {}),
@@ -94,6 +98,8 @@ async function interaction(req, res) {
   const accountId = params.login_hint;
   if (!accountId) throw new Error('the test logs in with a login_hint');
   accountRoles.set(accountId, params.test_roles ? params.test_roles.split(' ') : []);
+  if (params.test_email) accountEmails.set(accountId, params.test_email);
+  else accountEmails.delete(accountId);
   const grant = new provider.Grant({ accountId, clientId: params.client_id });
   grant.addOIDCScope('openid');
   grant.addResourceScope(params.resource ?? CUSTOS, 'custos');

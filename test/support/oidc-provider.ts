@@ -27,6 +27,8 @@ export interface UserLogin {
   amr?: string[];
   acr?: string;
   roles?: string[];
+  /** The account's address, put in the access token as `email` (with `email_verified: true`). */
+  email?: string;
   /** How long ago the login happened, in seconds (`auth_time`). */
   loginAgeSec?: number;
   resource?: Resource;
@@ -119,6 +121,7 @@ export async function startOidcProvider(keys: SigningKey[]): Promise<RunningOidc
         ...(login.amr ? { test_amr: login.amr.join(' ') } : {}),
         ...(login.acr ? { test_acr: login.acr } : {}),
         ...(login.roles ? { test_roles: login.roles.join(' ') } : {}),
+        ...(login.email ? { test_email: login.email } : {}),
         test_login_age: String(login.loginAgeSec ?? 0),
       })) {
         authorize.searchParams.set(name, value);
