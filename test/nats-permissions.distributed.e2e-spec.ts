@@ -116,6 +116,49 @@ describe('NATS credentials and permissions per service (deploy/nats/custos-auth.
     expect(nats.violations()).toEqual([]);
   });
 
+  it('lets every other service ask the identity service which identity an address is (rpc.identity.resolve-email), and only that of identity\'s RPCs', async () => {
+    const address = `eve-${api.run}@example.com`;
+    const eve = await api.hire('Eve', { email: address.toUpperCase() });
+    const subject = rpcSubject(namespace, 'identity', 'resolve-email');
+    for (const user of ['entitlement', 'request', 'audit'] as const) {
+      const nc = await connectAs(user, `_INBOX_${user}-service`);
+      try {
+        const answer = await eventually(async () => (await nc.request(subject, JSON.stringify({ email: address }), { timeout: 5_000 })).json<{ identityId: string | null }>(), {
+          accept: (a) => a.identityId === eve,
+          what: `the identity service to answer ${user} with Eve's identity`,
+          timeoutMs: 20_000,
+          intervalMs: 250,
+        });
+        expect(answer).toEqual({ identityId: eve });
+      } finally {
+        await nc.close();
+      }
+    }
+    // The audit service's questions to the stores (GET /audit/verify) are answered too: any answer, even a refusal of this empty request, came back through the permissions.
+    const audit = await connectAs('audit', '_INBOX_audit-service');
+    try {
+      for (const context of ['identity', 'entitlement', 'request']) {
+        const answer = await audit.request(rpcSubject(namespace, context, 'store-events'), '{}', { timeout: 5_000 }).then(() => 'answered', (error: Error) => error.message);
+        expect([context, answer]).toEqual([context, 'answered']);
+      }
+    } finally {
+      await audit.close();
+    }
+    expect(nats.violations()).toEqual([]);
+    // The permission is for this RPC alone: the store's events stay the audit service's to ask.
+    const request = await connectAs('request', '_INBOX_request-service');
+    try {
+      const lines = await (async () => {
+        const before = nats.violations().length;
+        await request.request(rpcSubject(namespace, 'identity', 'store-events'), '{}', { timeout: 1_000 }).catch(() => undefined);
+        return eventually(async () => nats.violations().slice(before), { accept: (l) => l.length > 0, what: 'a permissions violation', timeoutMs: 5_000, intervalMs: 50 });
+      })();
+      expect(lines.join('\n')).toContain(`Publish Violation - User request, Subject "${rpcSubject(namespace, 'identity', 'store-events')}"`);
+    } finally {
+      await request.close();
+    }
+  });
+
   describe('with the identity service\'s key', () => {
     let nc: NatsConnection;
     const violationsAfter = async (act: () => Promise<unknown>) => {
