@@ -2,11 +2,16 @@
 export class CustosClient {
   constructor(
     private readonly route: (path: string) => string,
-    private readonly tokenFor: (claims: { sub: string; roles?: string[]; amr?: string[] }) => Promise<string>,
+    private readonly tokenFor: (claims: { sub: string; roles?: string[]; amr?: string[]; email?: string }) => Promise<string>,
   ) {}
 
   async token(sub: string, roles: string[] = [], amr?: string[]): Promise<string> {
     return this.tokenFor({ sub, roles, amr });
+  }
+
+  /** A login's token that carries an address (`email`), where the issuer puts one in (the distributed deployment's test issuer does). */
+  async tokenWithEmail(sub: string, email: string, roles: string[] = []): Promise<string> {
+    return this.tokenFor({ sub, roles, email });
   }
 
   async call(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; body: any; headers: Headers; text: string }> {
