@@ -1,6 +1,6 @@
 import { eventually } from '@custos/platform/testing';
+import { startDistributed, type Deployment } from './support/deployment';
 import { EntitlementApi, type Employee } from './support/entitlement-api';
-import { EntitlementDeployment, startEntitlementDeployment } from './support/entitlement-deployment';
 import { startProcess } from './support/processes';
 
 type Answer = { status: number; body: any };
@@ -14,7 +14,9 @@ type Answer = { status: number; body: any };
  * row, those that need no other service included.
  */
 describe('approval scenarios across the services (NATS, PostgreSQL, separate processes)', () => {
-  let deployment: EntitlementDeployment;
+  let deployment: Deployment;
+  /** Break-glass reviews fall due this soon here (CUSTOS_BREAK_GLASS_REVIEW_WINDOW), so that one can escalate within the test. */
+  const REVIEW_WINDOW = 'PT8S';
   let api: EntitlementApi;
   const ids: Record<string, string> = {};
   const keys: Record<string, string> = {};
@@ -35,10 +37,10 @@ describe('approval scenarios across the services (NATS, PostgreSQL, separate pro
   const fulfilled = (requestId: string) => requestOf(requestId, (body) => body.status === 'fulfilled', `request ${requestId} to be fulfilled`);
 
   beforeAll(async () => {
-    deployment = await startEntitlementDeployment('custos_req_scenarios');
+    deployment = await startDistributed('custos_req_scenarios', { request: { CUSTOS_BREAK_GLASS_REVIEW_WINDOW: REVIEW_WINDOW } });
     api = new EntitlementApi(deployment.client);
-    for (const name of ['Max', 'Olga', 'G1', 'G2', 'G3', 'Sec', 'Nomad']) ids[name] = await api.hire(name, { department: api.key('Ops') });
-    ids.Mia = await api.hire('Mia', { department: api.key('Ops'), managerEmployeeId: `E-Max-${api.run}` } as Partial<Employee>);
+    for (const name of ['Max', 'Olga', 'G1', 'G2', 'G3', 'Nomad']) ids[name] = await api.hire(name, { department: api.key('Ops') });
+    for (const name of ['Mia', 'Sec']) ids[name] = await api.hire(name, { department: api.key('Ops'), managerEmployeeId: `E-Max-${api.run}` } as Partial<Employee>);
     for (const name of ['Ada', 'Cyd', 'Sam']) ids[name] = await api.hire(name, { department: api.key('Ops'), managerEmployeeId: `E-Mia-${api.run}` } as Partial<Employee>);
 
     // The security approver: a holder of custos:security (defined once per database).
@@ -73,6 +75,7 @@ describe('approval scenarios across the services (NATS, PostgreSQL, separate pro
     await define('jit', { approvalPolicy: manager, maxDuration: 'PT1H' });
     await define('extensible', { approvalPolicy: manager, maxDuration: 'PT1H' });
     await define('glass', { privileged: true, risk: 'critical', breakGlass: true });
+    await define('glass-late', { privileged: true, risk: 'critical', breakGlass: true });
     await define('role-a', { approvalPolicy: manager });
     await define('role-b', { approvalPolicy: managerThenOwner, maxDuration: 'PT2H' });
     keys.role = api.key('db-team');
@@ -264,6 +267,22 @@ describe('approval scenarios across the services (NATS, PostgreSQL, separate pro
       await checkWhen(ids.Ada, keys.glass, true);
       const reviewed = await as('Sec', 'POST', `/break-glass/${used.body.breakGlassId}/review`, { outcome: 'justified', comment: 'INC-7 confirmed' }, MFA);
       expect([reviewed.status, reviewed.body.status, reviewed.body.review?.outcome]).toEqual([200, 'reviewed', 'justified']);
+    }],
+
+    ['break-glass with its review escalated: not reviewed within the window, it escalates to the security approver\'s manager, who completes it', async () => {
+      const used = await as('Cyd', 'POST', '/break-glass', { entitlement: keys['glass-late'], justification: 'INC-8: queue stuck', duration: 'PT10M' }, MFA);
+      expect([used.status, used.body.reviewerIds]).toEqual([201, [ids.Sec]]);
+      expect(Date.parse(used.body.reviewDueAt) - Date.parse(used.body.usedAt)).toBe(8_000);
+      expect(problem(await as('Max', 'POST', `/break-glass/${used.body.breakGlassId}/review`, { outcome: 'justified', comment: 'too early' }, MFA))).toEqual([403, 'urn:custos:problem:not-eligible-approver']);
+      const escalated = await eventually(() => as('Max', 'GET', `/break-glass/${used.body.breakGlassId}`), {
+        accept: (r) => r.status === 200 && (r.body.escalatedTo ?? []).includes(ids.Max),
+        what: 'the review to escalate to Max',
+        timeoutMs: 40_000,
+        intervalMs: 250,
+      });
+      expect(escalated.body).toMatchObject({ status: 'awaiting-review', escalatedAt: expect.any(String) });
+      const reviewed = await as('Max', 'POST', `/break-glass/${used.body.breakGlassId}/review`, { outcome: 'not-justified', comment: 'no incident on record' }, MFA);
+      expect([reviewed.status, reviewed.body.status, reviewed.body.review]).toEqual([200, 'reviewed', expect.objectContaining({ reviewerId: ids.Max, outcome: 'not-justified' })]);
     }],
 
     ['role: a request for a role is routed through the strictest of its entitlements\' policies and grants them all, each with the role', async () => {

@@ -4,6 +4,7 @@ import { BreakGlassService, DelegationService, DelegationsView, Directory, Reque
 import { ApprovalsController } from './approvals.controller';
 import { BreakGlassController } from './break-glass.controller';
 import { RequestEventsController } from './events.controller';
+import { readRequestSettings, type RequestSettings } from './request-settings';
 import { RequestsController } from './requests.controller';
 
 /**
@@ -13,7 +14,8 @@ import { RequestsController } from './requests.controller';
  */
 @Module({})
 export class RequestModule {
-  static forRuntime(runtime: ContextRuntime): DynamicModule {
+  /** `settings`: read from the process environment unless given (readRequestSettings). */
+  static forRuntime(runtime: ContextRuntime, settings: RequestSettings = readRequestSettings(process.env)): DynamicModule {
     const schema = runtime.store.context;
     const log = (what: string) => (err: unknown) => runtime.logger.error({ err }, `${what} failed; retrying`);
     return {
@@ -34,7 +36,8 @@ export class RequestModule {
         },
         {
           provide: BreakGlassService,
-          useFactory: (d: Directory, s: DurableScheduler) => new BreakGlassService(runtime, d, s),
+          useFactory: (d: Directory, s: DurableScheduler) =>
+            new BreakGlassService(runtime, d, s, { ...(settings.breakGlassReviewWindow !== undefined && { reviewWindow: settings.breakGlassReviewWindow }) }),
           inject: [Directory, DurableScheduler],
         },
         { provide: DelegationService, useFactory: (d: Directory, v: DelegationsView) => new DelegationService(runtime, d, v), inject: [Directory, DelegationsView] },

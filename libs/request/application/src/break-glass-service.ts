@@ -58,7 +58,11 @@ export class BreakGlassService {
     private readonly runtime: ContextRuntime,
     private readonly directory: Directory,
     private readonly scheduler: DurableScheduler,
-    private readonly rpcTimeoutMs = 10_000,
+    private readonly options: {
+      /** How long a security approver has to review a use before it escalates (ISO 8601; the domain's PT24H when absent). */
+      reviewWindow?: string;
+      rpcTimeoutMs?: number;
+    } = {},
   ) {}
 
   /** Breaks the glass: recorded, then granted at once. Answers the use, with its grant unless the entitlement service could not be reached (then granted later). */
@@ -84,6 +88,7 @@ export class BreakGlassService {
             ...(entitlement.maxDuration !== undefined && { maxDuration: entitlement.maxDuration }),
             amr: input.amr,
             securityApprovers,
+            ...(this.options.reviewWindow !== undefined && { reviewWindow: this.options.reviewWindow }),
             now: this.now(),
           },
         },
@@ -115,7 +120,7 @@ export class BreakGlassService {
       expiresAt: used.expiresAt,
       approvedBy: used.identityId,
     };
-    const { grants } = await this.runtime.bus.request<GrantRequestResult>(GRANT_REQUEST_RPC, command, { timeoutMs: this.rpcTimeoutMs });
+    const { grants } = await this.runtime.bus.request<GrantRequestResult>(GRANT_REQUEST_RPC, command, { timeoutMs: this.options.rpcTimeoutMs ?? 10_000 });
     // None held: granted before and ended since (a retry after the answer was lost).
     if (grants.length === 0) return;
     await this.runtime.db.transaction((tx) =>

@@ -154,7 +154,9 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     const ownEvents = async (requestId: string) => store.readStream(requestStreamId(requestId));
     /** A break-glass use's own events as the bus would deliver them to the fulfilment. */
     const breakGlassEvents = async (breakGlassId: string) => store.readStream(`break-glass-${breakGlassId}`);
-    return { requests, delegations, breakGlass, grantDoor, extendDoor, extensionsAsked, breakGlassEvents, fulfilment, directory, view, scheduler, grantsAsked, revokesAsked, streamNames, ownEvents, store };
+    /** A break-glass service whose reviews are due after `reviewWindow` (the operator's CUSTOS_BREAK_GLASS_REVIEW_WINDOW). */
+    const breakGlassWithWindow = (reviewWindow: string) => new BreakGlassService(runtime, directory, scheduler, { reviewWindow });
+    return { breakGlassWithWindow, requests, delegations, breakGlass, grantDoor, extendDoor, extensionsAsked, breakGlassEvents, fulfilment, directory, view, scheduler, grantsAsked, revokesAsked, streamNames, ownEvents, store };
   }
 
   afterEach(async () => {
@@ -550,5 +552,12 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     await expect(c.requests.submit({ requesterId: ADA, target: { kind: 'role', key: 'ghosts' }, justification: 'x' }, { actor: ADA })).rejects.toMatchObject({ code: 'unknown-role', role: 'ghosts' });
     await expect(c.requests.submit({ requesterId: ADA, target: { kind: 'role', key: 'empty' }, justification: 'x' }, { actor: ADA })).rejects.toThrow(UnknownRole);
     expect(await c.store.head()).toBeNull();
+  });
+
+  it('makes a break-glass review due after the configured window instead of PT24H', async () => {
+    const c = await open();
+    const used = await c.breakGlassWithWindow('PT2H').use({ identityId: ADA, entitlement: 'db:glass', justification: 'INC-9', amr: ['pwd', 'mfa'] }, { actor: ADA });
+    expect(used.reviewDueAt).toBe('2026-03-02T11:00:00.000Z');
+    expect((await c.scheduler.pending(`escalate-review:${used.breakGlassId}`)).map((job) => job.dueAt.toISOString())).toEqual(['2026-03-02T11:00:00.000Z']);
   });
 });
