@@ -11,6 +11,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { buildOpenApiDocument, ConnectorTokens, ConnectorTokensController, DEV_ISSUER, HEALTH_CHECKS, OperationsController, PlatformController } from '../../libs/platform/http/src';
 import type { ContextRuntime } from '../../libs/platform/runtime/src';
 import { RequestModule } from '../../libs/request/api/src';
+import { PrivilegedModule } from '../../libs/privileged/api/src';
 
 /**
  * The all-in-one's controllers (apps/custos) in a Nest application built in preview mode:
@@ -31,6 +32,7 @@ async function previewApp(): Promise<INestApplication> {
       EntitlementModule.forRuntime(runtime('entitlement')),
       RequestModule.forRuntime(runtime('request')),
       AuditModule.forRuntime(runtime('audit')),
+      PrivilegedModule.forRuntime(runtime('privileged')),
     ],
     // As createCustosApp has them without a management port.
     controllers: [OperationsController, PlatformController, ConnectorTokensController],

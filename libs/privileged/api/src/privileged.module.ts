@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, type InjectionToken } from '@nestjs/common';
 import { Counter, register } from 'prom-client';
 import { CONTEXT_RUNTIME, ContextLifecycle, type ContextRuntime } from '@custos/platform/runtime';
 import {
@@ -24,6 +24,9 @@ export interface PrivilegedSettings {
   /** A directory to keep a generated key file in when CUSTOS_VAULT_KEK_FILE is not set (the all-in-one's data directory). */
   generateIn?: string;
 }
+
+/** DI token of the context's parts, built once per module. */
+const PRIVILEGED_PARTS = Symbol('PRIVILEGED_PARTS');
 
 /** The rotation-failure counter: one series, shared by every module instance of the process. */
 function rotationFailures(): Counter {
@@ -57,27 +60,36 @@ export function readVaultKek(env: NodeJS.ProcessEnv, generateIn?: string, warn: 
 @Module({})
 export class PrivilegedModule {
   static forRuntime(runtime: ContextRuntime, settings: PrivilegedSettings = {}): DynamicModule {
-    const kek = settings.kek ?? readVaultKek(process.env, settings.generateIn, (message) => runtime.logger.warn(message));
-    const failures = rotationFailures();
-    const connector = new PostgresConnector();
-    const context: PrivilegedContext = createPrivilegedContext(runtime, { kek, connectors: { postgresql: connector }, onRotationFailed: () => failures.inc() });
-    const lifecycle = new ContextLifecycle(runtime, [context.inbox, context.vault, context.links, context.view, context.scheduler], {
-      start: () => context.workers.start(),
-      stop: async () => {
-        await context.workers.stop();
-        await connector.close();
-      },
-    });
+    // Built when Nest first asks for it (never in the OpenAPI preview, which instantiates nothing): the KEK is read then.
+    const build = (): { context: PrivilegedContext; connector: PostgresConnector } => {
+      const kek = settings.kek ?? readVaultKek(process.env, settings.generateIn, (message) => runtime.logger.warn(message));
+      const failures = rotationFailures();
+      const connector = new PostgresConnector();
+      return { context: createPrivilegedContext(runtime, { kek, connectors: { postgresql: connector }, onRotationFailed: () => failures.inc() }), connector };
+    };
+    const part = <T>(provide: InjectionToken, pick: (context: PrivilegedContext) => T) => ({ provide, useFactory: (built: ReturnType<typeof build>) => pick(built.context), inject: [PRIVILEGED_PARTS] });
     return {
       module: PrivilegedModule,
       // PrivilegedEventsController holds message handlers, served over the bus (BusTransport).
       controllers: [TargetsController, VaultController, CredentialsController, PrivilegedEventsController],
       providers: [
         { provide: CONTEXT_RUNTIME, useValue: runtime },
-        { provide: TargetService, useValue: context.targets },
-        { provide: VaultService, useValue: context.vaultAccounts },
-        { provide: JitAccounts, useValue: context.jit },
-        { provide: ContextLifecycle, useFactory: () => lifecycle },
+        { provide: PRIVILEGED_PARTS, useFactory: build },
+        part(TargetService, (c) => c.targets),
+        part(VaultService, (c) => c.vaultAccounts),
+        part(JitAccounts, (c) => c.jit),
+        {
+          provide: ContextLifecycle,
+          useFactory: ({ context, connector }: ReturnType<typeof build>) =>
+            new ContextLifecycle(runtime, [context.inbox, context.vault, context.links, context.view, context.scheduler], {
+              start: () => context.workers.start(),
+              stop: async () => {
+                await context.workers.stop();
+                await connector.close();
+              },
+            }),
+          inject: [PRIVILEGED_PARTS],
+        },
       ],
     };
   }

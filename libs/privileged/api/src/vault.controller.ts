@@ -1,6 +1,6 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblemResponses, badRequest, CurrentPrincipal, forbidden, Principal, Roles } from '@custos/platform/http';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiExtension, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ANSWERS_A_SECRET, ApiProblemResponses, CurrentPrincipal, forbidden, Principal, Roles } from '@custos/platform/http';
 import { VaultService } from '@custos/privileged/application';
 import { VaultAccountNotFound } from '@custos/privileged/domain';
 import { CheckOutDto, EmptyBodyDto, RegisterVaultAccountDto } from './dto';
@@ -54,23 +54,23 @@ export class VaultController {
 
   @Post(':key/checkout')
   @HttpCode(200)
+  // The answer holds the password: the idempotency layer keeps no copy to replay (a repeat is another check-out, 409 while held).
+  @SetMetadata(ANSWERS_A_SECRET, true)
+  @ApiExtension('x-answers-a-secret', true)
   @ApiOperation({
     summary:
-      'Check the account out: only with an active grant of its entitlement, one holder at a time, for a lease of at most PT8H that ends with the grant. The password is in this answer only; when the lease ends (check-in, expiry, the grant revoked) it is rotated',
+      'Check the account out: only with an active grant of its entitlement, one holder at a time, for a lease of at most PT8H that ends with the grant. The password is in this answer only (an Idempotency-Key is not taken: no copy is kept to replay); when the lease ends (check-in, expiry, the grant revoked) it is rotated',
   })
   @ApiOkResponse({ type: CheckOutDoc })
   @ApiProblemResponses(
-    { status: 400, description: 'bad input: a duration that is no ISO 8601 duration or over PT8H; an Idempotency-Key (a check-out is never replayed: its answer holds the password)' },
+    { status: 400, description: 'bad input: a duration that is no ISO 8601 duration or over PT8H' },
     ...WRITE,
     { status: 403, description: 'the caller holds no active grant of the account\'s entitlement (no-active-grant)' },
     NOT_FOUND,
     { status: 409, description: 'someone holds it (already-checked-out) or its password is being rotated (rotation-pending)' },
     { status: 503, description: 'the entitlement service did not answer the grant check' },
   )
-  checkOut(@Param('key') key: string, @Body() body: CheckOutDto, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') idempotencyKey?: string) {
-    // A replayable answer is stored as given: this one holds a password, which must be stored nowhere in clear. Refusing it
-    // here makes the idempotency layer forget its claim; a lost answer is recovered by checking in and out again.
-    if (idempotencyKey !== undefined) throw badRequest('a check-out takes no Idempotency-Key: its answer holds the password, which is never stored to be replayed', [{ field: 'Idempotency-Key', message: 'is not accepted on a check-out' }]);
+  checkOut(@Param('key') key: string, @Body() body: CheckOutDto, @CurrentPrincipal() principal: Principal) {
     return this.vault.checkOut(key, principal.sub, { ...(body.duration !== undefined && { duration: body.duration }), ...(body.reason !== undefined && { reason: body.reason }) }, { actor: principal.sub });
   }
 
