@@ -107,7 +107,10 @@ export function buildOpenApiDocument(app: INestApplication, title: string): Open
     }
     for (const method of ['get', ...WRITES] as const) {
       const operation = item[method];
-      if (operation && (operation.security ?? document.security ?? []).some((requirement) => 'bearer' in requirement)) limitFailedAuthentication(operation, document);
+      if (operation && (operation.security ?? document.security ?? []).some((requirement) => 'bearer' in requirement)) {
+        limitFailedAuthentication(operation, document);
+        identifyByEmailMayRefuse(operation, document);
+      }
     }
   }
   return document;
@@ -120,6 +123,23 @@ function limitFailedAuthentication(operation: OperationObject, document: OpenAPI
     headers: { 'Retry-After': { description: 'seconds until the address may authenticate again', schema: { type: 'integer' } } },
     content: errorContentOf(operation, document),
   };
+}
+
+/**
+ * With CUSTOS_OIDC_IDENTITY_FROM=email a route that takes a token can answer 403 `no-identity` (the
+ * token's address names no active identity) and 503 (the identity service did not answer which
+ * identity it names): said beside the route's own 403 and 503, or added.
+ */
+function identifyByEmailMayRefuse(operation: OperationObject, document: OpenAPIObject): void {
+  const answers: Record<string, string> = {
+    '403': "with CUSTOS_OIDC_IDENTITY_FROM=email, the token's address names no active identity (no-identity)",
+    '503': "with CUSTOS_OIDC_IDENTITY_FROM=email, the identity service did not answer which identity the token's address names",
+  };
+  for (const [status, description] of Object.entries(answers)) {
+    const existing = operation.responses[status] as ResponseObject | ReferenceObject | undefined;
+    if (existing && 'description' in existing) existing.description = `${existing.description}; or ${description}`;
+    else if (!existing) operation.responses[status] = { description, content: errorContentOf(operation, document) };
+  }
 }
 
 /** Builds the document and serves it at /docs (UI) and /docs-json. */
