@@ -322,11 +322,23 @@ export class TransparencyLog {
 
   /** RFC 6962 audit path of entry `seq` (1-based) in the tree of `treeSize` leaves. */
   async inclusion(seq: number, treeSize: number): Promise<InclusionProof> {
-    const size = await this.size();
-    if (treeSize > size) throw new AuditRangeError(`treeSize ${treeSize} is beyond the tree, which holds ${size} entries`);
     if (seq > treeSize) throw new AuditRangeError(`seq ${seq} is beyond the tree size ${treeSize}`);
-    const [proof] = await this.inclusionProofs(this.db, [seq], () => treeSize);
-    return proof;
+    return this.withinTree(this.db, treeSize, 'treeSize', async () => (await this.inclusionProofs(this.db, [seq], () => treeSize))[0]);
+  }
+
+  /**
+   * Runs a proof's reads in one round trip: a tree of `treeSize` entries lacks a node the proof
+   * needs only if it is beyond the stored tree (nodes are stored for complete subtrees only), so
+   * the tree's size is read only then, to say so.
+   */
+  private async withinTree<T>(x: SqlExecutor, treeSize: number, field: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      const size = await this.size(x);
+      if (treeSize > size) throw new AuditRangeError(`${field} ${treeSize} is beyond the tree, which holds ${size} entries`);
+      throw error;
+    }
   }
 
   /** Inclusion proofs of several entries, each in the tree size `sizeFor` gives it, reading their nodes at once. */
@@ -349,19 +361,19 @@ export class TransparencyLog {
   /** RFC 6962 consistency proof from tree size `from` to `to`. */
   async consistency(from: number, to: number, x: SqlExecutor = this.db): Promise<ConsistencyProof> {
     if (from > to) throw new AuditRangeError(`from ${from} is after to ${to}`);
-    const size = await this.size(x);
-    if (to > size) throw new AuditRangeError(`to ${to} is beyond the tree, which holds ${size} entries`);
     const ranges = consistencyRanges(from, to);
     const fromPeaks = CompactRange.peaksOf(from);
     const toPeaks = CompactRange.peaksOf(to);
-    const lookup = await this.nodes(x, nodesOf([...ranges, ...fromPeaks.map(rangeOf), ...toPeaks.map(rangeOf)]));
-    return {
-      from,
-      to,
-      fromRoot: b64(foldSubtrees(fromPeaks.map(lookup))),
-      toRoot: b64(foldSubtrees(toPeaks.map(lookup))),
-      proof: hashRanges(ranges, lookup).map(b64),
-    };
+    return this.withinTree(x, to, 'to', async () => {
+      const lookup = await this.nodes(x, nodesOf([...ranges, ...fromPeaks.map(rangeOf), ...toPeaks.map(rangeOf)]));
+      return {
+        from,
+        to,
+        fromRoot: b64(foldSubtrees(fromPeaks.map(lookup))),
+        toRoot: b64(foldSubtrees(toPeaks.map(lookup))),
+        proof: hashRanges(ranges, lookup).map(b64),
+      };
+    });
   }
 
   /**
