@@ -19,6 +19,10 @@
  *   (acknowledged) to its delivery to a durable pull consumer, and a PostgreSQL commit
  *   (BEGIN, INSERT, COMMIT on the app's pool). Ratios are to their sum (the least a
  *   commit-then-publish path costs) and to the JetStream round trip alone.
+ * - where the approval's time went: RequestApproved to AccessGranted (relay, JetStream, the
+ *   fulfilment, the RPC, up to the grant's transaction) and AccessGranted to GET /check allowing
+ *   (that transaction's rest and the check view), from the events' recorded times in the audit log
+ *   (an event's `time` is when its transaction began);
  * - 200 requests in flight at once (submitted together, approved together): every one fulfilled
  *   with exactly one grant, counted in GET /access of each beneficiary (no lost, no duplicated grant).
  *
@@ -148,6 +152,8 @@ async function pollCheck(conn: HttpConnection, request: Buffer, done: (body: str
 
 interface Measured {
   access: Run;
+  approvedToGranted: Run;
+  grantedToAllowed: Run;
   deny: Run;
   revoked: Run;
   ended: Run;
@@ -172,6 +178,7 @@ async function measure(api: Api, admin: string): Promise<Measured> {
   const denyTimes: number[] = [];
   const endedTimes: number[] = [];
   const revokedTimes: number[] = [];
+  const measuredGrants: Array<{ beneficiary: string; allowedAt: number }> = [];
   const expiries: Array<Promise<void>> = [];
   const conn = await HttpConnection.open(checkUrl);
   try {
@@ -184,6 +191,7 @@ async function measure(api: Api, admin: string): Promise<Measured> {
       const allowedAt = await pollCheck(conn, checkOf(beneficiary, single), (body) => body.includes('"allowed":true'), `GET /check after approval ${i}`);
       if (i < WARM_UP) continue;
       accessTimes.push(allowedAt - t0);
+      measuredGrants.push({ beneficiary, allowedAt });
       const expiresAt = Date.parse(approved.expiresAt);
       expiries.push(
         (async () => {
@@ -222,6 +230,26 @@ async function measure(api: Api, admin: string): Promise<Measured> {
     conn.close();
   }
 
+  // Where the approval's time went, from the events' recorded times in the audit log (an event's
+  // `time` is its transaction's now(): when the transaction that wrote it began).
+  const approvedToGranted: number[] = [];
+  const grantedToAllowed: number[] = [];
+  for (const { beneficiary, allowedAt } of measuredGrants) {
+    const deadline = Date.now() + GIVE_UP_MS;
+    for (;;) {
+      const { body } = await api.call(`bench-auditor-${run}`, 'GET', `/audit/events?identityId=${encodeURIComponent(beneficiary)}&limit=100`, undefined, ['custos:auditor']);
+      const timeOf = (name: string) => Date.parse((body?.items ?? []).find((e: { name: string; data?: { entitlement?: string; target?: { key: string } } }) => e.name === name && (e.data?.entitlement ?? e.data?.target?.key) === single)?.time ?? '');
+      const [approvedAt, grantedAt] = [timeOf('RequestApproved'), timeOf('AccessGranted')];
+      if (!Number.isNaN(approvedAt) && !Number.isNaN(grantedAt)) {
+        approvedToGranted.push(grantedAt - approvedAt);
+        grantedToAllowed.push(allowedAt - grantedAt);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`the audit log has no RequestApproved and AccessGranted of ${beneficiary}: ${JSON.stringify(body).slice(0, 300)}`);
+      await sleep(200);
+    }
+  }
+
   // CONCURRENT requests in flight: submitted together, approved together, each granted exactly once.
   const concurrentStart = performance.now();
   const beneficiaries = employees.slice(0, CONCURRENT);
@@ -252,7 +280,7 @@ async function measure(api: Api, admin: string): Promise<Measured> {
     if (mine.length === 0) lost += 1;
     if (mine.length > 1) duplicated += mine.length - 1;
   });
-  return { access: runOf(accessTimes), deny: runOf(denyTimes), revoked: runOf(revokedTimes), ended: runOf(endedTimes), concurrent: { requests: requests.length, fulfilled, grants, duplicated, lost, seconds, statuses } };
+  return { access: runOf(accessTimes), approvedToGranted: runOf(approvedToGranted), grantedToAllowed: runOf(grantedToAllowed), deny: runOf(denyTimes), revoked: runOf(revokedTimes), ended: runOf(endedTimes), concurrent: { requests: requests.length, fulfilled, grants, duplicated, lost, seconds, statuses } };
 }
 
 /** The raw floor: a JetStream publish (acknowledged) until a durable pull consumer has it, and a PostgreSQL commit, each FLOOR_SAMPLES times. */
@@ -327,6 +355,8 @@ async function main(): Promise<void> {
     ['raw JetStream publish -> consume', raw.jetstream, undefined],
     ['floor (commit + JetStream)', floorRun, undefined],
     ['approval 2xx -> GET /check allows', measured.access, TARGET_ACCESS_P99_MS],
+    ['  of it: RequestApproved -> AccessGranted', measured.approvedToGranted, undefined],
+    ['  of it: AccessGranted -> /check allows', measured.grantedToAllowed, undefined],
     ['expiresAt -> GET /check denies', measured.deny, TARGET_DENY_P99_MS],
     ['expiresAt -> grant revoked (GET /access)', measured.revoked, undefined],
     ['expiresAt -> request ended', measured.ended, undefined],
