@@ -40,7 +40,7 @@ export interface CustosAppOptions {
   /**
    * CUSTOS_OIDC_IDENTITY_FROM=email: a token's address is mapped to an identity. A module of this
    * process that owns the identities exports an in-process resolver (IDENTITY_RESOLVER), used
-   * first; else `identityResolver` (the identity service over the bus).
+   * first; else `identityResolver` (the identity service over the bus), required with `email`.
    */
   identityFrom?: 'sub' | 'email';
   identityResolver?: IdentityResolver;
@@ -56,14 +56,15 @@ let metricsStarted = false;
 
 /** The resolver the guard maps addresses through: none unless identities come from the email claim. */
 function identityResolverOf(options: CustosAppOptions, inProcess: IdentityResolver | null | undefined): IdentityResolver | undefined {
-  if (options.identityFrom !== 'email') return undefined;
-  const resolver = inProcess ?? options.identityResolver;
-  if (!resolver) throw new Error('CUSTOS_OIDC_IDENTITY_FROM=email needs an identity resolver: the identity module in this process or the identity service over the bus');
-  return resolver;
+  return options.identityFrom === 'email' ? (inProcess ?? options.identityResolver) : undefined;
 }
 
 /** Builds a Nest application with the platform's guard, validation, problem details, health, metrics and OpenAPI. */
 export async function createCustosApp(options: CustosAppOptions): Promise<NestFastifyApplication> {
+  // Said before Nest composes anything: an error in a provider's factory ends the process there.
+  if (options.identityFrom === 'email' && !options.identityResolver) {
+    throw new Error('CUSTOS_OIDC_IDENTITY_FROM=email needs an identity resolver (the identity service over the bus), used where no module of the process exports one');
+  }
   @Module({
     imports: options.modules,
     controllers: [...(options.operationsOnManagementPort ? [] : [OperationsController]), PlatformController, ConnectorTokensController],
