@@ -94,6 +94,12 @@ describe('witness cosignatures (C2SP tlog-cosignature v1)', () => {
     const lines: string[] = [];
     for await (const line of exportLines(log, await planExport(log, 1, 4))) lines.push(line);
     expect(lines.join('')).toContain('witness.example.com/w1');
-    expect(await verifyExport(lines.join('').split('\n').filter(Boolean), [parseVerifierKey(verifierKeyOf(signer))])).toMatchObject({ ok: true, entries: 4 });
+    const exported = lines.join('').split('\n').filter(Boolean);
+    const key = [parseVerifierKey(verifierKeyOf(signer))];
+    expect(await verifyExport(exported, key)).toMatchObject({ ok: true, entries: 4 });
+    const witnesses = [w1, w2, stranger].map((w) => parseWitnessKey(w.verifierKey));
+    expect(await verifyExport(exported, key, { keys: witnesses, quorum: 2, now })).toMatchObject({ ok: true });
+    expect(await verifyExport(exported, key, { keys: witnesses, quorum: 3, now })).toMatchObject({ ok: false, reason: expect.stringMatching(/cosigned by 2 of the given witnesses .* fewer than 3/) });
+    expect(await verifyExport(exported, key, { keys: [parseWitnessKey(stranger.verifierKey)], quorum: 1, now })).toMatchObject({ ok: false, reason: expect.stringContaining('(none)') });
   });
 });

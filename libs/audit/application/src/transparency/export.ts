@@ -1,6 +1,7 @@
 import canonicalize from 'canonicalize';
 import type { AuditLog } from '../read-models/audit-log/audit-log';
 import { entryBytes, leafHash, verifyConsistency, verifyInclusion } from './merkle';
+import { openCosignature, type WitnessKey } from './cosignature';
 import { NoteVerifier, openNote, parseCheckpoint, strictBase64 } from './signed-note';
 import { AuditRangeError, NoCheckpointError } from './transparency-log';
 
@@ -91,7 +92,12 @@ function hashes(value: unknown): Buffer[] {
  * two consistent; every entry from..to present in order and included in the first checkpoint
  * covering it. The first failure ends it, with its line number.
  */
-export async function verifyExport(lines: AsyncIterable<string> | Iterable<string>, keys: readonly NoteVerifier[]): Promise<ExportVerdict> {
+export async function verifyExport(
+  lines: AsyncIterable<string> | Iterable<string>,
+  keys: readonly NoteVerifier[],
+  /** Witnesses of whom at least `quorum` must have cosigned the last checkpoint (C2SP tlog-cosignature). */
+  witnesses?: { keys: readonly WitnessKey[]; quorum: number; now: Date },
+): Promise<ExportVerdict> {
   let n = 0;
   let header: { from: number; to: number } | undefined;
   const checkpoints: Array<{ size: number; root: Buffer }> = [];
@@ -100,6 +106,7 @@ export async function verifyExport(lines: AsyncIterable<string> | Iterable<strin
   let nextSeq = 0;
   let pending: { seq: number; leaf: Buffer } | undefined;
   let stage: 'checkpoint' | 'consistency' | 'entries' = 'checkpoint';
+  let lastCosigners: string[] = [];
   try {
     for await (const text of lines) {
       n++;
@@ -138,6 +145,7 @@ export async function verifyExport(lines: AsyncIterable<string> | Iterable<strin
         const previous = checkpoints[checkpoints.length - 1];
         if (previous && cp.size <= previous.size) throw new Refused(`checkpoint ${cp.size} does not follow checkpoint ${previous.size}`);
         checkpoints.push({ size: cp.size, root: cp.root });
+        if (witnesses) lastCosigners = cosignersOf(record.note, opened.text, witnesses);
         continue;
       }
       if (checkpoints.length === 0) throw new Refused('no checkpoint precedes the proofs');
@@ -174,6 +182,9 @@ export async function verifyExport(lines: AsyncIterable<string> | Iterable<strin
     if (nextSeq !== header.to + 1) throw new Refused(`entries ${nextSeq}..${header.to} are missing`);
     if (checkpoints[checkpoints.length - 1].size < header.to) throw new Refused(`no checkpoint covers entry ${header.to}`);
     if (consistencies !== checkpoints.length - 1) throw new Refused('a consistency proof is missing');
+    if (witnesses && lastCosigners.length < witnesses.quorum) {
+      throw new Refused(`checkpoint ${checkpoints[checkpoints.length - 1].size} is cosigned by ${lastCosigners.length} of the given witnesses (${lastCosigners.join(', ') || 'none'}), fewer than ${witnesses.quorum}`);
+    }
     return { ok: true, entries: header.to - header.from + 1, checkpoints: checkpoints.length, from: header.from, to: header.to };
   } catch (error) {
     // Whatever a changed line makes the checks throw (a bad base64 hash, say) is a failure of that line.
@@ -181,6 +192,20 @@ export async function verifyExport(lines: AsyncIterable<string> | Iterable<strin
     if (typeof code === 'string' && code.startsWith('E')) throw error;
     return { ok: false, line: n, reason: (error as Error).message };
   }
+}
+
+/** The given witnesses whose cosignature line on the note verifies (each counted once); other lines are passed over. */
+function cosignersOf(note: string, text: string, witnesses: { keys: readonly WitnessKey[]; now: Date }): string[] {
+  const found = new Set<string>();
+  for (const line of note.slice(note.lastIndexOf('\n\n') + 2).split('\n')) {
+    if (!line) continue;
+    try {
+      found.add(openCosignature(line, text, witnesses.keys, witnesses.now).witness.name);
+    } catch {
+      // the log's own signature, or a cosignature by none of these witnesses
+    }
+  }
+  return [...found];
 }
 
 /** The lines of an export read from a stream of its bytes; a last line without its newline is refused. */
