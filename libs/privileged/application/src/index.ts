@@ -8,3 +8,4 @@ export * from './privileged-workers';
 export * from './read-models/privileged-view/privileged-view';
 export * from './read-models/entitlement-links/entitlement-links';
 export * from './privileged-context';
+export * from './job-kick';

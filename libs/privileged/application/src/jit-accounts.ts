@@ -5,6 +5,7 @@ import { handleCommand, loadAggregate, type CommandMeta, type ContextRuntime, ty
 import { jitAccountSecretId, jitAccountStreamId, targetStreamId, type JitAccountEvent } from '@custos/privileged/contracts';
 import { jitAccountDecider, targetDecider, type JitAccountCommand, type JitAccountState } from '@custos/privileged/domain';
 import { ConnectorError } from './connectors/connector';
+import { NO_KICK, type JobKick } from './job-kick';
 import { newPassword } from './passwords';
 import type { EntitlementLinks } from './read-models/entitlement-links/entitlement-links';
 import type { PrivilegedView } from './read-models/privileged-view/privileged-view';
@@ -69,11 +70,17 @@ export class JitAccounts {
     private readonly vaultAccounts: VaultService,
     private readonly scheduler: DurableScheduler,
     private readonly view: PrivilegedView,
+    private readonly jobs: Pick<JobKick, 'kick'> = NO_KICK,
   ) {}
 
-  /** An entitlement event, claimed in the inbox with its effect. */
+  /** An entitlement event, claimed in the inbox with its effect; the jobs it scheduled run as soon as it commits. */
   async onEntitlementEvent(stored: CustosEvent): Promise<void> {
     const meta: CommandMeta = { actor: 'system:privileged-jit', correlationId: stored.correlationid, causationId: stored.id };
+    await this.handle(stored, meta);
+    this.jobs.kick();
+  }
+
+  private async handle(stored: CustosEvent, meta: CommandMeta): Promise<void> {
     await this.runtime.db.transaction(async (tx) => {
       if (!(await this.inbox.claim(tx, ENTITLEMENT_EVENTS_CONSUMER, stored.id))) return;
       await this.links.apply(tx, stored);

@@ -2,6 +2,7 @@ import { DurableScheduler, Inbox, type ContextRuntime } from '@custos/platform/r
 import type { TargetKind } from '@custos/privileged/contracts';
 import type { Connector } from './connectors/connector';
 import { JitAccounts } from './jit-accounts';
+import { JobKick, NO_KICK } from './job-kick';
 import { PrivilegedWorkers } from './privileged-workers';
 import { EntitlementLinks } from './read-models/entitlement-links/entitlement-links';
 import { PrivilegedView } from './read-models/privileged-view/privileged-view';
@@ -20,6 +21,8 @@ export interface PrivilegedOptions {
   reconcileEveryMs?: number;
   onRotationFailed?: (key: string) => void;
   rpcTimeoutMs?: number;
+  /** Run a job scheduled for now as soon as its transaction commits (default), or leave it to the poll (specs that step the scheduler). */
+  kickJobs?: boolean;
 }
 
 /** The privileged context's parts, wired for one runtime: what the api module provides and the specs use. */
@@ -48,10 +51,11 @@ export function createPrivilegedContext(runtime: ContextRuntime, options: Privil
     pollIntervalMs: options.schedulerPollMs ?? 100,
     onError: (err, job) => runtime.logger.error({ err, job }, 'privileged scheduled job failed; retrying with backoff'),
   });
+  const jobs = options.kickJobs === false ? NO_KICK : new JobKick(scheduler, (err) => runtime.logger.error({ err }, 'privileged jobs run on commit failed; the poll retries them'));
   const targets = new TargetService(runtime, vault, options.connectors, view);
-  const vaultAccounts = new VaultService(runtime, vault, targets, scheduler, view, { rpcTimeoutMs: options.rpcTimeoutMs, onRotationFailed: options.onRotationFailed });
-  const jit = new JitAccounts(runtime, inbox, links, vault, targets, vaultAccounts, scheduler, view);
-  const workers = new PrivilegedWorkers(runtime, view, vaultAccounts, jit, scheduler, (err) => runtime.logger.error({ err }, 'privileged read model failed; retrying'), options.reconcileEveryMs, () => vault.rewrapAll());
+  const vaultAccounts = new VaultService(runtime, vault, targets, scheduler, view, { rpcTimeoutMs: options.rpcTimeoutMs, onRotationFailed: options.onRotationFailed, jobs });
+  const jit = new JitAccounts(runtime, inbox, links, vault, targets, vaultAccounts, scheduler, view, jobs);
+  const workers = new PrivilegedWorkers(runtime, view, vaultAccounts, jit, scheduler, (err) => runtime.logger.error({ err }, 'privileged read model failed; retrying'), options.reconcileEveryMs, () => vault.rewrapAll(), jobs);
   return {
     inbox,
     vault,

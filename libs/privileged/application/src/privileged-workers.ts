@@ -1,5 +1,6 @@
 import type { BackgroundWorker, ContextRuntime, DurableScheduler, JobHandler } from '@custos/platform/runtime';
 import { CREATE_JIT_ACCOUNT, DROP_JIT_ACCOUNT, EXTEND_JIT_ACCOUNT, RECONCILE_JIT_ACCOUNTS, type JitAccounts } from './jit-accounts';
+import { NO_KICK, type JobKick } from './job-kick';
 import type { PrivilegedView } from './read-models/privileged-view/privileged-view';
 import { APPLY_ROTATION, EXPIRE_LEASE, ROTATION_DUE, type VaultService } from './vault-service';
 
@@ -19,6 +20,7 @@ export class PrivilegedWorkers implements BackgroundWorker {
     private readonly reconcileEveryMs = 5 * 60_000,
     /** Moves the vault's data keys to the current key-encryption key (after a KEK rotation); answers how many moved. */
     private readonly rewrap: () => Promise<number> = async () => 0,
+    private readonly jobs: Pick<JobKick, 'stop'> = NO_KICK,
   ) {}
 
   async start(): Promise<void> {
@@ -54,6 +56,7 @@ export class PrivilegedWorkers implements BackgroundWorker {
   }
 
   async stop(): Promise<void> {
+    await this.jobs.stop();
     await this.scheduler.stop();
     await this.view.stop();
   }

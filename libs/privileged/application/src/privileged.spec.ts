@@ -5,7 +5,7 @@ import { CHECK_RPC, type CheckRequest, type CheckResult } from '@custos/entitlem
 import { SqlEventStore, type CustosEvent, type SqlDatabase } from '@custos/platform/event-store';
 import { InProcessBus } from '@custos/platform/messaging';
 import { createLogger, migrateContext, readConfig, type ContextRuntime } from '@custos/platform/runtime';
-import { usePostgres } from '@custos/platform/testing';
+import { eventually, usePostgres } from '@custos/platform/testing';
 import { AlreadyCheckedOut, CredentialGone, NoActiveGrant, NotJitBeneficiary, TargetUnreachable, UnknownTarget } from '@custos/privileged/domain';
 import type { Connector } from './connectors/connector';
 import { PostgresConnector } from './connectors/postgresql-connector';
@@ -68,7 +68,7 @@ describe('the privileged context (store on PostgreSQL, a PostgreSQL target that 
   }, 60_000);
 
   /** The context on its own schema; `db` another pool on the same database stands for another process. */
-  async function open(options: { schema?: string; db?: SqlDatabase; connector?: Connector } = {}): Promise<{ context: PrivilegedContext; runtime: ContextRuntime; schema: string; failures: string[] }> {
+  async function open(options: { schema?: string; db?: SqlDatabase; connector?: Connector; kick?: boolean } = {}): Promise<{ context: PrivilegedContext; runtime: ContextRuntime; schema: string; failures: string[] }> {
     now ??= new Date(NOW);
     grants ??= new Map();
     const schema = options.schema ?? pg.schema;
@@ -85,7 +85,7 @@ describe('the privileged context (store on PostgreSQL, a PostgreSQL target that 
     const connector = options.connector ?? new PostgresConnector();
     opened.push({ connector, ...(options.db && { db: options.db }) });
     const failures: string[] = [];
-    const context = createPrivilegedContext(runtime, { kek, schema, connectors: { postgresql: connector }, onRotationFailed: (key) => failures.push(key) });
+    const context = createPrivilegedContext(runtime, { kek, schema, connectors: { postgresql: connector }, onRotationFailed: (key) => failures.push(key), kickJobs: options.kick ?? false });
     await migrateContext(db, schema, [(x) => context.inbox.migrate(x), (x) => context.vault.migrate(x), (x) => context.links.migrate(x), (x) => context.view.migrate(x), (x) => context.scheduler.migrate(x)]);
     context.scheduler.use(context.workers.handlers());
     context.view.start((error) => {
@@ -346,6 +346,20 @@ describe('the privileged context (store on PostgreSQL, a PostgreSQL target that 
       await expect(target.connect(credential.username, credential.password)).rejects.toThrow(/password authentication failed/);
       expect(await context.jit.state('grant-1')).toMatchObject({ kind: 'DroppedJitAccount', reason: 'request-revoked' });
       await context.view.stop();
+    });
+
+    it('makes and drops the account as soon as the grant\'s start and end commit, without waiting for the scheduler\'s poll', async () => {
+      const { context } = await open({ kick: true });
+      await registerTarget(context, 'pg-kick');
+      await context.jit.onEntitlementEvent(defined('pg-kick:ro', { target: 'pg-kick', targetRole: role }));
+      await context.jit.onEntitlementEvent(granted('grant-k', 'pg-kick:ro'));
+      // The scheduler is not polling here (its handlers are set, it is not started): only the kick runs the job.
+      const credential = await eventually(() => context.jit.deliver('id-ada', 'grant-k', { actor: 'id-ada' }).catch(() => undefined), { accept: (c) => c !== undefined, what: 'the account', timeoutMs: 10_000, intervalMs: 20 });
+      const session = await target.connect(credential!.username, credential!.password);
+      const closed = new Promise<void>((resolve) => session.on('end', () => resolve()));
+      await context.jit.onEntitlementEvent(revoked('grant-k', 'pg-kick:ro'));
+      await closed;
+      await context.workers.stop();
     });
 
     it('follows an extension of the grant: the role stays valid until the new end', async () => {

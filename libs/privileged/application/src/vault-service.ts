@@ -6,6 +6,7 @@ import { isoDurationEnd } from '@custos/platform/domain';
 import { vaultAccountSecretId, vaultAccountStreamId, type VaultAccountEvent } from '@custos/privileged/contracts';
 import { vaultAccountDecider, VaultAccountNotFound, type VaultAccountCommand, type VaultAccountState, type VaultedAccount } from '@custos/privileged/domain';
 import { ConnectorError } from './connectors/connector';
+import type { JobKick } from './job-kick';
 import { newPassword } from './passwords';
 import type { PrivilegedView } from './read-models/privileged-view/privileged-view';
 import type { TargetService } from './target-service';
@@ -56,7 +57,7 @@ export class VaultService {
     private readonly targets: TargetService,
     private readonly scheduler: DurableScheduler,
     private readonly view: PrivilegedView,
-    private readonly options: { rpcTimeoutMs?: number; onRotationFailed?: (key: string) => void } = {},
+    private readonly options: { rpcTimeoutMs?: number; onRotationFailed?: (key: string) => void; jobs?: Pick<JobKick, 'kick'> } = {},
   ) {}
 
   async register(input: { key: string; target: string; username: string; entitlement: string; rotateEvery?: string }, meta: CommandMeta): Promise<VaultAccountAnswer> {
@@ -64,6 +65,7 @@ export class VaultService {
       const targetKnown = await this.targets.exists(input.target, tx);
       await this.run(input.key, { type: 'RegisterVaultAccount', data: { ...input, targetKnown, rotationId: randomUUID(), now: this.now(), actor: meta.actor } }, meta, tx);
     });
+    this.options.jobs?.kick();
     await this.view.caughtUp();
     return this.get(input.key);
   }
@@ -103,12 +105,14 @@ export class VaultService {
   /** The holder gives the account back; its password is rotated. */
   async checkIn(key: string, identityId: string, meta: CommandMeta): Promise<VaultAccountAnswer> {
     await this.runtime.db.transaction((tx) => this.run(key, { type: 'CheckInVaultAccount', data: { key, identityId, rotationId: randomUUID(), now: this.now() } }, meta, tx));
+    this.options.jobs?.kick();
     return this.get(key);
   }
 
   /** An administrator rotates the password now. */
   async rotate(key: string, meta: CommandMeta): Promise<VaultAccountAnswer> {
     await this.runtime.db.transaction((tx) => this.run(key, { type: 'RotatePassword', data: { key, rotationId: randomUUID(), reason: 'on-demand', now: this.now() } }, meta, tx));
+    this.options.jobs?.kick();
     return this.get(key);
   }
 

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
       await new Promise(() => undefined);
     },
   });
-  const context = createPrivilegedContext(runtime, { kek: new FileKeyEncryptionKey([{ id: 'k1', key: Buffer.from(process.env.CHILD_KEK!, 'base64') }]), schema, connectors: { postgresql: dying } });
+  const context = createPrivilegedContext(runtime, { kek: new FileKeyEncryptionKey([{ id: 'k1', key: Buffer.from(process.env.CHILD_KEK!, 'base64') }]), schema, connectors: { postgresql: dying }, kickJobs: false });
   context.scheduler.use(context.workers.handlers());
   await context.scheduler.runDue();
   process.stdout.write('no-rotation-ran\n');
