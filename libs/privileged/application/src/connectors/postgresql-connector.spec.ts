@@ -113,6 +113,23 @@ describe('PostgresConnector (a real PostgreSQL that checks passwords)', () => {
     expect(rows).toEqual([]);
   });
 
+  it('does all of it as an admin that is no superuser, only CREATEROLE (as a production target\'s custos_admin is)', async () => {
+    const adminName = `pam_admin_${randomBytes(3).toString('hex')}`;
+    await pg.admin((c) => c.query(`CREATE ROLE ${adminName} LOGIN CREATEROLE PASSWORD 'admin-pass-1'`));
+    const limited = { ...target, adminUsername: adminName, adminPassword: 'admin-pass-1' };
+    await connector.verify(limited);
+    const user = username();
+    await connector.createAccount(limited, { username: user, password: 'limited-1', memberOf: role });
+    const held = await pg.connect(user, 'limited-1');
+    const closed = new Promise<void>((resolve) => held.on('end', () => resolve()));
+    await connector.extendAccount(limited, user, new Date(Date.now() + 60_000).toISOString());
+    await connector.rotatePassword(limited, user, 'limited-2');
+    expect(await connector.listAccounts(limited, 'custos_')).toContain(user);
+    expect(await connector.dropAccount(limited, user)).toEqual({ sessionsTerminated: 1 });
+    await closed;
+    expect((await pg.admin((c) => c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user]))).rows).toEqual([]);
+  });
+
   it('drops what is gone already without failing (a job run twice)', async () => {
     await expect(connector.dropAccount(target, 'custos_000000000000')).resolves.toEqual({ sessionsTerminated: 0 });
   });

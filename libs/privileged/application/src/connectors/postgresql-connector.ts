@@ -49,6 +49,7 @@ export class PostgresConnector implements Connector {
           await client.query(`GRANT ${escapeIdentifier(account.memberOf)} TO ${role}`);
         }
         await client.query(`COMMENT ON ROLE ${role} IS ${escapeLiteral(marker(target))}`);
+        await this.mayManage(client, account.username);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -74,6 +75,7 @@ export class PostgresConnector implements Connector {
         if ((error as { code?: string }).code === UNDEFINED_OBJECT) return { sessionsTerminated: await this.terminate(client, username) };
         throw error;
       }
+      await this.mayManage(client, username);
       const sessionsTerminated = await this.terminate(client, username);
       // What the role owns or was granted in this database goes with it; a role owning objects elsewhere is not dropped (an error, retried).
       await client.query(`DROP OWNED BY ${role}`);
@@ -83,7 +85,10 @@ export class PostgresConnector implements Connector {
   }
 
   async terminateSessions(target: TargetAccess, username: string): Promise<number> {
-    return this.withClient(target, (client) => this.terminate(client, username));
+    return this.withClient(target, async (client) => {
+      await this.mayManage(client, username);
+      return this.terminate(client, username);
+    });
   }
 
   async listAccounts(target: TargetAccess, prefix: string): Promise<string[]> {
@@ -100,6 +105,21 @@ export class PostgresConnector implements Connector {
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((pool) => pool.end().catch(() => undefined)));
+  }
+
+  /**
+   * An admin that is no superuser (CREATEROLE only, as it should be) may end a role's sessions
+   * (pg_terminate_backend) and drop what it owns (DROP OWNED) only as a member of it: it makes
+   * itself one. PostgreSQL 16 gives a role's creator ADMIN OPTION on it, which allows the grant;
+   * 15 and older let CREATEROLE grant it. A superuser needs nothing.
+   */
+  private async mayManage(client: PoolClient, username: string): Promise<void> {
+    const { rows } = await client.query<{ rolsuper: boolean; member: boolean }>(
+      `SELECT r.rolsuper, pg_has_role(current_user, $1, 'USAGE') AS member FROM pg_roles r WHERE r.rolname = current_user`,
+      [username],
+    );
+    if (rows[0]?.rolsuper || rows[0]?.member) return;
+    await client.query(`GRANT ${escapeIdentifier(username)} TO CURRENT_USER`);
   }
 
   /** Ends every session of `username` and waits (up to terminateWaitMs each) until it is gone; answers how many ended. */
