@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { EmployeeDirectory, HrIntake, HrNatsDoor, IdentitiesView, IdentityEmailResolver, IdentityWorkers } from '@custos/identity/application';
-import { IDENTITY_RESOLVER } from '@custos/platform/http';
+import { CachingIdentityResolver, IDENTITY_RESOLVER } from '@custos/platform/http';
 import { CONTEXT_RUNTIME, ContextLifecycle, ContextRuntime, DurableScheduler } from '@custos/platform/runtime';
 import { checkHrEvent } from './hr-event.validation';
 import { HrController } from './hr.controller';
@@ -8,6 +8,9 @@ import { HrNatsController } from './hr-nats.controller';
 import { IdentitiesController } from './identities.controller';
 import { ResolveEmailRpc } from './resolve-email.rpc';
 import { SCIM_CONTROLLERS, scimProviders, ScimJsonBodyModule } from './scim';
+
+/** How long the identity context's own process remembers which identity an address names (CUSTOS_OIDC_IDENTITY_FROM=email). */
+export const IN_PROCESS_EMAIL_CACHE_MS = 1000;
 
 /** The identity context: HR lifecycle intake and the identity directory. */
 @Module({})
@@ -26,8 +29,14 @@ export class IdentityModule {
         { provide: HrIntake, useFactory: (d: EmployeeDirectory, s: DurableScheduler) => new HrIntake(runtime, d, s), inject: [EmployeeDirectory, DurableScheduler] },
         { provide: IdentitiesView, useFactory: () => new IdentitiesView(runtime.db, runtime.store, schema) },
         { provide: IdentityEmailResolver, useFactory: (v: IdentitiesView) => new IdentityEmailResolver(v), inject: [IdentitiesView] },
-        // The process serving this context maps addresses to identities in process (CUSTOS_OIDC_IDENTITY_FROM=email), not over the bus.
-        { provide: IDENTITY_RESOLVER, useExisting: IdentityEmailResolver },
+        // The process serving this context maps addresses to identities in process (CUSTOS_OIDC_IDENTITY_FROM=email), not
+        // over the bus, remembering an answer one second: a person's burst of requests costs one query, and a leave counts
+        // within a second of the view recording it (the RPC answers from the view itself; its askers keep their own cache).
+        {
+          provide: IDENTITY_RESOLVER,
+          useFactory: (r: IdentityEmailResolver) => new CachingIdentityResolver(r, { positiveMs: IN_PROCESS_EMAIL_CACHE_MS, negativeMs: IN_PROCESS_EMAIL_CACHE_MS }),
+          inject: [IdentityEmailResolver],
+        },
         {
           provide: IdentityWorkers,
           useFactory: (i: HrIntake, v: IdentitiesView, s: DurableScheduler) => new IdentityWorkers(runtime, i, v, s),
