@@ -1,5 +1,5 @@
 import type { ApproverKind, RequestEvent, RequestTarget, RoutedStep, SodConflict } from '@custos/request/contracts';
-import { pendingRound, requestDecider, roundOutcome, statusOf, type RequestState, type StepDecision } from '@custos/request/domain';
+import { openedStep, pendingRound, requestDecider, roundOutcome, statusOf, type RequestState, type StepDecision } from '@custos/request/domain';
 
 export type StepStatus = 'approved' | 'pending' | 'denied' | 'waiting' | 'closed';
 
@@ -159,8 +159,22 @@ export function describeRequest(events: readonly RequestEvent[]): { state: Reque
         break;
       }
       case 'ApprovalRequested': {
-        const step = rounds.get(event.data.round)?.steps[event.data.step];
-        if (step) Object.assign(step, { requestedAt: event.data.requestedAt, escalationDueAt: event.data.escalationDueAt, expiryDueAt: event.data.expiryDueAt });
+        const round = rounds.get(event.data.round);
+        const step = round?.steps[event.data.step];
+        if (!round || !step) break;
+        // Who may decide a step is who it opened with (resolved then), not who was routed at submission.
+        const opened = openedStep(round.routed[event.data.step], event);
+        round.routed = round.routed.map((routed, index) => (index === event.data.step ? opened : routed));
+        Object.assign(step, {
+          kind: opened.kind,
+          approverIds: opened.approverIds,
+          required: opened.required,
+          requestedAt: event.data.requestedAt,
+          escalationDueAt: event.data.escalationDueAt,
+          expiryDueAt: event.data.expiryDueAt,
+        });
+        if (opened.routedFrom !== undefined) step.routedFrom = opened.routedFrom;
+        else delete step.routedFrom;
         break;
       }
       case 'RequestEscalated': {

@@ -560,4 +560,18 @@ describe('RequestService and RequestFulfilment (PostgreSQL)', () => {
     expect(used.reviewDueAt).toBe('2026-03-02T11:00:00.000Z');
     expect((await c.scheduler.pending(`escalate-review:${used.breakGlassId}`)).map((job) => job.dueAt.toISOString())).toEqual(['2026-03-02T11:00:00.000Z']);
   });
+
+  it('resolves a step\'s approvers when it opens: an owner changed after submission is asked, not the one routed then', async () => {
+    const c = await open();
+    const { answer } = await c.requests.submit({ requesterId: ADA, target: { kind: 'entitlement', key: 'db:read' }, justification: 'x' }, { actor: ADA });
+    expect(answer.steps[1]).toMatchObject({ kind: 'owner', approverIds: [OLGA] });
+    await c.fulfilment.onEntitlementEvent(delivered('entitlement', 'EntitlementChanged', 'entitlement-db:read', { key: 'db:read', changes: { ownerId: CYD }, changedAt: NOW, changedBy: 'admin' }, 2));
+    const byMia = await c.requests.decide({ requestId: answer.requestId, approverId: MIA, decision: 'approve', amr: [] }, { actor: MIA });
+    expect(byMia.answer.steps[1]).toMatchObject({ kind: 'owner', approverIds: [CYD], status: 'pending' });
+    await expect(c.requests.decide({ requestId: answer.requestId, approverId: OLGA, decision: 'approve', amr: [] }, { actor: OLGA })).rejects.toThrow(NotEligibleApprover);
+    await c.view.caughtUp();
+    expect((await c.view.pendingFor(CYD)).map((item) => item.request.requestId)).toEqual([answer.requestId]);
+    expect(await c.view.pendingFor(OLGA)).toEqual([]);
+    expect((await c.requests.decide({ requestId: answer.requestId, approverId: CYD, decision: 'approve', amr: [] }, { actor: CYD })).answer.status).toBe('approved');
+  });
 });

@@ -4,7 +4,7 @@ import type { SqlExecutor } from '@custos/platform/event-store';
 import { RpcError } from '@custos/platform/messaging';
 import { handleCommand, type CommandMeta, type ContextRuntime, type DurableScheduler, type ScheduledJob } from '@custos/platform/runtime';
 import { requestStreamId, type RequestEvent, type RequestTarget } from '@custos/request/contracts';
-import { refusalOf, requestDecider, RequestNotFound, roleFacts, type RequestCommand, type RequestState, type ResolvedApprovers } from '@custos/request/domain';
+import { pendingRound, refusalOf, requestDecider, RequestNotFound, roleFacts, type RequestCommand, type RequestState, type ResolvedApprovers } from '@custos/request/domain';
 import { NotAllowedToRequest, UnknownBeneficiary, UnknownEntitlement, UnknownRole } from './errors';
 import type { DelegationsView } from './read-models/delegations/delegations-view';
 import type { CatalogEntitlement, Directory } from './read-models/directory/directory';
@@ -110,6 +110,8 @@ export class RequestService {
   async decide(input: DecideInput, meta: CommandMeta): Promise<RequestOutcome> {
     await this.delegations?.caughtUp();
     const delegations = (await this.delegations?.inForceFor(input.approverId, this.runtime.clock())) ?? [];
+    // A step's approvers are those of when it opens: resolved now, in case this decision opens the next one.
+    const approvers = await this.approversForNextStep((await this.read(input.requestId)).state);
     const outcome = await this.run(input.requestId, {
       type: 'DecideRequest',
       data: {
@@ -120,6 +122,7 @@ export class RequestService {
         ...(input.exceptionJustification !== undefined && { exceptionJustification: input.exceptionJustification }),
         amr: input.amr,
         delegations,
+        ...(approvers !== undefined && { approvers }),
         now: this.now(),
       },
     }, meta);
@@ -146,13 +149,8 @@ export class RequestService {
     const { state } = await this.read(input.requestId);
     if (state.kind === 'NoRequest') throw new RequestNotFound(input.requestId);
     const { request } = state;
-    let approvers: ResolvedApprovers = { manager: [], owner: [], security: [] };
     // Not the beneficiary: the decider refuses before it looks at approvers; nobody else's are resolved for them.
-    if (input.requestedBy === request.beneficiaryId) {
-      const entitlements = await this.directory.entitlements(request.entitlements ?? [request.target.key]);
-      const owners = [...new Set(entitlements.flatMap((entitlement) => (entitlement.ownerId !== undefined ? [entitlement.ownerId] : [])))];
-      approvers = await this.resolveApprovers((await this.directory.profile(request.beneficiaryId))?.managerId, owners);
-    }
+    const approvers: ResolvedApprovers = input.requestedBy === request.beneficiaryId ? await this.approversNow(request) : { manager: [], owner: [], security: [] };
     return this.run(input.requestId, { type: 'RequestExtension', data: { ...input, approvers, now: this.now() } }, meta);
   }
 
@@ -181,6 +179,20 @@ export class RequestService {
   private async read(requestId: string, tx?: SqlExecutor): Promise<{ state: RequestState; answer?: RequestAnswer }> {
     const stored = await this.runtime.store.readStream(requestStreamId(requestId), 1, tx ? { tx } : undefined);
     return describeRequest(stored.map((e) => ({ type: e.name, data: e.data }) as RequestEvent));
+  }
+
+  /** The approvers of each kind for a request now: the beneficiary's manager and the owners of what it asks for, as the directory knows them today. */
+  private async approversNow(request: { beneficiaryId: string; target: RequestTarget; entitlements?: string[] }): Promise<ResolvedApprovers> {
+    const entitlements = await this.directory.entitlements(request.entitlements ?? [request.target.key]);
+    const owners = [...new Set(entitlements.flatMap((entitlement) => (entitlement.ownerId !== undefined ? [entitlement.ownerId] : [])))];
+    return this.resolveApprovers((await this.directory.profile(request.beneficiaryId))?.managerId, owners);
+  }
+
+  /** The approvers of now when a decision may open another step of the pending round (not on its last step, nor on a request not pending). */
+  private async approversForNextStep(state: RequestState): Promise<ResolvedApprovers | undefined> {
+    const round = pendingRound(state);
+    if (!round || state.kind === 'NoRequest' || round.step >= round.steps.length - 1) return undefined;
+    return this.approversNow(state.request);
   }
 
   /** The entitlements a role gives now, from the entitlement context; UnknownRole for an unknown, retired or empty one. */

@@ -119,6 +119,20 @@ const scenarios: Scenario[] = [
   ['role: a role request that names none of its entitlements is refused (400), nothing recorded', () =>
     request.given([]).when(submitRequest({ target: { kind: 'role', key: 'payments-oncall' }, entitlements: [] }))
       .thenThrows(ValidationFailed, thenError('validation-failed', (e: ValidationFailed) => expect(e.errors.map((x) => x.field)).toEqual(['entitlements'])))],
+  ['routing: a later step\'s approvers are resolved when it opens (the owner changed since the request was routed), and only they decide it', () => {
+    const newOwner = 'id-new-owner';
+    const approvers = { manager: [MANAGER], owner: [newOwner], security: SECURITY };
+    const opened = approvalRequested({ ...ownerStep, approverIds: [newOwner] }, { step: 1 });
+    request.given(pendingOn()).when(decideRequest(MANAGER, { approvers })).then([decisionRecorded(MANAGER), opened]);
+    request.given([...pendingOn(), decisionRecorded(MANAGER), opened]).when(decideRequest(OWNER)).then([decisionRefused(OWNER, 'not-eligible-approver', { step: 1 })]);
+    request.given([...pendingOn(), decisionRecorded(MANAGER), opened]).when(decideRequest(newOwner)).then([decisionRecorded(newOwner, { step: 1 }), requestApproved()]);
+  }],
+  ['routing: an owner who left before their step opened is replaced by the security approvers then, not waited for', () =>
+    request.given(pendingOn()).when(decideRequest(MANAGER, { approvers: { manager: [MANAGER], owner: [OWNER], security: SECURITY, inactive: [OWNER] } }))
+      .then([decisionRecorded(MANAGER), approvalRequested({ kind: 'security', approverIds: SECURITY, required: 1, routedFrom: 'owner' }, { step: 1 })])],
+  ['routing: a step that cannot be routed again now (no security approver left for an empty step) opens as routed at submission', () =>
+    request.given(pendingOn()).when(decideRequest(MANAGER, { approvers: { manager: [MANAGER], owner: [], security: [] } }))
+      .then([decisionRecorded(MANAGER), approvalRequested(ownerStep, { step: 1 })])],
   ['routing: a step with no approvers (no manager) is routed to security, never skipped', () => {
     const routed: RoutedStep = { kind: 'security', approverIds: SECURITY, required: 1, routedFrom: 'manager' };
     request.given([]).when(submitRequest({ approvers: { manager: [], owner: [OWNER], security: SECURITY } }))

@@ -45,6 +45,11 @@ export interface DecideRequest {
     amr: readonly string[];
     /** The delegations in force naming the approver as delegate (from the delegation read model); others are ignored. */
     delegations: readonly Delegation[];
+    /**
+     * The approvers of each kind resolved now, for the step this decision may open: a step's
+     * approvers are those of when it opens (absent: the step as routed at submission).
+     */
+    approvers?: ResolvedApprovers;
     now: string;
   };
 }

@@ -12,6 +12,7 @@ import {
   AlreadyDecided,
   DurationExceedsMaximum,
   ExtensionPending,
+  NoEligibleApprovers,
   NotBeneficiary,
   NotEligibleApprover,
   NotRequester,
@@ -24,7 +25,7 @@ import {
 } from '../errors';
 import { decisionAuthority, hasStepUp, principalOf, roundOutcome, type StepDecision } from '../policies/approval';
 import { DEFAULT_APPROVAL_SLA, DEFAULT_PRIVILEGED_MAX_DURATION, addDuration, durationError, exceedsDuration } from '../policies/duration';
-import { routeApproval } from '../policies/routing';
+import { routeApproval, type ResolvedApprovers } from '../policies/routing';
 import { blank, instantOf, isAtOrAfter, unique } from '../shared/time';
 import type {
   CancelRequest,
@@ -195,13 +196,32 @@ function decideStep({ data }: DecideRequest, state: RequestState): RequestEvent[
     case 'pending':
       return outcome.step === round.step
         ? [recorded]
-        : [recorded, openStep(request.requestId, round.round, outcome.step, round.steps[outcome.step], data.now, request.approvalSla)];
+        : [recorded, openStep(request.requestId, round.round, outcome.step, stepOpening(request, round, outcome.step, data.approvers), data.now, request.approvalSla)];
     case 'denied': {
       const denied = { requestId: request.requestId, round: round.round, step: outcome.step, deniedBy: outcome.deniedBy, ...(data.comment !== undefined && { comment: data.comment }), deniedAt: data.now };
       return [recorded, round.round === 0 ? { type: 'RequestDenied', data: denied } : { type: 'ExtensionDenied', data: denied }];
     }
     case 'approved':
       return [recorded, approval(request, round, decisions, data.now)];
+  }
+}
+
+/**
+ * stepOpening: a step's approvers are resolved when it opens, so that a manager or owner who
+ * changed or left since the request was routed is not the one asked: the request's policy is
+ * routed again with the approvers of now (an empty step goes to security, as at submission).
+ * Without approvers resolved now, or when the policy can no longer be routed (no security
+ * approver left), the step opens as routed at submission.
+ */
+function stepOpening(request: RequestFacts, round: ApprovalRound, index: number, approvers: ResolvedApprovers | undefined): RoutedStep {
+  const planned = round.steps[index];
+  if (!approvers) return planned;
+  try {
+    const routed = routeApproval({ policy: request.approvalPolicy, approvers, sod: request.sod, requesterId: request.requesterId, beneficiaryId: request.beneficiaryId });
+    return routed.length === round.steps.length ? routed[index] : planned;
+  } catch (error) {
+    if (error instanceof NoEligibleApprovers) return planned;
+    throw error;
   }
 }
 

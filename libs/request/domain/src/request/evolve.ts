@@ -1,4 +1,4 @@
-import type { RequestEvent } from '@custos/request/contracts';
+import type { ApprovalRequested, RequestEvent, RoutedStep } from '@custos/request/contracts';
 import { stepDecisionOf } from './decide';
 import type { ApprovalRound, FulfilledRequest, RequestGrant, RequestState } from './state';
 
@@ -22,7 +22,9 @@ export function evolve(state: RequestState, event: RequestEvent): RequestState {
     case 'ApprovalRequested':
       return withRound(state, event.data.round, (round) => {
         const { escalatedAt: _escalatedAt, ...rest } = round;
-        return { ...rest, step: event.data.step, escalatedTo: [], escalationDueAt: event.data.escalationDueAt, expiryDueAt: event.data.expiryDueAt };
+        // The step's approvers are those it opened with (resolved then, frozen in this event).
+        const steps = round.steps.map((step, index) => (index === event.data.step ? openedStep(step, event) : step));
+        return { ...rest, steps, step: event.data.step, escalatedTo: [], escalationDueAt: event.data.escalationDueAt, expiryDueAt: event.data.expiryDueAt };
       });
     case 'DecisionRecorded':
       return withRound(state, event.data.round, (round) => ({ ...round, decisions: [...round.decisions, stepDecisionOf(event)] }));
@@ -118,6 +120,12 @@ function endedIfNoneInForce(state: FulfilledRequest, at: string): RequestState {
     endedAt: at,
     ...(state.revokedEarlyAt !== undefined && { revokedEarlyAt: state.revokedEarlyAt }),
   };
+}
+
+/** A step as it opened: its kind, approvers and N from ApprovalRequested, its accepted SoD conflicts as routed. */
+export function openedStep(step: RoutedStep, { data }: ApprovalRequested): RoutedStep {
+  const { routedFrom: _routedFrom, ...rest } = step;
+  return { ...rest, kind: data.kind, approverIds: data.approverIds, required: data.required, ...(data.routedFrom !== undefined && { routedFrom: data.routedFrom }) };
 }
 
 /** Applies a change to the pending round numbered `round` (the request's, or the extension's). */

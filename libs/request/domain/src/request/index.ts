@@ -22,6 +22,7 @@ export type {
   RequestGrant,
 } from './state';
 export { pendingRound, statusOf } from './state';
+export { openedStep } from './evolve';
 
 /**
  * requestDecider: one access request (stream `request-{requestId}`).
