@@ -56,7 +56,8 @@ export { openedStep } from './evolve';
  *   for a role, its entitlements now and their facts taken together by `roleFacts`), the
  *   approvers of each kind (`approvers`: manager, owners, security holders, inactive ids) and
  *   the `rpc.entitlement.evaluate-sod` answer; the domain routes and freezes the steps.
- * - DecideRequest: the token's `amr` and the delegations naming the approver as delegate.
+ * - DecideRequest: the token's `amr`, the delegations naming the approver as delegate, and the
+ *   approvers of now for the step it may open (a step's approvers are resolved when it opens).
  * - EscalateRequest: the managers of the step's approvers; RequestExtension: `approvers` again.
  * - The scheduler sends EscalateRequest at each ApprovalRequested's `escalationDueAt` and
  *   ExpireRequest at its `expiryDueAt` (both key on the round; a job that comes early or for a
