@@ -56,6 +56,11 @@ export class RequestService {
     private readonly sodTimeoutMs = 5_000,
   ) {}
 
+  /**
+   * Raises a request for an entitlement or a role: the beneficiary must be active and the caller
+   * them, their manager or an administrator; a role is asked of the entitlement context for what
+   * it gives now; the approvers of now and the SoD answer go to the decider, which routes it.
+   */
   async submit(input: SubmitInput, meta: CommandMeta): Promise<RequestOutcome> {
     const beneficiaryId = input.beneficiaryId ?? input.requesterId;
     const beneficiary = await this.directory.profile(beneficiaryId);
