@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { createPgDatabase, type SqlDatabase } from '@custos/platform/event-store';
 import { eventually } from '@custos/platform/testing';
 import { startDistributed, type Deployment } from './support/deployment';
@@ -48,9 +48,29 @@ describe('audit: tampering with the event store or the log is found by verify', 
       await tx.query(`ALTER TABLE ${table} ENABLE TRIGGER ${trigger}`);
     });
 
+  // A witness written from the C2SP tlog-cosignature text: Ed25519, key id over 0x04.
+  const witness = (() => {
+    const name = 'witness.test/w1';
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+    const keyId = createHash('sha256').update(`${name}\n`).update(Buffer.of(0x04)).update(raw).digest().subarray(0, 4);
+    return {
+      verifierKey: `${name}+${keyId.toString('hex')}+${Buffer.concat([Buffer.of(0x04), raw]).toString('base64')}`,
+      cosign(note: string): string {
+        const timestamp = Math.floor(Date.now() / 1000);
+        const time = Buffer.alloc(8);
+        time.writeBigUInt64BE(BigInt(timestamp));
+        const signature = sign(null, Buffer.from(`cosignature/v1\ntime ${timestamp}\n${note.slice(0, note.indexOf('\n\n') + 1)}`), privateKey);
+        return `\u2014 ${name} ${Buffer.concat([keyId, time, signature]).toString('base64')}`;
+      },
+    };
+  })();
+
   beforeAll(async () => {
     const key = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-    deployment = await startDistributed('custos_audit_tamper', { audit: { CUSTOS_AUDIT_SIGNING_KEY: key, CUSTOS_AUDIT_KEY_NAME: 'custos.test/audit', CUSTOS_AUDIT_CHECKPOINT_ENTRIES: '2' } });
+    deployment = await startDistributed('custos_audit_tamper', {
+      audit: { CUSTOS_AUDIT_SIGNING_KEY: key, CUSTOS_AUDIT_KEY_NAME: 'custos.test/audit', CUSTOS_AUDIT_CHECKPOINT_ENTRIES: '2', CUSTOS_AUDIT_WITNESSES: witness.verifierKey },
+    });
     db = createPgDatabase(deployment.env.DATABASE_URL!, { max: 2 });
     auditor = await deployment.client.token(`auditor-${run}`, ['custos:auditor']);
     const hr = await deployment.client.token(`hr-${run}`, ['custos:hr']);
@@ -100,6 +120,20 @@ describe('audit: tampering with the event store or the log is found by verify', 
     expect(identityStore(await verify())).toMatchObject({ ok: false, problem: 'missing-from-log', eventId: '00000000-0000-4000-8000-00000000f04d', position: '900000000' });
     await tampered('identity.events', 'events_are_immutable', `DELETE FROM identity.events WHERE global_position = 900000000`);
     expect(await verify()).toMatchObject({ ok: true });
+  });
+
+  it('takes a configured witness’s cosignature of a checkpoint over HTTP and serves it with the note; refuses others', async () => {
+    const { client } = deployment;
+    expect((await client.call('GET', '/audit/keys', { token: auditor })).body.witnesses).toEqual([witness.verifierKey]);
+    const checkpoint = (await client.call('GET', '/audit/checkpoint', { token: auditor })).body as { treeSize: number; note: string };
+    const line = witness.cosign(checkpoint.note);
+    const posted = await client.call('POST', `/audit/checkpoints/${checkpoint.treeSize}/cosignatures`, { token: auditor, body: { cosignature: line } });
+    expect([posted.status, posted.body]).toEqual([200, expect.objectContaining({ treeSize: checkpoint.treeSize, witness: witness.verifierKey, added: true })]);
+    const served = await client.call('GET', `/audit/checkpoints?size=${checkpoint.treeSize}`, { token: auditor });
+    expect(served.body.items[0]).toMatchObject({ note: `${checkpoint.note}${line}\n`, cosignedBy: [witness.verifierKey] });
+    const forged = await client.call('POST', `/audit/checkpoints/${checkpoint.treeSize}/cosignatures`, { token: auditor, body: { cosignature: line.replace(/.{4}$/, 'AAA=') } });
+    expect([forged.status, forged.body.type]).toEqual([422, expect.stringMatching(/cosignature-(bad-signature|malformed)$/)]);
+    expect((await client.call('POST', '/audit/checkpoints/999999/cosignatures', { token: auditor, body: { cosignature: line } })).status).toBe(404);
   });
 
   it('names an audit entry changed or deleted in the log, on the tree and against the store', async () => {
