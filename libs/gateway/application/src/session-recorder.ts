@@ -44,6 +44,7 @@ export class SessionRecorder {
   private flushQueued = false;
   private retryTimer?: NodeJS.Timeout;
   private lingerTimer?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(
     private readonly store: EventStore,
@@ -75,10 +76,13 @@ export class SessionRecorder {
     recording.pending.push(statement);
     const linger = this.options.lingerMs ?? 0;
     if (linger <= 0) this.scheduleFlush();
-    else this.lingerTimer ??= setTimeout(() => {
-      this.lingerTimer = undefined;
-      this.scheduleFlush();
-    }, linger);
+    else if (!this.lingerTimer && !this.stopped) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.scheduleFlush();
+      }, linger);
+      this.lingerTimer.unref();
+    }
     return true;
   }
 
@@ -102,7 +106,9 @@ export class SessionRecorder {
     await this.tail;
   }
 
+  /** No more retries or lingering flushes (after the last flush, at shutdown). */
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.lingerTimer);
   }
@@ -121,7 +127,9 @@ export class SessionRecorder {
     }).catch((error: unknown) => {
       this.options.onError(error);
       clearTimeout(this.retryTimer);
+      if (this.stopped) return;
       this.retryTimer = setTimeout(() => this.scheduleFlush(), this.options.retryMs);
+      this.retryTimer.unref();
     });
   }
 

@@ -62,6 +62,7 @@ type InFlight = { kind: 'statement'; statement: RecordedStatement; started: numb
 /** Frontend message types relayed after login; anything else closes the session. */
 const RELAYED = new Set(['Q', 'P', 'B', 'E', 'D', 'C', 'H', 'S', 'd', 'c', 'f'].map((c) => c.charCodeAt(0)));
 const code = (c: string) => c.charCodeAt(0);
+const PRE_LOGIN_MESSAGE_BYTES = 16 * 1024;
 
 /**
  * GatewayConnection is one client connection: TLS, the startup message, the session token as
@@ -93,7 +94,8 @@ export class GatewayConnection {
     private readonly deps: GatewayDeps,
   ) {
     this.socket = socket;
-    this.reader = new MessageReader(deps.settings.maxMessageBytes);
+    // Before login a client sends a startup message and a password: nothing near this long.
+    this.reader = new MessageReader(PRE_LOGIN_MESSAGE_BYTES);
     this.attach(socket);
     socket.setNoDelay(true);
     this.authTimer = setTimeout(() => this.fail('FATAL', SQLSTATE.cannotConnectNow, 'authentication timed out'), deps.settings.authTimeoutMs);
@@ -254,6 +256,7 @@ export class GatewayConnection {
       Buffer.concat([authenticationOk(), ...upstream.parameters.map(([name, value]) => parameterStatus(name, value)), backendKeyData(pid, secret), readyForQuery('I')]),
     );
     this.phase = 'relay';
+    this.reader.maxMessageBytes = this.deps.settings.maxMessageBytes;
     if (this.reader.pending > 0) this.relayFromClient();
   }
 

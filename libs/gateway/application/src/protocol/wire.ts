@@ -30,7 +30,8 @@ export class MessageReader {
   private buffer: Buffer = Buffer.alloc(0);
   typed = false;
 
-  constructor(private readonly maxMessageBytes: number) {}
+  /** The largest message accepted now: small until the client has logged in, larger after. */
+  constructor(public maxMessageBytes: number) {}
 
   push(chunk: Buffer): void {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
