@@ -86,6 +86,19 @@ describe('rpc.identity.resolve-email', () => {
     expect(await ask({ email: 'ada.lovelace@example.com' })).toEqual({ identityId: 'ada-2' });
   });
 
+  it('finds the one current holder of an address however many leavers had it before (it reads three rows, those that have not left first)', async () => {
+    for (const id of ['old-1', 'old-2', 'old-3']) {
+      await record('IdentityHired', person(id, 'desk@example.com'));
+      await record('IdentityTerminated', person(id, 'desk@example.com', 'terminated'));
+    }
+    await record('IdentityHired', person('zz-current', 'desk@example.com'));
+    await view.caughtUp();
+    expect(await ask({ email: 'desk@example.com' })).toEqual({ identityId: 'zz-current' });
+    await record('IdentityHired', person('zz-second', 'desk@example.com'));
+    await view.caughtUp();
+    expect(await ask({ email: 'desk@example.com' })).toEqual({ identityId: null, reason: 'ambiguous' });
+  });
+
   it.each([
     ['no payload', null],
     ['a string', 'ada@example.com'],
