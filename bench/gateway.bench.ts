@@ -4,6 +4,7 @@
  *
  *   npm run bench:gateway                        (2000 round trips per kind, 20 revokes)
  *   npm run bench:gateway -- --trips 5000 --cuts 50
+ *   npm run bench:gateway -- --plain            (clients reach the gateway without TLS: what TLS costs)
  *
  * The all-in-one runs over PostgreSQL and NATS (DATABASE_URL / NATS_URL, else a throwaway local
  * PostgreSQL and nats-server) with the gateway on, recording every statement; the target is a
@@ -36,6 +37,8 @@ function flag(name: string): string | undefined {
 const TRIPS = Number(flag('trips') ?? 2000);
 const CUTS = Number(flag('cuts') ?? 20);
 const BLOCKS = 4;
+/** --plain: clients reach the gateway without TLS (CUSTOS_PG_GATEWAY_TLS_REQUIRED=false), to see what TLS costs. */
+const PLAIN = process.argv.includes('--plain');
 if (!Number.isInteger(TRIPS) || TRIPS < BLOCKS * 10) throw new Error(`--trips must be an integer of at least ${BLOCKS * 10}`);
 if (!Number.isInteger(CUTS) || CUTS < 1) throw new Error('--cuts must be a positive integer');
 
@@ -92,6 +95,7 @@ async function main(): Promise<void> {
     CUSTOS_PG_GATEWAY_PORT: String(gatewayPort),
     CUSTOS_PG_GATEWAY_ID: `gw-bench-${run}`,
     CUSTOS_PG_GATEWAY_TARGETS: JSON.stringify({ 'pg-bench': targetUrl.toString() }),
+    CUSTOS_PG_GATEWAY_TLS_REQUIRED: PLAIN ? 'false' : undefined,
   }, 150_000);
   const clients: Client[] = [];
   try {
@@ -129,7 +133,7 @@ async function main(): Promise<void> {
     const grant = () => until(() => call('POST', `/access/${ben}/grant`, asAdmin, { entitlement, reason: 'bench', duration: 'PT1H' }), (r) => r.status === 202, 'the grant');
     const sessionThroughGateway = async () => {
       const token = await until(() => call('POST', '/sessions/token', asBen, { target: 'pg-bench' }), (r) => r.status === 201, 'a session token');
-      const c = new Client({ host: '127.0.0.1', port: gatewayPort, user: ben, database: 'pg-bench', password: token.body.token, ssl: { rejectUnauthorized: false } });
+      const c = new Client({ host: '127.0.0.1', port: gatewayPort, user: ben, database: 'pg-bench', password: token.body.token, ssl: PLAIN ? false : { rejectUnauthorized: false } });
       clients.push(c);
       await c.connect();
       return c;
@@ -178,7 +182,7 @@ async function main(): Promise<void> {
     }
 
     const fmt = (n: number, d = 2) => n.toFixed(d).padStart(10);
-    console.log(`\ngateway bench: ${TRIPS} round trips per kind and side (${BLOCKS} alternating blocks), ${CUTS} revokes; ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(`\ngateway bench: ${TRIPS} round trips per kind and side (${BLOCKS} alternating blocks), ${CUTS} revokes, client to gateway ${PLAIN ? 'plain TCP' : 'TLS'}; ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     console.log(`${'kind'.padEnd(10)}${'side'.padEnd(10)}${'trips/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'ratio /s'.padStart(10)}${'p99 +ms'.padStart(10)}`);
     const verdicts: string[] = [];
     for (const kind of ['simple', 'extended']) {
