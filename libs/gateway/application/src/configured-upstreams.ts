@@ -32,7 +32,7 @@ export class ConfiguredUpstreams implements UpstreamResolver {
     return new ConfiguredUpstreams(urls);
   }
 
-  knows(target: string): boolean {
+  async knows(target: string): Promise<boolean> {
     return this.targets.has(target);
   }
 

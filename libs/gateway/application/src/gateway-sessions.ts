@@ -46,7 +46,7 @@ export class GatewaySessions {
 
   /** A session token for the caller on a target they may reach now: the grant is checked here and again at connection. */
   async issueToken(caller: Caller, target: string): Promise<IssuedToken> {
-    if (!this.upstreams.knows(target)) throw new UnknownGatewayTarget(target);
+    if (!(await this.upstreams.knows(target))) throw new UnknownGatewayTarget(target);
     const access = await this.access.check(caller.identityId, target);
     if (!access.allowed) throw new NoAccessToTarget(caller.identityId, target);
     if (access.privileged && !caller.amr.includes('mfa')) throw new StepUpRequired(target);

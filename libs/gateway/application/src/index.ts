@@ -13,3 +13,4 @@ export * from './read-models/sessions-view/sessions-view';
 export * from './read-models/target-links/target-links';
 export * from './protocol/gateway-server';
 export * from './protocol/gateway-connection';
+export * from './grant-account-upstreams';

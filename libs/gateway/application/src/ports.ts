@@ -47,7 +47,7 @@ export class UnknownTarget extends Error {
 export interface UpstreamResolver {
   resolve(request: { identityId: string; target: string; grantIds: string[] }): Promise<UpstreamEndpoint>;
   /** Whether the gateway knows the target at all (a token for another target is refused early). */
-  knows(target: string): boolean;
+  knows(target: string): Promise<boolean>;
 }
 
 /** Why a grant watch cut a session. */

@@ -197,7 +197,7 @@ export class GatewayConnection {
     const target = this.parameters.database ?? user;
     const spent = await this.deps.tokens.spend(token, user, target);
     if (!spent.ok) return this.refuse(spent.reason, SQLSTATE.invalidPassword, `password authentication failed for user "${user}"`);
-    if (!this.deps.upstreams.knows(target)) return this.refuse('unknown-target', SQLSTATE.invalidAuthorization, `unknown target "${target}"`);
+    if (!(await this.deps.upstreams.knows(target))) return this.refuse('unknown-target', SQLSTATE.invalidAuthorization, `unknown target "${target}"`);
     const access = await this.deps.access.check(user, target);
     if (!access.allowed) return this.refuse('no-grant', SQLSTATE.invalidAuthorization, `no active grant of an entitlement on target "${target}"`);
     let endpoint: UpstreamEndpoint;
