@@ -6,6 +6,7 @@ import { ModulesContainer, NestFactory } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { AuditModule } from '../../libs/audit/api/src';
 import { EntitlementModule } from '../../libs/entitlement/api/src';
+import { GatewayModule, readGatewayConfig } from '../../libs/gateway/api/src';
 import { IdentityModule } from '../../libs/identity/api/src';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { buildOpenApiDocument, ConnectorTokens, ConnectorTokensController, DEV_ISSUER, HEALTH_CHECKS, OperationsController, PlatformController } from '../../libs/platform/http/src';
@@ -33,6 +34,7 @@ async function previewApp(): Promise<INestApplication> {
       RequestModule.forRuntime(runtime('request')),
       AuditModule.forRuntime(runtime('audit')),
       PrivilegedModule.forRuntime(runtime('privileged')),
+      GatewayModule.forRuntime(runtime('gateway'), { config: readGatewayConfig({}), host: '127.0.0.1', development: true }),
     ],
     // As createCustosApp has them without a management port.
     controllers: [OperationsController, PlatformController, ConnectorTokensController],
