@@ -14,8 +14,10 @@
  * - simple: `SELECT 1` (a Query message);
  * - extended: `SELECT $1::int` with a parameter (Parse/Bind/Describe/Execute/Sync, as pg sends it);
  * each through the gateway (TLS from the client, statement recorded) beside a direct connection
- * to the same server in the same run (plain TCP: the local server has no TLS). Throughput per
- * second and p50/p99 latency, and the ratio gateway/direct. At the end every statement sent
+ * to the same server in the same run (plain TCP: the local server has no TLS), and beside a bare
+ * TCP relay in a Node process of its own (`net` sockets piped both ways, no parsing, no recording,
+ * no TLS): the floor of any proxy hop through a Node process on this machine. Throughput per second and p50/p99 latency, and
+ * the ratios gateway/direct and relay/direct. At the end every statement sent
  * through the gateway is checked to be in its recording.
  * Revoke-to-cut: an admin grant, a session through the gateway, then POST /access/{id}/revoke;
  * timed from sending the revoke to the client's error event. Beside it, the same run's
@@ -23,6 +25,7 @@
  * Targets (issue 17): gateway throughput at least 70% of direct, p99 within 2 ms of direct;
  * revoke-to-cut p99 under 1 s.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { Client } from 'pg';
 import { removeNamespaceStreamsAt, startNats, randomNamespace } from '../libs/platform/testing/src/nats';
@@ -70,6 +73,32 @@ async function trips(client: Client, count: number, extended: boolean, into: { l
   into.ms += performance.now() - started;
 }
 
+/** The bare relay's program, run as a process of its own as the gateway is (a hop between processes costs wake-ups an in-process one would hide). */
+const RELAY_PROGRAM = `
+const net = require('node:net');
+const [host, port] = process.argv.slice(1);
+const server = net.createServer((client) => {
+  client.setNoDelay(true);
+  const upstream = net.connect(Number(port), host);
+  upstream.setNoDelay(true);
+  client.pipe(upstream);
+  upstream.pipe(client);
+  client.on('error', () => upstream.destroy());
+  upstream.on('error', () => client.destroy());
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
+/** A bare TCP relay to the target in a process of its own: what one more hop through a Node process costs by itself. */
+async function bareRelay(host: string, port: number): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['-e', RELAY_PROGRAM, host, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const listening = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    child.once('exit', () => reject(new Error('the relay exited')));
+  });
+  return { child, port: listening };
+}
+
 async function main(): Promise<void> {
   const run = Math.random().toString(36).slice(2, 10);
   const [pg, nats] = await Promise.all([startPostgres(), startNats()]);
@@ -98,6 +127,7 @@ async function main(): Promise<void> {
     CUSTOS_PG_GATEWAY_TLS_REQUIRED: PLAIN ? 'false' : undefined,
   }, 150_000);
   const clients: Client[] = [];
+  let relayProcess: ChildProcess | undefined;
   try {
     const call = async (method: string, path: string, token: string | undefined, body?: unknown) => {
       const response = await fetch(`${custos.url}${path}`, {
@@ -143,16 +173,25 @@ async function main(): Promise<void> {
     const direct = new Client({ connectionString: targetUrl.toString() });
     clients.push(direct);
     await direct.connect();
+    const relay = await bareRelay(targetUrl.hostname, Number(targetUrl.port || 5432));
+    relayProcess = relay.child;
+    const relayUrl = new URL(targetUrl.toString());
+    relayUrl.hostname = '127.0.0.1';
+    relayUrl.port = String(relay.port);
+    const relayed = new Client({ connectionString: relayUrl.toString() });
+    clients.push(relayed);
+    await relayed.connect();
 
     // Warm-up of both paths, then alternating blocks.
     const warm = { latencies: [] as number[], ms: 0 };
-    for (const c of [direct, gateway]) for (const extended of [false, true]) await trips(c, 200, extended, warm);
+    for (const c of [direct, relayed, gateway]) for (const extended of [false, true]) await trips(c, 200, extended, warm);
     const result: Record<string, { latencies: number[]; ms: number }> = {};
-    for (const key of ['simple direct', 'simple gateway', 'extended direct', 'extended gateway']) result[key] = { latencies: [], ms: 0 };
+    for (const kind of ['simple', 'extended']) for (const side of ['direct', 'relay', 'gateway']) result[`${kind} ${side}`] = { latencies: [], ms: 0 };
     for (let block = 0; block < BLOCKS; block++) {
       for (const extended of [false, true]) {
         const kind = extended ? 'extended' : 'simple';
-        const order: Array<[string, Client]> = block % 2 === 0 ? [['direct', direct], ['gateway', gateway]] : [['gateway', gateway], ['direct', direct]];
+        const sides: Array<[string, Client]> = [['direct', direct], ['relay', relayed], ['gateway', gateway]];
+        const order = block % 2 === 0 ? sides : [...sides].reverse();
         for (const [side, c] of order) await trips(c, TRIPS / BLOCKS, extended, result[`${kind} ${side}`]);
       }
     }
@@ -187,10 +226,14 @@ async function main(): Promise<void> {
     const verdicts: string[] = [];
     for (const kind of ['simple', 'extended']) {
       const d = statsOf(result[`${kind} direct`].latencies, result[`${kind} direct`].ms);
+      const r = statsOf(result[`${kind} relay`].latencies, result[`${kind} relay`].ms);
       const g = statsOf(result[`${kind} gateway`].latencies, result[`${kind} gateway`].ms);
       console.log(`${kind.padEnd(10)}${'direct'.padEnd(10)}${fmt(d.perSec, 0)}${fmt(d.p50)}${fmt(d.p99)}`);
+      console.log(`${kind.padEnd(10)}${'relay'.padEnd(10)}${fmt(r.perSec, 0)}${fmt(r.p50)}${fmt(r.p99)}${fmt(r.perSec / d.perSec)}${fmt(r.p99 - d.p99)}`);
       console.log(`${kind.padEnd(10)}${'gateway'.padEnd(10)}${fmt(g.perSec, 0)}${fmt(g.p50)}${fmt(g.p99)}${fmt(g.perSec / d.perSec)}${fmt(g.p99 - d.p99)}`);
-      verdicts.push(`${kind}: throughput ${(100 * g.perSec / d.perSec).toFixed(0)}% of direct (target >= 70%), p99 +${(g.p99 - d.p99).toFixed(2)} ms (target <= 2 ms)`);
+      verdicts.push(
+        `${kind}: throughput ${(100 * g.perSec / d.perSec).toFixed(0)}% of direct (target >= 70%; the bare relay's ${(100 * r.perSec / d.perSec).toFixed(0)}%, the gateway ${(100 * g.perSec / r.perSec).toFixed(0)}% of the relay), p99 +${(g.p99 - d.p99).toFixed(2)} ms (target <= 2 ms)`,
+      );
     }
     const cutSorted = [...cuts].sort((a, b) => a - b);
     const answerSorted = [...revokeAnswers].sort((a, b) => a - b);
@@ -200,6 +243,7 @@ async function main(): Promise<void> {
     if (recorded !== expected) throw new Error(`the recording has ${recorded} statements, ${expected} were sent`);
   } finally {
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+    relayProcess?.kill();
     await custos.stop();
     await removeNamespaceStreamsAt(nats.url, namespace).catch(() => undefined);
     await store.drop();

@@ -113,9 +113,11 @@ export class GatewayConnection {
 
   private onClientData(chunk: Buffer): void {
     if (this.phase === 'closed') return;
+    // A chunk that starts on a message boundary and ends on one is forwarded as it came, once every message in it passed.
+    const whole = this.reader.pending === 0 ? chunk : undefined;
     this.reader.push(chunk);
     try {
-      if (this.phase === 'relay') this.relayFromClient();
+      if (this.phase === 'relay') this.relayFromClient(whole);
       else this.handshake();
     } catch (error) {
       this.violation(error);
@@ -275,7 +277,7 @@ export class GatewayConnection {
     }
   }
 
-  private relayFromClient(): void {
+  private relayFromClient(whole?: Buffer): void {
     const frames: Buffer[] = [];
     let message: Message | undefined;
     while ((message = this.reader.next())) {
@@ -288,7 +290,7 @@ export class GatewayConnection {
       this.track(message);
       frames.push(message.frame);
     }
-    if (frames.length > 0) this.upstream?.socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
+    if (frames.length > 0) this.upstream?.socket.write(whole && this.reader.pending === 0 ? whole : frames.length === 1 ? frames[0] : Buffer.concat(frames));
   }
 
   /** Notes what a client message asks, to record it when its answer comes. */
@@ -337,6 +339,7 @@ export class GatewayConnection {
   private onUpstreamData(chunk: Buffer): void {
     const reader = this.upstreamReader;
     if (!reader || this.phase === 'closed') return;
+    const whole = reader.pending === 0 ? chunk : undefined;
     reader.push(chunk);
     let message: Message | undefined;
     const frames: Buffer[] = [];
@@ -350,7 +353,7 @@ export class GatewayConnection {
       void this.end('upstream-closed', 'system:gateway', 'unreadable upstream message');
       return;
     }
-    if (frames.length > 0) this.socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
+    if (frames.length > 0) this.socket.write(whole && reader.pending === 0 ? whole : frames.length === 1 ? frames[0] : Buffer.concat(frames));
   }
 
   /** Completes statements from the server's answers: a command tag, an empty query, a suspended portal, an error, ReadyForQuery. */
