@@ -9,3 +9,4 @@ export * from './read-models/privileged-view/privileged-view';
 export * from './read-models/entitlement-links/entitlement-links';
 export * from './privileged-context';
 export * from './job-kick';
+export * from './target-work';

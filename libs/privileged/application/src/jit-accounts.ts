@@ -6,6 +6,7 @@ import { jitAccountSecretId, jitAccountStreamId, targetStreamId, type JitAccount
 import { jitAccountDecider, targetDecider, type JitAccountCommand, type JitAccountState } from '@custos/privileged/domain';
 import { ConnectorError } from './connectors/connector';
 import { NO_KICK, type JobKick } from './job-kick';
+import type { TargetWork } from './target-work';
 import { newPassword } from './passwords';
 import type { EntitlementLinks } from './read-models/entitlement-links/entitlement-links';
 import type { PrivilegedView } from './read-models/privileged-view/privileged-view';
@@ -70,6 +71,7 @@ export class JitAccounts {
     private readonly vaultAccounts: VaultService,
     private readonly scheduler: DurableScheduler,
     private readonly view: PrivilegedView,
+    private readonly work: TargetWork,
     private readonly jobs: Pick<JobKick, 'kick'> = NO_KICK,
   ) {}
 
@@ -129,12 +131,16 @@ export class JitAccounts {
     await this.scheduler.schedule(tx, { key: `jit-extend:${extension.grantId}`, kind: EXTEND_JIT_ACCOUNT, dueAt: this.runtime.clock(), payload: { grantId: extension.grantId } });
   }
 
-  /** EXTEND_JIT_ACCOUNT: sets the role's VALID UNTIL to its grant's end now; a role not made yet gets it when made. */
-  async extendAccount(tx: SqlExecutor, payload: { grantId: string }): Promise<void> {
-    const state = await this.state(payload.grantId, tx);
-    if (state.kind !== 'ActiveJitAccount' || state.account.expiresAt === undefined) return;
-    const { access, connector } = await this.targets.access(state.account.target, tx);
-    await connector.extendAccount(access, state.account.username, state.account.expiresAt);
+  /** EXTEND_JIT_ACCOUNT: sets the role's VALID UNTIL to its grant's end now (outside the transaction, as every target call); a role not made yet gets it when made. */
+  async extendAccount(tx: SqlExecutor, payload: { grantId: string; attempt?: number }): Promise<void> {
+    if ((await this.state(payload.grantId, tx)).kind !== 'ActiveJitAccount') return;
+    await this.work.claim(tx, { key: `jit-extend:${payload.grantId}`, kind: EXTEND_JIT_ACCOUNT, payload }, async () => {
+      const state = await this.state(payload.grantId);
+      if (state.kind !== 'ActiveJitAccount' || state.account.expiresAt === undefined) return;
+      const { access, connector } = await this.targets.access(state.account.target);
+      await connector.extendAccount(access, state.account.username, state.account.expiresAt);
+      await this.runtime.db.transaction((outcome) => this.scheduler.cancel(outcome, `jit-extend:${payload.grantId}`));
+    });
   }
 
   /** A grant ended: its account (if any) ends, made or not. */
@@ -144,25 +150,37 @@ export class JitAccounts {
     await this.scheduler.schedule(tx, { key: `jit-drop:${grantId}`, kind: DROP_JIT_ACCOUNT, dueAt: this.runtime.clock(), payload: { grantId } });
   }
 
-  /** CREATE_JIT_ACCOUNT: makes the role on the target and records it; a target that fails throws, and the scheduler retries. */
-  async createAccount(tx: SqlExecutor, payload: { grantId: string }): Promise<void> {
-    const state = await this.state(payload.grantId, tx);
-    if (state.kind !== 'RequestedJitAccount') return;
-    const { account } = state;
-    const password = await this.vault.reveal(jitAccountSecretId(payload.grantId), 1, tx);
-    const { access, connector } = await this.targets.access(account.target, tx);
-    await connector.createAccount(access, { username: account.username, password, memberOf: account.targetRole, ...(account.expiresAt !== undefined && { validUntil: account.expiresAt }) });
-    await this.run(payload.grantId, { type: 'RecordJitAccountCreated', data: { grantId: payload.grantId, now: this.now() } }, { actor: 'system:privileged-jit' }, tx);
+  /** CREATE_JIT_ACCOUNT: a requested account is claimed; once the claim commits, the role is made on the target and recorded. */
+  async createAccount(tx: SqlExecutor, payload: { grantId: string; attempt?: number }): Promise<void> {
+    if ((await this.state(payload.grantId, tx)).kind !== 'RequestedJitAccount') return;
+    await this.work.claim(tx, { key: `jit-create:${payload.grantId}`, kind: CREATE_JIT_ACCOUNT, payload }, async () => {
+      const state = await this.state(payload.grantId);
+      if (state.kind !== 'RequestedJitAccount') return;
+      const { account } = state;
+      const password = await this.vault.reveal(jitAccountSecretId(payload.grantId), 1);
+      const { access, connector } = await this.targets.access(account.target);
+      await connector.createAccount(access, { username: account.username, password, memberOf: account.targetRole, ...(account.expiresAt !== undefined && { validUntil: account.expiresAt }) });
+      await this.runtime.db.transaction(async (outcome) => {
+        await this.run(payload.grantId, { type: 'RecordJitAccountCreated', data: { grantId: payload.grantId, now: this.now() } }, { actor: 'system:privileged-jit' }, outcome);
+        await this.scheduler.cancel(outcome, `jit-create:${payload.grantId}`);
+      });
+    });
   }
 
-  /** DROP_JIT_ACCOUNT: disables the role, ends its sessions, drops it, and records it; the undelivered password goes from the vault. */
-  async dropAccount(tx: SqlExecutor, payload: { grantId: string }): Promise<void> {
-    const state = await this.state(payload.grantId, tx);
-    if (state.kind !== 'EndingJitAccount') return;
-    const { access, connector } = await this.targets.access(state.account.target, tx);
-    const { sessionsTerminated } = await connector.dropAccount(access, state.account.username);
-    await this.run(payload.grantId, { type: 'RecordJitAccountDropped', data: { grantId: payload.grantId, sessionsTerminated, now: this.now() } }, { actor: 'system:privileged-jit' }, tx);
-    await this.vault.delete(tx, jitAccountSecretId(payload.grantId));
+  /** DROP_JIT_ACCOUNT: an ending account is claimed; once the claim commits, the role is disabled, its sessions ended, it is dropped and recorded, and its undelivered password leaves the vault. */
+  async dropAccount(tx: SqlExecutor, payload: { grantId: string; attempt?: number }): Promise<void> {
+    if ((await this.state(payload.grantId, tx)).kind !== 'EndingJitAccount') return;
+    await this.work.claim(tx, { key: `jit-drop:${payload.grantId}`, kind: DROP_JIT_ACCOUNT, payload }, async () => {
+      const state = await this.state(payload.grantId);
+      if (state.kind !== 'EndingJitAccount') return;
+      const { access, connector } = await this.targets.access(state.account.target);
+      const { sessionsTerminated } = await connector.dropAccount(access, state.account.username);
+      await this.runtime.db.transaction(async (outcome) => {
+        await this.run(payload.grantId, { type: 'RecordJitAccountDropped', data: { grantId: payload.grantId, sessionsTerminated, now: this.now() } }, { actor: 'system:privileged-jit' }, outcome);
+        await this.vault.delete(outcome, jitAccountSecretId(payload.grantId));
+        await this.scheduler.cancel(outcome, `jit-drop:${payload.grantId}`);
+      });
+    });
   }
 
   /** Hands the credential to the beneficiary, once: the vault forgets it in the same transaction. */

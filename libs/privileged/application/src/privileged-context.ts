@@ -3,6 +3,7 @@ import type { TargetKind } from '@custos/privileged/contracts';
 import type { Connector } from './connectors/connector';
 import { JitAccounts } from './jit-accounts';
 import { JobKick, NO_KICK } from './job-kick';
+import { TargetWork } from './target-work';
 import { PrivilegedWorkers } from './privileged-workers';
 import { EntitlementLinks } from './read-models/entitlement-links/entitlement-links';
 import { PrivilegedView } from './read-models/privileged-view/privileged-view';
@@ -36,6 +37,8 @@ export interface PrivilegedContext {
   vaultAccounts: VaultService;
   jit: JitAccounts;
   workers: PrivilegedWorkers;
+  /** Target calls under way outside transactions (idle() for shutdown and specs). */
+  work: TargetWork;
   /** Creates every table (the store's own are the runtime's). */
   migrate(): Promise<void>;
 }
@@ -52,10 +55,11 @@ export function createPrivilegedContext(runtime: ContextRuntime, options: Privil
     onError: (err, job) => runtime.logger.error({ err, job }, 'privileged scheduled job failed; retrying with backoff'),
   });
   const jobs = options.kickJobs === false ? NO_KICK : new JobKick(scheduler, (err) => runtime.logger.error({ err }, 'privileged jobs run on commit failed; the poll retries them'));
+  const work = new TargetWork(scheduler, runtime.db, runtime.clock, (err, job) => runtime.logger.warn({ err, job }, 'a target job failed; it comes back with backoff'));
   const targets = new TargetService(runtime, vault, options.connectors, view);
-  const vaultAccounts = new VaultService(runtime, vault, targets, scheduler, view, { rpcTimeoutMs: options.rpcTimeoutMs, onRotationFailed: options.onRotationFailed, jobs });
-  const jit = new JitAccounts(runtime, inbox, links, vault, targets, vaultAccounts, scheduler, view, jobs);
-  const workers = new PrivilegedWorkers(runtime, view, vaultAccounts, jit, scheduler, (err) => runtime.logger.error({ err }, 'privileged read model failed; retrying'), options.reconcileEveryMs, () => vault.rewrapAll(), jobs);
+  const vaultAccounts = new VaultService(runtime, vault, targets, scheduler, view, work, { rpcTimeoutMs: options.rpcTimeoutMs, onRotationFailed: options.onRotationFailed, jobs });
+  const jit = new JitAccounts(runtime, inbox, links, vault, targets, vaultAccounts, scheduler, view, work, jobs);
+  const workers = new PrivilegedWorkers(runtime, view, vaultAccounts, jit, scheduler, (err) => runtime.logger.error({ err }, 'privileged read model failed; retrying'), options.reconcileEveryMs, () => vault.rewrapAll(), jobs, work);
   return {
     inbox,
     vault,
@@ -66,6 +70,7 @@ export function createPrivilegedContext(runtime: ContextRuntime, options: Privil
     vaultAccounts,
     jit,
     workers,
+    work,
     async migrate() {
       for (const part of [inbox, vault, links, view, scheduler]) await part.migrate();
     },

@@ -1,6 +1,7 @@
 import type { BackgroundWorker, ContextRuntime, DurableScheduler, JobHandler } from '@custos/platform/runtime';
 import { CREATE_JIT_ACCOUNT, DROP_JIT_ACCOUNT, EXTEND_JIT_ACCOUNT, RECONCILE_JIT_ACCOUNTS, type JitAccounts } from './jit-accounts';
 import { NO_KICK, type JobKick } from './job-kick';
+import type { TargetWork } from './target-work';
 import type { PrivilegedView } from './read-models/privileged-view/privileged-view';
 import { APPLY_ROTATION, EXPIRE_LEASE, ROTATION_DUE, type VaultService } from './vault-service';
 
@@ -21,6 +22,7 @@ export class PrivilegedWorkers implements BackgroundWorker {
     /** Moves the vault's data keys to the current key-encryption key (after a KEK rotation); answers how many moved. */
     private readonly rewrap: () => Promise<number> = async () => 0,
     private readonly jobs: Pick<JobKick, 'stop'> = NO_KICK,
+    private readonly work?: Pick<TargetWork, 'idle'>,
   ) {}
 
   async start(): Promise<void> {
@@ -58,6 +60,7 @@ export class PrivilegedWorkers implements BackgroundWorker {
   async stop(): Promise<void> {
     await this.jobs.stop();
     await this.scheduler.stop();
+    await this.work?.idle();
     await this.view.stop();
   }
 }

@@ -7,6 +7,7 @@ import { vaultAccountSecretId, vaultAccountStreamId, type VaultAccountEvent } fr
 import { vaultAccountDecider, VaultAccountNotFound, type VaultAccountCommand, type VaultAccountState, type VaultedAccount } from '@custos/privileged/domain';
 import { ConnectorError } from './connectors/connector';
 import type { JobKick } from './job-kick';
+import type { TargetWork } from './target-work';
 import { newPassword } from './passwords';
 import type { PrivilegedView } from './read-models/privileged-view/privileged-view';
 import type { TargetService } from './target-service';
@@ -57,6 +58,7 @@ export class VaultService {
     private readonly targets: TargetService,
     private readonly scheduler: DurableScheduler,
     private readonly view: PrivilegedView,
+    private readonly work: TargetWork,
     private readonly options: { rpcTimeoutMs?: number; onRotationFailed?: (key: string) => void; jobs?: Pick<JobKick, 'kick'> } = {},
   ) {}
 
@@ -123,26 +125,43 @@ export class VaultService {
     }
   }
 
-  /** APPLY_ROTATION: sets the pending password on the target and commits it; a failure is recorded and the job comes back with backoff. */
+  /** APPLY_ROTATION: a pending rotation is claimed; the password is set on the target once the claim commits (setOnTarget). */
   async applyRotation(tx: SqlExecutor, payload: { key: string; rotationId: string }): Promise<void> {
-    const meta = { actor: 'system:vault-rotation' };
     const state = await this.state(payload.key, tx);
     if (state.kind !== 'VaultedAccount' || state.pending?.rotationId !== payload.rotationId) return;
+    await this.work.claim(tx, { key: `rotation:${payload.key}`, kind: APPLY_ROTATION, payload: { key: payload.key, rotationId: payload.rotationId } }, () => this.setOnTarget(payload));
+  }
+
+  /**
+   * Sets the pending password on the target, outside any transaction, then commits it
+   * (PasswordRotated); a target that refuses or cannot be reached is recorded
+   * (PasswordRotationFailed, counted) and the job comes back at its retryAt (1 s doubling to 5 min).
+   */
+  private async setOnTarget(payload: { key: string; rotationId: string }): Promise<void> {
+    const meta = { actor: 'system:vault-rotation' };
+    const state = await this.state(payload.key);
+    if (state.kind !== 'VaultedAccount' || state.pending?.rotationId !== payload.rotationId) return;
     const { pending, definition } = state;
-    const password = await this.vault.reveal(vaultAccountSecretId(payload.key), pending.version, tx);
+    const password = await this.vault.reveal(vaultAccountSecretId(payload.key), pending.version);
     try {
-      const { access, connector } = await this.targets.access(definition.target, tx);
+      const { access, connector } = await this.targets.access(definition.target);
       await connector.rotatePassword(access, definition.username, password);
     } catch (error) {
       if (!(error instanceof ConnectorError)) throw error;
       const retryAt = new Date(this.runtime.clock().getTime() + Math.min(300_000, 1000 * 2 ** Math.min(pending.attempts, 8)));
-      await this.run(payload.key, { type: 'FailRotation', data: { key: payload.key, rotationId: payload.rotationId, error: error.reason, retryAt: retryAt.toISOString(), now: this.now() } }, meta, tx);
-      await this.scheduler.schedule(tx, { key: `rotation:${payload.key}`, kind: APPLY_ROTATION, dueAt: retryAt, payload });
+      await this.runtime.db.transaction(async (tx) => {
+        await this.run(payload.key, { type: 'FailRotation', data: { key: payload.key, rotationId: payload.rotationId, error: error.reason, retryAt: retryAt.toISOString(), now: this.now() } }, meta, tx);
+        await this.scheduler.schedule(tx, { key: `rotation:${payload.key}`, kind: APPLY_ROTATION, dueAt: retryAt, payload });
+      });
       this.options.onRotationFailed?.(payload.key);
       this.runtime.logger.warn({ account: payload.key, attempt: pending.attempts + 1, reason: error.reason }, 'vault rotation failed; retrying');
       return;
     }
-    await this.run(payload.key, { type: 'CompleteRotation', data: { key: payload.key, rotationId: payload.rotationId, now: this.now() } }, meta, tx);
+    await this.runtime.db.transaction(async (tx) => {
+      const { events } = await this.run(payload.key, { type: 'CompleteRotation', data: { key: payload.key, rotationId: payload.rotationId, now: this.now() } }, meta, tx);
+      // The claim goes with the commit; a repeat (another replica after a lapsed claim) committed nothing and leaves the key to whoever holds it.
+      if (events.length > 0) await this.scheduler.cancel(tx, `rotation:${payload.key}`);
+    });
   }
 
   /** EXPIRE_LEASE: a lease still held at its end ends, and the password it showed is rotated. */

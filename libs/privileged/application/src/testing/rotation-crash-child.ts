@@ -29,6 +29,8 @@ async function main(): Promise<void> {
   const context = createPrivilegedContext(runtime, { kek: new FileKeyEncryptionKey([{ id: 'k1', key: Buffer.from(process.env.CHILD_KEK!, 'base64') }]), schema, connectors: { postgresql: dying }, kickJobs: false });
   context.scheduler.use(context.workers.handlers());
   await context.scheduler.runDue();
+  // The target is called once the job's claim has committed, outside it.
+  await context.work.idle();
   process.stdout.write('no-rotation-ran\n');
   process.exit(2);
 }
