@@ -22,7 +22,7 @@ export class PrivilegedWorkers implements BackgroundWorker {
     /** Moves the vault's data keys to the current key-encryption key (after a KEK rotation); answers how many moved. */
     private readonly rewrap: () => Promise<number> = async () => 0,
     private readonly jobs: Pick<JobKick, 'stop'> = NO_KICK,
-    private readonly work?: Pick<TargetWork, 'idle'>,
+    private readonly work?: Pick<TargetWork, 'idle' | 'afterCommit'>,
   ) {}
 
   async start(): Promise<void> {
@@ -47,8 +47,10 @@ export class PrivilegedWorkers implements BackgroundWorker {
       [DROP_JIT_ACCOUNT]: (payload, tx) => this.jit.dropAccount(tx, payload as { grantId: string }),
       [EXTEND_JIT_ACCOUNT]: (payload, tx) => this.jit.extendAccount(tx, payload as { grantId: string }),
       [RECONCILE_JIT_ACCOUNTS]: async (_payload, tx) => {
-        await this.jit.reconcile();
+        // The next run is booked with this one; the targets are visited once this commits, outside it.
         await this.scheduler.schedule(tx, { key: 'jit-reconcile', kind: RECONCILE_JIT_ACCOUNTS, dueAt: this.nextReconciliation(), payload: {} });
+        if (this.work) this.work.afterCommit(tx, 'jit-reconcile', () => this.jit.reconcile());
+        else await this.jit.reconcile();
       },
     };
   }

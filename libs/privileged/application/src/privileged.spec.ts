@@ -9,7 +9,7 @@ import { eventually, usePostgres } from '@custos/platform/testing';
 import { AlreadyCheckedOut, CredentialGone, NoActiveGrant, NotJitBeneficiary, TargetUnreachable, UnknownTarget } from '@custos/privileged/domain';
 import type { Connector } from './connectors/connector';
 import { PostgresConnector } from './connectors/postgresql-connector';
-import { jitUsername } from './jit-accounts';
+import { jitUsername, RECONCILE_JIT_ACCOUNTS } from './jit-accounts';
 import { createPrivilegedContext, type PrivilegedContext } from './privileged-context';
 import { startTargetPostgres, type TargetPostgres } from './testing/target-postgres';
 import { FileKeyEncryptionKey } from './vault/file-kek';
@@ -427,6 +427,16 @@ describe('the privileged context (store on PostgreSQL, a PostgreSQL target that 
       await expect(held.query('SELECT 1')).rejects.toThrow();
       const { rows } = await target.admin((c) => c.query('SELECT rolname FROM pg_roles WHERE rolname = ANY($1) ORDER BY rolname', [[stray, unmarked, jitUsername('pg-rec', 'grant-3')]]));
       expect(rows.map((r) => r.rolname).sort()).toEqual([unmarked, jitUsername('pg-rec', 'grant-3')].sort());
+      // The same from the periodic job, which books its next run.
+      const later = `custos_${randomBytes(6).toString('hex')}`;
+      await target.admin(async (c) => {
+        await c.query(`CREATE ROLE ${later} LOGIN`);
+        await c.query(`COMMENT ON ROLE ${later} IS 'custos:jit:pg-rec'`);
+      });
+      await context.scheduler.schedule(pg.db, { key: 'jit-reconcile', kind: RECONCILE_JIT_ACCOUNTS, dueAt: now, payload: {} });
+      await step(context);
+      expect((await target.admin((c) => c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [later]))).rows).toEqual([]);
+      expect((await context.scheduler.pending('jit-reconcile'))[0].dueAt.getTime()).toBe(now.getTime() + 5 * 60_000);
       await target.admin((c) => c.query(`DROP ROLE ${unmarked}`));
       await context.view.stop();
     });

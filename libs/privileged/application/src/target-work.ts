@@ -39,6 +39,18 @@ export class TargetWork {
     });
   }
 
+  /** Runs `work` once `tx` has committed, outside it, with nothing to retry (a periodic job that comes back anyway); its failure is reported. */
+  afterCommit(tx: SqlExecutor, label: string, work: () => Promise<unknown>): void {
+    if (!tx.afterCommit) throw new Error('TargetWork.afterCommit needs a transaction');
+    tx.afterCommit(() => {
+      const running = work()
+        .then(() => undefined)
+        .catch((error: unknown) => this.onError(error, label))
+        .finally(() => this.inflight.delete(running));
+      this.inflight.add(running);
+    });
+  }
+
   /** Resolves once no work is under way (for shutdown, and for specs that step the scheduler). */
   async idle(): Promise<void> {
     while (this.inflight.size > 0) await Promise.all([...this.inflight]);
