@@ -30,6 +30,7 @@ describe('gateway sessions: recorded, cut when access ends, terminated, crash-sa
   const targetRole = `gw_up_${run}`;
   const entitlement = `gw:read-${run}`;
   const clients: Client[] = [];
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   const start = async () => {
     custos = await startProcess('custos', 'apps/custos/src/main.ts', env, 150_000);
@@ -217,7 +218,7 @@ describe('gateway sessions: recorded, cut when access ends, terminated, crash-sa
     await setup.end();
   });
 
-  it("cuts a leaver's session; a security approver watches one live and terminates another; an unknown protocol message closes a session", async () => {
+  it("cuts a leaver's session; a security approver watches one live and terminates another; an unknown protocol message closes a session; a CancelRequest cancels", async () => {
     const mia = await api.hire('Mil', { department: `Gy-${run}` });
     const cat = await api.hire('Cat', { department: `Gy-${run}`, managerEmployeeId: `E-Mil-${api.run}` } as object);
     const sec = await api.hire('Sec', { department: `Gy-${run}` });
@@ -269,6 +270,16 @@ describe('gateway sessions: recorded, cut when access ends, terminated, crash-sa
     await eventually(async () => odd.errors, { accept: (e) => e.length > 0, what: 'the session closed', timeoutMs: 10_000, intervalMs: 20 });
     expect(odd.errors[0]).toMatchObject({ code: '08P01' });
     await sessionOf(cat, (s) => s.reason === 'protocol-violation', 'the protocol violation recorded');
+
+    // A CancelRequest to the gateway, with the key the gateway gave, cancels the statement running upstream; the session goes on.
+    const busy = await connect(cat);
+    const running = busy.c.query('SELECT pg_sleep(30)');
+    await sleep(300);
+    const canceller = new Client({ host: '127.0.0.1', port: gatewayPort });
+    (canceller as unknown as { cancel(c: Client, q: unknown): void }).cancel(busy.c, (busy.c as unknown as { activeQuery: unknown }).activeQuery);
+    await expect(running).rejects.toMatchObject({ code: '57014' });
+    expect((await busy.c.query('SELECT 1 AS still')).rows).toEqual([{ still: 1 }]);
+    await busy.c.end();
 
     // The leaver's open session goes with the rest of its access.
     const leaving = await connect(cat);
