@@ -101,6 +101,11 @@ export class GatewayConnection {
     this.authTimer = setTimeout(() => this.fail('FATAL', SQLSTATE.cannotConnectNow, 'authentication timed out'), deps.settings.authTimeoutMs);
   }
 
+  /** Read afresh after an await (the client may have left meanwhile), where a narrowed `phase` would not be. */
+  private isClosed(): boolean {
+    return this.phase === 'closed';
+  }
+
   private get clientAddress(): string {
     return this.socket.remoteAddress ?? 'unknown';
   }
@@ -235,6 +240,12 @@ export class GatewayConnection {
       },
       { actor: user, correlationId: sessionId },
     );
+    if (this.isClosed()) {
+      // The client left while the session was being opened: it ends here, recorded as such.
+      this.upstream.socket.destroy();
+      await this.deps.recorder.end(sessionId, { reason: 'client-closed', endedBy: user, now: this.deps.clock() });
+      return;
+    }
     const pid = randomBytes(4).readInt32BE() & 0x7fffffff;
     const secret = randomBytes(4).readInt32BE();
     this.deps.live.add({
