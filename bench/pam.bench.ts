@@ -27,7 +27,7 @@ import { createLogger, migrateContext, readConfig, type ContextRuntime } from '.
 import { createTestDatabase } from '../libs/platform/testing/src/postgres';
 import { PostgresConnector } from '../libs/privileged/application/src/connectors/postgresql-connector';
 import { createPrivilegedContext } from '../libs/privileged/application/src/privileged-context';
-import { startTargetPostgres, type TargetPostgres } from '../libs/privileged/application/src/testing/target-postgres';
+import { startTargetPostgres, type TargetPostgres } from '../libs/privileged/testing/src/target-postgres';
 import { seal, unseal } from '../libs/privileged/application/src/vault/envelope';
 import { FileKeyEncryptionKey } from '../libs/privileged/application/src/vault/file-kek';
 

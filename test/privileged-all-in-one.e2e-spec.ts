@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { eventually } from '@custos/platform/testing';
-import { startTargetPostgres, type TargetPostgres } from '@custos/privileged/application/testing';
+import { startTargetPostgres, type TargetPostgres } from '@custos/privileged/testing';
 import { startEmbedded } from './support/deployment';
 import { EntitlementApi } from './support/entitlement-api';
 

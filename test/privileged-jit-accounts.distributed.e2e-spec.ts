@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { eventually } from '@custos/platform/testing';
-import { startTargetPostgres, type TargetPostgres } from '@custos/privileged/application/testing';
+import { startTargetPostgres, type TargetPostgres } from '@custos/privileged/testing';
 import { CustosClient } from './support/client';
 import { startDistributed, type Deployment } from './support/deployment';
 import { EntitlementApi, type Employee } from './support/entitlement-api';

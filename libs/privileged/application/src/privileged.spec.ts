@@ -11,7 +11,7 @@ import type { Connector } from './connectors/connector';
 import { PostgresConnector } from './connectors/postgresql-connector';
 import { jitUsername, RECONCILE_JIT_ACCOUNTS } from './jit-accounts';
 import { createPrivilegedContext, type PrivilegedContext } from './privileged-context';
-import { startTargetPostgres, type TargetPostgres } from './testing/target-postgres';
+import { startTargetPostgres, type TargetPostgres } from '@custos/privileged/testing';
 import { FileKeyEncryptionKey } from './vault/file-kek';
 
 const NOW = '2026-03-02T09:00:00.000Z';

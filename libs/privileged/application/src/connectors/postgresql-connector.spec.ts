@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { startTargetPostgres, type TargetPostgres } from '../testing/target-postgres';
+import { startTargetPostgres, type TargetPostgres } from '@custos/privileged/testing';
 import { ConnectorError, type TargetAccess } from './connector';
 import { PostgresConnector } from './postgresql-connector';
 import { scramSha256Verifier } from './scram';
