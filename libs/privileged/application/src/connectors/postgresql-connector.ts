@@ -158,7 +158,7 @@ export class PostgresConnector implements Connector {
         database: target.database,
         user: target.adminUsername,
         password: target.adminPassword,
-        max: 2,
+        max: 4,
         idleTimeoutMillis: 10_000,
         connectionTimeoutMillis: this.options.connectTimeoutMs ?? 5000,
         statement_timeout: this.options.statementTimeoutMs ?? 15_000,
