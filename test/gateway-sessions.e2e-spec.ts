@@ -158,13 +158,17 @@ describe('gateway sessions: recorded, cut when access ends, terminated, crash-sa
     expect((await c.query('SELECT body FROM notes WHERE id = $1', [2])).rows).toEqual([{ body: 'two' }]);
     await expect(c.query('SELECT missing FROM notes')).rejects.toMatchObject({ code: '42703' });
     await c.query('SELECT 1; SELECT 2');
+    // A result of several megabytes crosses in many chunks, whole.
+    const big = await c.query("SELECT repeat('x', 1000) AS x FROM generate_series(1, 5000)");
+    expect(big.rows).toHaveLength(5000);
+    expect(big.rows.every((r: { x: string }) => r.x.length === 1000)).toBe(true);
     await c.end();
 
     const session = await sessionOf(ada, (s) => s.status === 'ended', 'the ended session');
-    expect(session).toMatchObject({ identityId: ada, target, requestIds: [requestId], reason: 'client-closed', statements: 6 });
+    expect(session).toMatchObject({ identityId: ada, target, requestIds: [requestId], reason: 'client-closed', statements: 7 });
     const rec = await recording(session.sessionId);
     expect(rec.events[0]).toMatchObject({ type: 'SessionStarted', data: { identityId: ada, target, requestIds: [requestId], entitlements: [entitlement], upstreamUser: targetRole } });
-    expect(rec.events.at(-1)).toMatchObject({ type: 'SessionEnded', data: { reason: 'client-closed', statements: 6 } });
+    expect(rec.events.at(-1)).toMatchObject({ type: 'SessionEnded', data: { reason: 'client-closed', statements: 7 } });
     const statements = statementsOf(rec);
     expect(statements.map((s: any) => [s.seq, s.protocol, s.text])).toEqual([
       [1, 'simple', 'SELECT pg_backend_pid() AS pid'],
@@ -173,7 +177,9 @@ describe('gateway sessions: recorded, cut when access ends, terminated, crash-sa
       [4, 'extended', 'SELECT body FROM notes WHERE id = $1'],
       [5, 'simple', 'SELECT missing FROM notes'],
       [6, 'simple', 'SELECT 1; SELECT 2'],
+      [7, 'simple', "SELECT repeat('x', 1000) AS x FROM generate_series(1, 5000)"],
     ]);
+    expect(statements[6]).toMatchObject({ command: 'SELECT', rows: 5000 });
     expect(statements[2]).toMatchObject({ command: 'INSERT', rows: 2, parameters: ['[redacted]', '[redacted]', '[redacted]', '[redacted]'] });
     expect(statements[3]).toMatchObject({ command: 'SELECT', rows: 1 });
     expect(statements[4].error).toMatchObject({ code: '42703' });

@@ -301,7 +301,8 @@ export class GatewayConnection {
       this.track(message);
       frames.push(message.frame);
     }
-    if (frames.length > 0) this.upstream?.socket.write(whole && this.reader.pending === 0 ? whole : frames.length === 1 ? frames[0] : Buffer.concat(frames));
+    const upstream = this.upstream?.socket;
+    if (frames.length > 0 && upstream) this.backpressure(this.socket, upstream.write(whole && this.reader.pending === 0 ? whole : frames.length === 1 ? frames[0] : Buffer.concat(frames)), upstream);
   }
 
   /** Notes what a client message asks, to record it when its answer comes. */
@@ -364,7 +365,14 @@ export class GatewayConnection {
       void this.end('upstream-closed', 'system:gateway', 'unreadable upstream message');
       return;
     }
-    if (frames.length > 0) this.socket.write(whole && reader.pending === 0 ? whole : frames.length === 1 ? frames[0] : Buffer.concat(frames));
+    if (frames.length > 0) this.backpressure(this.upstream!.socket, this.socket.write(whole && reader.pending === 0 ? whole : frames.length === 1 ? frames[0] : Buffer.concat(frames)), this.socket);
+  }
+
+  /** A reader faster than its writer's destination waits for it to drain: a slow client never makes the gateway hold a whole result in memory. */
+  private backpressure(source: Socket, flushed: boolean, destination: Socket): void {
+    if (flushed || source.isPaused()) return;
+    source.pause();
+    destination.once('drain', () => source.resume());
   }
 
   /** Completes statements from the server's answers: a command tag, an empty query, a suspended portal, an error, ReadyForQuery. */
