@@ -198,6 +198,26 @@ describe('gateway sessions: recorded, cut when access ends, terminated, crash-sa
     expect((await client.call('POST', '/sessions/token', { token: await client.token(mia), body: { target } })).status).toBe(403);
     // Nor may Mia read Ada's recording.
     expect((await client.call('GET', `/sessions/${session.sessionId}`, { token: await client.token(mia) })).status).toBe(404);
+
+    // A privileged entitlement on the target: its holder's token needs a recent multi-factor login.
+    const asAdmin = await admin();
+    const privileged = `gw:admin-${run}`;
+    await must('POST', '/catalog/entitlements', asAdmin, { key: privileged, application: 'gw', name: 'Administer the target', privileged: true, risk: 'high', target, targetRole: 'pg_write_all_data' });
+    await eventually(() => client.call('POST', `/access/${mia}/grant`, { token: asAdmin, body: { entitlement: privileged, reason: 'on call', duration: 'PT1H' } }), {
+      accept: (r) => r.status === 202,
+      what: 'the privileged grant',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+    const withoutMfa = await client.token(mia, [], ['pwd']);
+    const refusedStepUp = await eventually(() => client.call('POST', '/sessions/token', { token: withoutMfa, body: { target } }), {
+      accept: (r) => r.status !== 403 || r.body.type !== 'urn:custos:problem:no-access-to-target',
+      what: 'the gateway to learn the privileged link and grant',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+    expect(refusedStepUp).toMatchObject({ status: 403, body: { type: 'urn:custos:problem:step-up-required' } });
+    expect((await client.call('POST', '/sessions/token', { token: await client.token(mia, [], ['pwd', 'mfa']), body: { target } })).status).toBe(201);
   });
 
   it("cuts an open session when the grant expires, and when it is revoked, with a PostgreSQL error saying why", async () => {
