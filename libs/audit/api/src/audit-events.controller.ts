@@ -34,4 +34,15 @@ export class AuditEventsController {
   requestEvents(@Payload() events: CustosEvent[]): Promise<number> {
     return this.log.recordBatch(events);
   }
+
+  @EventPattern({ durable: 'audit-log-privileged', context: 'privileged', batch: true, lingerMs: AUDIT_LINGER_MS } satisfies DurableEvents)
+  privilegedEvents(@Payload() events: CustosEvent[]): Promise<number> {
+    return this.log.recordBatch(events);
+  }
+
+  /** The PostgreSQL gateway's sessions: who connected, each statement, how it ended; refused attempts too. */
+  @EventPattern({ durable: 'audit-log-gateway', context: 'gateway', batch: true, lingerMs: AUDIT_LINGER_MS } satisfies DurableEvents)
+  gatewayEvents(@Payload() events: CustosEvent[]): Promise<number> {
+    return this.log.recordBatch(events);
+  }
 }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { AuditLog, exportLines, generateSigningKey, parseWitnessKey, planExport, verifierKeyOf } from '@custos/audit/application';
 import { createPgDatabase, type SqlDatabase } from '@custos/platform/event-store';
 import { createTestDatabase } from '@custos/platform/testing';
-import { hired } from '../../application/src/testing/builders';
+import { hired } from '@custos/audit/application/testing';
 import { runAuditVerify } from './audit-verify.cli';
 
 /** A witness from the C2SP tlog-cosignature text, in the test. */

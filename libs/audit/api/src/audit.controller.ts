@@ -23,7 +23,7 @@ class AuditEventsQuery {
 const MAX = Number.MAX_SAFE_INTEGER;
 
 /** The contexts whose events the audit log records (AuditEventsController's consumers), and whose stores verify checks it against. */
-export const AUDITED_CONTEXTS = ['identity', 'entitlement', 'request'] as const;
+export const AUDITED_CONTEXTS = ['identity', 'entitlement', 'request', 'privileged', 'gateway'] as const;
 
 class CheckpointsQuery {
   @ApiPropertyOptional({ description: 'only the checkpoint of this tree size', minimum: 1, maximum: MAX }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX) size?: number;

@@ -32,6 +32,7 @@ export class StoreVerdict {
   @ApiProperty({ description: 'every stored event up to the log’s last one of this context is in the log, in order, with the same bytes' }) ok!: boolean;
   @ApiProperty({ description: 'events found alike on both sides (up to the first difference, if any)' }) events!: number;
   @ApiPropertyOptional({ description: 'stored events the log has not recorded yet (it follows the store through the bus); only when ok' }) pending?: number;
+  @ApiPropertyOptional({ enum: [true], description: 'nothing answers for this context and the log holds none of its events: not deployed, nothing to compare' }) absent?: boolean;
   @ApiPropertyOptional({ enum: ['missing-from-log', 'not-in-store', 'changed', 'order', 'unreachable'], description: 'what differs (only when not ok)' }) problem?: string;
   @ApiPropertyOptional({ description: 'the log entry concerned' }) seq?: number;
   @ApiPropertyOptional({ description: 'the stored event concerned' }) eventId?: string;

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { AuditLog } from '@custos/audit/application';
 import { createPgDatabase, type SqlDatabase } from '@custos/platform/event-store';
 import { createTestDatabase } from '@custos/platform/testing';
-import { accessTerminated, granted, hired, revoked, terminated } from '../../application/src/testing/builders';
+import { accessTerminated, granted, hired, revoked, terminated } from '@custos/audit/application/testing';
 import { runProjectionsRebuild } from './projections-rebuild.cli';
 
 function io(url: string) {

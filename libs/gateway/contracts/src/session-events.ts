@@ -64,13 +64,16 @@ export type SessionStarted = DomainEvent<
   }
 >;
 
-/** Statements of a session, appended in batches as they complete, in order. */
-export type StatementsRecorded = DomainEvent<'StatementsRecorded', { sessionId: string; statements: RecordedStatement[] }>;
+/**
+ * Statements of a session, appended in batches as they complete, in order. Every event of a
+ * session names its identity, so that the audit log files each under the person who ran it.
+ */
+export type StatementsRecorded = DomainEvent<'StatementsRecorded', { sessionId: string; identityId: string; statements: RecordedStatement[] }>;
 
 /** The session ended: why, by whom (a security approver's identity, `system:gateway`...), after how many statements. */
 export type SessionEnded = DomainEvent<
   'SessionEnded',
-  { sessionId: string; reason: SessionEndReason; endedBy: string; detail?: string; statements: number; endedAt: string }
+  { sessionId: string; identityId: string; reason: SessionEndReason; endedBy: string; detail?: string; statements: number; endedAt: string }
 >;
 
 /**
@@ -79,7 +82,7 @@ export type SessionEnded = DomainEvent<
  */
 export type SessionMarkedIncomplete = DomainEvent<
   'SessionMarkedIncomplete',
-  { sessionId: string; gatewayId: string; statements: number; markedAt: string }
+  { sessionId: string; identityId: string; gatewayId: string; statements: number; markedAt: string }
 >;
 
 /** A connection to the gateway was refused before any session began (a wrong, expired or replayed token...): the attempt, audited. */
@@ -89,3 +92,20 @@ export type SessionRefused = DomainEvent<
 >;
 
 export type SessionEvent = SessionStarted | StatementsRecorded | SessionEnded | SessionMarkedIncomplete | SessionRefused;
+
+/**
+ * The identity a gateway event concerns, for the audit log: the person whose session it is. A
+ * refused attempt names only the user the client claimed to be, which is no verified identity.
+ */
+export function identityConcernedByGatewayEvent(event: { name?: string; data: unknown }): string | undefined {
+  const e = { type: event.name, data: event.data } as SessionEvent;
+  switch (e.type) {
+    case 'SessionStarted':
+    case 'StatementsRecorded':
+    case 'SessionEnded':
+    case 'SessionMarkedIncomplete':
+      return typeof e.data.identityId === 'string' ? e.data.identityId : undefined;
+    default:
+      return undefined;
+  }
+}

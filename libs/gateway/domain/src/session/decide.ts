@@ -40,7 +40,7 @@ function record(command: RecordStatements, state: SessionState): SessionEvent[] 
   if (fresh.length === 0) return [];
   if (state.kind === 'ended') throw new SessionNotLive(sessionId);
   checkContiguous(sessionId, state.statements, fresh);
-  return [{ type: 'StatementsRecorded', data: { sessionId, statements: fresh } }];
+  return [{ type: 'StatementsRecorded', data: { sessionId, identityId: state.identityId, statements: fresh } }];
 }
 
 function checkContiguous(sessionId: string, recorded: number, statements: RecordedStatement[]): void {
@@ -54,7 +54,7 @@ function end(command: EndSession, state: SessionState): SessionEvent[] {
   const { sessionId, reason, endedBy, detail, now } = command.data;
   if (state.kind === 'none' || state.kind === 'refused') throw new SessionNotFound(sessionId);
   if (state.kind === 'ended') return [];
-  return [{ type: 'SessionEnded', data: { sessionId, reason, endedBy, ...(detail === undefined ? {} : { detail }), statements: state.statements, endedAt: now } }];
+  return [{ type: 'SessionEnded', data: { sessionId, identityId: state.identityId, reason, endedBy, ...(detail === undefined ? {} : { detail }), statements: state.statements, endedAt: now } }];
 }
 
 /**
@@ -65,7 +65,7 @@ function markIncomplete(command: MarkSessionIncomplete, state: SessionState): Se
   const { sessionId, gatewayId, now } = command.data;
   if (state.kind === 'none' || state.kind === 'refused') throw new SessionNotFound(sessionId);
   if (state.kind === 'ended' || state.gatewayId !== gatewayId) return [];
-  return [{ type: 'SessionMarkedIncomplete', data: { sessionId, gatewayId, statements: state.statements, markedAt: now } }];
+  return [{ type: 'SessionMarkedIncomplete', data: { sessionId, identityId: state.identityId, gatewayId, statements: state.statements, markedAt: now } }];
 }
 
 /** A refused connection is recorded once, under an id of its own. */

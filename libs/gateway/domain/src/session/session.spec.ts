@@ -63,26 +63,26 @@ describe('a live session', () => {
     spec
       .given([started()])
       .when({ type: 'RecordStatements', data: { sessionId, statements: [statement(1), statement(2)] } })
-      .then([{ type: 'StatementsRecorded', data: { sessionId, statements: [statement(1), statement(2)] } }]);
+      .then([{ type: 'StatementsRecorded', data: { sessionId, identityId: 'ada', statements: [statement(1), statement(2)] } }]);
   });
 
   it('records only what is new of a batch delivered again', () => {
     spec
-      .given([started(), { type: 'StatementsRecorded', data: { sessionId, statements: [statement(1), statement(2)] } }])
+      .given([started(), { type: 'StatementsRecorded', data: { sessionId, identityId: 'ada', statements: [statement(1), statement(2)] } }])
       .when({ type: 'RecordStatements', data: { sessionId, statements: [statement(2), statement(3)] } })
-      .then([{ type: 'StatementsRecorded', data: { sessionId, statements: [statement(3)] } }]);
+      .then([{ type: 'StatementsRecorded', data: { sessionId, identityId: 'ada', statements: [statement(3)] } }]);
   });
 
   it('records nothing for a batch it has whole', () => {
     spec
-      .given([started(), { type: 'StatementsRecorded', data: { sessionId, statements: [statement(1)] } }])
+      .given([started(), { type: 'StatementsRecorded', data: { sessionId, identityId: 'ada', statements: [statement(1)] } }])
       .when({ type: 'RecordStatements', data: { sessionId, statements: [statement(1)] } })
       .then([]);
   });
 
   it('refuses a gap: a lost statement is never papered over', () => {
     spec
-      .given([started(), { type: 'StatementsRecorded', data: { sessionId, statements: [statement(1)] } }])
+      .given([started(), { type: 'StatementsRecorded', data: { sessionId, identityId: 'ada', statements: [statement(1)] } }])
       .when({ type: 'RecordStatements', data: { sessionId, statements: [statement(3)] } })
       .thenThrows(StatementsOutOfOrder, (e) => {
         expect(e.expected).toBe(2);
@@ -92,16 +92,16 @@ describe('a live session', () => {
 
   it('ends with its reason, who ended it and how many statements it recorded', () => {
     spec
-      .given([started(), { type: 'StatementsRecorded', data: { sessionId, statements: [statement(1), statement(2)] } }])
+      .given([started(), { type: 'StatementsRecorded', data: { sessionId, identityId: 'ada', statements: [statement(1), statement(2)] } }])
       .when({ type: 'EndSession', data: { sessionId, reason: 'grant-ended', endedBy: 'system:gateway', detail: 'grant g-1 expired', now } })
-      .then([{ type: 'SessionEnded', data: { sessionId, reason: 'grant-ended', endedBy: 'system:gateway', detail: 'grant g-1 expired', statements: 2, endedAt: now } }]);
+      .then([{ type: 'SessionEnded', data: { sessionId, identityId: 'ada', reason: 'grant-ended', endedBy: 'system:gateway', detail: 'grant g-1 expired', statements: 2, endedAt: now } }]);
   });
 
   it('is marked incomplete by the gateway that held it', () => {
     spec
-      .given([started(), { type: 'StatementsRecorded', data: { sessionId, statements: [statement(1)] } }])
+      .given([started(), { type: 'StatementsRecorded', data: { sessionId, identityId: 'ada', statements: [statement(1)] } }])
       .when({ type: 'MarkSessionIncomplete', data: { sessionId, gatewayId: 'gw-a', now } })
-      .then([{ type: 'SessionMarkedIncomplete', data: { sessionId, gatewayId: 'gw-a', statements: 1, markedAt: now } }]);
+      .then([{ type: 'SessionMarkedIncomplete', data: { sessionId, identityId: 'ada', gatewayId: 'gw-a', statements: 1, markedAt: now } }]);
   });
 
   it('is not marked incomplete by another gateway, which may not know it is alive', () => {
@@ -110,8 +110,8 @@ describe('a live session', () => {
 });
 
 describe('an ended session', () => {
-  const ended = { type: 'SessionEnded' as const, data: { sessionId, reason: 'client-closed' as const, endedBy: 'ada', statements: 1, endedAt: now } };
-  const history = [started(), { type: 'StatementsRecorded' as const, data: { sessionId, statements: [statement(1)] } }, ended];
+  const ended = { type: 'SessionEnded' as const, data: { sessionId, identityId: 'ada', reason: 'client-closed' as const, endedBy: 'ada', statements: 1, endedAt: now } };
+  const history = [started(), { type: 'StatementsRecorded' as const, data: { sessionId, identityId: 'ada', statements: [statement(1)] } }, ended];
 
   it('ends once: a second end changes nothing', () => {
     spec.given(history).when({ type: 'EndSession', data: { sessionId, reason: 'terminated', endedBy: 'sec', now } }).then([]);
@@ -132,7 +132,7 @@ describe('an ended session', () => {
 
 describe('a session marked incomplete', () => {
   it('takes no new statement and no end', () => {
-    const history = [started(), { type: 'SessionMarkedIncomplete' as const, data: { sessionId, gatewayId: 'gw-a', statements: 0, markedAt: now } }];
+    const history = [started(), { type: 'SessionMarkedIncomplete' as const, data: { sessionId, identityId: 'ada', gatewayId: 'gw-a', statements: 0, markedAt: now } }];
     spec.given(history).when({ type: 'RecordStatements', data: { sessionId, statements: [statement(1)] } }).thenThrows(SessionNotLive);
     spec.given(history).when({ type: 'EndSession', data: { sessionId, reason: 'client-closed', endedBy: 'ada', now } }).then([]);
   });

@@ -185,5 +185,13 @@ describe('audit log', () => {
     expect(identityOf(event({ type: 'custos.request.BreakGlassUsed.v1', subject: 'break-glass-b1', name: 'BreakGlassUsed', data: { breakGlassId: 'b1', identityId: 'bob' } }))).toBe('bob');
     // A field named like an identity on an event whose contract does not say so is not guessed at.
     expect(identityOf(event({ type: 'custos.request.DecisionRecorded.v1', subject: 'request-r1', name: 'DecisionRecorded', data: { beneficiaryId: 'ada', identityId: 'x' } }))).toBeNull();
+    // The privileged context: who checked an account out, whose just-in-time account it is; a target concerns nobody.
+    expect(identityOf(event({ type: 'custos.privileged.VaultAccountCheckedOut.v1', subject: 'vault-account-pg', name: 'VaultAccountCheckedOut', data: { identityId: 'cy' } }))).toBe('cy');
+    expect(identityOf(event({ type: 'custos.privileged.TargetRegistered.v1', subject: 'target-pg', name: 'TargetRegistered', data: { identityId: 'x' } }))).toBeNull();
+    // The gateway: every event of a session is filed under the person whose session it is; a refused attempt under nobody.
+    expect(identityOf(event({ type: 'custos.gateway.StatementsRecorded.v1', subject: 'session-s1', name: 'StatementsRecorded', data: { sessionId: 's1', identityId: 'dee', statements: [] } }))).toBe('dee');
+    expect(identityOf(event({ type: 'custos.gateway.SessionRefused.v1', subject: 'session-s2', name: 'SessionRefused', data: { sessionId: 's2', user: 'dee' } }))).toBeNull();
+    // A context the audit log does not know (or a type that names none) concerns nobody, whatever its fields.
+    expect(identityOf(event({ type: 'custos.__proto__.X.v1', subject: 'x', name: 'X', data: { identityId: 'x' } }))).toBeNull();
   });
 });

@@ -1,11 +1,22 @@
 import { identityConcernedByEntitlementEvent } from '@custos/entitlement/contracts';
+import { identityConcernedByGatewayEvent } from '@custos/gateway/contracts';
 import { identityConcernedByIdentityEvent } from '@custos/identity/contracts';
 import type { CustosEvent, SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
+import { identityConcernedByPrivilegedEvent } from '@custos/privileged/contracts';
 import { identityConcernedByRequestEvent } from '@custos/request/contracts';
 import { GroupCommit, migrateContext, settle, type Settled } from '@custos/platform/runtime';
 import { canonicalText } from '../../canonical';
 import { TransparencyLog, transparencySchema, TransparencySettings, TreeVerdict } from '../../transparency/transparency-log';
 import { AccessHistory, type Deprovisioned } from '../../history/access-history';
+
+/** Each audited context's own answer to which identity one of its events concerns, by context name. */
+const IDENTITY_CONCERNED_BY = new Map<string, (event: CustosEvent) => string | undefined>([
+  ['identity', identityConcernedByIdentityEvent],
+  ['entitlement', identityConcernedByEntitlementEvent],
+  ['request', identityConcernedByRequestEvent],
+  ['privileged', identityConcernedByPrivilegedEvent],
+  ['gateway', identityConcernedByGatewayEvent],
+]);
 
 /**
  * Which identity an event concerns, for "everything about identity X" queries: asked of the
@@ -14,14 +25,8 @@ import { AccessHistory, type Deprovisioned } from '../../history/access-history'
 export function identityOf(event: CustosEvent): string | null {
   // The writing context, from the CloudEvents type `custos.<context>.<EventName>.v<N>`.
   const context = event.type.split('.')[1];
-  const concerned =
-    context === 'identity'
-      ? identityConcernedByIdentityEvent(event)
-      : context === 'entitlement'
-        ? identityConcernedByEntitlementEvent(event)
-        : context === 'request'
-          ? identityConcernedByRequestEvent(event)
-          : undefined;
+  const concernedBy = IDENTITY_CONCERNED_BY.get(context);
+  const concerned = concernedBy ? concernedBy(event) : undefined;
   return typeof concerned === 'string' ? concerned : null;
 }
 
