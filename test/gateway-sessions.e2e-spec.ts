@@ -79,6 +79,7 @@ describe('gateway sessions: recorded, cut when access ends, terminated, crash-sa
     });
     return r.body.items.find(accept);
   };
+  const auditor = () => client.token(`gw-auditor-${run}`, ['custos:auditor']);
   const recording = async (sessionId: string) => (await client.call('GET', `/sessions/${sessionId}`, { token: await client.token(`gw-auditor-${run}`, ['custos:auditor']) })).body;
   const statementsOf = (rec: any) => rec.events.filter((e: any) => e.type === 'StatementsRecorded').flatMap((e: any) => e.data.statements);
   const approvedJit = async (ada: string, mia: string, duration: string) => {
@@ -184,6 +185,15 @@ describe('gateway sessions: recorded, cut when access ends, terminated, crash-sa
     expect(statements[3]).toMatchObject({ command: 'SELECT', rows: 1 });
     expect(statements[4].error).toMatchObject({ code: '42703' });
     expect(JSON.stringify(rec)).not.toContain('secret-one');
+    // The recording is in the audit log too, under Ada, in order, with the request that allowed it.
+    const audited = await eventually(
+      async () => client.call('GET', `/audit/events?identityId=${ada}&limit=1000`, { token: await auditor() }),
+      { accept: (r) => r.status === 200 && r.body.items.some((e: any) => e.name === 'SessionEnded' && e.data.sessionId === session.sessionId), what: 'the session in the audit log', timeoutMs: 30_000, intervalMs: 200 },
+    );
+    const ofSession = audited.body.items.filter((e: any) => e.subject === `session-${session.sessionId}`).map((e: any) => e.name);
+    expect(ofSession[0]).toBe('SessionStarted');
+    expect(ofSession.at(-1)).toBe('SessionEnded');
+    expect(ofSession.filter((n: string) => n !== 'StatementsRecorded')).toEqual(['SessionStarted', 'SessionEnded']);
 
     // The token is spent: a second connection with it is refused as a PostgreSQL authentication error, and recorded.
     await expect(pgThrough(ada, token).connect()).rejects.toMatchObject({ code: '28P01' });
