@@ -160,10 +160,13 @@ export class JitAccounts {
       const password = await this.vault.reveal(jitAccountSecretId(payload.grantId), 1);
       const { access, connector } = await this.targets.access(account.target);
       await connector.createAccount(access, { username: account.username, password, memberOf: account.targetRole, ...(account.expiresAt !== undefined && { validUntil: account.expiresAt }) });
-      await this.runtime.db.transaction(async (outcome) => {
-        await this.run(payload.grantId, { type: 'RecordJitAccountCreated', data: { grantId: payload.grantId, now: this.now() } }, { actor: 'system:privileged-jit' }, outcome);
+      const recorded = await this.runtime.db.transaction(async (outcome) => {
+        const { events } = await this.run(payload.grantId, { type: 'RecordJitAccountCreated', data: { grantId: payload.grantId, now: this.now() } }, { actor: 'system:privileged-jit' }, outcome);
         await this.scheduler.cancel(outcome, `jit-create:${payload.grantId}`);
+        return events.length > 0;
       });
+      // The grant ended while the role was being made, and its drop may have found nothing to drop: drop what was just made.
+      if (!recorded) await connector.dropAccount(access, account.username);
     });
   }
 

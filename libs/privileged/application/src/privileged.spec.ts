@@ -409,6 +409,31 @@ describe('the privileged context (store on PostgreSQL, a PostgreSQL target that 
       await context.view.stop();
     });
 
+    it('drops a role whose grant ended while the role was being made', async () => {
+      const real = new PostgresConnector();
+      let context!: PrivilegedContext;
+      // The grant is revoked, and its drop runs, while the connector is making the role.
+      const racing: Connector = Object.assign(Object.create(real) as Connector, {
+        createAccount: async (access: Parameters<Connector['createAccount']>[0], account: Parameters<Connector['createAccount']>[1]) => {
+          await context.jit.onEntitlementEvent(revoked('grant-r', 'pg-race:ro'));
+          await context.scheduler.runDue();
+          // (Not step(): it would wait for this very call.) The drop finds no role yet and records it dropped.
+          await eventually(() => context.jit.state('grant-r'), { accept: (s) => s.kind === 'DroppedJitAccount', what: 'the drop', timeoutMs: 10_000, intervalMs: 10 });
+          await real.createAccount(access, account);
+        },
+      });
+      ({ context } = await open({ connector: racing }));
+      opened.push({ connector: real });
+      await registerTarget(context, 'pg-race');
+      await context.jit.onEntitlementEvent(defined('pg-race:ro', { target: 'pg-race', targetRole: role }));
+      await context.jit.onEntitlementEvent(granted('grant-r', 'pg-race:ro'));
+      await step(context);
+      expect(await context.jit.state('grant-r')).toMatchObject({ kind: 'DroppedJitAccount' });
+      const { rows } = await target.admin((c) => c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [jitUsername('pg-race', 'grant-r')]));
+      expect(rows).toEqual([]);
+      await context.view.stop();
+    });
+
     it('reconciles a target: a role marked as Custos\'s that no live grant explains is dropped and recorded; live accounts and unmarked roles stay', async () => {
       const { context } = await open();
       await registerTarget(context, 'pg-rec');
