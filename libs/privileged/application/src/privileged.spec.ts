@@ -411,10 +411,11 @@ describe('the privileged context (store on PostgreSQL, a PostgreSQL target that 
 
     it('drops a role whose grant ended while the role was being made', async () => {
       const real = new PostgresConnector();
-      let context!: PrivilegedContext;
+      const racer: { context?: PrivilegedContext } = {};
       // The grant is revoked, and its drop runs, while the connector is making the role.
       const racing: Connector = Object.assign(Object.create(real) as Connector, {
         createAccount: async (access: Parameters<Connector['createAccount']>[0], account: Parameters<Connector['createAccount']>[1]) => {
+          const context = racer.context!;
           await context.jit.onEntitlementEvent(revoked('grant-r', 'pg-race:ro'));
           await context.scheduler.runDue();
           // (Not step(): it would wait for this very call.) The drop finds no role yet and records it dropped.
@@ -422,7 +423,8 @@ describe('the privileged context (store on PostgreSQL, a PostgreSQL target that 
           await real.createAccount(access, account);
         },
       });
-      ({ context } = await open({ connector: racing }));
+      const { context } = await open({ connector: racing });
+      racer.context = context;
       opened.push({ connector: real });
       await registerTarget(context, 'pg-race');
       await context.jit.onEntitlementEvent(defined('pg-race:ro', { target: 'pg-race', targetRole: role }));
