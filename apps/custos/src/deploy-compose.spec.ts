@@ -5,7 +5,7 @@ import { readAuthSettings, readHttpEdgeSettings } from '@custos/platform/http';
 import { readConfig } from '@custos/platform/runtime';
 import { parse } from 'yaml';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '../../..');
 const DEPLOY = path.join(ROOT, 'deploy');
 
 interface ComposeService {
