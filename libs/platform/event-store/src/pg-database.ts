@@ -78,6 +78,10 @@ export function createPgDatabase(connectionString: string, options: PgDatabaseOp
   // An idle client losing its server connection emits on the pool; without a listener
   // Node would crash the process. The next checkout gets a fresh connection.
   pool.on('error', () => undefined);
+  // So does a client checked out (a transaction waiting between statements) whose backend is
+  // terminated: pg-pool listens only while a client is idle. The statement that follows fails
+  // instead, and the client is closed on release.
+  pool.on('connect', (client) => void client.on('error', () => undefined));
 
   let closed: Promise<void> | null = null;
 
