@@ -108,7 +108,7 @@ describe('audit: point-in-time access and compliance reports', () => {
 
   it('verifies the log against its tree and against each context’s store', async () => {
     const verdict = await eventually(() => get('/audit/verify'), { accept: (r) => r.status === 200 && r.body.ok === true, what: 'a settled, verified log', timeoutMs: 20_000, intervalMs: 200 });
-    expect(verdict.body.stores.map((s: { context: string; ok: boolean }) => [s.context, s.ok])).toEqual([['identity', true], ['entitlement', true], ['request', true]]);
+    expect(verdict.body.stores.map((s: { context: string; ok: boolean }) => [s.context, s.ok])).toEqual([['identity', true], ['entitlement', true], ['request', true], ['privileged', true], ['gateway', true]]);
     expect(verdict.body.stores.reduce((sum: number, s: { events: number; pending: number }) => sum + s.events + s.pending, 0)).toBeGreaterThanOrEqual(verdict.body.events);
   });
 

@@ -92,7 +92,9 @@ export function walkingSkeleton(client: () => CustosClient) {
     // 5. the audit log shows IdentityHired and AccessGranted, linked by correlation id
     const audit = await eventually(async () => {
       const r = await c.call('GET', `/audit/events?identityId=${identityId}`, { token: auditor });
-      return r.status === 200 && r.body.items.filter((e: any) => e.name === 'AccessGranted').length === 2 ? r.body : undefined;
+      // Each context's events reach the log through a consumer of their own: in whichever order, both are awaited.
+      const items = r.status === 200 ? r.body.items : [];
+      return items.filter((e: any) => e.name === 'AccessGranted').length === 2 && items.some((e: any) => e.name === 'IdentityHired') ? r.body : undefined;
     }, { what: 'audit events', timeoutMs: 20_000 });
     const hired = audit.items.find((e: any) => e.name === 'IdentityHired');
     expect(hired).toBeDefined();
