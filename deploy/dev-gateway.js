@@ -14,7 +14,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 
-const DEFAULT_PORTS = { identity: 3001, entitlement: 3002, request: 3003, audit: 3004 };
+const DEFAULT_PORTS = { identity: 3001, entitlement: 3002, request: 3003, audit: 3004, privileged: 3005 };
 
 /**
  * The routes of a Caddyfile as this gateway follows them: each `@name path /a* /b` matcher and
@@ -43,9 +43,17 @@ function readRoutes(caddyfile, env) {
   return routes;
 }
 
-/** Caddy's path matching for what the Caddyfile uses: `*` (anything), `/prefix*`, or an exact path. */
+/**
+ * Caddy's path matching for what the Caddyfile uses: `*` (anything), `/prefix*`, an exact path, or
+ * a `*` inside a path (`/access/*/credentials/*`), which there matches within one path segment.
+ */
 function matches(pattern, pathname) {
   if (pattern === '*') return true;
+  const inner = pattern.slice(0, -1).includes('*');
+  if (inner) {
+    const segments = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
+    return new RegExp(`^${segments.join('[^/]*')}$`).test(pathname);
+  }
   return pattern.endsWith('*') ? pathname.startsWith(pattern.slice(0, -1)) : pathname === pattern;
 }
 

@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { eventually } from '@custos/platform/testing';
+import { eventually, randomNamespace } from '@custos/platform/testing';
 import { startTargetPostgres, type TargetPostgres } from '@custos/privileged/testing';
 import { CustosClient } from './support/client';
 import { startDistributed, type Deployment } from './support/deployment';
 import { EntitlementApi, type Employee } from './support/entitlement-api';
+import { startPermissionedNats, type NatsUser, type PermissionedNats } from './support/nats-auth';
 import { startProcess, type RunningProcess } from './support/processes';
 
 /** The privileged service's prefixes, as the ingress would route them. */
@@ -19,9 +20,12 @@ const privilegedPath = (path: string) => path.startsWith('/targets') || path.sta
  * working login; at the grant's expiry the login fails and a session held open through it is
  * closed; a leaver's open session is cut off; a vault account checked out works until it is
  * checked in, then its password fails. No secret reaches the events, the answers' errors or the logs.
+ * The bus is a nats-server with deploy/nats/custos-auth.conf, each service on its own key: all of it
+ * runs within the services' permissions (the privileged service's included), without a violation.
  */
 describe('privileged access: just-in-time database accounts and the vault, over NATS and PostgreSQL', () => {
   let deployment: Deployment;
+  let nats: PermissionedNats;
   let privileged: RunningProcess;
   let api: EntitlementApi;
   let client: CustosClient;
@@ -46,8 +50,20 @@ describe('privileged access: just-in-time database accounts and the vault, over 
     secrets.push(target.adminPassword);
     kekDir = mkdtempSync(join(tmpdir(), 'custos-pam-kek-'));
     writeFileSync(join(kekDir, 'vault.kek'), `k1 ${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
-    deployment = await startDistributed('custos_pam_e2e');
-    privileged = await startProcess('privileged-service', 'apps/privileged-service/src/main.ts', { ...deployment.env, CUSTOS_VAULT_KEK_FILE: join(kekDir, 'vault.kek'), LOG_LEVEL: 'info' });
+    const namespace = randomNamespace();
+    nats = await startPermissionedNats(namespace);
+    const credentials = (user: NatsUser) => ({ NATS_CREDS_FILE: nats.keys.seedFiles[user] });
+    deployment = await startDistributed(
+      'custos_pam_e2e',
+      { identity: credentials('identity'), entitlement: credentials('entitlement'), request: credentials('request'), audit: credentials('audit') },
+      { natsUrl: nats.url, namespace },
+    );
+    privileged = await startProcess('privileged-service', 'apps/privileged-service/src/main.ts', {
+      ...deployment.env,
+      ...credentials('privileged'),
+      CUSTOS_VAULT_KEK_FILE: join(kekDir, 'vault.kek'),
+      LOG_LEVEL: 'info',
+    });
     client = new CustosClient(
       (path) => (privilegedPath(path) ? privileged.url : deployment.client['route'](path)),
       (claims) => deployment.client.token(claims.sub, claims.roles, claims.amr),
@@ -63,6 +79,7 @@ describe('privileged access: just-in-time database accounts and the vault, over 
   afterAll(async () => {
     await privileged?.stop();
     await deployment?.stop();
+    await nats?.stop();
     await target?.stop();
     if (kekDir) rmSync(kekDir, { recursive: true, force: true });
   }, 120_000);
@@ -202,5 +219,9 @@ describe('privileged access: just-in-time database accounts and the vault, over 
     }
     const logs = [privileged, ...Object.values(deployment.services)].map((s) => s.output()).join('\n');
     for (const secret of secrets) expect(logs.includes(secret)).toBe(false);
+  });
+
+  it('ran all of it within each service\'s NATS permissions: not one violation', () => {
+    expect(nats.violations()).toEqual([]);
   });
 });

@@ -67,7 +67,7 @@ describe('README, Run it distributed: four services, the dev gateway, one token,
   };
 
   it('routes each prefix to its service as the Caddyfile says', () => {
-    for (const line of ['/hr* /scim* /identities* -> identity', '/catalog* /roles* /birthright-rules* /sod-policies* /access* /check* -> entitlement', '/requests* /approvals* /break-glass* /reviews* -> request', '/audit* -> audit', '* -> identity']) {
+    for (const line of ['/hr* /scim* /identities* -> identity', '/targets* /vault* /access/*/credentials/* -> privileged', '/catalog* /roles* /birthright-rules* /sod-policies* /access* /check* -> entitlement', '/requests* /approvals* /break-glass* /reviews* -> request', '/audit* -> audit', '* -> identity']) {
       expect(gatewayOutput).toContain(line);
     }
   });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Makes the NATS nkeys of a Custos deployment (README, "Run it distributed": NATS credentials):
-// one nkey user per service (identity, entitlement, request, audit) and one for an HR system.
+// one nkey user per service (identity, entitlement, request, audit, privileged) and one for an HR system.
 //   deploy/nats/secrets/<user>.nk   the user's seed, readable by its owner only: give each service
 //                                   its own as NATS_CREDS_FILE (compose mounts it as a secret)
 //   deploy/nats/nkeys.env           the public keys, CUSTOS_NATS_<USER>_NKEY=U..., for the NATS
@@ -12,7 +12,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { createUser, fromSeed } = require('@nats-io/nkeys');
 
-const USERS = ['identity', 'entitlement', 'request', 'audit', 'hr'];
+const USERS = ['identity', 'entitlement', 'request', 'audit', 'privileged', 'hr'];
 const dir = path.resolve(process.argv[2] || __dirname);
 const secrets = path.join(dir, 'secrets');
 fs.mkdirSync(secrets, { recursive: true, mode: 0o700 });

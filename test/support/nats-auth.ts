@@ -5,7 +5,7 @@ import { startNatsServer, type OwnNats } from '@custos/platform/testing';
 import { createUser } from '@nats-io/nkeys';
 
 /** The users of deploy/nats/custos-auth.conf (the four services and an HR system), and the test's admin. */
-export const NATS_USERS = ['identity', 'entitlement', 'request', 'audit', 'hr', 'admin'] as const;
+export const NATS_USERS = ['identity', 'entitlement', 'request', 'audit', 'privileged', 'hr', 'admin'] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 
 export const AUTH_CONFIG_FILE = path.resolve(__dirname, '../../deploy/nats/custos-auth.conf');
