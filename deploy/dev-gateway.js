@@ -45,7 +45,8 @@ function readRoutes(caddyfile, env) {
 
 /**
  * Caddy's path matching for what the Caddyfile uses: `*` (anything), `/prefix*`, an exact path, or
- * a `*` inside a path (`/access/*/credentials/*`), which there matches within one path segment.
+ * a `*` inside a path (as in the privileged service's credentials route), which there matches
+ * within one path segment.
  */
 function matches(pattern, pathname) {
   if (pattern === '*') return true;
