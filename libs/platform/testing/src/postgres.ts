@@ -126,7 +126,8 @@ async function reuseCluster(): Promise<StartedPostgres | null> {
   return { adminUrl: state.adminUrl, stop: () => stopCluster(state) };
 }
 
-function findPostgresBin(): string | null {
+/** The directory of a local PostgreSQL's initdb, pg_ctl and postgres (PATH, then Debian's /usr/lib/postgresql/<version>/bin), or null. */
+export function findPostgresBin(): string | null {
   const candidates: string[] = [];
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (dir && existsSync(join(dir, 'pg_ctl')) && existsSync(join(dir, 'initdb'))) candidates.push(dir);
@@ -148,7 +149,8 @@ function findPostgresBin(): string | null {
   return null;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 just now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -161,12 +163,13 @@ function freePort(): Promise<number> {
   });
 }
 
-function shellQuote(arg: string): string {
+/** One argument quoted for /bin/sh. */
+export function shellQuote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** PostgreSQL refuses to run as root, so as root every server command runs as the `postgres` user. */
-async function serverCommand(): Promise<{ wrap(args: string[]): string[]; uid?: number; gid?: number }> {
+export async function serverCommand(): Promise<{ wrap(args: string[]): string[]; uid?: number; gid?: number }> {
   if (process.getuid?.() !== 0) return { wrap: (args) => args };
   let uid: number;
   let gid: number;

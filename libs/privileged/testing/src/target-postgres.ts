@@ -1,11 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { findPostgresBin, freePort, serverCommand, shellQuote } from '@custos/platform/testing';
 
 const run = promisify(execFile);
 
@@ -36,9 +36,9 @@ const INSTALL_HINT =
  * DATABASE_URL says; this server plays the managed system, where passwords must matter.
  */
 export async function startTargetPostgres(): Promise<TargetPostgres> {
-  const bin = findBin();
+  const bin = findPostgresBin();
   if (!bin) throw new Error(INSTALL_HINT);
-  const wrap = await asServerUser();
+  const wrap = await serverCommand();
   const base = mkdtempSync(join(tmpdir(), 'custos-pam-pg-'));
   const data = join(base, 'data');
   const adminPassword = randomBytes(18).toString('base64url');
@@ -63,7 +63,7 @@ export async function startTargetPostgres(): Promise<TargetPostgres> {
       if (attempt >= 2) throw error;
     }
   }
-  const watchdog = spawn('/bin/sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${stopCommand.map(quote).join(' ')} >/dev/null 2>&1; rm -rf ${quote(base)}`], {
+  const watchdog = spawn('/bin/sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${stopCommand.map(shellQuote).join(' ')} >/dev/null 2>&1; rm -rf ${shellQuote(base)}`], {
     detached: true,
     stdio: 'ignore',
   });
@@ -109,44 +109,3 @@ export async function startTargetPostgres(): Promise<TargetPostgres> {
   };
 }
 
-function findBin(): string | undefined {
-  const candidates = (process.env.PATH ?? '').split(':').filter((dir) => dir && existsSync(join(dir, 'initdb')));
-  if (existsSync('/usr/lib/postgresql')) {
-    for (const v of readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a))) candidates.push(join('/usr/lib/postgresql', v, 'bin'));
-  }
-  for (const dir of candidates) {
-    try {
-      const real = realpathSync(join(dir, 'initdb')).replace(/\/initdb$/, '');
-      if (existsSync(join(real, 'pg_ctl')) && existsSync(join(real, 'postgres'))) return real;
-    } catch {
-      // a dangling link: the next one
-    }
-  }
-  return undefined;
-}
-
-async function asServerUser(): Promise<{ wrap(args: string[]): string[]; uid?: number; gid?: number }> {
-  if (process.getuid?.() !== 0) return { wrap: (args) => args };
-  const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
-  const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
-  const runuser = ['/usr/sbin/runuser', '/sbin/runuser', '/usr/bin/runuser'].find((p) => existsSync(p));
-  if (!runuser) throw new Error(`${INSTALL_HINT} (running as root needs runuser to start it as postgres)`);
-  return { wrap: (args) => [runuser, '-u', 'postgres', '--', ...args], uid, gid };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function quote(arg: string): string {
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
-}
