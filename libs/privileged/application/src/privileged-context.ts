@@ -57,7 +57,7 @@ export function createPrivilegedContext(runtime: ContextRuntime, options: Privil
   const jobs = options.kickJobs === false ? NO_KICK : new JobKick(scheduler, (err) => runtime.logger.error({ err }, 'privileged jobs run on commit failed; the poll retries them'));
   const work = new TargetWork(scheduler, runtime.db, runtime.clock, (err, job) => runtime.logger.warn({ err, job }, 'a target job failed; it comes back with backoff'));
   const targets = new TargetService(runtime, vault, options.connectors, view);
-  const vaultAccounts = new VaultService(runtime, vault, targets, scheduler, view, work, { rpcTimeoutMs: options.rpcTimeoutMs, onRotationFailed: options.onRotationFailed, jobs });
+  const vaultAccounts = new VaultService(runtime, vault, targets, scheduler, view, work, links, { rpcTimeoutMs: options.rpcTimeoutMs, onRotationFailed: options.onRotationFailed, jobs });
   const jit = new JitAccounts(runtime, inbox, links, vault, targets, vaultAccounts, scheduler, view, work, jobs);
   const workers = new PrivilegedWorkers(runtime, view, vaultAccounts, jit, scheduler, (err) => runtime.logger.error({ err }, 'privileged read model failed; retrying'), options.reconcileEveryMs, () => vault.rewrapAll(), jobs, work);
   return {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { CHECK_RPC, type CheckRequest, type CheckResult } from '@custos/entitlement/contracts';
+import { vaultAccountStreamId } from '@custos/privileged/contracts';
 import { SqlEventStore, type CustosEvent, type SqlDatabase } from '@custos/platform/event-store';
 import { InProcessBus } from '@custos/platform/messaging';
 import { createLogger, migrateContext, readConfig, type ContextRuntime } from '@custos/platform/runtime';
@@ -180,6 +181,27 @@ describe('the privileged context (store on PostgreSQL, a PostgreSQL target that 
       await step(context);
       return { username };
     }
+
+    it('says on a check-out which request the grant behind it was made on (who and why), and none for a grant without one', async () => {
+      const { context, runtime } = await open();
+      await onboarded(context, 'acct-q');
+      // The entitlement context's grant of the account's entitlement, made on request r-cy.
+      await context.jit.onEntitlementEvent(
+        delivered('AccessGranted', 'access-id-cy', { grantId: 'g-cy', identityId: 'id-cy', entitlement: 'acct-q:use', source: 'request', requestId: 'r-cy', grantedAt: NOW, reason: 'INC-9' }),
+      );
+      grants.set('id-cy/acct-q:use', { grantId: 'g-cy' });
+      await context.vaultAccounts.checkOut('acct-q', 'id-cy', { reason: 'INC-9' }, { actor: 'id-cy' });
+      await context.vaultAccounts.checkIn('acct-q', 'id-cy', { actor: 'id-cy' });
+      await step(context);
+      // An administrator's grant: no request behind it.
+      grants.set('id-dee/acct-q:use', { grantId: 'g-dee' });
+      await context.vaultAccounts.checkOut('acct-q', 'id-dee', {}, { actor: 'id-dee' });
+      const outs = (await runtime.store.readStream(vaultAccountStreamId('acct-q'))).filter((e) => e.name === 'VaultAccountCheckedOut').map((e) => e.data);
+      expect(outs).toEqual([
+        expect.objectContaining({ identityId: 'id-cy', grantId: 'g-cy', requestId: 'r-cy', reason: 'INC-9' }),
+        expect.not.objectContaining({ requestId: expect.anything() }),
+      ]);
+    });
 
     it('onboards an account by rotating it: the password known before fails, and only a grant holder checks it out, exclusively', async () => {
       const { context } = await open();

@@ -7,6 +7,7 @@ import { vaultAccountSecretId, vaultAccountStreamId, type VaultAccountEvent } fr
 import { vaultAccountDecider, VaultAccountNotFound, type VaultAccountCommand, type VaultAccountState, type VaultedAccount } from '@custos/privileged/domain';
 import { ConnectorError } from './connectors/connector';
 import type { JobKick } from './job-kick';
+import type { EntitlementLinks } from './read-models/entitlement-links/entitlement-links';
 import type { TargetWork } from './target-work';
 import { newPassword } from './passwords';
 import type { PrivilegedView } from './read-models/privileged-view/privileged-view';
@@ -59,6 +60,8 @@ export class VaultService {
     private readonly scheduler: DurableScheduler,
     private readonly view: PrivilegedView,
     private readonly work: TargetWork,
+    /** Which request a grant was made on, for the check-out's event. */
+    private readonly grants: Pick<EntitlementLinks, 'requestOf'>,
     private readonly options: { rpcTimeoutMs?: number; onRotationFailed?: (key: string) => void; jobs?: Pick<JobKick, 'kick'> } = {},
   ) {}
 
@@ -85,9 +88,11 @@ export class VaultService {
     const account = await this.vaulted(key);
     const request: CheckRequest = { identityId, entitlement: account.definition.entitlement };
     const check = await this.runtime.bus.request<CheckResult>(CHECK_RPC, request, { timeoutMs: this.options.rpcTimeoutMs ?? 10_000 });
-    const grant = check.allowed && check.grantIds.length > 0 ? { grantId: check.grantIds[0], ...(check.expiresAt !== undefined && { expiresAt: check.expiresAt }) } : undefined;
+    const held = check.allowed && check.grantIds.length > 0 ? { grantId: check.grantIds[0], ...(check.expiresAt !== undefined && { expiresAt: check.expiresAt }) } : undefined;
     const leaseId = randomUUID();
     return this.runtime.db.transaction(async (tx) => {
+      const requestId = held ? await this.grants.requestOf(held.grantId, tx) : undefined;
+      const grant = held && { ...held, ...(requestId !== undefined && { requestId }) };
       const { events } = await this.run(
         key,
         {

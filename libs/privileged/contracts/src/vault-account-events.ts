@@ -30,7 +30,9 @@ export type VaultAccountCheckedOut = DomainEvent<
     leaseId: string;
     identityId: string;
     grantId: string;
-    /** Why: the caller's reason. */
+    /** Why: the request the grant was made on (an access request or a break-glass use), when it was. */
+    requestId?: string;
+    /** Why, in the caller's words. */
     reason?: string;
     secretVersion: number;
     checkedOutAt: string;

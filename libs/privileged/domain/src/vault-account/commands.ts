@@ -13,8 +13,8 @@ export interface CheckOutVaultAccount {
     key: string;
     identityId: string;
     leaseId: string;
-    /** The caller's active grant of the account's entitlement; `expiresAt` absent when it has no end. */
-    grant?: { grantId: string; expiresAt?: string };
+    /** The caller's active grant of the account's entitlement; `expiresAt` absent when it has no end, `requestId` when it was made on a request. */
+    grant?: { grantId: string; expiresAt?: string; requestId?: string };
     /** ISO 8601; absent: DEFAULT_LEASE. */
     duration?: string;
     reason?: string;

@@ -113,6 +113,7 @@ function checkOut({ data }: CheckOutVaultAccount, state: VaultAccountState): Vau
         leaseId: data.leaseId,
         identityId: data.identityId,
         grantId: data.grant.grantId,
+        ...(data.grant.requestId !== undefined && { requestId: data.grant.requestId }),
         ...(data.reason !== undefined && { reason: data.reason }),
         secretVersion: account.version,
         checkedOutAt: data.now,

@@ -1,4 +1,4 @@
-import { applyEntitlementChanges, type EntitlementChanged, type EntitlementDefined, type EntitlementRetired } from '@custos/entitlement/contracts';
+import { applyEntitlementChanges, type AccessGranted, type EntitlementChanged, type EntitlementDefined, type EntitlementRetired } from '@custos/entitlement/contracts';
 import type { CustosEvent, SqlDatabase, SqlExecutor } from '@custos/platform/event-store';
 
 /** An entitlement's link to a target, as the privileged context keeps it from the entitlement context's events. */
@@ -11,8 +11,10 @@ export interface EntitlementLink {
 
 /**
  * EntitlementLinks is the privileged context's copy of what it needs of the catalog: which
- * entitlements name a target and a role on it. It is written by the consumer of the
- * entitlement context's events, in the transaction that claims each event in the inbox.
+ * entitlements name a target and a role on it; and of the grants made on a request, which
+ * request each came from (so that a check-out says why, not only on which grant). It is written
+ * by the consumer of the entitlement context's events, in the transaction that claims each event
+ * in the inbox.
  */
 export class EntitlementLinks {
   constructor(
@@ -23,6 +25,7 @@ export class EntitlementLinks {
   async migrate(x: SqlExecutor = this.db): Promise<void> {
     await x.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
     await x.query(`CREATE TABLE IF NOT EXISTS ${this.schema}.entitlement_links (key text PRIMARY KEY, target text, target_role text, retired boolean NOT NULL DEFAULT false)`);
+    await x.query(`CREATE TABLE IF NOT EXISTS ${this.schema}.grant_requests (grant_id text PRIMARY KEY, request_id text NOT NULL)`);
   }
 
   /** Applies a catalog event (EntitlementDefined, EntitlementChanged, EntitlementRetired); others are ignored. */
@@ -39,7 +42,18 @@ export class EntitlementLinks {
     } else if (stored.name === 'EntitlementRetired') {
       const d = stored.data as EntitlementRetired['data'];
       await tx.query(`UPDATE ${this.schema}.entitlement_links SET retired = true WHERE key = $1`, [d.key]);
+    } else if (stored.name === 'AccessGranted') {
+      const d = stored.data as AccessGranted['data'];
+      if (typeof d.requestId === 'string') {
+        await tx.query(`INSERT INTO ${this.schema}.grant_requests (grant_id, request_id) VALUES ($1, $2) ON CONFLICT (grant_id) DO NOTHING`, [d.grantId, d.requestId]);
+      }
     }
+  }
+
+  /** The request a grant was made on (an access request or a break-glass use), if it was. */
+  async requestOf(grantId: string, x: SqlExecutor = this.db): Promise<string | undefined> {
+    const { rows } = await x.query<{ request_id: string }>(`SELECT request_id FROM ${this.schema}.grant_requests WHERE grant_id = $1`, [grantId]);
+    return rows[0]?.request_id;
   }
 
   async get(key: string, x: SqlExecutor = this.db): Promise<EntitlementLink | undefined> {
