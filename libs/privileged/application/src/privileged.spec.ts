@@ -46,7 +46,7 @@ describe('the privileged context (store on PostgreSQL, a PostgreSQL target that 
   let role: string;
   const kekKey = randomBytes(32);
   const kek = new FileKeyEncryptionKey([{ id: 'k1', key: kekKey }]);
-  const opened: Array<{ db?: SqlDatabase; connector: Connector }> = [];
+  const opened: Array<{ db?: SqlDatabase; connector: Connector; context?: PrivilegedContext; bus?: InProcessBus }> = [];
   let now: Date;
   /** Who holds a grant of what, as rpc.entitlement.check answers. */
   let grants: Map<string, { grantId: string; expiresAt?: string }>;
@@ -61,7 +61,11 @@ describe('the privileged context (store on PostgreSQL, a PostgreSQL target that 
     });
   }, 120_000);
   afterAll(async () => {
-    for (const { db, connector } of opened) {
+    // What each test opened, stopped before the pools close: a view left polling keeps Jest from exiting.
+    for (const { db, connector, context, bus } of opened) {
+      await context?.view.stop();
+      await context?.work.idle();
+      await bus?.close();
       await connector.close();
       await db?.close();
     }
@@ -84,9 +88,9 @@ describe('the privileged context (store on PostgreSQL, a PostgreSQL target that 
     });
     const runtime: ContextRuntime = { context: 'privileged', db, store, bus, clock: () => now, logger: createLogger(readConfig({}), 'test'), publicUrl: 'http://localhost:3000' };
     const connector = options.connector ?? new PostgresConnector();
-    opened.push({ connector, ...(options.db && { db: options.db }) });
     const failures: string[] = [];
     const context = createPrivilegedContext(runtime, { kek, schema, connectors: { postgresql: connector }, onRotationFailed: (key) => failures.push(key), kickJobs: options.kick ?? false });
+    opened.push({ connector, context, bus, ...(options.db && { db: options.db }) });
     await migrateContext(db, schema, [(x) => context.inbox.migrate(x), (x) => context.vault.migrate(x), (x) => context.links.migrate(x), (x) => context.view.migrate(x), (x) => context.scheduler.migrate(x)]);
     context.scheduler.use(context.workers.handlers());
     context.view.start((error) => {
